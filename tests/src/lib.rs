@@ -1,2 +1,19 @@
 //! Test harness shared by the integration tests.
+//!
+//! - [`corpus`]: the differential corpus (`tests/corpus/cases/*.toml`) and blessing.
+//! - [`modernize`]: legacy/wiki config -> config HAProxy 2.6 runs, on loopback ports.
+//! - [`backend`]: loopback servers that report who they are and what they received.
+//! - [`client`]: a raw HTTP/1.x client.
+//! - [`haproxy`]: a real HAProxy process, its admin socket, forced DOWN servers.
+//! - [`run`]: a case against HAProxy.
+//! - [`core`]: a case through router-core, natively.
+//! - [`mock_wt`]: a mock Wt origin.
+
+pub mod backend;
+pub mod client;
+pub mod core;
+pub mod corpus;
+pub mod haproxy;
 pub mod mock_wt;
+pub mod modernize;
+pub mod run;

@@ -1,0 +1,284 @@
+//! A real HAProxy process on a modernized config, with loopback servers behind it.
+//!
+//! [`Haproxy::start`] starts one loopback [`Backend`] per server line, rewrites the
+//! config ([`crate::modernize`]), runs `haproxy -db -f <file>` and waits until its admin
+//! socket answers (listeners are bound before the socket answers). Drop kills the
+//! process, stops the servers and removes the temporary directory.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::backend::Backend;
+use crate::modernize::{self, Endpoint, Modernized};
+
+/// Shown when `haproxy` cannot be run.
+pub const MISSING_HAPROXY: &str = "HAProxy is required by the differential tests and was not found \
+     (looked at $HAPROXY, `haproxy` in PATH, /usr/sbin/haproxy). Run the test command of the \
+     README (it installs HAProxy: `apt-get install -y haproxy`, Debian 12 ships 2.6.12).";
+
+/// The `haproxy` binary: `$HAPROXY`, else `haproxy` in `PATH`, else `/usr/sbin/haproxy`.
+pub fn binary() -> Result<PathBuf, String> {
+    let mut candidates = Vec::new();
+    if let Some(p) = std::env::var_os("HAPROXY") {
+        candidates.push(PathBuf::from(p));
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            candidates.push(dir.join("haproxy"));
+        }
+    }
+    candidates.push(PathBuf::from("/usr/sbin/haproxy"));
+    for c in candidates {
+        if c.is_file()
+            && Command::new(&c)
+                .arg("-v")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        {
+            return Ok(c);
+        }
+    }
+    Err(MISSING_HAPROXY.to_string())
+}
+
+/// A directory under the system temp dir, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Result<TempDir, String> {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let n = N.fetch_add(1, Ordering::SeqCst);
+        let p = std::env::temp_dir().join(format!("wtedge-{tag}-{}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&p);
+        fs::create_dir_all(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+        Ok(TempDir(p))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running HAProxy and its loopback servers.
+pub struct Haproxy {
+    child: Child,
+    pub config: Modernized,
+    backends: Vec<Backend>,
+    socket: PathBuf,
+    log: PathBuf,
+    // Last: removed after the process is gone.
+    dir: TempDir,
+}
+
+/// `srv_op_state` of `show servers state`: 0 stopped, 1 starting, 2 running, 3 stopping.
+pub type OpState = u8;
+
+fn free_port() -> Result<u16, String> {
+    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("bind: {e}"))?;
+    l.local_addr()
+        .map(|a| a.port())
+        .map_err(|e| format!("local_addr: {e}"))
+}
+
+impl Haproxy {
+    /// Starts HAProxy on `config` (legacy text accepted); retries on a port clash.
+    pub fn start(config: &str, accept_proxy: bool) -> Result<Haproxy, String> {
+        let bin = binary()?;
+        let mut last = String::new();
+        for _ in 0..3 {
+            match Self::start_once(&bin, config, accept_proxy) {
+                Ok(h) => return Ok(h),
+                Err((retry, e)) => {
+                    last = e;
+                    if !retry {
+                        break;
+                    }
+                }
+            }
+        }
+        Err(last)
+    }
+
+    fn start_once(bin: &Path, config: &str, accept_proxy: bool) -> Result<Haproxy, (bool, String)> {
+        let fatal = |e: String| (false, e);
+        let dir = TempDir::new("haproxy").map_err(fatal)?;
+        let socket = dir.path().join("admin.sock");
+        let mut backends = Vec::new();
+        let modern = modernize::modernize(
+            config,
+            &modernize::Options {
+                stats_socket: &socket,
+                accept_proxy,
+            },
+            &mut |ep| match ep {
+                Endpoint::Frontend(_) => free_port(),
+                Endpoint::Server { proxy, server } => {
+                    let b = Backend::start(proxy, server)
+                        .map_err(|e| format!("loopback server {proxy}/{server}: {e}"))?;
+                    let p = b.port();
+                    backends.push(b);
+                    Ok(p)
+                }
+            },
+        )
+        .map_err(fatal)?;
+        let cfg_path = dir.path().join("haproxy.cfg");
+        fs::write(&cfg_path, &modern.text).map_err(|e| fatal(format!("write config: {e}")))?;
+        let log = dir.path().join("haproxy.log");
+        let out = fs::File::create(&log).map_err(|e| fatal(format!("log: {e}")))?;
+        let err = out.try_clone().map_err(|e| fatal(format!("log: {e}")))?;
+        let child = Command::new(bin)
+            .arg("-db")
+            .arg("-f")
+            .arg(&cfg_path)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .map_err(|e| fatal(format!("spawn {}: {e}", bin.display())))?;
+        let mut h = Haproxy {
+            child,
+            config: modern,
+            backends,
+            socket,
+            log,
+            dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(Some(status)) = h.child.try_wait() {
+                let log = h.log_text();
+                let retry = log.contains("cannot bind") || log.contains("Address already in use");
+                return Err((
+                    retry,
+                    format!(
+                        "haproxy exited ({status}) at start-up.\n--- log ---\n{log}\n--- config ---\n{}",
+                        h.config.text
+                    ),
+                ));
+            }
+            if h.cli("show info").is_ok() {
+                return Ok(h);
+            }
+            if Instant::now() > deadline {
+                return Err((
+                    false,
+                    format!(
+                        "haproxy did not answer on its socket in 10 s\n{}",
+                        h.log_text()
+                    ),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// HAProxy's stdout/stderr so far.
+    pub fn log_text(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The temporary directory (config, log, socket).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Address of a frontend/listen (`None`: the first).
+    pub fn frontend_addr(&self, name: Option<&str>) -> Result<SocketAddr, String> {
+        self.config
+            .frontend_port(name)
+            .map(|p| SocketAddr::from(([127, 0, 0, 1], p)))
+            .ok_or_else(|| format!("no frontend/listen named {name:?}"))
+    }
+
+    /// Labels of the loopback servers, in config order.
+    pub fn server_labels(&self) -> Vec<&str> {
+        self.backends.iter().map(Backend::label).collect()
+    }
+
+    /// One admin-socket command; returns the answer.
+    pub fn cli(&self, cmd: &str) -> Result<String, String> {
+        let mut s = UnixStream::connect(&self.socket).map_err(|e| format!("socket: {e}"))?;
+        s.set_read_timeout(Some(Duration::from_secs(5)))
+            .map_err(|e| e.to_string())?;
+        s.write_all(format!("{cmd}\n").as_bytes())
+            .map_err(|e| format!("socket write: {e}"))?;
+        let mut out = String::new();
+        s.read_to_string(&mut out)
+            .map_err(|e| format!("socket read: {e}"))?;
+        Ok(out)
+    }
+
+    /// `srv_op_state` of every server, from `show servers state`.
+    pub fn server_states(&self) -> Result<BTreeMap<(String, String), OpState>, String> {
+        let out = self.cli("show servers state")?;
+        let mut m = BTreeMap::new();
+        for l in out.lines() {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            if f.len() < 6 || f[0].starts_with('#') {
+                continue;
+            }
+            let st: OpState = f[5]
+                .parse()
+                .map_err(|_| format!("bad `show servers state` line {l:?}"))?;
+            m.insert((f[1].to_string(), f[3].to_string()), st);
+        }
+        Ok(m)
+    }
+
+    /// Forces `backend/server` DOWN: `set server B/S health down` when it has checks
+    /// (a real DOWN: trackers and `nbsrv` follow), else `set server B/S state maint`.
+    /// Then verifies with `show servers state` that it and every server tracking it is
+    /// stopped.
+    pub fn force_down(&self, backend: &str, server: &str) -> Result<(), String> {
+        let line = self
+            .config
+            .servers
+            .iter()
+            .find(|s| s.proxy == backend && s.name == server)
+            .ok_or_else(|| format!("down: no server {backend}/{server} in the config"))?;
+        let cmd = if line.check {
+            format!("set server {backend}/{server} health down")
+        } else {
+            format!("set server {backend}/{server} state maint")
+        };
+        let answer = self.cli(&cmd)?;
+        if !answer.trim().is_empty() {
+            return Err(format!("`{cmd}` answered {:?}", answer.trim()));
+        }
+        let states = self.server_states()?;
+        for (b, s) in self.config.followers(backend, server) {
+            match states.get(&(b.clone(), s.clone())) {
+                Some(0) => {}
+                other => {
+                    return Err(format!(
+                        "after `{cmd}`, {b}/{s} has srv_op_state {other:?}, not 0 (stopped)"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Haproxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
