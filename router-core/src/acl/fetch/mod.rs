@@ -1,0 +1,111 @@
+//! Sample fetches: what an ACL looks at in a request. One file per fetch family.
+
+mod addr;
+mod hdr;
+mod nbsrv;
+mod target;
+mod urlp;
+
+use alloc::string::String;
+use core::net::IpAddr;
+use serde::Serialize;
+
+use crate::config::model::ProxyId;
+use crate::eval::EvalCtx;
+
+pub use hdr::split_values;
+pub use target::{path_of, query_of, uri_of};
+
+/// A value produced by a fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sample<'a> {
+    /// Text (url, path, header value...).
+    Str(&'a str),
+    /// Integer (nbsrv, ports).
+    Int(i64),
+    /// Address (src, dst).
+    Ip(IpAddr),
+    /// Boolean (always_true).
+    Bool(bool),
+}
+
+/// A sample fetch with its argument.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "fetch", content = "arg", rename_all = "snake_case")]
+pub enum Fetch {
+    /// `url`: the request target exactly as received.
+    Url,
+    /// `path`: from the first `/` (after any scheme and authority) up to `?`.
+    Path,
+    /// `query`: after the first `?`.
+    Query,
+    /// `hdr(name)`: every comma-separated value of the header; every header when no name.
+    Hdr(Option<String>),
+    /// `hdr_cnt(name)`: how many values the header has.
+    HdrCnt(Option<String>),
+    /// `urlp(name)` / `url_param(name)`: every value of the query parameter.
+    UrlParam(Option<String>),
+    /// `method`.
+    Method,
+    /// `req.ver` / `req_ver`: `1.1`, `1.0`.
+    ReqVer,
+    /// `src`: client address.
+    Src,
+    /// `src_port`.
+    SrcPort,
+    /// `dst`: the local address the client connected to.
+    Dst,
+    /// `dst_port`.
+    DstPort,
+    /// `nbsrv(backend)`: usable servers in the backend (the current one without argument).
+    Nbsrv(Option<NbsrvTarget>),
+    /// `always_true`.
+    AlwaysTrue,
+    /// `always_false`.
+    AlwaysFalse,
+}
+
+/// The backend `nbsrv` counts, resolved after parsing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NbsrvTarget {
+    /// As written.
+    pub name: String,
+    /// Resolved id.
+    pub id: ProxyId,
+    /// Column of the fetch (for messages).
+    #[serde(skip)]
+    pub col: u32,
+}
+
+impl Fetch {
+    /// Calls `f` with each sample until it returns true; returns whether it did.
+    /// A fetch that finds nothing (no such header, no query) calls `f` zero times.
+    pub fn any(&self, ctx: &EvalCtx<'_, '_>, f: &mut dyn FnMut(Sample<'_>) -> bool) -> bool {
+        let req = ctx.req;
+        match self {
+            Fetch::Url => f(Sample::Str(req.target)),
+            Fetch::Path => path_of(req.target).is_some_and(|p| f(Sample::Str(p))),
+            Fetch::Query => query_of(req.target).is_some_and(|q| f(Sample::Str(q))),
+            Fetch::Hdr(name) => hdr::any_value(req, name.as_deref(), f),
+            Fetch::HdrCnt(name) => f(Sample::Int(hdr::count(req, name.as_deref()))),
+            Fetch::UrlParam(name) => urlp::any_value(req.target, name.as_deref(), f),
+            Fetch::Method => f(Sample::Str(req.method)),
+            Fetch::ReqVer => req
+                .version
+                .strip_prefix("HTTP/")
+                .is_some_and(|v| f(Sample::Str(v))),
+            Fetch::Src => f(Sample::Ip(addr::canonical(req.src.ip()))),
+            Fetch::SrcPort => f(Sample::Int(i64::from(req.src.port()))),
+            Fetch::Dst => f(Sample::Ip(addr::canonical(req.dst.ip()))),
+            Fetch::DstPort => f(Sample::Int(i64::from(req.dst.port()))),
+            Fetch::Nbsrv(target) => {
+                let backend = target.as_ref().map_or(ctx.proxy, |t| t.id);
+                f(Sample::Int(nbsrv::count(ctx.cfg, ctx.health, backend)))
+            }
+            Fetch::AlwaysTrue => f(Sample::Bool(true)),
+            Fetch::AlwaysFalse => f(Sample::Bool(false)),
+        }
+    }
+}
+
+pub use nbsrv::count as nbsrv_count;

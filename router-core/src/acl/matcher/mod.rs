@@ -1,0 +1,168 @@
+//! Pattern matchers (`-m str|beg|end|sub|dir|dom|len|int|ip|found|bool`), one
+//! file per matcher. A sample matches when any pattern matches it.
+
+mod beg;
+mod dir;
+mod dom;
+mod end;
+mod int;
+mod ip;
+mod len;
+mod str;
+mod sub;
+mod word;
+
+use serde::Serialize;
+
+use super::fetch::Sample;
+use super::pattern::Pattern;
+
+pub use int::{IntOp, IntRange};
+pub use ip::parse_net;
+
+/// How patterns are compared with samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Matcher {
+    /// Exact string.
+    Str,
+    /// Prefix.
+    Beg,
+    /// Suffix.
+    End,
+    /// Substring.
+    Sub,
+    /// A `/`-delimited part (`/` and `?` are delimiters).
+    Dir,
+    /// A `.`-delimited part (`/ ? . :` are delimiters).
+    Dom,
+    /// String length against integer patterns.
+    Len,
+    /// Integer against integer patterns (text samples are read as a decimal prefix).
+    Int,
+    /// Address against address/network patterns.
+    Ip,
+    /// True when the fetch found any sample; takes no pattern.
+    Found,
+    /// True when the sample is true or a non-zero integer; takes no pattern.
+    Bool,
+}
+
+impl Matcher {
+    /// The matcher named by `-m NAME`.
+    pub fn from_name(name: &str) -> Option<Matcher> {
+        Some(match name {
+            "str" => Matcher::Str,
+            "beg" => Matcher::Beg,
+            "end" => Matcher::End,
+            "sub" => Matcher::Sub,
+            "dir" => Matcher::Dir,
+            "dom" => Matcher::Dom,
+            "len" => Matcher::Len,
+            "int" => Matcher::Int,
+            "ip" => Matcher::Ip,
+            "found" => Matcher::Found,
+            "bool" => Matcher::Bool,
+            _ => return None,
+        })
+    }
+
+    /// Whether patterns for this matcher are integers.
+    pub fn takes_int(self) -> bool {
+        matches!(self, Matcher::Len | Matcher::Int)
+    }
+
+    /// Whether this matcher takes no pattern.
+    pub fn takes_none(self) -> bool {
+        matches!(self, Matcher::Found | Matcher::Bool)
+    }
+
+    /// Does `sample` match any of `patterns`?
+    pub fn matches(self, sample: Sample<'_>, patterns: &[Pattern], icase: bool) -> bool {
+        match self {
+            Matcher::Found => true,
+            Matcher::Bool => match sample {
+                Sample::Bool(b) => b,
+                Sample::Int(i) => i != 0,
+                Sample::Str(s) => int::leading_int(s).is_some_and(|i| i != 0),
+                Sample::Ip(_) => true,
+            },
+            Matcher::Int => {
+                let value = match sample {
+                    Sample::Int(i) => Some(i),
+                    Sample::Str(s) => int::leading_int(s),
+                    Sample::Bool(b) => Some(i64::from(b)),
+                    Sample::Ip(_) => None,
+                };
+                value.is_some_and(|v| int_any(v, patterns))
+            }
+            Matcher::Len => match sample {
+                Sample::Str(s) => int_any(i64::try_from(s.len()).unwrap_or(i64::MAX), patterns),
+                _ => false,
+            },
+            Matcher::Ip => {
+                let ip = match sample {
+                    Sample::Ip(ip) => Some(ip),
+                    Sample::Str(s) => ip::parse_sample(s),
+                    _ => None,
+                };
+                ip.is_some_and(|ip| {
+                    patterns
+                        .iter()
+                        .any(|p| matches!(p, Pattern::Ip(net) if ip::contains(net, ip)))
+                })
+            }
+            Matcher::Str
+            | Matcher::Beg
+            | Matcher::End
+            | Matcher::Sub
+            | Matcher::Dir
+            | Matcher::Dom => {
+                let mut buf = [0u8; 24];
+                let text = match sample {
+                    Sample::Str(s) => s,
+                    Sample::Int(i) => int::format(i, &mut buf),
+                    Sample::Bool(b) => {
+                        if b {
+                            "1"
+                        } else {
+                            "0"
+                        }
+                    }
+                    Sample::Ip(_) => return false,
+                };
+                patterns.iter().any(|p| match p {
+                    Pattern::Str(pat) => self.match_str(text, pat, icase),
+                    _ => false,
+                })
+            }
+        }
+    }
+
+    fn match_str(self, text: &str, pat: &str, icase: bool) -> bool {
+        match self {
+            Matcher::Str => str::matches(text, pat, icase),
+            Matcher::Beg => beg::matches(text, pat, icase),
+            Matcher::End => end::matches(text, pat, icase),
+            Matcher::Sub => sub::matches(text, pat, icase),
+            Matcher::Dir => dir::matches(text, pat, icase),
+            Matcher::Dom => dom::matches(text, pat, icase),
+            _ => false,
+        }
+    }
+}
+
+fn int_any(v: i64, patterns: &[Pattern]) -> bool {
+    patterns
+        .iter()
+        .any(|p| matches!(p, Pattern::Int(r) if r.contains(v)))
+}
+
+/// Byte-wise equality, ASCII case-insensitive when `icase`.
+fn eq_bytes(a: &[u8], b: &[u8], icase: bool) -> bool {
+    if icase {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a == b
+    }
+}

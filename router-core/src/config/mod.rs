@@ -1,0 +1,30 @@
+//! The haproxy.cfg dialect: tokenizer, parser and validation into a typed model.
+
+mod addr;
+mod keywords;
+pub mod lexer;
+pub mod model;
+mod parse;
+pub mod suggest;
+pub mod time;
+mod validate;
+
+use alloc::vec::Vec;
+
+use crate::diag::{Diagnostic, Errors};
+pub use model::Config;
+
+/// A configuration that loaded, and what the user should know about it.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    /// The validated model.
+    pub config: Config,
+    /// Warnings: legacy keywords, colliding prefixes, ignored settings...
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Parses and validates `text`, read from the file named `file` (used in messages).
+pub fn parse(file: &str, text: &str) -> Result<Parsed, Errors> {
+    let parser = parse::Parser::run(file, text);
+    validate::finish(parser)
+}

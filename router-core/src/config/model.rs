@@ -1,0 +1,479 @@
+//! The validated configuration model. Every value documents its default.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::net::IpAddr;
+use serde::Serialize;
+
+use crate::acl::{AclDef, Condition};
+
+/// Index of a proxy (frontend, backend or listen section) in [`Config::proxies`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct ProxyId(pub u16);
+
+/// Index of a server line in [`Config::servers`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct ServerId(pub u32);
+
+/// A whole haproxy.cfg, parsed and validated.
+#[derive(Debug, Clone, Serialize)]
+pub struct Config {
+    /// The file name the config was parsed from (used in messages).
+    pub file: String,
+    /// The `global` section.
+    pub global: Global,
+    /// Frontends, backends and listens in file order.
+    pub proxies: Vec<Proxy>,
+    /// Every `server` line of every backend, in file order.
+    pub servers: Vec<Server>,
+}
+
+/// The `global` section. Process-level keywords are kept for display; only
+/// `maxconn` changes what a host does.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Global {
+    /// Process-wide connection limit. Default: none set (hosts pick their own).
+    pub maxconn: Option<u32>,
+    /// `log` lines, kept verbatim.
+    pub log: Vec<String>,
+    /// `user`; kept, a host does not switch users.
+    pub user: Option<String>,
+    /// `group`; kept.
+    pub group: Option<String>,
+    /// `daemon`; kept, hosts stay in the foreground.
+    pub daemon: bool,
+    /// `nbproc`; kept.
+    pub nbproc: Option<u32>,
+    /// `nbthread`; kept.
+    pub nbthread: Option<u32>,
+    /// `chroot`; kept.
+    pub chroot: Option<String>,
+    /// `pidfile`; kept.
+    pub pidfile: Option<String>,
+}
+
+/// What a section is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProxyKind {
+    /// Accepts connections and picks a backend.
+    Frontend,
+    /// Holds servers.
+    Backend,
+    /// Both at once: its own backend when no rule picks another.
+    Listen,
+}
+
+impl ProxyKind {
+    /// True for sections that accept client connections.
+    pub fn is_frontend(self) -> bool {
+        matches!(self, ProxyKind::Frontend | ProxyKind::Listen)
+    }
+
+    /// True for sections that hold servers.
+    pub fn is_backend(self) -> bool {
+        matches!(self, ProxyKind::Backend | ProxyKind::Listen)
+    }
+}
+
+/// A frontend, backend or listen section.
+#[derive(Debug, Clone, Serialize)]
+pub struct Proxy {
+    /// Section name.
+    pub name: String,
+    /// Section kind.
+    pub kind: ProxyKind,
+    /// Line of the section header.
+    pub line: u32,
+    /// `bind` addresses (frontends and listens).
+    pub binds: Vec<Bind>,
+    /// Settings inherited from the `defaults` before it, then overridden.
+    pub settings: Settings,
+    /// Named ACLs (several lines of one name are OR'ed), anonymous `{ }` ACLs and
+    /// the predefined ACLs the section uses, in declaration order.
+    pub acls: Vec<AclDef>,
+    /// `redirect` rules in file order.
+    pub redirects: Vec<RedirectRule>,
+    /// `use_backend` rules in file order.
+    pub use_backends: Vec<UseBackendRule>,
+    /// `default_backend`, if any.
+    pub default_backend: Option<BackendRef>,
+    /// `use-server` rules in file order.
+    pub use_servers: Vec<UseServerRule>,
+    /// The section's servers, in file order.
+    pub servers: Vec<ServerId>,
+}
+
+/// A reference to a backend by name, resolved after parsing.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackendRef {
+    /// The name as written.
+    pub name: String,
+    /// The backend it names.
+    pub id: ProxyId,
+    /// Line where it was written.
+    pub line: u32,
+    /// Column of the name (for messages).
+    #[serde(skip)]
+    pub col: u32,
+}
+
+/// One `bind` address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Bind {
+    /// Address to listen on; `None` for `*` or an empty host (every address).
+    pub host: Option<IpAddr>,
+    /// Port.
+    pub port: u16,
+    /// Line of the `bind` (or of the legacy `listen ADDR:PORT`).
+    pub line: u32,
+}
+
+/// Settings a proxy takes from the last `defaults` section before it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Settings {
+    /// `mode http` (Wt Edge only speaks HTTP). Default: http.
+    pub mode: Mode,
+    /// `option ...` flags.
+    pub options: Options,
+    /// `timeout ...` values in milliseconds.
+    pub timeouts: Timeouts,
+    /// `retries`: connection attempts after the first failure. Default: 3.
+    pub retries: u32,
+    /// `maxconn` of the proxy. Default: none (the global limit applies).
+    pub maxconn: Option<u32>,
+    /// `balance`. Default: roundrobin.
+    pub balance: Balance,
+    /// `log` lines (`log global` included), kept verbatim.
+    pub log: Vec<String>,
+    /// `default-server` parameters applied to the servers that follow.
+    pub default_server: ServerParams,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            mode: Mode::Http,
+            options: Options::default(),
+            timeouts: Timeouts::default(),
+            retries: 3,
+            maxconn: None,
+            balance: Balance::RoundRobin,
+            log: Vec::new(),
+            default_server: ServerParams::default(),
+        }
+    }
+}
+
+/// Proxy mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// HTTP, the only mode Wt Edge implements.
+    Http,
+}
+
+/// Load-balancing algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Balance {
+    /// Weighted round-robin over usable servers (HAProxy's default).
+    RoundRobin,
+}
+
+/// `option` flags. Every flag defaults to off.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Options {
+    /// `option httplog`: HTTP log format.
+    pub httplog: bool,
+    /// `option dontlognull`: no log line for connections that sent nothing.
+    pub dontlognull: bool,
+    /// `option http-server-close`: close the server side after each response.
+    pub http_server_close: bool,
+    /// `option http-pretend-keepalive`: do not announce the close to the server.
+    pub http_pretend_keepalive: bool,
+    /// `option forwardfor`.
+    pub forwardfor: Option<ForwardFor>,
+    /// `option originalto`.
+    pub originalto: Option<OriginalTo>,
+    /// `option redispatch`: the last retry goes to another server.
+    pub redispatch: bool,
+    /// `option httpchk`: health checks speak HTTP instead of a TCP connect.
+    pub httpchk: Option<HttpCheck>,
+    /// `option allbackups`: use every backup server at once, not only the first.
+    pub allbackups: bool,
+}
+
+/// `option forwardfor [except NET] [header NAME] [if-none]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ForwardFor {
+    /// Clients in this network get no header.
+    pub except: Option<IpNet>,
+    /// Header name. Default: `X-Forwarded-For`.
+    pub header: String,
+    /// Add the header only when the request has none.
+    pub if_none: bool,
+}
+
+/// `option originalto [except NET] [header NAME]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OriginalTo {
+    /// Local addresses in this network get no header.
+    pub except: Option<IpNet>,
+    /// Header name. Default: `X-Original-To`.
+    pub header: String,
+}
+
+/// `option httpchk [METHOD] [URI] [VERSION]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HttpCheck {
+    /// Default: `OPTIONS`.
+    pub method: String,
+    /// Default: `/`.
+    pub uri: String,
+    /// Default: `HTTP/1.0`.
+    pub version: String,
+}
+
+/// An address and prefix length (`10.0.0.0/8`, `::1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct IpNet {
+    /// Network address.
+    pub addr: IpAddr,
+    /// Prefix length in bits (32 or 128 for a single address).
+    pub prefix: u8,
+}
+
+/// `timeout` values in milliseconds; `None` means not set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Timeouts {
+    /// `timeout connect` (legacy `contimeout`).
+    pub connect: Option<u64>,
+    /// `timeout client` (legacy `clitimeout`).
+    pub client: Option<u64>,
+    /// `timeout server` (legacy `srvtimeout`).
+    pub server: Option<u64>,
+    /// `timeout tunnel`; defaults to client/server when not set.
+    pub tunnel: Option<u64>,
+    /// `timeout queue`; falls back to `timeout connect`.
+    pub queue: Option<u64>,
+    /// `timeout check`; falls back to `inter`.
+    pub check: Option<u64>,
+    /// `timeout http-request`; falls back to `timeout client`.
+    pub http_request: Option<u64>,
+    /// `timeout http-keep-alive`; falls back to `timeout http-request`.
+    pub http_keep_alive: Option<u64>,
+}
+
+/// Where a server lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServerHost {
+    /// An IP address; `0.0.0.0` means the address the client connected to.
+    Ip(IpAddr),
+    /// A DNS name (resolved by the host).
+    Name(String),
+}
+
+/// Server parameters, shared by `server` and `default-server`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServerParams {
+    /// `check`: run health checks. Default: off.
+    pub check: bool,
+    /// `inter`: ms between checks. Default: 2000.
+    pub inter: u64,
+    /// `fastinter`: ms between checks while changing state. Default: `inter`.
+    pub fastinter: Option<u64>,
+    /// `downinter`: ms between checks while DOWN. Default: `inter`.
+    pub downinter: Option<u64>,
+    /// `rise`: consecutive successes to go UP. Default: 2.
+    pub rise: u32,
+    /// `fall`: consecutive failures to go DOWN. Default: 3.
+    pub fall: u32,
+    /// `weight` (0-256). Default: 1.
+    pub weight: u32,
+    /// `backup`: used only when no active server is usable. Default: off.
+    pub backup: bool,
+    /// `disabled`: starts in maintenance, never used. Default: off.
+    pub disabled: bool,
+    /// `maxconn`: concurrent requests before queueing. Default: none.
+    pub maxconn: Option<u32>,
+    /// `maxqueue`: queued requests before the queue overflows. Default: none.
+    pub maxqueue: Option<u32>,
+    /// `ssl`: speak TLS to the server. Default: off.
+    pub ssl: bool,
+    /// `verify none|required`. Default: required.
+    pub verify: bool,
+    /// `port`: port for health checks. Default: the server's port.
+    pub check_port: Option<u16>,
+}
+
+impl Default for ServerParams {
+    fn default() -> Self {
+        ServerParams {
+            check: false,
+            inter: 2000,
+            fastinter: None,
+            downinter: None,
+            rise: 2,
+            fall: 3,
+            weight: 1,
+            backup: false,
+            disabled: false,
+            maxconn: None,
+            maxqueue: None,
+            ssl: false,
+            verify: true,
+            check_port: None,
+        }
+    }
+}
+
+/// One `server` line.
+#[derive(Debug, Clone, Serialize)]
+pub struct Server {
+    /// Server name, unique in its backend.
+    pub name: String,
+    /// The backend (or listen) it belongs to.
+    pub proxy: ProxyId,
+    /// Line of the `server` keyword.
+    pub line: u32,
+    /// Address.
+    pub host: ServerHost,
+    /// Port; `None` means the port the client connected to.
+    pub port: Option<u16>,
+    /// Parameters.
+    pub params: ServerParams,
+    /// `track [BACKEND/]SERVER` as written and resolved.
+    pub track: Option<TrackRef>,
+    /// The server whose health checks decide this one's state: itself unless it
+    /// tracks, else the end of its track chain.
+    pub health_source: ServerId,
+}
+
+/// A resolved `track` target.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrackRef {
+    /// As written (`bck1/srv1` or `srv1`).
+    pub spec: String,
+    /// The tracked server.
+    pub id: ServerId,
+}
+
+/// `redirect location|prefix <to> ...`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RedirectRule {
+    /// Line of the rule.
+    pub line: u32,
+    /// `location` (exact) or `prefix` (prepended to the request URI).
+    pub kind: RedirectKind,
+    /// The location or prefix.
+    pub to: String,
+    /// Status code. Default: 302.
+    pub code: u16,
+    /// `drop-query`: the query string is not carried over (prefix only).
+    pub drop_query: bool,
+    /// `append-slash`: add `/` to a location that does not end with one (with drop-query).
+    pub append_slash: bool,
+    /// `if`/`unless` condition; `None` always applies.
+    pub cond: Option<Condition>,
+}
+
+/// Redirect kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RedirectKind {
+    /// `redirect location`: the Location is exactly the string.
+    Location,
+    /// `redirect prefix`: the Location is the prefix followed by the request URI.
+    Prefix,
+}
+
+/// `use_backend <name> [if|unless cond]`.
+#[derive(Debug, Clone, Serialize)]
+pub struct UseBackendRule {
+    /// Target backend.
+    pub backend: BackendRef,
+    /// Condition; `None` always applies.
+    pub cond: Option<Condition>,
+}
+
+/// `use-server <name> [if|unless cond]`.
+#[derive(Debug, Clone, Serialize)]
+pub struct UseServerRule {
+    /// Line of the rule.
+    pub line: u32,
+    /// Server name as written.
+    pub name: String,
+    /// The server, resolved in the same backend.
+    pub server: ServerId,
+    /// Condition; `None` always applies.
+    pub cond: Option<Condition>,
+}
+
+impl Config {
+    /// The proxy with this id. Ids come from this config, so the index is valid.
+    pub fn proxy(&self, id: ProxyId) -> &Proxy {
+        &self.proxies[usize::from(id.0)]
+    }
+
+    /// The server with this id.
+    pub fn server(&self, id: ServerId) -> &Server {
+        &self.servers[id.0 as usize]
+    }
+
+    /// Looks a proxy up by name (names are case-sensitive).
+    pub fn proxy_id(&self, name: &str) -> Option<ProxyId> {
+        self.proxies
+            .iter()
+            .position(|p| p.name == name)
+            .and_then(|i| u16::try_from(i).ok())
+            .map(ProxyId)
+    }
+
+    /// Looks a server up by backend and server name.
+    pub fn server_id(&self, backend: &str, server: &str) -> Option<ServerId> {
+        let p = self.proxy(self.proxy_id(backend)?);
+        p.servers
+            .iter()
+            .copied()
+            .find(|&s| self.server(s).name == server)
+    }
+
+    /// The first frontend or listen section: where a request lands when the
+    /// caller does not say.
+    pub fn default_frontend(&self) -> Option<ProxyId> {
+        self.proxies
+            .iter()
+            .position(|p| p.kind.is_frontend())
+            .and_then(|i| u16::try_from(i).ok())
+            .map(ProxyId)
+    }
+
+    /// Ids of all proxies, in file order.
+    pub fn proxy_ids(&self) -> impl Iterator<Item = ProxyId> + '_ {
+        (0..self.proxies.len()).filter_map(|i| u16::try_from(i).ok().map(ProxyId))
+    }
+
+    /// Ids of all servers, in file order.
+    pub fn server_ids(&self) -> impl Iterator<Item = ServerId> + '_ {
+        (0..self.servers.len()).filter_map(|i| u32::try_from(i).ok().map(ServerId))
+    }
+
+    /// Servers whose state follows `id` through `track` (not `id` itself).
+    pub fn followers(&self, id: ServerId) -> impl Iterator<Item = ServerId> + '_ {
+        self.server_ids()
+            .filter(move |&s| s != id && self.server(s).health_source == id)
+    }
+
+    /// `backend/server`, as HAProxy names servers in logs.
+    pub fn server_path(&self, id: ServerId) -> String {
+        let s = self.server(id);
+        let mut out = String::from(self.proxy(s.proxy).name.as_str());
+        out.push('/');
+        out.push_str(&s.name);
+        out
+    }
+}

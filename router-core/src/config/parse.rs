@@ -1,0 +1,1342 @@
+//! Section and keyword dispatch for the haproxy.cfg dialect.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use super::addr::{parse_port, parse_server_host, split_host_port};
+use super::keywords::{self, Where};
+use super::lexer::{LexError, Word, split_words};
+use super::model::*;
+use super::suggest::closest;
+use super::time::parse_ms;
+use crate::acl::matcher::parse_net;
+use crate::acl::{AclDef, AclOrigin, AclScope, Condition, parse_acl_term, parse_condition};
+use crate::diag::{Diagnostic, DiagnosticKind as K};
+use crate::problem::Problem;
+
+/// A `track` as written, resolved by validation.
+pub struct PendingTrack {
+    pub server: usize,
+    pub spec: String,
+    pub col: u32,
+}
+
+/// A `use-server` target, resolved by validation.
+pub struct PendingUseServer {
+    pub proxy: usize,
+    pub rule: usize,
+    pub col: u32,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Section {
+    None,
+    Global,
+    Defaults,
+    Proxy(usize),
+    /// An unsupported section; its lines are skipped (the header was an error).
+    Skipped,
+}
+
+/// The parser's output before validation.
+pub struct Parser<'f> {
+    pub file: &'f str,
+    pub global: Global,
+    pub proxies: Vec<Proxy>,
+    pub servers: Vec<Server>,
+    pub tracks: Vec<PendingTrack>,
+    pub use_servers: Vec<PendingUseServer>,
+    pub errors: Vec<Diagnostic>,
+    pub warnings: Vec<Diagnostic>,
+    defaults: Settings,
+    defaults_backend: Option<(String, u32, u32)>,
+    section: Section,
+    line: u32,
+    keyword: String,
+    saw_use_backend: bool,
+}
+
+type Res = Result<(), Problem>;
+
+impl<'f> Parser<'f> {
+    /// Parses every line of `text`.
+    pub fn run(file: &'f str, text: &str) -> Self {
+        let mut p = Parser {
+            file,
+            global: Global::default(),
+            proxies: Vec::new(),
+            servers: Vec::new(),
+            tracks: Vec::new(),
+            use_servers: Vec::new(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            defaults: Settings::default(),
+            defaults_backend: None,
+            section: Section::None,
+            line: 0,
+            keyword: String::new(),
+            saw_use_backend: false,
+        };
+        for (i, raw) in text.lines().enumerate() {
+            p.line = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            let words = match split_words(raw) {
+                Ok(w) => w,
+                Err(e) => {
+                    let (col, msg) = match e {
+                        LexError::UnterminatedQuote(c) => (c, "unterminated quote"),
+                        LexError::BadHexEscape(c) => {
+                            (c, "'\\x' must be followed by two hex digits")
+                        }
+                        LexError::TrailingBackslash(c) => (c, "a backslash ends the line"),
+                    };
+                    p.keyword = String::new();
+                    p.error(Problem::new(K::Syntax, col, msg));
+                    continue;
+                }
+            };
+            let Some(first) = words.first() else { continue };
+            p.keyword = first.text.clone();
+            if let Err(problem) = p.line_words(&words) {
+                p.error(problem);
+            }
+        }
+        p
+    }
+
+    fn diag(&self, problem: Problem) -> Diagnostic {
+        Diagnostic {
+            kind: problem.kind,
+            file: String::from(self.file),
+            line: self.line,
+            column: problem.col.max(1),
+            keyword: self.keyword.clone(),
+            message: problem.message,
+            hint: problem.hint,
+        }
+    }
+
+    fn error(&mut self, problem: Problem) {
+        let d = self.diag(problem);
+        self.errors.push(d);
+    }
+
+    fn warn(&mut self, problem: Problem) {
+        let d = self.diag(problem);
+        self.warnings.push(d);
+    }
+
+    fn line_words(&mut self, words: &[Word]) -> Res {
+        let kw = words[0].text.as_str();
+        if let Some(kind) = keywords::section_kind(kw) {
+            return self.section_header(kind, words);
+        }
+        if keywords::UNSUPPORTED_SECTIONS.contains(&kw) {
+            self.section = Section::Skipped;
+            return Err(Problem::new(
+                K::Unsupported,
+                words[0].col,
+                format!("'{kw}' sections are not supported by Wt Edge"),
+            )
+            .hint("remove the section; its lines are skipped"));
+        }
+        match self.section {
+            Section::Skipped => Ok(()),
+            Section::None => Err(Problem::new(
+                K::UnknownKeyword,
+                words[0].col,
+                format!("'{kw}' outside of any section"),
+            )
+            .hint("start a section first: global, defaults, frontend NAME, backend NAME or listen NAME")),
+            Section::Global => self.global_keyword(words),
+            Section::Defaults | Section::Proxy(_) => self.proxy_keyword(words),
+        }
+    }
+
+    fn section_header(&mut self, kind: &str, words: &[Word]) -> Res {
+        self.saw_use_backend = false;
+        match kind {
+            "global" => {
+                self.section = Section::Global;
+                Ok(())
+            }
+            "defaults" => {
+                if words.len() > 1 {
+                    self.section = Section::Skipped;
+                    return Err(Problem::new(
+                        K::Unsupported,
+                        words[1].col,
+                        "named defaults sections are not supported by Wt Edge",
+                    )
+                    .hint("write 'defaults' without a name"));
+                }
+                self.section = Section::Defaults;
+                self.defaults = Settings::default();
+                self.defaults_backend = None;
+                Ok(())
+            }
+            _ => {
+                let kind = match kind {
+                    "frontend" => ProxyKind::Frontend,
+                    "backend" => ProxyKind::Backend,
+                    _ => ProxyKind::Listen,
+                };
+                self.section = Section::Skipped;
+                let Some(name_word) = words.get(1) else {
+                    return Err(Problem::new(
+                        K::MissingArgument,
+                        words[0].col,
+                        format!("'{}' needs a name", words[0].text),
+                    )
+                    .hint(format!("write '{} NAME'", words[0].text)));
+                };
+                let mut binds = Vec::new();
+                let mut name = name_word.text.clone();
+                let mut legacy_addr = None;
+                if kind == ProxyKind::Listen && name.contains(':') {
+                    // HAProxy 1.4: `listen 0.0.0.0:8181` (an address where the name goes).
+                    legacy_addr = Some(name_word);
+                } else if let Some(bad) = name
+                    .chars()
+                    .find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c)))
+                {
+                    return Err(Problem::new(
+                        K::InvalidValue,
+                        name_word.col,
+                        format!("invalid character '{bad}' in section name '{name}'"),
+                    )
+                    .hint("names use letters, digits, '-', '_', '.' and ':'"));
+                }
+                if let Some(addr_word) = words.get(2) {
+                    if kind == ProxyKind::Listen && legacy_addr.is_none() {
+                        legacy_addr = Some(addr_word);
+                    } else if addr_word.text == "from" {
+                        return Err(Problem::new(
+                            K::Unsupported,
+                            addr_word.col,
+                            "'from' (named defaults) is not supported by Wt Edge",
+                        ));
+                    } else {
+                        return Err(Problem::new(
+                            K::InvalidValue,
+                            addr_word.col,
+                            format!("unexpected '{}' after the section name", addr_word.text),
+                        ));
+                    }
+                }
+                if let Some(addr) = legacy_addr {
+                    let (parsed, _) = parse_bind_list(&addr.text, addr.col, self.line)?;
+                    binds = parsed;
+                    let modern_name = if addr.text == name {
+                        "NAME"
+                    } else {
+                        name.as_str()
+                    };
+                    self.warn(
+                        Problem::new(
+                            K::Legacy,
+                            addr.col,
+                            format!("'listen' with an address is HAProxy 1.4 syntax (refused since 1.6); read as a listen section bound to {}", addr.text),
+                        )
+                        .hint(format!("write 'listen {modern_name}' and on the next line 'bind {}'", addr.text)),
+                    );
+                    if addr.text == name {
+                        name = addr.text.clone();
+                    }
+                }
+                let dup = self.proxies.iter().find(|p| {
+                    p.name == name
+                        && ((p.kind.is_frontend() && kind.is_frontend())
+                            || (p.kind.is_backend() && kind.is_backend()))
+                });
+                if let Some(prev) = dup {
+                    return Err(Problem::new(
+                        K::Duplicate,
+                        name_word.col,
+                        format!("'{name}' is already declared at line {}", prev.line),
+                    )
+                    .hint("give each frontend and each backend a unique name"));
+                }
+                let default_backend = if kind.is_frontend() {
+                    self.defaults_backend.as_ref().map(|(n, l, c)| BackendRef {
+                        name: n.clone(),
+                        id: ProxyId(u16::MAX),
+                        line: *l,
+                        col: *c,
+                    })
+                } else {
+                    None
+                };
+                if u16::try_from(self.proxies.len() + 1).is_err() {
+                    return Err(Problem::new(
+                        K::InvalidValue,
+                        name_word.col,
+                        "too many sections",
+                    ));
+                }
+                self.proxies.push(Proxy {
+                    name,
+                    kind,
+                    line: self.line,
+                    binds,
+                    settings: self.defaults.clone(),
+                    acls: Vec::new(),
+                    redirects: Vec::new(),
+                    use_backends: Vec::new(),
+                    default_backend,
+                    use_servers: Vec::new(),
+                    servers: Vec::new(),
+                });
+                self.section = Section::Proxy(self.proxies.len() - 1);
+                Ok(())
+            }
+        }
+    }
+
+    fn global_keyword(&mut self, words: &[Word]) -> Res {
+        let kw = words[0].text.as_str();
+        let rest: Vec<&str> = words[1..].iter().map(|w| w.text.as_str()).collect();
+        let g = &mut self.global;
+        match kw {
+            "log" => g.log.push(rest.join(" ")),
+            "maxconn" => g.maxconn = Some(int_arg(words, 1)?),
+            "user" | "uid" => g.user = Some(str_arg(words, 1)?),
+            "group" | "gid" => g.group = Some(str_arg(words, 1)?),
+            "daemon" => g.daemon = true,
+            "nbproc" => g.nbproc = Some(int_arg(words, 1)?),
+            "nbthread" => g.nbthread = Some(int_arg(words, 1)?),
+            "chroot" => g.chroot = Some(str_arg(words, 1)?),
+            "pidfile" => g.pidfile = Some(str_arg(words, 1)?),
+            "quiet" | "node" | "description" => {}
+            _ => {
+                if keywords::HAPROXY_GLOBAL.contains(&kw)
+                    || kw.starts_with("tune.")
+                    || kw.starts_with("ssl-")
+                {
+                    return Err(Problem::new(
+                        K::Unsupported,
+                        words[0].col,
+                        format!("global keyword '{kw}' is not supported by Wt Edge"),
+                    )
+                    .hint("remove it; see the README for the supported keywords"));
+                }
+                return Err(Problem::new(
+                    K::UnknownKeyword,
+                    words[0].col,
+                    format!("unknown keyword '{kw}' in 'global' section"),
+                )
+                .maybe_hint(
+                    closest(kw, keywords::GLOBAL.iter().copied())
+                        .map(|s| format!("did you mean '{s}'?")),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn here(&self) -> Where {
+        match self.section {
+            Section::Proxy(i) => match self.proxies[i].kind {
+                ProxyKind::Frontend => Where::Frontend,
+                ProxyKind::Backend => Where::Backend,
+                ProxyKind::Listen => Where::Listen,
+            },
+            _ => Where::Defaults,
+        }
+    }
+
+    fn section_name(&self) -> &'static str {
+        match self.here() {
+            Where::Frontend => "frontend",
+            Where::Backend => "backend",
+            Where::Listen => "listen",
+            Where::Defaults => "defaults",
+        }
+    }
+
+    fn settings(&mut self) -> &mut Settings {
+        match self.section {
+            Section::Proxy(i) => &mut self.proxies[i].settings,
+            _ => &mut self.defaults,
+        }
+    }
+
+    fn proxy_keyword(&mut self, words: &[Word]) -> Res {
+        let kw = words[0].text.as_str();
+        let here = self.here();
+        // `option X` / `no option X` / `timeout X` name the keyword with their argument.
+        let full_kw = match (kw, words.get(1), words.get(2)) {
+            ("option" | "timeout", Some(w), _) => format!("{kw} {}", w.text),
+            ("no", Some(o), Some(w)) if o.text == "option" => format!("no option {}", w.text),
+            _ => kw.to_string(),
+        };
+        self.keyword = full_kw;
+        let Some(spec) = keywords::proxy_keyword(kw) else {
+            if keywords::HAPROXY_PROXY.contains(&kw) {
+                return Err(Problem::new(
+                    K::Unsupported,
+                    words[0].col,
+                    format!("'{kw}' is a HAProxy keyword that Wt Edge does not implement"),
+                )
+                .hint("remove it or see the README for the supported keywords"));
+            }
+            let names = keywords::PROXY.iter().map(|k| k.name);
+            return Err(Problem::new(
+                K::UnknownKeyword,
+                words[0].col,
+                format!(
+                    "unknown keyword '{kw}' in '{}' section",
+                    self.section_name()
+                ),
+            )
+            .maybe_hint(closest(kw, names).map(|s| format!("did you mean '{s}'?"))));
+        };
+        if !spec.allowed.contains(&here) {
+            let problem = Problem::new(
+                K::NotAllowedHere,
+                words[0].col,
+                format!(
+                    "'{kw}' is not allowed in a '{}' section",
+                    self.section_name()
+                ),
+            )
+            .hint(spec.where_hint);
+            if spec.ignored_elsewhere && here != Where::Defaults {
+                // HAProxy warns and ignores settings a proxy cannot use.
+                let mut p = problem;
+                p.message.push_str("; ignored");
+                self.warn(p);
+                return Ok(());
+            }
+            return Err(problem);
+        }
+        match kw {
+            "mode" => {
+                let w = word_arg(words, 1)?;
+                match w.text.as_str() {
+                    "http" => self.settings().mode = Mode::Http,
+                    "tcp" => {
+                        return Err(Problem::new(
+                            K::Unsupported,
+                            w.col,
+                            "'mode tcp' is not supported by Wt Edge",
+                        )
+                        .hint("Wt Edge routes HTTP: use 'mode http'"));
+                    }
+                    other => {
+                        return Err(Problem::new(
+                            K::InvalidValue,
+                            w.col,
+                            format!("unknown mode '{other}'"),
+                        )
+                        .hint("use 'mode http'"));
+                    }
+                }
+            }
+            "bind" => self.bind(words)?,
+            "option" => self.option(words, 1, true)?,
+            "no" => {
+                let w = word_arg(words, 1)?;
+                if w.text != "option" {
+                    return Err(Problem::new(
+                        K::InvalidValue,
+                        w.col,
+                        "'no' must be followed by 'option'",
+                    ));
+                }
+                self.option(words, 2, false)?;
+            }
+            "timeout" => self.timeout(words)?,
+            "contimeout" | "clitimeout" | "srvtimeout" => {
+                let modern = match kw {
+                    "contimeout" => "connect",
+                    "clitimeout" => "client",
+                    _ => "server",
+                };
+                let ms = time_arg(words, 1)?;
+                self.set_timeout(modern, ms);
+                let value = &words[1].text;
+                self.warn(
+                    Problem::new(
+                        K::Legacy,
+                        words[0].col,
+                        format!("'{kw}' is HAProxy 1.4 syntax (a fatal error since HAProxy 2.1); read as 'timeout {modern} {value}'"),
+                    )
+                    .hint(format!("write 'timeout {modern} {value}'")),
+                );
+            }
+            "redispatch" => {
+                self.settings().options.redispatch = true;
+                self.warn(
+                    Problem::new(
+                        K::Legacy,
+                        words[0].col,
+                        "'redispatch' is HAProxy 1.4 syntax; read as 'option redispatch'",
+                    )
+                    .hint("write 'option redispatch'"),
+                );
+            }
+            "retries" => self.settings().retries = int_arg(words, 1)?,
+            "maxconn" => self.settings().maxconn = Some(int_arg(words, 1)?),
+            "balance" => {
+                let w = word_arg(words, 1)?;
+                if w.text != "roundrobin" {
+                    return Err(Problem::new(
+                        K::Unsupported,
+                        w.col,
+                        format!("'balance {}' is not supported by Wt Edge yet", w.text),
+                    )
+                    .hint("use 'balance roundrobin'; Wt session affinity comes from the wtd prefix ACLs"));
+                }
+                if words.len() > 2 {
+                    return Err(Problem::new(
+                        K::InvalidValue,
+                        words[2].col,
+                        "'balance roundrobin' takes no argument",
+                    ));
+                }
+                self.settings().balance = Balance::RoundRobin;
+            }
+            "log" => {
+                let rest: Vec<&str> = words[1..].iter().map(|w| w.text.as_str()).collect();
+                if rest.is_empty() {
+                    return Err(Problem::new(
+                        K::MissingArgument,
+                        words[0].col,
+                        "'log' needs 'global' or a target",
+                    ));
+                }
+                self.settings().log.push(rest.join(" "));
+            }
+            "default-server" => {
+                let mut params = self.settings().default_server.clone();
+                if let Some(w) = words.iter().skip(1).find(|w| w.text == "track") {
+                    return Err(Problem::new(
+                        K::NotAllowedHere,
+                        w.col,
+                        "'track' is not allowed on 'default-server'",
+                    ));
+                }
+                let mut track = None;
+                server_params(words, 1, &mut params, &mut track)?;
+                self.settings().default_server = params;
+            }
+            "default_backend" => {
+                let w = word_arg(words, 1)?;
+                extra_words(words, 2)?;
+                match self.section {
+                    Section::Proxy(i) => {
+                        self.proxies[i].default_backend = Some(BackendRef {
+                            name: w.text.clone(),
+                            id: ProxyId(u16::MAX),
+                            line: self.line,
+                            col: w.col,
+                        });
+                    }
+                    _ => self.defaults_backend = Some((w.text.clone(), self.line, w.col)),
+                }
+            }
+            "acl" => self.acl(words)?,
+            "redirect" => self.redirect(words)?,
+            "use_backend" => self.use_backend(words)?,
+            "use-server" => self.use_server(words)?,
+            "server" => self.server(words)?,
+            _ => {
+                return Err(Problem::new(
+                    K::UnknownKeyword,
+                    words[0].col,
+                    format!("unknown keyword '{kw}'"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn current(&mut self) -> Result<usize, Problem> {
+        match self.section {
+            Section::Proxy(i) => Ok(i),
+            _ => Err(Problem::new(
+                K::NotAllowedHere,
+                1,
+                "not allowed in 'defaults'",
+            )),
+        }
+    }
+
+    fn bind(&mut self, words: &[Word]) -> Res {
+        let i = self.current()?;
+        let w = word_arg(words, 1)?;
+        let (binds, _) = parse_bind_list(&w.text, w.col, self.line)?;
+        let mut k = 2;
+        while let Some(opt) = words.get(k) {
+            match opt.text.as_str() {
+                "name" | "id" => {
+                    word_arg(words, k + 1)?;
+                    k += 2;
+                    continue;
+                }
+                "v4v6" | "v6only" => {}
+                "ssl" | "crt" | "ca-file" | "alpn" | "npn" | "verify" | "crt-list" => {
+                    return Err(Problem::new(K::Unsupported, opt.col, format!("bind option '{}' (TLS) is not supported by wtedge", opt.text))
+                        .hint("terminate TLS in front of wtedge, or deploy to the edge where Cloudflare terminates it"));
+                }
+                other => {
+                    return Err(Problem::new(
+                        K::Unsupported,
+                        opt.col,
+                        format!("bind option '{other}' is not supported by Wt Edge"),
+                    )
+                    .hint("supported bind options: name, id, v4v6, v6only"));
+                }
+            }
+            k += 1;
+        }
+        self.proxies[i].binds.extend(binds);
+        Ok(())
+    }
+
+    fn option(&mut self, words: &[Word], at: usize, on: bool) -> Res {
+        let w = word_arg(words, at)?;
+        let name = w.text.as_str();
+        let here = self.here();
+        let backend_only = ["redispatch", "httpchk", "allbackups"];
+        if backend_only.contains(&name) && here == Where::Frontend {
+            self.warn(
+                Problem::new(
+                    K::NotAllowedHere,
+                    w.col,
+                    format!("'option {name}' has no effect in a frontend; ignored"),
+                )
+                .hint("set it in the backend or in defaults"),
+            );
+            return Ok(());
+        }
+        let o = &mut self.settings().options;
+        let flag = match name {
+            "httplog" => Some(&mut o.httplog),
+            "dontlognull" => Some(&mut o.dontlognull),
+            "http-server-close" => Some(&mut o.http_server_close),
+            "http-pretend-keepalive" => Some(&mut o.http_pretend_keepalive),
+            "redispatch" => Some(&mut o.redispatch),
+            "allbackups" => Some(&mut o.allbackups),
+            _ => None,
+        };
+        if let Some(flag) = flag {
+            *flag = on;
+            return extra_words(words, at + 1);
+        }
+        match name {
+            "http-keep-alive" => extra_words(words, at + 1),
+            "forwardfor" => {
+                o.forwardfor = if on {
+                    let mut ff = ForwardFor {
+                        except: None,
+                        header: String::from("X-Forwarded-For"),
+                        if_none: false,
+                    };
+                    let mut k = at + 1;
+                    while let Some(arg) = words.get(k) {
+                        match arg.text.as_str() {
+                            "except" => {
+                                let n = word_arg(words, k + 1)?;
+                                ff.except = Some(net_arg(n)?);
+                                k += 2;
+                            }
+                            "header" => {
+                                ff.header = word_arg(words, k + 1)?.text.clone();
+                                k += 2;
+                            }
+                            "if-none" => {
+                                ff.if_none = true;
+                                k += 1;
+                            }
+                            other => {
+                                return Err(Problem::new(
+                                    K::InvalidValue,
+                                    arg.col,
+                                    format!("unknown 'option forwardfor' argument '{other}'"),
+                                )
+                                .hint("use: except NET, header NAME, if-none"));
+                            }
+                        }
+                    }
+                    Some(ff)
+                } else {
+                    None
+                };
+                Ok(())
+            }
+            "originalto" => {
+                o.originalto = if on {
+                    let mut ot = OriginalTo {
+                        except: None,
+                        header: String::from("X-Original-To"),
+                    };
+                    let mut k = at + 1;
+                    while let Some(arg) = words.get(k) {
+                        match arg.text.as_str() {
+                            "except" => {
+                                let n = word_arg(words, k + 1)?;
+                                ot.except = Some(net_arg(n)?);
+                            }
+                            "header" => ot.header = word_arg(words, k + 1)?.text.clone(),
+                            other => {
+                                return Err(Problem::new(
+                                    K::InvalidValue,
+                                    arg.col,
+                                    format!("unknown 'option originalto' argument '{other}'"),
+                                )
+                                .hint("use: except NET, header NAME"));
+                            }
+                        }
+                        k += 2;
+                    }
+                    Some(ot)
+                } else {
+                    None
+                };
+                Ok(())
+            }
+            "httpchk" => {
+                o.httpchk = if on {
+                    let args: Vec<&str> = words[at + 1..].iter().map(|w| w.text.as_str()).collect();
+                    // HAProxy: one argument is the URI; two or more are METHOD URI [VERSION].
+                    let (method, uri, version) = match args.as_slice() {
+                        [] => ("OPTIONS", "/", "HTTP/1.0"),
+                        [uri] => ("OPTIONS", *uri, "HTTP/1.0"),
+                        [m, uri] => (*m, *uri, "HTTP/1.0"),
+                        [m, uri, v, ..] => (*m, *uri, *v),
+                    };
+                    Some(HttpCheck {
+                        method: method.to_string(),
+                        uri: uri.to_string(),
+                        version: version.to_string(),
+                    })
+                } else {
+                    None
+                };
+                Ok(())
+            }
+            _ => {
+                if keywords::HAPROXY_OPTIONS.contains(&name) {
+                    return Err(Problem::new(
+                        K::Unsupported,
+                        w.col,
+                        format!("'option {name}' is not supported by Wt Edge"),
+                    )
+                    .hint("remove it; see the README for the supported options"));
+                }
+                Err(
+                    Problem::new(K::UnknownKeyword, w.col, format!("unknown option '{name}'"))
+                        .maybe_hint(
+                            closest(name, keywords::OPTIONS.iter().copied())
+                                .map(|s| format!("did you mean 'option {s}'?")),
+                        ),
+                )
+            }
+        }
+    }
+
+    fn set_timeout(&mut self, which: &str, ms: u64) {
+        let t = &mut self.settings().timeouts;
+        let slot = match which {
+            "connect" => &mut t.connect,
+            "client" => &mut t.client,
+            "server" => &mut t.server,
+            "tunnel" => &mut t.tunnel,
+            "queue" => &mut t.queue,
+            "check" => &mut t.check,
+            "http-request" => &mut t.http_request,
+            _ => &mut t.http_keep_alive,
+        };
+        *slot = Some(ms);
+    }
+
+    fn timeout(&mut self, words: &[Word]) -> Res {
+        let w = word_arg(words, 1)?;
+        let which = w.text.as_str();
+        if !keywords::TIMEOUTS.contains(&which) {
+            return Err(Problem::new(
+                K::UnknownKeyword,
+                w.col,
+                format!("unknown timeout '{which}'"),
+            )
+            .maybe_hint(
+                closest(which, keywords::TIMEOUTS.iter().copied())
+                    .map(|s| format!("did you mean 'timeout {s}'?")),
+            ));
+        }
+        let ms = time_arg(words, 2)?;
+        extra_words(words, 3)?;
+        let here = self.here();
+        let backend_side = ["connect", "server", "tunnel", "queue", "check"];
+        let frontend_side = ["client", "http-request", "http-keep-alive"];
+        if (here == Where::Frontend && backend_side.contains(&which) && which != "tunnel")
+            || (here == Where::Backend && frontend_side.contains(&which))
+        {
+            self.warn(
+                Problem::new(
+                    K::NotAllowedHere,
+                    w.col,
+                    format!(
+                        "'timeout {which}' has no effect in a {} section; ignored",
+                        self.section_name()
+                    ),
+                )
+                .hint("set it in defaults or in the section that uses it"),
+            );
+            return Ok(());
+        }
+        self.set_timeout(which, ms);
+        Ok(())
+    }
+
+    fn acl(&mut self, words: &[Word]) -> Res {
+        let i = self.current()?;
+        let name_word = word_arg(words, 1)?;
+        let name = name_word.text.as_str();
+        if let Some(bad) = name
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c)))
+        {
+            return Err(Problem::new(
+                K::InvalidValue,
+                name_word.col,
+                format!("invalid character '{bad}' in ACL name '{name}'"),
+            )
+            .hint("ACL names use letters, digits, '-', '_', '.' and ':'"));
+        }
+        if words.len() < 3 {
+            return Err(Problem::new(
+                K::MissingArgument,
+                name_word.col,
+                format!("'acl {name}' needs a fetch and patterns"),
+            )
+            .hint("write e.g. 'acl srv1 url_sub wtd=wt1'"));
+        }
+        let term = parse_acl_term(&words[2..], self.line)?;
+        if term.patterns.is_empty()
+            && !term.matcher.takes_none()
+            && !words.iter().any(|w| w.text == "--" && !w.quoted)
+        {
+            self.warn(Problem::new(K::InvalidValue, words[2].col, format!("ACL '{name}' has no pattern and will never match"))
+                .hint("add a pattern, use '-m found' to test existence, or add '--' if this is intended"));
+        }
+        let acls = &mut self.proxies[i].acls;
+        match acls
+            .iter_mut()
+            .find(|a| a.name == name && a.origin == AclOrigin::Declared)
+        {
+            Some(def) => def.terms.push(term),
+            None => acls.push(AclDef {
+                name: name.to_string(),
+                origin: AclOrigin::Declared,
+                line: self.line,
+                terms: alloc::vec![term],
+            }),
+        }
+        Ok(())
+    }
+
+    /// Parses the condition starting at `words[at]` (`if`/`unless`), if any.
+    fn condition(&mut self, words: &[Word], at: usize) -> Result<Option<Condition>, Problem> {
+        let Some(w) = words.get(at) else {
+            return Ok(None);
+        };
+        if w.text != "if" && w.text != "unless" {
+            return Err(
+                Problem::new(K::InvalidValue, w.col, format!("unexpected '{}'", w.text))
+                    .hint("a condition starts with 'if' or 'unless'"),
+            );
+        }
+        let i = self.current()?;
+        let (earlier, rest) = self.proxies.split_at_mut(i);
+        let proxy = &mut rest[0];
+        let mut warnings = Vec::new();
+        let mut scope = AclScope {
+            acls: &mut proxy.acls,
+            earlier,
+            borrow: proxy.kind == ProxyKind::Backend,
+            warnings: &mut warnings,
+            line: self.line,
+        };
+        let cond = parse_condition(&words[at..], &mut scope);
+        for p in warnings {
+            self.warn(p);
+        }
+        cond.map(Some)
+    }
+
+    fn redirect(&mut self, words: &[Word]) -> Res {
+        let i = self.current()?;
+        let kind_word = word_arg(words, 1)?;
+        let kind = match kind_word.text.as_str() {
+            "location" => RedirectKind::Location,
+            "prefix" => RedirectKind::Prefix,
+            "scheme" => {
+                return Err(Problem::new(
+                    K::Unsupported,
+                    kind_word.col,
+                    "'redirect scheme' is not supported by Wt Edge yet",
+                )
+                .hint("use 'redirect prefix https://HOST'"));
+            }
+            other => {
+                return Err(Problem::new(
+                    K::InvalidValue,
+                    kind_word.col,
+                    format!("unknown redirect type '{other}'"),
+                )
+                .hint("use 'redirect location <url>' or 'redirect prefix <prefix>'"));
+            }
+        };
+        let to_word = word_arg(words, 2)?;
+        let to = literal_format(to_word)?;
+        let mut code = 302;
+        let (mut drop_query, mut append_slash) = (false, false);
+        let mut k = 3;
+        while let Some(w) = words.get(k) {
+            match w.text.as_str() {
+                "code" => {
+                    let c = word_arg(words, k + 1)?;
+                    code = match c.text.parse::<u16>() {
+                        Ok(n @ (301 | 302 | 303 | 307 | 308)) => n,
+                        _ => {
+                            return Err(Problem::new(
+                                K::InvalidValue,
+                                c.col,
+                                format!("invalid redirect code '{}'", c.text),
+                            )
+                            .hint("use 301, 302, 303, 307 or 308"));
+                        }
+                    };
+                    k += 2;
+                }
+                "drop-query" => {
+                    drop_query = true;
+                    k += 1;
+                }
+                "append-slash" => {
+                    append_slash = true;
+                    k += 1;
+                }
+                "if" | "unless" => break,
+                "set-cookie" | "clear-cookie" | "ignore-empty" => {
+                    return Err(Problem::new(
+                        K::Unsupported,
+                        w.col,
+                        format!("redirect option '{}' is not supported by Wt Edge", w.text),
+                    ));
+                }
+                other => {
+                    return Err(Problem::new(
+                        K::InvalidValue,
+                        w.col,
+                        format!("unexpected '{other}' in redirect"),
+                    )
+                    .hint("options are: code N, drop-query, append-slash, then if/unless COND"));
+                }
+            }
+        }
+        let cond = self.condition(words, k)?;
+        if self.saw_use_backend {
+            self.warn(Problem::new(K::RedirectAfterUseBackend, words[0].col, "a 'redirect' rule placed after a 'use_backend' rule will still be processed before")
+                .hint("move the redirect before the use_backend rules"));
+        }
+        self.proxies[i].redirects.push(RedirectRule {
+            line: self.line,
+            kind,
+            to,
+            code,
+            drop_query,
+            append_slash,
+            cond,
+        });
+        Ok(())
+    }
+
+    fn use_backend(&mut self, words: &[Word]) -> Res {
+        let i = self.current()?;
+        let w = word_arg(words, 1)?;
+        if w.text.contains('%') {
+            return Err(Problem::new(
+                K::Unsupported,
+                w.col,
+                "dynamic backend names (log-format) are not supported by Wt Edge",
+            )
+            .hint("write one use_backend rule per backend"));
+        }
+        let cond = self.condition(words, 2)?;
+        self.saw_use_backend = true;
+        self.proxies[i].use_backends.push(UseBackendRule {
+            backend: BackendRef {
+                name: w.text.clone(),
+                id: ProxyId(u16::MAX),
+                line: self.line,
+                col: w.col,
+            },
+            cond,
+        });
+        Ok(())
+    }
+
+    fn use_server(&mut self, words: &[Word]) -> Res {
+        let i = self.current()?;
+        let w = word_arg(words, 1)?;
+        if words.get(2).is_none() {
+            return Err(Problem::new(
+                K::MissingArgument,
+                w.col,
+                "'use-server' requires either 'if' or 'unless' followed by a condition",
+            )
+            .hint(format!("write 'use-server {} if COND'", w.text)));
+        }
+        let cond = self.condition(words, 2)?;
+        self.use_servers.push(PendingUseServer {
+            proxy: i,
+            rule: self.proxies[i].use_servers.len(),
+            col: w.col,
+        });
+        self.proxies[i].use_servers.push(UseServerRule {
+            line: self.line,
+            name: w.text.clone(),
+            server: ServerId(u32::MAX),
+            cond,
+        });
+        Ok(())
+    }
+
+    fn server(&mut self, words: &[Word]) -> Res {
+        let i = self.current()?;
+        let name_word = word_arg(words, 1)?;
+        let addr_word = words.get(2).ok_or_else(|| {
+            Problem::new(
+                K::MissingArgument,
+                name_word.col,
+                format!("server '{}' needs an address", name_word.text),
+            )
+            .hint("write 'server NAME ADDRESS:PORT [check]'")
+        })?;
+        if self.proxies[i]
+            .servers
+            .iter()
+            .any(|s| self.servers[s.0 as usize].name == name_word.text)
+        {
+            return Err(Problem::new(
+                K::Duplicate,
+                name_word.col,
+                format!(
+                    "server '{}' is already declared in this backend",
+                    name_word.text
+                ),
+            ));
+        }
+        let (host_text, port_text) = split_host_port(&addr_word.text);
+        let host = parse_server_host(host_text).ok_or_else(|| {
+            Problem::new(
+                K::InvalidValue,
+                addr_word.col,
+                format!("invalid server address '{}'", addr_word.text),
+            )
+            .hint("write an IP address or a DNS name, then ':PORT'")
+        })?;
+        let port = match port_text {
+            None | Some("") => None,
+            Some(p) => Some(parse_port(p).ok_or_else(|| {
+                Problem::new(
+                    K::InvalidValue,
+                    addr_word.col,
+                    format!("invalid port '{p}' in '{}'", addr_word.text),
+                )
+                .hint("ports are 1-65535; port offsets (+N) and ranges are not supported")
+            })?),
+        };
+        let mut params = self.proxies[i].settings.default_server.clone();
+        let mut track = None;
+        server_params(words, 3, &mut params, &mut track)?;
+        let id = ServerId(
+            u32::try_from(self.servers.len())
+                .map_err(|_| Problem::new(K::InvalidValue, 1, "too many servers"))?,
+        );
+        if let Some((spec, col)) = track {
+            self.tracks.push(PendingTrack {
+                server: self.servers.len(),
+                spec,
+                col,
+            });
+        }
+        self.servers.push(Server {
+            name: name_word.text.clone(),
+            proxy: ProxyId(u16::try_from(i).unwrap_or(u16::MAX)),
+            line: self.line,
+            host,
+            port,
+            params,
+            track: None,
+            health_source: id,
+        });
+        self.proxies[i].servers.push(id);
+        Ok(())
+    }
+}
+
+fn server_params(
+    words: &[Word],
+    from: usize,
+    p: &mut ServerParams,
+    track: &mut Option<(String, u32)>,
+) -> Res {
+    let mut k = from;
+    while let Some(w) = words.get(k) {
+        let mut takes = 1;
+        match w.text.as_str() {
+            "check" => p.check = true,
+            "no-check" => p.check = false,
+            "backup" => p.backup = true,
+            "no-backup" => p.backup = false,
+            "disabled" => p.disabled = true,
+            "enabled" => p.disabled = false,
+            "ssl" => p.ssl = true,
+            "no-ssl" => p.ssl = false,
+            "inter" => {
+                p.inter = time_arg(words, k + 1)?.max(1);
+                takes = 2;
+            }
+            "fastinter" => {
+                p.fastinter = Some(time_arg(words, k + 1)?.max(1));
+                takes = 2;
+            }
+            "downinter" => {
+                p.downinter = Some(time_arg(words, k + 1)?.max(1));
+                takes = 2;
+            }
+            "rise" => {
+                p.rise = positive(words, k + 1)?;
+                takes = 2;
+            }
+            "fall" => {
+                p.fall = positive(words, k + 1)?;
+                takes = 2;
+            }
+            "weight" => {
+                let v: u32 = int_arg(words, k + 1)?;
+                if v > 256 {
+                    return Err(Problem::new(
+                        K::InvalidValue,
+                        words[k + 1].col,
+                        format!("weight {v} is out of range"),
+                    )
+                    .hint("weights are 0 to 256"));
+                }
+                p.weight = v;
+                takes = 2;
+            }
+            "maxconn" => {
+                p.maxconn = Some(int_arg(words, k + 1)?);
+                takes = 2;
+            }
+            "maxqueue" => {
+                p.maxqueue = Some(int_arg(words, k + 1)?);
+                takes = 2;
+            }
+            "port" => {
+                let v = word_arg(words, k + 1)?;
+                p.check_port = Some(parse_port(&v.text).ok_or_else(|| {
+                    Problem::new(
+                        K::InvalidValue,
+                        v.col,
+                        format!("invalid check port '{}'", v.text),
+                    )
+                })?);
+                takes = 2;
+            }
+            "verify" => {
+                let v = word_arg(words, k + 1)?;
+                p.verify = match v.text.as_str() {
+                    "none" => false,
+                    "required" => true,
+                    other => {
+                        return Err(Problem::new(
+                            K::InvalidValue,
+                            v.col,
+                            format!("invalid verify mode '{other}'"),
+                        )
+                        .hint("use 'verify none' or 'verify required'"));
+                    }
+                };
+                takes = 2;
+            }
+            "track" => {
+                let v = word_arg(words, k + 1)?;
+                *track = Some((v.text.clone(), v.col));
+                takes = 2;
+            }
+            "cookie" => {
+                return Err(Problem::new(K::Unsupported, w.col, "cookie persistence is not supported by Wt Edge")
+                    .hint("Wt session affinity comes from the session-id prefix: acl srv1 url_sub wtd=wt1"));
+            }
+            other => {
+                if keywords::HAPROXY_SERVER.contains(&other) {
+                    return Err(Problem::new(
+                        K::Unsupported,
+                        w.col,
+                        format!("server option '{other}' is not supported by Wt Edge"),
+                    ));
+                }
+                return Err(Problem::new(
+                    K::UnknownKeyword,
+                    w.col,
+                    format!("unknown server option '{other}'"),
+                )
+                .maybe_hint(
+                    closest(other, keywords::SERVER.iter().copied())
+                        .map(|s| format!("did you mean '{s}'?")),
+                ));
+            }
+        }
+        k += takes;
+    }
+    Ok(())
+}
+
+/// Parses `a:1,b:2` bind lists.
+fn parse_bind_list(text: &str, col: u32, line: u32) -> Result<(Vec<Bind>, ()), Problem> {
+    let mut out = Vec::new();
+    for part in text.split(',') {
+        let (host, port) = split_host_port(part);
+        let Some(port) = port else {
+            return Err(Problem::new(
+                K::InvalidValue,
+                col,
+                format!("bind address '{part}' has no port"),
+            )
+            .hint("write e.g. 'bind :80' or 'bind 127.0.0.1:8080'"));
+        };
+        if port.contains('-') {
+            return Err(Problem::new(
+                K::Unsupported,
+                col,
+                format!("port ranges ('{port}') are not supported by Wt Edge"),
+            )
+            .hint("write one port per address"));
+        }
+        let port = parse_port(port).ok_or_else(|| {
+            Problem::new(K::InvalidValue, col, format!("invalid port '{port}'"))
+                .hint("ports are 1-65535")
+        })?;
+        let host = match host {
+            "" | "*" => None,
+            h => Some(h.parse().map_err(|_| {
+                Problem::new(K::InvalidValue, col, format!("invalid bind address '{h}'"))
+                    .hint("bind takes an IP address (or '*'), not a name")
+            })?),
+        };
+        out.push(Bind { host, port, line });
+    }
+    Ok((out, ()))
+}
+
+/// `%%` stands for `%`; any other `%` starts a log-format expression, which Wt Edge refuses.
+fn literal_format(w: &Word) -> Result<String, Problem> {
+    if !w.text.contains('%') {
+        return Ok(w.text.clone());
+    }
+    let mut out = String::new();
+    let mut chars = w.text.chars();
+    while let Some(c) = chars.next() {
+        if c == '%' {
+            if chars.next() == Some('%') {
+                out.push('%');
+            } else {
+                return Err(Problem::new(
+                    K::Unsupported,
+                    w.col,
+                    "log-format expressions ('%') are not supported by Wt Edge",
+                )
+                .hint("write '%%' for a literal '%'"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
+fn word_arg(words: &[Word], i: usize) -> Result<&Word, Problem> {
+    words.get(i).ok_or_else(|| {
+        let col = words.last().map_or(1, |w| w.col);
+        Problem::new(
+            K::MissingArgument,
+            col,
+            format!(
+                "'{}' is missing an argument",
+                words[..i]
+                    .iter()
+                    .map(|w| w.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+        )
+    })
+}
+
+fn str_arg(words: &[Word], i: usize) -> Result<String, Problem> {
+    Ok(word_arg(words, i)?.text.clone())
+}
+
+fn int_arg<T: core::str::FromStr>(words: &[Word], i: usize) -> Result<T, Problem> {
+    let w = word_arg(words, i)?;
+    w.text.parse().map_err(|_| {
+        Problem::new(
+            K::InvalidValue,
+            w.col,
+            format!("'{}' is not a valid number", w.text),
+        )
+        .hint("write a non-negative integer")
+    })
+}
+
+fn positive(words: &[Word], i: usize) -> Result<u32, Problem> {
+    let v: u32 = int_arg(words, i)?;
+    if v == 0 {
+        return Err(Problem::new(
+            K::InvalidValue,
+            words[i].col,
+            "must be at least 1",
+        ));
+    }
+    Ok(v)
+}
+
+fn time_arg(words: &[Word], i: usize) -> Result<u64, Problem> {
+    let w = word_arg(words, i)?;
+    parse_ms(&w.text).ok_or_else(|| {
+        Problem::new(
+            K::InvalidValue,
+            w.col,
+            format!("'{}' is not a valid time", w.text),
+        )
+        .hint("write milliseconds or a number with a unit: us, ms, s, m, h, d (e.g. 5s)")
+    })
+}
+
+fn net_arg(w: &Word) -> Result<IpNet, Problem> {
+    parse_net(&w.text).ok_or_else(|| {
+        Problem::new(
+            K::InvalidValue,
+            w.col,
+            format!("'{}' is not an address or network", w.text),
+        )
+        .hint("write e.g. 127.0.0.0/8")
+    })
+}
+
+fn extra_words(words: &[Word], from: usize) -> Res {
+    match words.get(from) {
+        Some(w) => Err(
+            Problem::new(K::InvalidValue, w.col, format!("unexpected '{}'", w.text))
+                .hint("remove the extra words"),
+        ),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,93 @@
+//! The router's answer for one request.
+
+use alloc::string::String;
+use core::net::{IpAddr, SocketAddr};
+use serde::Serialize;
+
+use crate::config::model::{ProxyId, ServerId};
+
+/// What to do with a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "lowercase")]
+pub enum Decision<'c> {
+    /// Answer with a redirect (no body, `Location` exactly as given).
+    Redirect {
+        /// 301, 302, 303, 307 or 308.
+        code: u16,
+        /// The `Location` header value.
+        location: String,
+    },
+    /// Send the request to a server.
+    Forward(#[serde(borrow)] Forward<'c>),
+    /// Answer with an error status (503: no backend or no usable server).
+    Respond {
+        /// HTTP status.
+        status: u16,
+    },
+}
+
+/// Where to send a request and which headers to add.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Forward<'c> {
+    /// The frontend that received it.
+    pub frontend: ProxyId,
+    /// The backend that serves it.
+    pub backend: ProxyId,
+    /// The chosen server.
+    pub server: ServerId,
+    /// Where to connect.
+    #[serde(borrow)]
+    pub upstream: Upstream<'c>,
+    /// `option forwardfor`: a header line to append (after any the client sent).
+    #[serde(borrow)]
+    pub forwarded_for: Option<HeaderAppend<'c>>,
+    /// `option originalto`: a header line to append.
+    #[serde(borrow)]
+    pub original_to: Option<HeaderAppend<'c>>,
+}
+
+/// A server's address, with `0.0.0.0` and a missing port already replaced by
+/// the address and port the client connected to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Upstream<'c> {
+    /// An IP address and port.
+    Socket(SocketAddr),
+    /// A DNS name (for the host to resolve) and port.
+    Name {
+        /// Host name.
+        host: &'c str,
+        /// Port.
+        port: u16,
+    },
+}
+
+impl core::fmt::Display for Upstream<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Upstream::Socket(addr) => write!(f, "{addr}"),
+            Upstream::Name { host, port } => write!(f, "{host}:{port}"),
+        }
+    }
+}
+
+/// A header line to append: `name: value`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct HeaderAppend<'c> {
+    /// Header name as configured.
+    pub name: &'c str,
+    /// The address to write.
+    pub value: IpAddr,
+}
+
+impl Decision<'_> {
+    /// The HTTP status the client gets from Wt Edge itself (redirects and errors);
+    /// `None` when the server answers.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Decision::Redirect { code, .. } => Some(*code),
+            Decision::Respond { status } => Some(*status),
+            Decision::Forward(_) => None,
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! Server health: HAProxy's check state machine per checked server, driven by
+//! timestamped observations the host passes in, and the snapshot that routing reads.
+//!
+//! The counter follows HAProxy's `check->health`: it runs from 0 to
+//! `rise + fall - 1`; a server is UP when it is at least `rise`. A server with
+//! `check` starts UP at exactly `rise` ("up, but will fall down at the first
+//! failure"), so one failed check at start-up marks it DOWN; once a check has
+//! passed it needs `fall` consecutive failures. `rise` consecutive successes
+//! bring a DOWN server back UP. `track` servers take their target's state.
+
+use alloc::vec::Vec;
+use serde::Serialize;
+
+use crate::config::model::{Config, ServerId};
+
+/// UP/DOWN state of every server, as routing sees it. Indexed by server id;
+/// holds each server's own check state, tracking is resolved on read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HealthSnapshot {
+    up: Vec<bool>,
+}
+
+impl HealthSnapshot {
+    /// Every server UP.
+    pub fn all_up(cfg: &Config) -> Self {
+        HealthSnapshot {
+            up: alloc::vec![true; cfg.servers.len()],
+        }
+    }
+
+    /// Builds a snapshot from one byte per server (non-zero = UP); missing bytes are UP.
+    pub fn from_bytes(cfg: &Config, bytes: &[u8]) -> Self {
+        let up = (0..cfg.servers.len())
+            .map(|i| bytes.get(i).is_none_or(|b| *b != 0))
+            .collect();
+        HealthSnapshot { up }
+    }
+
+    /// One byte per server (1 = UP), the form the wasm ABI passes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.up.iter().map(|&u| u8::from(u)).collect()
+    }
+
+    /// Marks a server's own state DOWN (servers tracking it follow).
+    pub fn set_down(&mut self, id: ServerId) {
+        self.set(id, false);
+    }
+
+    /// Sets a server's own state.
+    pub fn set(&mut self, id: ServerId, up: bool) {
+        if let Some(slot) = self.up.get_mut(id.0 as usize) {
+            *slot = up;
+        }
+    }
+
+    /// Whether the server is UP, following `track`.
+    pub fn is_up(&self, cfg: &Config, id: ServerId) -> bool {
+        let source = cfg.server(id).health_source;
+        self.up.get(source.0 as usize).copied().unwrap_or(true)
+    }
+
+    /// Whether the server can take requests: UP (following `track`), not in
+    /// maintenance (`disabled`, itself or its tracked server), weight above 0.
+    pub fn usable(&self, cfg: &Config, id: ServerId) -> bool {
+        let s = cfg.server(id);
+        let source = cfg.server(s.health_source);
+        self.is_up(cfg, id) && !s.params.disabled && !source.params.disabled && s.params.weight > 0
+    }
+}
+
+/// One result of a health check (or of a real request, `passive`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Observation {
+    /// When it was observed, in host milliseconds (any monotonic origin).
+    pub at_ms: u64,
+    /// Whether the server answered well.
+    pub ok: bool,
+    /// A failure seen on a real request (connect error) rather than a check.
+    /// It counts as one failed check.
+    pub passive: bool,
+}
+
+/// A server changed state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Transition {
+    /// The server whose checks changed it (its followers change too: [`Config::followers`]).
+    pub server: ServerId,
+    /// New state.
+    pub up: bool,
+    /// When.
+    pub at_ms: u64,
+    /// Consecutive results that caused it (successes when UP, failures when DOWN).
+    pub consecutive: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+struct CheckState {
+    health: u32,
+    up: bool,
+    consecutive: u32,
+    last_ok: Option<bool>,
+    last_change_ms: u64,
+}
+
+/// Check state of every server; the single writer of health in a host.
+#[derive(Debug, Clone, Serialize)]
+pub struct Health {
+    states: Vec<CheckState>,
+}
+
+impl Health {
+    /// Every server in its start-up state: UP, one failure away from DOWN.
+    pub fn new(cfg: &Config) -> Self {
+        let states = cfg
+            .servers
+            .iter()
+            .map(|s| CheckState {
+                health: s.params.rise,
+                up: true,
+                consecutive: 0,
+                last_ok: None,
+                last_change_ms: 0,
+            })
+            .collect();
+        Health { states }
+    }
+
+    /// Applies an observation. Servers without `check` are not changed.
+    /// Returns the transition when the server changes state.
+    pub fn observe(&mut self, cfg: &Config, id: ServerId, obs: Observation) -> Option<Transition> {
+        let params = &cfg.servers.get(id.0 as usize)?.params;
+        if !params.check {
+            return None;
+        }
+        let (rise, fall) = (params.rise.max(1), params.fall.max(1));
+        let full = rise + fall - 1;
+        let st = self.states.get_mut(id.0 as usize)?;
+        st.consecutive = if st.last_ok == Some(obs.ok) {
+            st.consecutive.saturating_add(1)
+        } else {
+            1
+        };
+        st.last_ok = Some(obs.ok);
+        let was_up = st.up;
+        if obs.ok {
+            if st.health < full {
+                st.health += 1;
+                if st.health >= rise {
+                    st.health = full;
+                    st.up = true;
+                }
+            }
+        } else if st.health > rise {
+            st.health -= 1;
+        } else {
+            st.health = 0;
+            st.up = false;
+        }
+        (st.up != was_up).then(|| {
+            st.last_change_ms = obs.at_ms;
+            Transition {
+                server: id,
+                up: st.up,
+                at_ms: obs.at_ms,
+                consecutive: st.consecutive,
+            }
+        })
+    }
+
+    /// Forces a server's state (an operator's action or a test scenario).
+    pub fn force(&mut self, cfg: &Config, id: ServerId, up: bool, at_ms: u64) {
+        let Some(server) = cfg.servers.get(id.0 as usize) else {
+            return;
+        };
+        let full = server.params.rise.max(1) + server.params.fall.max(1) - 1;
+        if let Some(st) = self.states.get_mut(id.0 as usize) {
+            st.up = up;
+            st.health = if up { full } else { 0 };
+            st.last_change_ms = at_ms;
+        }
+    }
+
+    /// The server's own state (not following `track`).
+    pub fn is_up(&self, id: ServerId) -> bool {
+        self.states.get(id.0 as usize).is_none_or(|s| s.up)
+    }
+
+    /// When the server last changed state (0 if never).
+    pub fn last_change_ms(&self, id: ServerId) -> u64 {
+        self.states
+            .get(id.0 as usize)
+            .map_or(0, |s| s.last_change_ms)
+    }
+
+    /// Milliseconds until the next check, as HAProxy schedules them: `downinter`
+    /// while DOWN, `fastinter` while changing state, `inter` otherwise.
+    pub fn next_check_in(&self, cfg: &Config, id: ServerId) -> u64 {
+        let Some(server) = cfg.servers.get(id.0 as usize) else {
+            return 2000;
+        };
+        let p = &server.params;
+        let full = p.rise.max(1) + p.fall.max(1) - 1;
+        match self.states.get(id.0 as usize) {
+            Some(st) if st.health == 0 => p.downinter.unwrap_or(p.inter),
+            Some(st) if st.health != full => p.fastinter.unwrap_or(p.inter),
+            _ => p.inter,
+        }
+    }
+
+    /// The routing view of the current states.
+    pub fn snapshot(&self) -> HealthSnapshot {
+        HealthSnapshot {
+            up: self.states.iter().map(|s| s.up).collect(),
+        }
+    }
+}

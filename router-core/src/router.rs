@@ -1,0 +1,286 @@
+//! HAProxy's evaluation order for one request: frontend redirects, then
+//! use_backend / default_backend, then the backend's redirects (unless the
+//! backend is the listen section itself), then use-server (skipping servers
+//! that are not usable), then the balance algorithm.
+
+use core::net::{IpAddr, SocketAddr};
+
+use crate::acl::Condition;
+use crate::acl::fetch::Sample;
+use crate::balance::{self, Tickets};
+use crate::config::model::{Config, Proxy, ProxyId, ServerHost, ServerId};
+use crate::decision::{Decision, Forward, HeaderAppend, Upstream};
+use crate::eval::EvalCtx;
+use crate::health::HealthSnapshot;
+use crate::redirect;
+use crate::request::RequestFacts;
+use crate::trace::{Trace, TraceStep};
+
+/// Status when no backend or no server can take the request.
+pub const NO_SERVER: u16 = 503;
+
+fn holds(
+    cond: Option<&Condition>,
+    ctx: &EvalCtx<'_, '_>,
+    proxy: &Proxy,
+    trace: &mut Option<&mut Trace>,
+) -> bool {
+    cond.is_none_or(|c| c.eval(ctx, &proxy.acls, trace))
+}
+
+fn record(trace: &mut Option<&mut Trace>, step: TraceStep) {
+    if let Some(t) = trace.as_deref_mut() {
+        t.push(step);
+    }
+}
+
+/// Decides what happens to `req`, received by `frontend`.
+///
+/// `health` gives server states, `tickets` round-robin positions; with
+/// `trace`, every rule and ACL evaluated is recorded.
+pub fn decide<'c>(
+    cfg: &'c Config,
+    frontend: ProxyId,
+    req: &RequestFacts<'_>,
+    health: &HealthSnapshot,
+    tickets: &dyn Tickets,
+    mut trace: Option<&mut Trace>,
+) -> Decision<'c> {
+    let fe = cfg.proxy(frontend);
+    let ctx = EvalCtx {
+        cfg,
+        req,
+        health,
+        proxy: frontend,
+    };
+    if let Some(d) = redirects(fe, &ctx, &mut trace) {
+        return d;
+    }
+
+    let mut backend = None;
+    for rule in &fe.use_backends {
+        let matched = holds(rule.cond.as_ref(), &ctx, fe, &mut trace);
+        record(
+            &mut trace,
+            TraceStep::UseBackend {
+                proxy: frontend,
+                line: rule.backend.line,
+                backend: rule.backend.id,
+                matched,
+            },
+        );
+        if matched {
+            backend = Some(rule.backend.id);
+            break;
+        }
+    }
+    let backend = match backend {
+        Some(b) => b,
+        None => {
+            let default = fe
+                .default_backend
+                .as_ref()
+                .map(|d| d.id)
+                .or_else(|| fe.kind.is_backend().then_some(frontend));
+            match default {
+                Some(b) => {
+                    record(
+                        &mut trace,
+                        TraceStep::DefaultBackend {
+                            proxy: frontend,
+                            backend: b,
+                        },
+                    );
+                    b
+                }
+                None => {
+                    record(&mut trace, TraceStep::NoBackend { proxy: frontend });
+                    return Decision::Respond { status: NO_SERVER };
+                }
+            }
+        }
+    };
+
+    let be = cfg.proxy(backend);
+    let bctx = EvalCtx {
+        proxy: backend,
+        ..ctx
+    };
+    if backend != frontend
+        && let Some(d) = redirects(be, &bctx, &mut trace)
+    {
+        return d;
+    }
+
+    for rule in &be.use_servers {
+        let matched = holds(rule.cond.as_ref(), &bctx, be, &mut trace);
+        let usable = matched && health.usable(cfg, rule.server);
+        record(
+            &mut trace,
+            TraceStep::UseServer {
+                proxy: backend,
+                line: rule.line,
+                server: rule.server,
+                matched,
+                usable,
+            },
+        );
+        if usable {
+            return Decision::Forward(forward(cfg, frontend, backend, rule.server, req));
+        }
+    }
+
+    match balanced(cfg, backend, health, tickets, None, &mut trace) {
+        Some(server) => Decision::Forward(forward(cfg, frontend, backend, server, req)),
+        None => Decision::Respond { status: NO_SERVER },
+    }
+}
+
+/// Picks another server of the same backend after `failed` could not be
+/// reached, for `option redispatch` on the last retry. `None` when no other
+/// server is usable (the host then retries `failed` or answers 503).
+pub fn redispatch<'c>(
+    cfg: &'c Config,
+    failed: &Forward<'_>,
+    req: &RequestFacts<'_>,
+    health: &HealthSnapshot,
+    tickets: &dyn Tickets,
+) -> Option<Forward<'c>> {
+    let server = balanced(
+        cfg,
+        failed.backend,
+        health,
+        tickets,
+        Some(failed.server),
+        &mut None,
+    )?;
+    Some(forward(cfg, failed.frontend, failed.backend, server, req))
+}
+
+fn balanced(
+    cfg: &Config,
+    backend: ProxyId,
+    health: &HealthSnapshot,
+    tickets: &dyn Tickets,
+    exclude: Option<ServerId>,
+    trace: &mut Option<&mut Trace>,
+) -> Option<ServerId> {
+    let candidates = balance::candidates(cfg, backend, health, exclude);
+    let ticket = (!candidates.is_empty()).then(|| tickets.take(backend));
+    let server = ticket.and_then(|t| balance::pick(cfg, &candidates, t));
+    record(
+        trace,
+        TraceStep::Balance {
+            proxy: backend,
+            ticket,
+            server,
+        },
+    );
+    server
+}
+
+fn redirects<'c>(
+    proxy: &Proxy,
+    ctx: &EvalCtx<'_, '_>,
+    trace: &mut Option<&mut Trace>,
+) -> Option<Decision<'c>> {
+    for rule in &proxy.redirects {
+        let matched = holds(rule.cond.as_ref(), ctx, proxy, trace);
+        record(
+            trace,
+            TraceStep::Redirect {
+                proxy: ctx.proxy,
+                line: rule.line,
+                matched,
+            },
+        );
+        if matched {
+            return Some(Decision::Redirect {
+                code: rule.code,
+                location: redirect::location(rule, ctx.req.target),
+            });
+        }
+    }
+    None
+}
+
+fn forward<'c>(
+    cfg: &'c Config,
+    frontend: ProxyId,
+    backend: ProxyId,
+    server: ServerId,
+    req: &RequestFacts<'_>,
+) -> Forward<'c> {
+    let s = cfg.server(server);
+    let port = s.port.unwrap_or(req.dst.port());
+    let upstream = match &s.host {
+        ServerHost::Ip(ip) if ip.is_unspecified() => {
+            Upstream::Socket(SocketAddr::new(req.dst.ip(), port))
+        }
+        ServerHost::Ip(ip) => Upstream::Socket(SocketAddr::new(*ip, port)),
+        ServerHost::Name(host) => Upstream::Name {
+            host: host.as_str(),
+            port,
+        },
+    };
+    let (fe, be) = (
+        &cfg.proxy(frontend).settings.options,
+        &cfg.proxy(backend).settings.options,
+    );
+    let src = canonical(req.src.ip());
+    let dst = canonical(req.dst.ip());
+
+    let forwarded_for = match (&fe.forwardfor, &be.forwardfor) {
+        (None, None) => None,
+        (f, b) => {
+            let name = b
+                .as_ref()
+                .or(f.as_ref())
+                .map_or("X-Forwarded-For", |o| o.header.as_str());
+            let always = [f, b]
+                .iter()
+                .any(|o| o.as_ref().is_some_and(|o| !o.if_none));
+            let excepted = [f, b].iter().any(|o| {
+                o.as_ref()
+                    .and_then(|o| o.except)
+                    .is_some_and(|n| in_net(&n, src))
+            });
+            let present = req.header_lines(name).next().is_some();
+            (!excepted && (always || !present)).then_some(HeaderAppend { name, value: src })
+        }
+    };
+    let original_to = match (&fe.originalto, &be.originalto) {
+        (None, None) => None,
+        (f, b) => {
+            let name = b
+                .as_ref()
+                .or(f.as_ref())
+                .map_or("X-Original-To", |o| o.header.as_str());
+            let excepted = [f, b].iter().any(|o| {
+                o.as_ref()
+                    .and_then(|o| o.except)
+                    .is_some_and(|n| in_net(&n, dst))
+            });
+            (!excepted).then_some(HeaderAppend { name, value: dst })
+        }
+    };
+    Forward {
+        frontend,
+        backend,
+        server,
+        upstream,
+        forwarded_for,
+        original_to,
+    }
+}
+
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+fn in_net(net: &crate::config::model::IpNet, ip: IpAddr) -> bool {
+    crate::acl::Matcher::Ip.matches(Sample::Ip(ip), &[crate::acl::Pattern::Ip(*net)], false)
+}
