@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test of Wt Edge on a fresh machine: installs what the tests need
+# (Rust targets, HAProxy 2.6 from Debian), then lints, builds and tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v haproxy >/dev/null 2>&1; then
+  echo "== installing haproxy (Debian)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null
+fi
+haproxy -v | head -1
+
+echo "== rust targets"
+rustup target add wasm32-unknown-unknown wasm32v1-none >/dev/null
+
+echo "== format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+
+echo "== router-core without std"
+# wasm32v1-none has no std at all: this fails if router-core or a dependency links std.
+cargo build -p router-core --target wasm32v1-none
+cargo build -p router-core --target wasm32-unknown-unknown
+
+echo "== tests"
+cargo test --workspace
