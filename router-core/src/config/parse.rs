@@ -413,6 +413,7 @@ impl<'f> Parser<'f> {
         match kw {
             "mode" => {
                 let w = word_arg(words, 1)?;
+                extra_words(words, 2)?;
                 match w.text.as_str() {
                     "http" => self.settings().mode = Mode::Http,
                     "tcp" => {
@@ -476,8 +477,14 @@ impl<'f> Parser<'f> {
                     .hint("write 'option redispatch'"),
                 );
             }
-            "retries" => self.settings().retries = int_arg(words, 1)?,
-            "maxconn" => self.settings().maxconn = Some(int_arg(words, 1)?),
+            "retries" => {
+                self.settings().retries = int_arg(words, 1)?;
+                extra_words(words, 2)?;
+            }
+            "maxconn" => {
+                self.settings().maxconn = Some(int_arg(words, 1)?);
+                extra_words(words, 2)?;
+            }
             "balance" => {
                 let w = word_arg(words, 1)?;
                 if w.text != "roundrobin" {
