@@ -1,2 +1,13 @@
 //! `wtedge`'s library: the thin host around router-core (listeners, proxying, health
 //! checks, access log, admin endpoints). The CLI in `main.rs` calls [`run::run`].
+//!
+//! Every routing decision and every keyword's semantics come from router-core through
+//! [`engine::Engine`]; this crate only does I/O.
+
+pub mod access_log;
+pub mod admin;
+pub mod engine;
+pub mod h1;
+pub mod health_check;
+pub mod proxy;
+pub mod run;

@@ -1,0 +1,144 @@
+//! The routing engine behind one small interface: every routing decision and every
+//! health transition comes from router-core through here, so that a later engine (the
+//! same router-core compiled to wasm and run in wasmtime) can replace [`NativeEngine`]
+//! without touching the proxy.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use router_core::balance::Tickets;
+use router_core::config::model::{Config, ProxyId, ServerId};
+use router_core::decision::{Decision, Forward};
+use router_core::health::{Health, HealthSnapshot, Observation, Transition};
+use router_core::request::RequestFacts;
+
+/// What the proxy needs from a routing engine.
+pub trait Engine: Send + Sync + 'static {
+    /// The validated configuration (read-only facts: binds, timeouts, options, servers).
+    fn config(&self) -> &Config;
+    /// What to do with a request received by `frontend`.
+    fn decide<'c>(&'c self, frontend: ProxyId, req: &RequestFacts<'_>) -> Decision<'c>;
+    /// Another server of the same backend for `option redispatch` after `failed`
+    /// could not be reached.
+    fn redispatch<'c>(
+        &'c self,
+        failed: &Forward<'_>,
+        req: &RequestFacts<'_>,
+    ) -> Option<Forward<'c>>;
+    /// Feeds a check result (or a passive failure) to the health state. Returns the
+    /// transition, if the server changed state.
+    fn observe(&self, server: ServerId, obs: Observation) -> Option<Transition>;
+    /// Whether a server is UP now (following `track`).
+    fn is_up(&self, server: ServerId) -> bool;
+    /// Milliseconds until `server`'s next check.
+    fn next_check_in(&self, server: ServerId) -> u64;
+}
+
+/// Round-robin positions shared by every worker thread: one atomic per proxy.
+pub struct AtomicTickets(Vec<AtomicU64>);
+
+impl AtomicTickets {
+    pub fn new(cfg: &Config) -> Self {
+        AtomicTickets((0..cfg.proxies.len()).map(|_| AtomicU64::new(0)).collect())
+    }
+}
+
+impl Tickets for AtomicTickets {
+    fn take(&self, backend: ProxyId) -> u64 {
+        self.0
+            .get(usize::from(backend.0))
+            .map_or(0, |c| c.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// router-core linked natively.
+pub struct NativeEngine {
+    cfg: Config,
+    /// The single writer of health state (observations are rare: one per check).
+    health: Mutex<Health>,
+    /// What routing reads: swapped on each transition, cloned (an `Arc`) per request.
+    snapshot: RwLock<Arc<HealthSnapshot>>,
+    tickets: AtomicTickets,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl NativeEngine {
+    pub fn new(cfg: Config) -> Self {
+        let health = Health::new(&cfg);
+        let snapshot = RwLock::new(Arc::new(health.snapshot()));
+        let tickets = AtomicTickets::new(&cfg);
+        NativeEngine {
+            cfg,
+            health: Mutex::new(health),
+            snapshot,
+            tickets,
+        }
+    }
+
+    /// A new engine for `cfg` that keeps the UP/DOWN state of the servers `previous`
+    /// also has (same backend and server name): a reload does not reset health.
+    pub fn reloaded(cfg: Config, previous: &dyn Engine, now_ms: u64) -> Self {
+        let e = NativeEngine::new(cfg);
+        {
+            let mut h = lock(&e.health);
+            let old = previous.config();
+            for id in e.cfg.server_ids() {
+                let s = e.cfg.server(id);
+                let backend = &e.cfg.proxy(s.proxy).name;
+                if let Some(old_id) = old.server_id(backend, &s.name) {
+                    let up = previous.is_up(old_id);
+                    h.force(&e.cfg, id, up, now_ms);
+                }
+            }
+            *e.snapshot.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(h.snapshot());
+        }
+        e
+    }
+
+    fn snapshot(&self) -> Arc<HealthSnapshot> {
+        self.snapshot
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+impl Engine for NativeEngine {
+    fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    fn decide<'c>(&'c self, frontend: ProxyId, req: &RequestFacts<'_>) -> Decision<'c> {
+        let snap = self.snapshot();
+        router_core::router::decide(&self.cfg, frontend, req, &snap, &self.tickets, None)
+    }
+
+    fn redispatch<'c>(
+        &'c self,
+        failed: &Forward<'_>,
+        req: &RequestFacts<'_>,
+    ) -> Option<Forward<'c>> {
+        let snap = self.snapshot();
+        router_core::router::redispatch(&self.cfg, failed, req, &snap, &self.tickets)
+    }
+
+    fn observe(&self, server: ServerId, obs: Observation) -> Option<Transition> {
+        let mut h = lock(&self.health);
+        let t = h.observe(&self.cfg, server, obs);
+        if t.is_some() {
+            *self.snapshot.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(h.snapshot());
+        }
+        t
+    }
+
+    fn is_up(&self, server: ServerId) -> bool {
+        self.snapshot().is_up(&self.cfg, server)
+    }
+
+    fn next_check_in(&self, server: ServerId) -> u64 {
+        lock(&self.health).next_check_in(&self.cfg, server)
+    }
+}

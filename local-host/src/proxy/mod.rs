@@ -1,0 +1,1268 @@
+//! The proxy: one task per client connection. It reads and validates each request head
+//! (HAProxy's rules, [`crate::h1`]), asks the engine what to do, and acts: answers a
+//! redirect or an error itself, or forwards to the chosen server with hyper's HTTP/1
+//! client, streaming bodies both ways, and tunnels bytes after a `101`.
+
+pub mod body;
+pub mod stats;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::{Buf, Bytes, BytesMut};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use router_core::config::model::{Config, Proxy, ProxyId, ServerId, Settings};
+use router_core::decision::{Decision, Forward, Upstream};
+use router_core::health::Observation;
+use router_core::request::RequestFacts;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::{Semaphore, watch};
+
+use crate::access_log::{self, Entry, Logger};
+use crate::engine::Engine;
+use crate::h1::{self, Framing, RequestHead, Version};
+use body::{PumpError, ReqBody};
+use stats::{Counters, add, class_index, dec, get, inc};
+
+/// "No timeout" stand-in: HAProxy without a timeout waits forever; a day is as good.
+const FOREVER: Duration = Duration::from_secs(86_400);
+
+/// Milliseconds on a process-wide monotonic clock (what health observations carry).
+pub fn now_ms() -> u64 {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_millis() as u64
+}
+
+/// Process-wide state that outlives a config generation.
+pub struct Global {
+    /// Client connections open now (HAProxy's actconn).
+    pub actconn: AtomicU64,
+    pub logger: Logger,
+    /// Set to true when the process stops: idle connections close, busy ones finish.
+    pub stopping: watch::Receiver<bool>,
+}
+
+/// Everything that belongs to one loaded configuration. Connections keep the
+/// generation they were accepted with until they close (a reload does not drop them).
+pub struct Generation {
+    pub engine: Arc<dyn Engine>,
+    pub counters: Counters,
+    /// `maxconn` of each server (requests above it wait in the queue).
+    pub server_slots: Vec<Option<Arc<Semaphore>>>,
+    pub global: Arc<Global>,
+}
+
+impl Generation {
+    pub fn new(engine: Arc<dyn Engine>, global: Arc<Global>) -> Self {
+        let cfg = engine.config();
+        let counters = Counters::new(cfg.proxies.len(), cfg.servers.len());
+        let server_slots = cfg
+            .servers
+            .iter()
+            .map(|s| {
+                s.params
+                    .maxconn
+                    .filter(|&m| m > 0)
+                    .map(|m| Arc::new(Semaphore::new(m as usize)))
+            })
+            .collect();
+        Generation {
+            engine,
+            counters,
+            server_slots,
+            global,
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        self.engine.config()
+    }
+}
+
+fn ms(d: Duration) -> u64 {
+    d.as_millis() as u64
+}
+
+fn dur(v: Option<u64>) -> Duration {
+    v.map_or(FOREVER, Duration::from_millis)
+}
+
+/// A client connection's fixed facts.
+pub struct ConnInfo {
+    pub frontend: ProxyId,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+}
+
+enum HeadRead {
+    Head(RequestHead, Instant),
+    /// Nothing (or only part of a head) arrived before the client closed.
+    Closed {
+        partial: bool,
+    },
+    Timeout {
+        partial: bool,
+    },
+    Bad(h1::HeadError, Instant),
+    Stopping,
+}
+
+async fn read_head(
+    rd: &mut OwnedReadHalf,
+    rbuf: &mut BytesMut,
+    idle: Duration,
+    request_timeout: Duration,
+    stopping: &mut watch::Receiver<bool>,
+) -> HeadRead {
+    let mut first_byte: Option<Instant> = (!rbuf.is_empty()).then(Instant::now);
+    loop {
+        if !rbuf.is_empty() {
+            let started = *first_byte.get_or_insert_with(Instant::now);
+            match h1::parse_request(rbuf) {
+                Ok(Some((head, n))) => {
+                    rbuf.advance(n);
+                    return HeadRead::Head(head, started);
+                }
+                Ok(None) => {}
+                Err(e) => return HeadRead::Bad(e, started),
+            }
+        }
+        let partial = first_byte.is_some();
+        let wait = match first_byte {
+            None => idle,
+            Some(t) => request_timeout.saturating_sub(t.elapsed()),
+        };
+        if rbuf.capacity() - rbuf.len() < 2048 {
+            rbuf.reserve(8192);
+        }
+        let stop_now = *stopping.borrow() && !partial;
+        if stop_now {
+            return HeadRead::Stopping;
+        }
+        tokio::select! {
+            r = tokio::time::timeout(wait, rd.read_buf(rbuf)) => match r {
+                Err(_) => return HeadRead::Timeout { partial },
+                Ok(Ok(0)) | Ok(Err(_)) => return HeadRead::Closed { partial },
+                Ok(Ok(_)) => {}
+            },
+            _ = stopping.changed(), if !partial => {
+                if *stopping.borrow() {
+                    return HeadRead::Stopping;
+                }
+            }
+        }
+    }
+}
+
+/// Serves one client connection until it closes.
+pub async fn serve_connection(g: Arc<Generation>, info: ConnInfo, stream: TcpStream) {
+    let _ = stream.set_nodelay(true);
+    let cfg = g.config();
+    let fe = cfg.proxy(info.frontend);
+    let fe_idx = usize::from(info.frontend.0);
+    if let Some(c) = g.counters.proxy(fe_idx) {
+        inc(&c.conns_cur);
+        inc(&c.conns_total);
+    }
+    inc(&g.global.actconn);
+    let mut conn = ClientConn {
+        g: g.clone(),
+        info,
+        rbuf: BytesMut::with_capacity(8192),
+        stopping: g.global.stopping.clone(),
+    };
+    let (rd, wr) = stream.into_split();
+    conn.run(fe, rd, wr).await;
+    if let Some(c) = g.counters.proxy(fe_idx) {
+        dec(&c.conns_cur);
+    }
+    dec(&g.global.actconn);
+}
+
+struct ClientConn {
+    g: Arc<Generation>,
+    info: ConnInfo,
+    rbuf: BytesMut,
+    stopping: watch::Receiver<bool>,
+}
+
+/// How an exchange ended, for the connection loop.
+enum After {
+    KeepAlive,
+    Close,
+    Tunnel(hyper::upgrade::Upgraded, Duration),
+}
+
+/// What the access log line needs besides the request.
+struct LogFacts<'a> {
+    backend: &'a str,
+    server: Option<&'a str>,
+    t_queue: Option<u64>,
+    t_connect: Option<u64>,
+    t_response: Option<u64>,
+    status: u16,
+    bytes: u64,
+    termination: &'static str,
+    retries: u32,
+    redispatched: bool,
+}
+
+impl ClientConn {
+    async fn run(&mut self, fe: &Proxy, mut rd: OwnedReadHalf, mut wr: OwnedWriteHalf) {
+        let t = &fe.settings.timeouts;
+        let client_to = dur(t.client);
+        let request_to = dur(t.http_request.or(t.client));
+        let keepalive_to = dur(t.http_keep_alive.or(t.http_request).or(t.client));
+        let mut first = true;
+        loop {
+            let accept_date = SystemTime::now();
+            let idle = if first { request_to } else { keepalive_to };
+            let read = read_head(
+                &mut rd,
+                &mut self.rbuf,
+                idle,
+                request_to,
+                &mut self.stopping,
+            )
+            .await;
+            first = false;
+            let (head, started) = match read {
+                HeadRead::Head(h, s) => (h, s),
+                HeadRead::Stopping => return,
+                HeadRead::Closed { partial } => {
+                    if partial || !fe.settings.options.dontlognull {
+                        // HAProxy logs a connection that sent a partial request.
+                        if partial {
+                            self.log_badreq(accept_date, Instant::now(), 400, 0, "CR");
+                        }
+                    }
+                    return;
+                }
+                HeadRead::Timeout { partial } => {
+                    if partial {
+                        let _ = write_all(&mut wr, h1::errors::E408, client_to).await;
+                        self.log_badreq(accept_date, Instant::now(), 408, 0, "cR");
+                    }
+                    return;
+                }
+                HeadRead::Bad(e, started) => {
+                    tracing::debug!("400 to {}: {e}", self.info.src);
+                    let _ = write_all(&mut wr, h1::errors::E400, client_to).await;
+                    self.log_badreq(accept_date, started, 400, 0, "PR");
+                    return;
+                }
+            };
+            match self
+                .exchange(fe, &head, started, accept_date, &mut rd, &mut wr)
+                .await
+            {
+                After::KeepAlive => {
+                    if *self.stopping.borrow() {
+                        return;
+                    }
+                }
+                After::Close => {
+                    let _ = wr.shutdown().await;
+                    return;
+                }
+                After::Tunnel(upgraded, idle) => {
+                    let Ok(client) = rd.reunite(wr) else { return };
+                    let leftover = std::mem::take(&mut self.rbuf);
+                    tunnel(client, leftover, upgraded, idle).await;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn log_badreq(&self, date: SystemTime, started: Instant, status: u16, bytes: u64, term: &str) {
+        let cfg = self.g.config();
+        let fe = cfg.proxy(self.info.frontend);
+        let fe_c = self.g.counters.proxy(usize::from(self.info.frontend.0));
+        if let Some(c) = fe_c {
+            inc(&c.responses[class_index(status)]);
+        }
+        self.g.global.logger.log(&Entry {
+            client: self.info.src,
+            accept_date: date,
+            frontend: &fe.name,
+            backend: &fe.name,
+            server: None,
+            t_request: None,
+            t_queue: None,
+            t_connect: None,
+            t_response: None,
+            t_active: ms(started.elapsed()),
+            status,
+            bytes,
+            termination: term,
+            actconn: get(&self.g.global.actconn),
+            feconn: fe_c.map_or(0, |c| get(&c.conns_cur)),
+            beconn: 0,
+            srv_conn: 0,
+            retries: 0,
+            redispatched: false,
+            srv_queue: 0,
+            backend_queue: 0,
+            request: None,
+        });
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn log(
+        &self,
+        head: &RequestHead,
+        date: SystemTime,
+        started: Instant,
+        t_request: u64,
+        backend_id: Option<ProxyId>,
+        server_id: Option<ServerId>,
+        f: LogFacts<'_>,
+    ) {
+        let cfg = self.g.config();
+        let fe = cfg.proxy(self.info.frontend);
+        let c = &self.g.counters;
+        let fe_c = c.proxy(usize::from(self.info.frontend.0));
+        if let Some(fc) = fe_c {
+            inc(&fc.reqs_total);
+            inc(&fc.responses[class_index(f.status)]);
+            add(&fc.bytes_out, f.bytes);
+        }
+        let be_c = backend_id.and_then(|b| c.proxy(usize::from(b.0)));
+        let srv_c = server_id.and_then(|s| c.server(s.0 as usize));
+        if let Some(bc) = be_c
+            && backend_id != Some(self.info.frontend)
+        {
+            inc(&bc.responses[class_index(f.status)]);
+            add(&bc.bytes_out, f.bytes);
+        }
+        if let Some(sc) = srv_c {
+            inc(&sc.responses[class_index(f.status)]);
+            add(&sc.bytes_out, f.bytes);
+        }
+        self.g.global.logger.log(&Entry {
+            client: self.info.src,
+            accept_date: date,
+            frontend: &fe.name,
+            backend: f.backend,
+            server: f.server,
+            t_request: Some(t_request),
+            t_queue: f.t_queue,
+            t_connect: f.t_connect,
+            t_response: f.t_response,
+            t_active: ms(started.elapsed()),
+            status: f.status,
+            bytes: f.bytes,
+            termination: f.termination,
+            actconn: get(&self.g.global.actconn),
+            feconn: fe_c.map_or(0, |c| get(&c.conns_cur)),
+            beconn: be_c.map_or(0, |c| get(&c.reqs_cur)),
+            srv_conn: srv_c.map_or(0, |c| get(&c.cur)),
+            retries: f.retries,
+            redispatched: f.redispatched,
+            srv_queue: srv_c.map_or(0, |c| get(&c.queue_cur)),
+            backend_queue: be_c.map_or(0, |c| get(&c.queue_cur)),
+            request: Some((&head.method, &head.target, &head.version_text)),
+        });
+    }
+
+    async fn exchange(
+        &mut self,
+        fe: &Proxy,
+        head: &RequestHead,
+        started: Instant,
+        date: SystemTime,
+        rd: &mut OwnedReadHalf,
+        wr: &mut OwnedWriteHalf,
+    ) -> After {
+        let g = self.g.clone();
+        let engine = g.engine.as_ref();
+        let t_request = ms(started.elapsed());
+        let client_to = dur(fe.settings.timeouts.client);
+        let hdrs: Vec<(&str, &str)> = head
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let facts = RequestFacts {
+            method: &head.method,
+            target: &head.target,
+            version: &head.version_text,
+            headers: &hdrs,
+            src: self.info.src,
+            dst: self.info.dst,
+        };
+        let has_body = head.framing != Framing::None;
+        let client_keeps = head.keep_alive && !has_body;
+        match engine.decide(self.info.frontend, &facts) {
+            Decision::Redirect { code, location } => {
+                let close = !client_keeps;
+                let out = h1::redirect(code, &location, close, head.version == Version::Http10);
+                let hdr_sizes = [
+                    ("content-length".len(), 1),
+                    ("location".len(), location.len()),
+                ];
+                let extra = matches!(code, 302 | 303 | 307).then_some(("cache-control".len(), 8));
+                let bytes = access_log::haproxy_bytes(
+                    reason_of(code),
+                    hdr_sizes.into_iter().chain(extra),
+                    0,
+                    false,
+                );
+                let ok = write_all(wr, &out, client_to).await;
+                self.log(
+                    head,
+                    date,
+                    started,
+                    t_request,
+                    None,
+                    None,
+                    LogFacts {
+                        backend: &fe.name,
+                        server: None,
+                        t_queue: None,
+                        t_connect: None,
+                        t_response: None,
+                        status: code,
+                        bytes,
+                        termination: "LR",
+                        retries: 0,
+                        redispatched: false,
+                    },
+                );
+                if ok && !close {
+                    After::KeepAlive
+                } else {
+                    After::Close
+                }
+            }
+            Decision::Respond { status } => {
+                let close = !client_keeps;
+                let ok = write_all(wr, &h1::errors::forwarding(status, close), client_to).await;
+                self.log(
+                    head,
+                    date,
+                    started,
+                    t_request,
+                    None,
+                    None,
+                    LogFacts {
+                        backend: &fe.name,
+                        server: None,
+                        t_queue: None,
+                        t_connect: None,
+                        t_response: None,
+                        status,
+                        bytes: error_bytes(status),
+                        termination: "SC",
+                        retries: 0,
+                        redispatched: false,
+                    },
+                );
+                if ok && !close {
+                    After::KeepAlive
+                } else {
+                    After::Close
+                }
+            }
+            Decision::Forward(fwd) => {
+                self.forward(fe, head, &facts, fwd, started, date, t_request, rd, wr)
+                    .await
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn forward(
+        &mut self,
+        fe: &Proxy,
+        head: &RequestHead,
+        facts: &RequestFacts<'_>,
+        mut fwd: Forward<'_>,
+        started: Instant,
+        date: SystemTime,
+        t_request: u64,
+        rd: &mut OwnedReadHalf,
+        wr: &mut OwnedWriteHalf,
+    ) -> After {
+        let g = self.g.clone();
+        let engine = g.engine.as_ref();
+        let cfg = engine.config();
+        let be = cfg.proxy(fwd.backend);
+        let bs: &Settings = &be.settings;
+        let client_to = dur(fe.settings.timeouts.client);
+        let connect_to = dur(bs.timeouts.connect);
+        let server_to = dur(bs.timeouts.server);
+        let queue_to = dur(bs.timeouts.queue.or(bs.timeouts.connect));
+        let server_close = fe.settings.options.http_server_close || bs.options.http_server_close;
+        let pretend =
+            fe.settings.options.http_pretend_keepalive || bs.options.http_pretend_keepalive;
+        let be_idx = usize::from(fwd.backend.0);
+        let be_c = g.counters.proxy(be_idx);
+        if let Some(c) = be_c {
+            inc(&c.reqs_cur);
+            inc(&c.reqs_total);
+        }
+        // Releases the backend/server "current" counters on every path.
+        let mut active = ActiveGuard {
+            g: g.clone(),
+            backend: be_idx,
+            server: None,
+        };
+
+        // Queue for a server slot (server maxconn).
+        let queue_start = Instant::now();
+        let mut permit = None;
+        if let Some(Some(sem)) = g.server_slots.get(fwd.server.0 as usize) {
+            match sem.clone().try_acquire_owned() {
+                Ok(p) => permit = Some(p),
+                Err(_) => {
+                    let sc = g.counters.server(fwd.server.0 as usize);
+                    if let Some(c) = sc {
+                        inc(&c.queue_cur);
+                    }
+                    if let Some(c) = be_c {
+                        inc(&c.queue_cur);
+                    }
+                    let got = tokio::time::timeout(queue_to, sem.clone().acquire_owned()).await;
+                    if let Some(c) = sc {
+                        dec(&c.queue_cur);
+                    }
+                    if let Some(c) = be_c {
+                        dec(&c.queue_cur);
+                    }
+                    match got {
+                        Ok(Ok(p)) => permit = Some(p),
+                        _ => {
+                            drop(active);
+                            return self
+                                .fail(
+                                    head,
+                                    date,
+                                    started,
+                                    t_request,
+                                    wr,
+                                    client_to,
+                                    fwd.backend,
+                                    Some(fwd.server),
+                                    503,
+                                    "sQ",
+                                    Some(ms(queue_start.elapsed())),
+                                    None,
+                                    0,
+                                    false,
+                                )
+                                .await;
+                        }
+                    }
+                }
+            }
+        }
+        let t_queue = ms(queue_start.elapsed());
+        let _permit = permit;
+
+        // Connect, with HAProxy's retries and redispatch.
+        let connect_start = Instant::now();
+        let mut retries = 0u32;
+        let mut redispatched = false;
+        let turnaround = connect_to.min(Duration::from_secs(1));
+        let stream = loop {
+            active.set_server(Some(fwd.server.0 as usize));
+            let attempt = connect(fwd.upstream, connect_to).await;
+            match attempt {
+                Ok(s) => break Some(s),
+                Err(e) => {
+                    if let Some(c) = g.counters.server(fwd.server.0 as usize) {
+                        inc(&c.connect_errors);
+                    }
+                    self.passive_failure(fwd.server, &e);
+                    if retries >= bs.retries {
+                        break None;
+                    }
+                    retries += 1;
+                    if let Some(c) = g.counters.server(fwd.server.0 as usize) {
+                        inc(&c.retries);
+                    }
+                    tokio::time::sleep(turnaround).await;
+                    if bs.options.redispatch
+                        && retries == bs.retries
+                        && let Some(other) = engine.redispatch(&fwd, facts)
+                    {
+                        if other.server != fwd.server {
+                            redispatched = true;
+                            if let Some(c) = g.counters.server(other.server.0 as usize) {
+                                inc(&c.redispatches);
+                            }
+                        }
+                        fwd = other;
+                    }
+                }
+            }
+        };
+        let Some(stream) = stream else {
+            drop(active);
+            return self
+                .fail(
+                    head,
+                    date,
+                    started,
+                    t_request,
+                    wr,
+                    client_to,
+                    fwd.backend,
+                    Some(fwd.server),
+                    503,
+                    "SC",
+                    Some(t_queue),
+                    None,
+                    retries,
+                    redispatched,
+                )
+                .await;
+        };
+        let t_connect = ms(connect_start.elapsed());
+        let _ = stream.set_nodelay(true);
+
+        let (mut sender, conn) = match hyper::client::conn::http1::Builder::new()
+            .handshake::<_, ReqBody>(TokioIo::new(stream))
+            .await
+        {
+            Ok(x) => x,
+            Err(_) => {
+                drop(active);
+                return self
+                    .fail(
+                        head,
+                        date,
+                        started,
+                        t_request,
+                        wr,
+                        client_to,
+                        fwd.backend,
+                        Some(fwd.server),
+                        502,
+                        "SH",
+                        Some(t_queue),
+                        Some(t_connect),
+                        retries,
+                        redispatched,
+                    )
+                    .await;
+            }
+        };
+        tokio::spawn(async move {
+            let _ = conn.with_upgrades().await;
+        });
+
+        // The request as the server gets it.
+        let (tx, req_body) = if head.framing == Framing::None {
+            (None, ReqBody::empty())
+        } else {
+            let (tx, b) = ReqBody::channel(head.framing);
+            (Some(tx), b)
+        };
+        let req = match build_request(head, &fwd, server_close && !pretend, req_body) {
+            Some(r) => r,
+            None => {
+                drop(active);
+                return self
+                    .fail(
+                        head,
+                        date,
+                        started,
+                        t_request,
+                        wr,
+                        client_to,
+                        fwd.backend,
+                        Some(fwd.server),
+                        400,
+                        "PR",
+                        Some(t_queue),
+                        Some(t_connect),
+                        retries,
+                        redispatched,
+                    )
+                    .await;
+            }
+        };
+
+        // Send; stream the request body at the same time; wait for the response head.
+        let sent_at = Instant::now();
+        let send = sender.send_request(req);
+        tokio::pin!(send);
+        let mut pump_res: Option<Result<u64, PumpError>> = None;
+        let resp = {
+            let pump = async {
+                match tx {
+                    Some(tx) => body::pump(rd, &mut self.rbuf, head.framing, tx, client_to).await,
+                    None => Ok(0),
+                }
+            };
+            tokio::pin!(pump);
+            let mut deadline = tokio::time::Instant::now() + server_to;
+            loop {
+                tokio::select! {
+                    r = &mut pump, if pump_res.is_none() => {
+                        deadline = tokio::time::Instant::now() + server_to;
+                        if let Err(PumpError::Invalid) = r {
+                            pump_res = Some(r);
+                            break Err(Failure::BadRequest);
+                        }
+                        pump_res = Some(r);
+                    }
+                    r = &mut send => break r.map_err(|e| {
+                        if matches!(pump_res, Some(Err(PumpError::Invalid))) {
+                            Failure::BadRequest
+                        } else if e.is_parse() || e.is_parse_status() {
+                            Failure::Invalid
+                        } else {
+                            Failure::Closed
+                        }
+                    }),
+                    _ = tokio::time::sleep_until(deadline), if pump_res.is_some() => {
+                        break Err(Failure::Timeout);
+                    }
+                }
+            }
+        };
+        let t_response = ms(sent_at.elapsed());
+        let resp: Response<Incoming> = match resp {
+            Ok(r) => r,
+            Err(f) => {
+                drop(active);
+                let (status, term) = match f {
+                    Failure::BadRequest => (400, "PR"),
+                    Failure::Invalid => (502, "PH"),
+                    Failure::Closed => (502, "SH"),
+                    Failure::Timeout => (504, "sH"),
+                };
+                return self
+                    .fail(
+                        head,
+                        date,
+                        started,
+                        t_request,
+                        wr,
+                        client_to,
+                        fwd.backend,
+                        Some(fwd.server),
+                        status,
+                        term,
+                        Some(t_queue),
+                        Some(t_connect),
+                        retries,
+                        redispatched,
+                    )
+                    .await;
+            }
+        };
+        let body_done = matches!(pump_res, Some(Ok(_))) || head.framing == Framing::None;
+        let server_name = &cfg.server(fwd.server).name;
+        let status = resp.status().as_u16();
+
+        if status == 101 {
+            let (bytes, out) = response_head(&resp, head, false, ResponseFraming::Tunnel);
+            let ok = write_all(wr, &out, client_to).await;
+            drop(active);
+            self.log(
+                head,
+                date,
+                started,
+                t_request,
+                Some(fwd.backend),
+                Some(fwd.server),
+                LogFacts {
+                    backend: &be.name,
+                    server: Some(server_name),
+                    t_queue: Some(t_queue),
+                    t_connect: Some(t_connect),
+                    t_response: Some(t_response),
+                    status,
+                    bytes,
+                    termination: "--",
+                    retries,
+                    redispatched,
+                },
+            );
+            if !ok {
+                return After::Close;
+            }
+            let tunnel_to = bs.timeouts.tunnel.or(fe.settings.timeouts.tunnel).or(fe
+                .settings
+                .timeouts
+                .client
+                .max(bs.timeouts.server));
+            return match hyper::upgrade::on(resp).await {
+                Ok(up) => After::Tunnel(up, dur(tunnel_to)),
+                Err(_) => After::Close,
+            };
+        }
+
+        // Response framing towards the client.
+        let no_body = head.method.eq_ignore_ascii_case("HEAD")
+            || status == 204
+            || status == 304
+            || (100..200).contains(&status);
+        let server_chunked = resp
+            .headers()
+            .get_all(hyper::header::TRANSFER_ENCODING)
+            .iter()
+            .any(|v| v.as_bytes().eq_ignore_ascii_case(b"chunked"));
+        let has_length = resp.headers().contains_key(hyper::header::CONTENT_LENGTH);
+        let framing = if no_body {
+            ResponseFraming::None
+        } else if server_chunked {
+            ResponseFraming::Chunked
+        } else if has_length {
+            ResponseFraming::Length
+        } else {
+            ResponseFraming::Close
+        };
+        let keep = head.keep_alive
+            && body_done
+            && framing != ResponseFraming::Close
+            && !*self.stopping.borrow();
+        let (head_bytes, out) = response_head(&resp, head, !keep, framing);
+        let mut body = resp.into_body();
+        let (ok, body_bytes, term) =
+            stream_body(wr, out, &mut body, framing, client_to, server_to).await;
+        drop(active);
+        let chunked = framing == ResponseFraming::Chunked;
+        let log_bytes = head_bytes + body_bytes + u64::from(chunked && body_bytes > 0);
+        self.log(
+            head,
+            date,
+            started,
+            t_request,
+            Some(fwd.backend),
+            Some(fwd.server),
+            LogFacts {
+                backend: &be.name,
+                server: Some(server_name),
+                t_queue: Some(t_queue),
+                t_connect: Some(t_connect),
+                t_response: Some(t_response),
+                status,
+                bytes: log_bytes,
+                termination: term,
+                retries,
+                redispatched,
+            },
+        );
+        if ok && keep {
+            After::KeepAlive
+        } else {
+            After::Close
+        }
+    }
+
+    fn passive_failure(&self, server: ServerId, err: &std::io::Error) {
+        let engine = self.g.engine.as_ref();
+        let cfg = engine.config();
+        let source = cfg.server(server).health_source;
+        let obs = Observation {
+            at_ms: now_ms(),
+            ok: false,
+            passive: true,
+        };
+        if let Some(t) = engine.observe(source, obs) {
+            crate::health_check::report(
+                &self.g,
+                t,
+                &format!("Layer4 connection problem, info: \"{err}\" (passive)"),
+            );
+        }
+    }
+
+    /// Answers an error page made by wtedge (HAProxy's body) and logs it.
+    #[allow(clippy::too_many_arguments)]
+    async fn fail(
+        &mut self,
+        head: &RequestHead,
+        date: SystemTime,
+        started: Instant,
+        t_request: u64,
+        wr: &mut OwnedWriteHalf,
+        client_to: Duration,
+        backend: ProxyId,
+        server: Option<ServerId>,
+        status: u16,
+        termination: &'static str,
+        t_queue: Option<u64>,
+        t_connect: Option<u64>,
+        retries: u32,
+        redispatched: bool,
+    ) -> After {
+        let cfg = self.g.config();
+        // The request body may not have been read: close unless there was none.
+        let close = !head.keep_alive || head.framing != Framing::None || status == 400;
+        let out = if status == 400 {
+            h1::errors::E400.to_vec()
+        } else {
+            h1::errors::forwarding(status, close)
+        };
+        let ok = write_all(wr, &out, client_to).await;
+        let be = cfg.proxy(backend);
+        self.log(
+            head,
+            date,
+            started,
+            t_request,
+            Some(backend),
+            server,
+            LogFacts {
+                backend: &be.name,
+                server: server.map(|s| cfg.server(s).name.as_str()),
+                t_queue,
+                t_connect,
+                t_response: None,
+                status,
+                bytes: if status == 400 {
+                    0
+                } else {
+                    error_bytes(status)
+                },
+                termination,
+                retries,
+                redispatched,
+            },
+        );
+        if ok && !close {
+            After::KeepAlive
+        } else {
+            After::Close
+        }
+    }
+}
+
+/// Decrements the backend's and server's "current" counters when a request ends.
+struct ActiveGuard {
+    g: Arc<Generation>,
+    backend: usize,
+    server: Option<usize>,
+}
+
+impl ActiveGuard {
+    fn set_server(&mut self, s: Option<usize>) {
+        if self.server == s {
+            return;
+        }
+        if let Some(c) = self.server.and_then(|i| self.g.counters.server(i)) {
+            dec(&c.cur);
+        }
+        if let Some(c) = s.and_then(|i| self.g.counters.server(i)) {
+            inc(&c.cur);
+            inc(&c.total);
+        }
+        self.server = s;
+    }
+}
+
+impl Drop for ActiveGuard {
+    fn drop(&mut self) {
+        if let Some(c) = self.g.counters.proxy(self.backend) {
+            dec(&c.reqs_cur);
+        }
+        self.set_server(None);
+    }
+}
+
+enum Failure {
+    BadRequest,
+    Invalid,
+    Closed,
+    Timeout,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ResponseFraming {
+    None,
+    Length,
+    Chunked,
+    /// Delimited by the server closing: forwarded the same way, then closed.
+    Close,
+    Tunnel,
+}
+
+fn reason_of(code: u16) -> &'static str {
+    hyper::StatusCode::from_u16(code)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("")
+}
+
+/// HAProxy's `%B` for its own error pages.
+fn error_bytes(status: u16) -> u64 {
+    let (reason, body) = h1::errors::page(status);
+    let len = body.len().to_string();
+    let hdrs = [
+        ("content-length".len(), len.len()),
+        ("cache-control".len(), "no-cache".len()),
+        ("content-type".len(), "text/html".len()),
+    ];
+    access_log::haproxy_bytes(reason, hdrs.into_iter(), body.len() as u64, false)
+}
+
+async fn connect(up: Upstream<'_>, timeout: Duration) -> std::io::Result<TcpStream> {
+    let fut = async {
+        match up {
+            Upstream::Socket(addr) => TcpStream::connect(addr).await,
+            Upstream::Name { host, port } => TcpStream::connect((host, port)).await,
+        }
+    };
+    match tokio::time::timeout(timeout, fut).await {
+        Ok(r) => r,
+        Err(_) => Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "connection timeout",
+        )),
+    }
+}
+
+/// The request for the server: target, method and version unchanged; `Connection`
+/// dropped (kept for upgrades); `Accept-Encoding` dropped from upgrades; the configured
+/// X-Forwarded-For / X-Original-To lines appended after the client's headers.
+fn build_request(
+    head: &RequestHead,
+    fwd: &Forward<'_>,
+    announce_close: bool,
+    body: ReqBody,
+) -> Option<Request<ReqBody>> {
+    let method = hyper::Method::from_bytes(head.method.as_bytes()).ok()?;
+    let uri: hyper::Uri = head.target.parse().ok()?;
+    let mut req = Request::new(body);
+    *req.method_mut() = method;
+    *req.uri_mut() = uri;
+    *req.version_mut() = match head.version {
+        Version::Http10 => hyper::Version::HTTP_10,
+        Version::Http11 => hyper::Version::HTTP_11,
+    };
+    let h = req.headers_mut();
+    for (n, v) in &head.headers {
+        let drop = if head.websocket {
+            n.eq_ignore_ascii_case("accept-encoding")
+        } else {
+            n.eq_ignore_ascii_case("connection") || n.eq_ignore_ascii_case("proxy-connection")
+        };
+        if drop {
+            continue;
+        }
+        let name = hyper::header::HeaderName::from_bytes(n.as_bytes()).ok()?;
+        let value = hyper::header::HeaderValue::from_bytes(v.as_bytes()).ok()?;
+        h.append(name, value);
+    }
+    for add in [fwd.forwarded_for, fwd.original_to].into_iter().flatten() {
+        let name = hyper::header::HeaderName::from_bytes(add.name.as_bytes()).ok()?;
+        let value = hyper::header::HeaderValue::from_str(&add.value.to_string()).ok()?;
+        h.append(name, value);
+    }
+    if announce_close && !head.websocket {
+        h.insert(
+            hyper::header::CONNECTION,
+            hyper::header::HeaderValue::from_static("close"),
+        );
+    } else if head.version == Version::Http10 && !head.websocket {
+        // HAProxy keeps HTTP/1.0 server connections alive explicitly.
+        h.insert(
+            hyper::header::CONNECTION,
+            hyper::header::HeaderValue::from_static("keep-alive"),
+        );
+    }
+    Some(req)
+}
+
+/// The response head for the client, and HAProxy's `%B` count for it.
+fn response_head(
+    resp: &Response<Incoming>,
+    req: &RequestHead,
+    close: bool,
+    framing: ResponseFraming,
+) -> (u64, Vec<u8>) {
+    let status = resp.status();
+    let reason = resp
+        .extensions()
+        .get::<hyper::ext::ReasonPhrase>()
+        .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned())
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("").to_string());
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(status.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(reason.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    let mut counted = 0usize;
+    for (n, v) in resp.headers() {
+        if framing != ResponseFraming::Tunnel && n == hyper::header::CONNECTION {
+            continue;
+        }
+        counted += n.as_str().len() + v.len();
+        out.extend_from_slice(n.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(v.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    if framing != ResponseFraming::Tunnel {
+        if close || framing == ResponseFraming::Close {
+            out.extend_from_slice(b"connection: close\r\n");
+        } else if req.version == Version::Http10 {
+            out.extend_from_slice(b"connection: keep-alive\r\n");
+        }
+    }
+    out.extend_from_slice(b"\r\n");
+    let bytes = 21 + 8 + 3 + reason.len() as u64 + counted as u64;
+    (bytes, out)
+}
+
+/// Polls a future once without waiting.
+fn poll_now<F: std::future::Future + Unpin>(f: &mut F) -> Option<F::Output> {
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    match std::pin::Pin::new(f).poll(&mut cx) {
+        Poll::Ready(v) => Some(v),
+        Poll::Pending => None,
+    }
+}
+
+/// Writes `head` then the body; small bodies that are already there leave in one write.
+/// Returns (complete, body bytes, termination).
+async fn stream_body(
+    wr: &mut OwnedWriteHalf,
+    mut out: Vec<u8>,
+    body: &mut Incoming,
+    framing: ResponseFraming,
+    client_to: Duration,
+    server_to: Duration,
+) -> (bool, u64, &'static str) {
+    let mut total = 0u64;
+    if framing == ResponseFraming::None {
+        let ok = write_all(wr, &out, client_to).await;
+        return (ok, 0, if ok { "--" } else { "CD" });
+    }
+    loop {
+        let next = {
+            let mut fut = body.frame();
+            match poll_now(&mut fut) {
+                Some(v) => Ok(v),
+                None => {
+                    drop(fut);
+                    if !out.is_empty() {
+                        if !write_all(wr, &out, client_to).await {
+                            return (false, total, "CD");
+                        }
+                        out.clear();
+                    }
+                    tokio::time::timeout(server_to, body.frame()).await
+                }
+            }
+        };
+        match next {
+            Err(_) => {
+                let _ = write_all(wr, &out, client_to).await;
+                return (false, total, "sD");
+            }
+            Ok(None) => break,
+            Ok(Some(Err(_))) => {
+                let _ = write_all(wr, &out, client_to).await;
+                return (false, total, "SD");
+            }
+            Ok(Some(Ok(frame))) => {
+                if let Ok(data) = frame.into_data() {
+                    if data.is_empty() {
+                        continue;
+                    }
+                    total += data.len() as u64;
+                    push_data(&mut out, data, framing);
+                    if out.len() >= 64 * 1024 {
+                        if !write_all(wr, &out, client_to).await {
+                            return (false, total, "CD");
+                        }
+                        out.clear();
+                    }
+                }
+            }
+        }
+    }
+    if framing == ResponseFraming::Chunked {
+        out.extend_from_slice(b"0\r\n\r\n");
+    }
+    let ok = out.is_empty() || write_all(wr, &out, client_to).await;
+    (ok, total, if ok { "--" } else { "CD" })
+}
+
+fn push_data(out: &mut Vec<u8>, data: Bytes, framing: ResponseFraming) {
+    if framing == ResponseFraming::Chunked {
+        out.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
+        out.extend_from_slice(&data);
+        out.extend_from_slice(b"\r\n");
+    } else {
+        out.extend_from_slice(&data);
+    }
+}
+
+async fn write_all(wr: &mut OwnedWriteHalf, buf: &[u8], timeout: Duration) -> bool {
+    matches!(
+        tokio::time::timeout(timeout, wr.write_all(buf)).await,
+        Ok(Ok(()))
+    )
+}
+
+/// After a `101`: bytes both ways, no framing work, until either side closes or nothing
+/// moves for `idle` (`timeout tunnel`).
+async fn tunnel(
+    mut client: TcpStream,
+    leftover: BytesMut,
+    upgraded: hyper::upgrade::Upgraded,
+    idle: Duration,
+) {
+    let mut server = TokioIo::new(upgraded);
+    if !leftover.is_empty() && server.write_all(&leftover).await.is_err() {
+        return;
+    }
+    let (mut cr, mut cw) = client.split();
+    let (mut sr, mut sw) = tokio::io::split(server);
+    let last = std::sync::atomic::AtomicU64::new(now_ms());
+    let c2s = copy_half(&mut cr, &mut sw, &last);
+    let s2c = copy_half(&mut sr, &mut cw, &last);
+    let watchdog = async {
+        loop {
+            let since = now_ms().saturating_sub(get(&last));
+            let left = ms(idle).saturating_sub(since);
+            if left == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(left)).await;
+        }
+    };
+    // Closing either side closes the other: the first direction that ends ends both.
+    tokio::select! {
+        _ = c2s => {}
+        _ = s2c => {}
+        _ = watchdog => {}
+    }
+}
+
+async fn copy_half<R, W>(r: &mut R, w: &mut W, last: &AtomicU64)
+where
+    R: tokio::io::AsyncRead + Unpin,
+    W: tokio::io::AsyncWrite + Unpin,
+{
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = match r.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        last.store(now_ms(), std::sync::atomic::Ordering::Relaxed);
+        if w.write_all(&buf[..n]).await.is_err() {
+            break;
+        }
+    }
+    let _ = w.shutdown().await;
+}

@@ -1,0 +1,402 @@
+//! `wtedge [FILE]` / `wtedge run FILE`: load a haproxy.cfg, listen on every `bind`,
+//! proxy, check health, serve the admin endpoints, reload on SIGHUP, stop on
+//! SIGTERM/Ctrl-C after in-flight requests finish.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use router_core::config::model::ProxyId;
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinHandle;
+
+use crate::access_log::Logger;
+use crate::engine::{Engine, NativeEngine};
+use crate::proxy::{ConnInfo, Generation, Global, now_ms, serve_connection};
+
+/// The embedded default configuration (seed 2 on loopback ports).
+pub const DEFAULT_CONFIG: &str = include_str!("default.cfg");
+/// Name the embedded default is reported under.
+pub const DEFAULT_CONFIG_NAME: &str = "<embedded default>";
+
+/// Arguments of `wtedge run`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct RunArgs {
+    /// The haproxy.cfg to run; without it, the embedded two-server affinity default.
+    pub file: Option<PathBuf>,
+    /// Serve /stats, /stats.json and /metrics on this address (e.g. 127.0.0.1:9000).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub admin: Option<SocketAddr>,
+    /// Write Wt session ids (`wtd=`) into the access log unredacted.
+    #[arg(long)]
+    pub log_session_ids: bool,
+    /// Seconds to let in-flight requests finish after SIGTERM/Ctrl-C.
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub grace: u64,
+}
+
+/// Runs the proxy until SIGTERM/Ctrl-C. Exit 0 after a clean stop, 1 when the config
+/// is refused or a bind fails.
+pub fn run(args: RunArgs) -> ExitCode {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .try_init();
+    let (name, text) = match &args.file {
+        Some(p) => match std::fs::read_to_string(p) {
+            Ok(t) => (p.display().to_string(), t),
+            Err(e) => {
+                eprintln!("wtedge: cannot read {}: {e}", p.display());
+                return ExitCode::from(1);
+            }
+        },
+        None => (DEFAULT_CONFIG_NAME.to_string(), DEFAULT_CONFIG.to_string()),
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("wtedge: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    rt.block_on(async move {
+        let opts = Options {
+            admin: args.admin,
+            logger: Logger::stdout(args.log_session_ids),
+            grace: Duration::from_secs(args.grace),
+        };
+        let running = match Running::start(&name, &text, opts).await {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(1);
+            }
+        };
+        for (fe, addr) in running.listening() {
+            eprintln!("wtedge: frontend {fe} listening on http://{addr}/");
+        }
+        if let Some(a) = running.admin_addr() {
+            eprintln!("wtedge: admin on http://{a}/stats (also /stats.json, /metrics)");
+        }
+        if args.file.is_none() {
+            eprintln!(
+                "wtedge: running the embedded default config (session affinity on wtd=wt1 / wtd=wt2).\n\
+                 Start two Wt servers for it, e.g.:\n\
+                 \x20 ./app.wt --docroot . --http-address 127.0.0.1 --http-port 9090 --session-id-prefix=wt1\n\
+                 \x20 ./app.wt --docroot . --http-address 127.0.0.1 --http-port 9091 --session-id-prefix=wt2"
+            );
+        }
+        wait_for_signals(&running, args.file.clone()).await;
+        running.stop().await;
+        ExitCode::SUCCESS
+    })
+}
+
+#[cfg(unix)]
+async fn wait_for_signals(running: &Running, file: Option<PathBuf>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut hup), Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::hangup()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = hup.recv() => {
+                let (name, text) = match &file {
+                    Some(p) => match std::fs::read_to_string(p) {
+                        Ok(t) => (p.display().to_string(), t),
+                        Err(e) => {
+                            tracing::error!("reload refused: cannot read {}: {e}", p.display());
+                            continue;
+                        }
+                    },
+                    None => (DEFAULT_CONFIG_NAME.to_string(), DEFAULT_CONFIG.to_string()),
+                };
+                match running.reload(&name, &text).await {
+                    Ok(()) => tracing::info!("reloaded {name}"),
+                    Err(e) => tracing::error!("reload refused, the previous config keeps serving:\n{e}"),
+                }
+            }
+            _ = term.recv() => return,
+            _ = int.recv() => return,
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signals(_running: &Running, _file: Option<PathBuf>) {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Start options for [`Running::start`].
+pub struct Options {
+    pub admin: Option<SocketAddr>,
+    pub logger: Logger,
+    /// How long [`Running::stop`] lets in-flight requests finish.
+    pub grace: Duration,
+}
+
+/// The shared pointer to the generation new connections get.
+pub type Current = Arc<RwLock<Arc<Generation>>>;
+
+struct Listener {
+    task: JoinHandle<()>,
+    addr: SocketAddr,
+}
+
+/// A running proxy (what `wtedge run` drives; tests drive it directly).
+pub struct Running {
+    current: Current,
+    global: Arc<Global>,
+    stop_tx: watch::Sender<bool>,
+    /// Stops the current generation's health checks.
+    checks_stop: std::sync::Mutex<watch::Sender<bool>>,
+    listeners: tokio::sync::Mutex<HashMap<SocketAddr, Listener>>,
+    admin: Option<(SocketAddr, JoinHandle<()>)>,
+    grace: Duration,
+    /// Accepted connections allowed at once (global maxconn).
+    accept_slots: Arc<Semaphore>,
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Parses `text` into an engine; errors carry file:line:col.
+pub fn load(name: &str, text: &str) -> Result<router_core::Config, String> {
+    match router_core::parse(name, text) {
+        Ok(p) => {
+            for w in &p.warnings {
+                tracing::warn!("{}", w.as_warning());
+            }
+            Ok(p.config)
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn bind_map(g: &Generation) -> HashMap<SocketAddr, ProxyId> {
+    let cfg = g.config();
+    let mut m = HashMap::new();
+    for id in cfg.proxy_ids() {
+        let p = cfg.proxy(id);
+        if !p.kind.is_frontend() {
+            continue;
+        }
+        for b in &p.binds {
+            let ip = b.host.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+            m.entry(SocketAddr::new(ip, b.port)).or_insert(id);
+        }
+    }
+    m
+}
+
+impl Running {
+    /// Loads the config, binds every listener, starts health checks and the admin
+    /// endpoint.
+    pub async fn start(name: &str, text: &str, opts: Options) -> Result<Running, String> {
+        let cfg = load(name, text)?;
+        let (stop_tx, stopping) = watch::channel(false);
+        let global = Arc::new(Global {
+            actconn: Default::default(),
+            logger: opts.logger,
+            stopping,
+        });
+        let maxconn = cfg
+            .global
+            .maxconn
+            .map_or(Semaphore::MAX_PERMITS, |m| m as usize);
+        let engine: Arc<dyn Engine> = Arc::new(NativeEngine::new(cfg));
+        let g = Arc::new(Generation::new(engine, global.clone()));
+        let current: Current = Arc::new(RwLock::new(g.clone()));
+        let (checks_tx, checks_rx) = watch::channel(false);
+        let admin = match opts.admin {
+            Some(a) => {
+                let l = TcpListener::bind(a)
+                    .await
+                    .map_err(|e| format!("wtedge: cannot bind the admin address {a}: {e}"))?;
+                let addr = l.local_addr().map_err(|e| e.to_string())?;
+                Some((addr, tokio::spawn(crate::admin::serve(l, current.clone()))))
+            }
+            None => None,
+        };
+        let running = Running {
+            current,
+            global,
+            stop_tx,
+            checks_stop: std::sync::Mutex::new(checks_tx),
+            listeners: tokio::sync::Mutex::new(HashMap::new()),
+            admin,
+            grace: opts.grace,
+            accept_slots: Arc::new(Semaphore::new(maxconn.min(Semaphore::MAX_PERMITS))),
+        };
+        running.sync_listeners(&g).await?;
+        crate::health_check::spawn_all(&g, checks_rx);
+        Ok(running)
+    }
+
+    /// Binds the listeners `g` needs and closes those it no longer has. Listeners
+    /// that stay keep their socket (no connection is refused during a reload).
+    async fn sync_listeners(&self, g: &Generation) -> Result<(), String> {
+        let wanted = bind_map(g);
+        let mut ls = self.listeners.lock().await;
+        let mut fresh = Vec::new();
+        for addr in wanted.keys() {
+            if ls.contains_key(addr) {
+                continue;
+            }
+            let l = TcpListener::bind(addr)
+                .await
+                .map_err(|e| format!("wtedge: cannot bind {addr}: {e}"))?;
+            fresh.push((*addr, l));
+        }
+        for (addr, l) in fresh {
+            let local = l.local_addr().unwrap_or(addr);
+            let task = tokio::spawn(accept_loop(
+                l,
+                addr,
+                self.current.clone(),
+                self.global.stopping.clone(),
+                self.accept_slots.clone(),
+            ));
+            ls.insert(addr, Listener { task, addr: local });
+        }
+        ls.retain(|addr, l| {
+            let keep = wanted.contains_key(addr);
+            if !keep {
+                l.task.abort();
+            }
+            keep
+        });
+        Ok(())
+    }
+
+    /// (frontend name, bound address) of every listener.
+    pub fn listening(&self) -> Vec<(String, SocketAddr)> {
+        let g = self.generation();
+        let cfg = g.config();
+        let map = bind_map(&g);
+        let ls = self.listeners.try_lock();
+        let mut out: Vec<(String, SocketAddr)> = map
+            .iter()
+            .map(|(addr, id)| {
+                let bound = ls
+                    .as_ref()
+                    .ok()
+                    .and_then(|l| l.get(addr).map(|l| l.addr))
+                    .unwrap_or(*addr);
+                (cfg.proxy(*id).name.clone(), bound)
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().map(|(a, _)| *a)
+    }
+
+    /// The generation new connections get.
+    pub fn generation(&self) -> Arc<Generation> {
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Loads a new config. A broken one is refused with its errors and the current
+    /// one keeps serving; open connections finish on the generation they started with.
+    pub async fn reload(&self, name: &str, text: &str) -> Result<(), String> {
+        let cfg = load(name, text)?;
+        let old = self.generation();
+        let engine: Arc<dyn Engine> =
+            Arc::new(NativeEngine::reloaded(cfg, old.engine.as_ref(), now_ms()));
+        let g = Arc::new(Generation::new(engine, self.global.clone()));
+        self.sync_listeners(&g).await?;
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = g.clone();
+        let (tx, rx) = watch::channel(false);
+        let old_tx = std::mem::replace(&mut *lock(&self.checks_stop), tx);
+        let _ = old_tx.send(true);
+        crate::health_check::spawn_all(&g, rx);
+        Ok(())
+    }
+
+    /// Stops accepting, lets in-flight requests finish (bounded by the grace period),
+    /// closes idle keep-alive connections.
+    pub async fn stop(self) {
+        for (_, l) in self.listeners.lock().await.drain() {
+            l.task.abort();
+        }
+        let _ = self.stop_tx.send(true);
+        let _ = lock(&self.checks_stop).send(true);
+        let deadline = tokio::time::Instant::now() + self.grace;
+        while crate::proxy::stats::get(&self.global.actconn) > 0
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if let Some((_, t)) = self.admin {
+            t.abort();
+        }
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    bind: SocketAddr,
+    current: Current,
+    mut stopping: watch::Receiver<bool>,
+    slots: Arc<Semaphore>,
+) {
+    // The frontend of this bind in the generation last seen (recomputed on reload).
+    let mut cached: Option<(Arc<Generation>, Option<ProxyId>)> = None;
+    loop {
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let accepted = tokio::select! {
+            r = listener.accept() => r,
+            _ = stopping.changed() => return,
+        };
+        let (stream, src) = match accepted {
+            Ok(x) => x,
+            Err(e) => {
+                // EMFILE and friends: back off instead of spinning.
+                tracing::error!("accept on {bind}: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let now = current.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let frontend = match &cached {
+            Some((seen, f)) if Arc::ptr_eq(seen, &now) => *f,
+            _ => {
+                let f = bind_map(&now).get(&bind).copied();
+                cached = Some((now.clone(), f));
+                f
+            }
+        };
+        let Some(frontend) = frontend else {
+            continue;
+        };
+        let dst = stream.local_addr().unwrap_or(bind);
+        tokio::spawn(async move {
+            serve_connection(now, ConnInfo { frontend, src, dst }, stream).await;
+            drop(permit);
+        });
+    }
+}

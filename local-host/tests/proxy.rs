@@ -1,0 +1,209 @@
+//! The proxy over real sockets against raw origins: what the server receives, what the
+//! client gets, HAProxy's error answers, timeouts, streaming, WebSocket tunnels.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+const OK: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Up: 1\r\n\r\nok";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwards_as_haproxy_does() {
+    let origin = RawOrigin::start(OK).await;
+    let port = free_port();
+    let (wt, log) = start(&one_backend(port, origin.addr, "")).await;
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let resp = raw(
+        addr,
+        b"GET /a?wtd=wt1x%41/../b HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\nAccept-Encoding: gzip\r\nX-A: 1\r\n\r\n",
+        Duration::from_millis(300),
+    )
+    .await;
+    assert_eq!(
+        String::from_utf8_lossy(&resp),
+        "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nx-up: 1\r\n\r\nok"
+    );
+    let seen = origin.requests();
+    // HAProxy 2.6.12 sent exactly this for the same request (captured).
+    assert_eq!(
+        seen[0],
+        "GET /a?wtd=wt1x%41/../b HTTP/1.1\r\nhost: x\r\naccept-encoding: gzip\r\nx-a: 1\r\nx-forwarded-for: 127.0.0.1\r\nx-original-to: 127.0.0.1\r\n\r\n"
+    );
+    // HTTP/1.0 gets connection: keep-alive; absolute form is passed unchanged.
+    raw(
+        addr,
+        b"GET http://x/p?q HTTP/1.0\r\nHost: x\r\n\r\n",
+        Duration::from_millis(300),
+    )
+    .await;
+    assert_eq!(
+        origin.requests()[1],
+        "GET http://x/p?q HTTP/1.0\r\nhost: x\r\nx-forwarded-for: 127.0.0.1\r\nx-original-to: 127.0.0.1\r\nconnection: keep-alive\r\n\r\n"
+    );
+    let line = log.recv_timeout(Duration::from_secs(2)).unwrap();
+    assert!(line.starts_with("127.0.0.1:"), "{line}");
+    assert!(
+        line.contains(" fe b/s1 0/0/")
+            && line.contains(" 200 56 - - ---- ")
+            && line.ends_with(" 0/0 \"GET /a?wtd=wt1**** HTTP/1.1\""),
+        "{line}"
+    );
+    wt.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn error_answers_are_haproxys() {
+    // 503: the only server refuses connections (after 3 retries, 1 s turn-around each
+    // with timeout connect 1000 -> use a short connect timeout to keep the test fast).
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let port = free_port();
+    let cfg = one_backend(port, dead, "").replace("timeout connect 1000", "timeout connect 100");
+    let (wt, log) = start(&cfg).await;
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let t = std::time::Instant::now();
+    let resp = raw(
+        addr,
+        b"GET /x HTTP/1.1\r\nHost: x\r\n\r\n",
+        Duration::from_millis(1500),
+    )
+    .await;
+    assert_eq!(
+        String::from_utf8_lossy(&resp),
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 107\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n"
+    );
+    assert!(
+        t.elapsed() >= Duration::from_millis(300),
+        "3 turn-arounds of min(connect, 1s)"
+    );
+    let line = log.recv_timeout(Duration::from_secs(2)).unwrap();
+    assert!(
+        line.contains(" fe b/s1 0/0/-1/-1/") && line.contains(" 503 217 - - SC-- 1/1/0/0/3 0/0 "),
+        "{line}"
+    );
+    wt.stop().await;
+
+    // 502: garbage from the server. 504: no answer within timeout server.
+    let garbage = RawOrigin::start(b"garbage\r\n\r\n").await;
+    let port = free_port();
+    let (wt, _log) = start(&one_backend(port, garbage.addr, "")).await;
+    let resp = raw(
+        ([127, 0, 0, 1], port).into(),
+        b"GET / HTTP/1.1\r\n\r\n",
+        Duration::from_millis(300),
+    )
+    .await;
+    assert!(
+        resp.starts_with(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 107\r\n"),
+        "{}",
+        String::from_utf8_lossy(&resp)
+    );
+    assert!(
+        resp.ends_with(b"The server returned an invalid or incomplete response.\n</body></html>\n")
+    );
+    wt.stop().await;
+
+    let slow = RawOrigin::start_with(OK, Duration::from_secs(3)).await;
+    let port = free_port();
+    let cfg = one_backend(port, slow.addr, "").replace("timeout server 5000", "timeout server 300");
+    let (wt, _log) = start(&cfg).await;
+    let resp = raw(
+        ([127, 0, 0, 1], port).into(),
+        b"GET / HTTP/1.1\r\n\r\n",
+        Duration::from_millis(800),
+    )
+    .await;
+    assert_eq!(
+        String::from_utf8_lossy(&resp),
+        "HTTP/1.1 504 Gateway Time-out\r\ncontent-length: 92\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>504 Gateway Time-out</h1>\nThe server didn't respond in time.\n</body></html>\n"
+    );
+    wt.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_and_incomplete_requests() {
+    let origin = RawOrigin::start(OK).await;
+    let port = free_port();
+    let cfg = one_backend(port, origin.addr, " timeout http-request 300\n");
+    let (wt, log) = start(&cfg).await;
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let resp = raw(
+        addr,
+        b"GET / HTTP/1.1 x\r\n\r\n",
+        Duration::from_millis(300),
+    )
+    .await;
+    assert_eq!(resp, local_host::h1::errors::E400);
+    let line = log.recv_timeout(Duration::from_secs(2)).unwrap();
+    assert!(
+        line.ends_with(" fe fe/<NOSRV> -1/-1/-1/-1/0 400 0 - - PR-- 1/1/0/0/0 0/0 \"<BADREQ>\""),
+        "{line}"
+    );
+    let resp = raw(addr, b"GET / HTTP/1.1\r\n", Duration::from_millis(1000)).await;
+    assert_eq!(resp, local_host::h1::errors::E408);
+    assert!(origin.requests().is_empty());
+    wt.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keep_alive_and_chunked_bodies_both_ways() {
+    let origin = RawOrigin::start(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nKeep-Alive: timeout=5\r\nConnection: keep-alive\r\n\r\n3\r\nabc\r\n0\r\n\r\n").await;
+    let port = free_port();
+    let (wt, _log) = start(&one_backend(port, origin.addr, "")).await;
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    use tokio::io::AsyncWriteExt;
+    for i in 0..3 {
+        s.write_all(b"POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n").await.unwrap();
+        let resp = read_until_quiet(&mut s, Duration::from_millis(300)).await;
+        assert_eq!(
+            String::from_utf8_lossy(&resp),
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nkeep-alive: timeout=5\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+            "request {i} on one connection"
+        );
+    }
+    let seen = origin.requests();
+    assert_eq!(seen.len(), 3);
+    assert!(
+        seen[0].ends_with("x-original-to: 127.0.0.1\r\n\r\n3\r\nabc\r\n0\r\n\r\n"),
+        "{}",
+        seen[0]
+    );
+    assert!(seen[0].contains("transfer-encoding: chunked\r\n"));
+    wt.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirects_are_answered_by_wtedge() {
+    let port = free_port();
+    let cfg = format!(
+        "defaults\n mode http\n timeout client 5s\nfrontend fe\n bind 127.0.0.1:{port}\n redirect location /wt1 if {{ path_beg /r }}\n redirect location /x code 301 if {{ path_beg /p }}\n"
+    );
+    let (wt, log) = start(&cfg).await;
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let r = raw(
+        addr,
+        b"GET /r?x=1 HTTP/1.1\r\nHost: a\r\n\r\n",
+        Duration::from_millis(200),
+    )
+    .await;
+    assert_eq!(
+        String::from_utf8_lossy(&r),
+        "HTTP/1.1 302 Found\r\ncontent-length: 0\r\nlocation: /wt1\r\ncache-control: no-cache\r\n\r\n"
+    );
+    let line = log.recv_timeout(Duration::from_secs(2)).unwrap();
+    assert!(
+        line.contains(" fe fe/<NOSRV> 0/-1/-1/-1/") && line.contains(" 302 85 - - LR-- "),
+        "{line}"
+    );
+    let r = raw(addr, b"GET /p HTTP/1.0\r\n\r\n", Duration::from_millis(200)).await;
+    assert_eq!(
+        String::from_utf8_lossy(&r),
+        "HTTP/1.1 301 Moved Permanently\r\ncontent-length: 0\r\nlocation: /x\r\nconnection: close\r\n\r\n"
+    );
+    wt.stop().await;
+}
