@@ -1,6 +1,6 @@
 //! The router's answer for one request.
 
-use alloc::string::String;
+use alloc::borrow::Cow;
 use core::net::{IpAddr, SocketAddr};
 use serde::Serialize;
 
@@ -14,8 +14,9 @@ pub enum Decision<'c> {
     Redirect {
         /// 301, 302, 303, 307 or 308.
         code: u16,
-        /// The `Location` header value.
-        location: String,
+        /// The `Location` header value (borrowed from the config for `redirect location`).
+        #[serde(borrow)]
+        location: Cow<'c, str>,
     },
     /// Send the request to a server.
     Forward(#[serde(borrow)] Forward<'c>),

@@ -1,15 +1,16 @@
 //! The `Location` of a `redirect` rule, built as HAProxy's
 //! `http_apply_redirect_rule()` does.
 
+use alloc::borrow::Cow;
 use alloc::string::String;
 
 use crate::acl::fetch::uri_of;
 use crate::config::model::{RedirectKind, RedirectRule};
 
 /// The `Location` header for `rule` applied to a request for `target`.
-pub fn location(rule: &RedirectRule, target: &str) -> String {
+pub fn location<'c>(rule: &'c RedirectRule, target: &str) -> Cow<'c, str> {
     match rule.kind {
-        RedirectKind::Location => rule.to.clone(),
+        RedirectKind::Location => Cow::Borrowed(&rule.to),
         RedirectKind::Prefix => {
             // The URI from the path on (query included), "/" when there is none.
             let uri = uri_of(target).unwrap_or("/");
@@ -26,7 +27,7 @@ pub fn location(rule: &RedirectRule, target: &str) -> String {
             if rule.append_slash && !out.ends_with('/') {
                 out.push('/');
             }
-            out
+            Cow::Owned(out)
         }
     }
 }

@@ -165,9 +165,7 @@ fn balanced(
     exclude: Option<ServerId>,
     trace: &mut Option<&mut Trace>,
 ) -> Option<ServerId> {
-    let candidates = balance::candidates(cfg, backend, health, exclude);
-    let ticket = (!candidates.is_empty()).then(|| tickets.take(backend));
-    let server = ticket.and_then(|t| balance::pick(cfg, &candidates, t));
+    let (ticket, server) = balance::select(cfg, backend, health, exclude, tickets);
     record(
         trace,
         TraceStep::Balance {
@@ -180,7 +178,7 @@ fn balanced(
 }
 
 fn redirects<'c>(
-    proxy: &Proxy,
+    proxy: &'c Proxy,
     ctx: &EvalCtx<'_, '_>,
     trace: &mut Option<&mut Trace>,
 ) -> Option<Decision<'c>> {

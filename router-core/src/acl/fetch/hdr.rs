@@ -35,14 +35,15 @@ pub fn split_values(line: &str) -> impl Iterator<Item = &str> {
         let mut in_quotes = false;
         let mut escaped = false;
         let mut cut = None;
-        for (i, c) in s.char_indices() {
+        // Bytes, not chars: the delimiters are ASCII and never inside a UTF-8 sequence.
+        for (i, &c) in s.as_bytes().iter().enumerate() {
             if escaped {
                 escaped = false;
-            } else if in_quotes && c == '\\' {
+            } else if in_quotes && c == b'\\' {
                 escaped = true;
-            } else if c == '"' {
+            } else if c == b'"' {
                 in_quotes = !in_quotes;
-            } else if c == ',' && !in_quotes {
+            } else if c == b',' && !in_quotes {
                 cut = Some(i);
                 break;
             }
