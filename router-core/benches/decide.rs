@@ -34,7 +34,8 @@ fn bench(c: &mut Criterion) {
     let tickets = LocalTickets::new(cfg);
     let src = "10.1.2.3:50000".parse().unwrap_or_else(|e| panic!("{e}"));
     let dst = "10.0.0.1:80".parse().unwrap_or_else(|e| panic!("{e}"));
-    let cases: [(&str, &str, &[(&str, &str)]); 3] = [
+    type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
+    let cases: [Case<'_>; 3] = [
         (
             "redirect",
             "/",
