@@ -23,11 +23,13 @@
 //! assert!(matches!(d, Decision::Forward(f) if config.server(f.server).name == "s1"));
 //! ```
 #![no_std]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 extern crate alloc;
 
+#[cfg(all(target_arch = "wasm32", feature = "abi"))]
+pub mod abi;
 pub mod acl;
 pub mod balance;
 pub mod config;
@@ -40,6 +42,7 @@ pub mod redirect;
 pub mod request;
 pub mod router;
 pub mod trace;
+pub mod wire;
 
 pub use balance::{LocalTickets, Tickets};
 pub use config::model::{Config, Proxy, ProxyId, ProxyKind, Server, ServerId};

@@ -1,0 +1,203 @@
+//! The WebAssembly ABI of router-core (feature `abi`, `wasm32` only), so the same
+//! engine runs in plain wasmtime (no wasm-bindgen). Build the module with:
+//!
+//! ```text
+//! cargo rustc -p router-core --features abi --target wasm32-unknown-unknown \
+//!     --profile wasm --crate-type cdylib -- -C link-arg=-zstack-size=65536
+//! ```
+//!
+//! Memory protocol: the host asks for an input buffer with `wr_input(len)`,
+//! writes `len` bytes at the returned pointer, then calls an entry point with
+//! `len`. Results are written to the module's output buffer: `wr_output()` gives
+//! its address, the entry point returns its length (negative: an error code).
+//! Buffers are reused from call to call: a request allocates nothing on the host side.
+//!
+//! Exports:
+//!
+//! | export | input | result |
+//! | --- | --- | --- |
+//! | `wr_input(len) -> ptr` | | a buffer of `len` bytes to write the next input into |
+//! | `wr_output() -> ptr` | | the output buffer |
+//! | `wr_load(len) -> i32` | `u32 name length, name, config text` | 0 loaded (output: warnings, one per line), 1 refused (output: errors) |
+//! | `wr_route(len) -> i32` | a request ([`crate::wire`]) | output length of the decision ([`crate::wire`]) |
+//! | `wr_observe(server, at_ms, flags) -> i32` | flags: 1 = ok, 2 = passive | -1 no change, 0 now DOWN, 1 now UP |
+//! | `wr_health() -> i32` | | output: one byte per server (1 = UP, own check state) |
+//! | `wr_next_check(server) -> i64` | | ms until the server's next check |
+//!
+//! Import: `wtedge.take_ticket(backend: i32) -> i64`, the host's round-robin
+//! counter for a backend (shared by every instance, so threads agree).
+//!
+//! Error codes: -1 no configuration loaded, -2 undecodable input.
+#![allow(unsafe_code)]
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::UnsafeCell;
+use core::fmt::Write;
+
+use crate::config::model::{Config, ProxyId, ServerId};
+use crate::health::{Health, Observation};
+use crate::wire;
+
+#[global_allocator]
+static ALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    // A trap: the host answers 500 for this request and uses a fresh instance.
+    core::arch::wasm32::unreachable()
+}
+
+#[link(wasm_import_module = "wtedge")]
+unsafe extern "C" {
+    fn take_ticket(backend: i32) -> i64;
+}
+
+struct HostTickets;
+
+impl crate::Tickets for HostTickets {
+    fn take(&self, backend: ProxyId) -> u64 {
+        // SAFETY: a plain host function call with an integer argument.
+        unsafe { take_ticket(i32::from(backend.0)) as u64 }
+    }
+}
+
+struct State {
+    config: Option<Config>,
+    health: Option<Health>,
+    input: Vec<u8>,
+    output: Vec<u8>,
+}
+
+struct Global(UnsafeCell<State>);
+
+// SAFETY: wasm32-unknown-unknown instances are single-threaded and the module
+// never calls back into itself, so there is never more than one borrow.
+unsafe impl Sync for Global {}
+
+static STATE: Global = Global(UnsafeCell::new(State {
+    config: None,
+    health: None,
+    input: Vec::new(),
+    output: Vec::new(),
+}));
+
+fn state() -> &'static mut State {
+    // SAFETY: see `Global`; each export takes this borrow once and drops it on return.
+    unsafe { &mut *STATE.0.get() }
+}
+
+fn out_len(s: &State) -> i32 {
+    i32::try_from(s.output.len()).unwrap_or(i32::MAX)
+}
+
+/// A buffer of `len` bytes for the next input.
+#[unsafe(no_mangle)]
+pub extern "C" fn wr_input(len: u32) -> *mut u8 {
+    let s = state();
+    s.input.clear();
+    s.input.resize(len as usize, 0);
+    s.input.as_mut_ptr()
+}
+
+/// The output buffer.
+#[unsafe(no_mangle)]
+pub extern "C" fn wr_output() -> *const u8 {
+    state().output.as_ptr()
+}
+
+/// Loads a configuration.
+#[unsafe(no_mangle)]
+pub extern "C" fn wr_load(len: u32) -> i32 {
+    let s = state();
+    let input = s.input.get(..len as usize).unwrap_or(&[]);
+    let Some((head, rest)) = input.split_at_checked(4) else {
+        return -2;
+    };
+    let name_len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
+    let Some((name, text)) = rest.split_at_checked(name_len) else {
+        return -2;
+    };
+    let (Ok(name), Ok(text)) = (core::str::from_utf8(name), core::str::from_utf8(text)) else {
+        return -2;
+    };
+    let mut out = String::new();
+    let code = match crate::parse(name, text) {
+        Ok(parsed) => {
+            for w in &parsed.warnings {
+                let _ = writeln!(out, "{}", w.as_warning());
+            }
+            s.health = Some(Health::new(&parsed.config));
+            s.config = Some(parsed.config);
+            0
+        }
+        Err(e) => {
+            let _ = write!(out, "{e}");
+            1
+        }
+    };
+    s.output.clear();
+    s.output.extend_from_slice(out.as_bytes());
+    if code == 0 { 0 } else { 1 }
+}
+
+/// Routes one request (or redispatches it).
+#[unsafe(no_mangle)]
+pub extern "C" fn wr_route(len: u32) -> i32 {
+    let s = state();
+    let Some(cfg) = s.config.as_ref() else {
+        return -1;
+    };
+    let Ok(req) = wire::decode_request(s.input.get(..len as usize).unwrap_or(&[])) else {
+        return -2;
+    };
+    let (decision, trace) = wire::run(cfg, &req, &HostTickets);
+    wire::encode_decision(&mut s.output, decision.as_ref(), trace.as_ref());
+    out_len(s)
+}
+
+/// Feeds a health observation to the module's health state.
+#[unsafe(no_mangle)]
+pub extern "C" fn wr_observe(server: u32, at_ms: i64, flags: u32) -> i32 {
+    let s = state();
+    let (Some(cfg), Some(health)) = (s.config.as_ref(), s.health.as_mut()) else {
+        return -1;
+    };
+    if server as usize >= cfg.servers.len() {
+        return -1;
+    }
+    let obs = Observation {
+        at_ms: at_ms as u64,
+        ok: flags & 1 != 0,
+        passive: flags & 2 != 0,
+    };
+    match health.observe(cfg, ServerId(server), obs) {
+        None => -1,
+        Some(t) => i32::from(t.up),
+    }
+}
+
+/// Writes the health snapshot (one byte per server) to the output.
+#[unsafe(no_mangle)]
+pub extern "C" fn wr_health() -> i32 {
+    let s = state();
+    let Some(health) = s.health.as_ref() else {
+        return -1;
+    };
+    let bytes = health.snapshot().to_bytes();
+    s.output.clear();
+    s.output.extend_from_slice(&bytes);
+    out_len(s)
+}
+
+/// Milliseconds until `server`'s next check.
+#[unsafe(no_mangle)]
+pub extern "C" fn wr_next_check(server: u32) -> i64 {
+    let s = state();
+    match (s.config.as_ref(), s.health.as_ref()) {
+        (Some(cfg), Some(h)) if (server as usize) < cfg.servers.len() => {
+            i64::try_from(h.next_check_in(cfg, ServerId(server))).unwrap_or(i64::MAX)
+        }
+        _ => -1,
+    }
+}

@@ -1,0 +1,791 @@
+//! The compact binary encoding of the per-request path between a host and the
+//! router-core WebAssembly module (see [`crate::abi`] for the exports). Both
+//! directions are encoded and decoded here, so the host and the module can
+//! never disagree on the layout. All integers are little-endian.
+//!
+//! Request (host to module):
+//!
+//! ```text
+//! u8  mode            0 = route, 1 = route with trace, 2 = redispatch
+//! u16 frontend
+//! u16 backend, u32 server        (redispatch only: the server that failed)
+//! addr src, addr dst             u8 family (4|6), 4|16 bytes, u16 port
+//! str8 method, str32 target, str8 version
+//! u16 header count, then per header: str16 name, str32 value
+//! u32 health length, then one byte per server (1 = UP)
+//! ```
+//!
+//! Decision (module to host):
+//!
+//! ```text
+//! u8 0 redirect:  u16 code, str32 location
+//! u8 1 forward:   u16 frontend, u16 backend, u32 server,
+//!                 u8 upstream (0 socket: addr | 1 name: u16 port; the name is the server's),
+//!                 u8 has-forwarded-for [str16 name, addr-ip], u8 has-original-to [str16 name, addr-ip]
+//! u8 2 respond:   u16 status
+//! u8 3 none:      (redispatch found no other server)
+//! then u32 trace step count and the steps (see `encode_step`)
+//! ```
+//! `strN` is a length (N bits) followed by UTF-8 bytes; `addr-ip` is an addr without port.
+
+use alloc::borrow::Cow;
+use alloc::vec::Vec;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use crate::acl::AclRef;
+use crate::config::model::{Config, ProxyId, ServerHost, ServerId};
+use crate::decision::{Decision, Forward, HeaderAppend, Upstream};
+use crate::health::HealthSnapshot;
+use crate::request::RequestFacts;
+use crate::trace::{Trace, TraceStep};
+
+/// Why a buffer could not be decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WireError {
+    /// The buffer ends before the value at this offset.
+    Truncated(usize),
+    /// A byte at this offset has a value the layout does not allow.
+    BadTag(usize),
+    /// A string at this offset is not UTF-8.
+    NotUtf8(usize),
+    /// An id does not exist in the configuration.
+    UnknownId,
+}
+
+/// What the module is asked to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// [`crate::decide`].
+    Route {
+        /// Record a trace.
+        trace: bool,
+    },
+    /// [`crate::redispatch`] away from a failed server.
+    Redispatch {
+        /// The backend of the failed attempt.
+        backend: ProxyId,
+        /// The server that could not be reached.
+        server: ServerId,
+    },
+}
+
+/// A decoded request, borrowing the buffer.
+#[derive(Debug)]
+pub struct WireRequest<'a> {
+    /// What to do.
+    pub mode: Mode,
+    /// The frontend that received the request.
+    pub frontend: ProxyId,
+    /// Method.
+    pub method: &'a str,
+    /// Target as received.
+    pub target: &'a str,
+    /// Version.
+    pub version: &'a str,
+    /// Headers in order.
+    pub headers: Vec<(&'a str, &'a str)>,
+    /// Client address.
+    pub src: SocketAddr,
+    /// Local address.
+    pub dst: SocketAddr,
+    /// One byte per server.
+    pub health: &'a [u8],
+}
+
+impl<'a> WireRequest<'a> {
+    /// The request facts (borrowing this request's header list).
+    pub fn facts(&self) -> RequestFacts<'_> {
+        RequestFacts {
+            method: self.method,
+            target: self.target,
+            version: self.version,
+            headers: &self.headers,
+            src: self.src,
+            dst: self.dst,
+        }
+    }
+}
+
+fn put_u16(out: &mut Vec<u8>, v: u16) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+fn put_u32(out: &mut Vec<u8>, v: u32) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str, width: u8) {
+    let bytes = s.as_bytes();
+    // Longer strings are cut at the width's limit (at a char boundary); hosts
+    // refuse such requests long before (HAProxy's buffer is 16 KB).
+    let max = match width {
+        8 => usize::from(u8::MAX),
+        16 => usize::from(u16::MAX),
+        _ => u32::MAX as usize,
+    };
+    let mut len = bytes.len().min(max);
+    while !s.is_char_boundary(len) {
+        len -= 1;
+    }
+    match width {
+        8 => out.push(len as u8),
+        16 => put_u16(out, len as u16),
+        _ => put_u32(out, len as u32),
+    }
+    out.extend_from_slice(&bytes[..len]);
+}
+
+fn put_ip(out: &mut Vec<u8>, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => {
+            out.push(4);
+            out.extend_from_slice(&v4.octets());
+        }
+        IpAddr::V6(v6) => {
+            out.push(6);
+            out.extend_from_slice(&v6.octets());
+        }
+    }
+}
+
+fn put_addr(out: &mut Vec<u8>, a: SocketAddr) {
+    put_ip(out, a.ip());
+    put_u16(out, a.port());
+}
+
+/// Encodes a request for the module into `out` (cleared first).
+pub fn encode_request(
+    out: &mut Vec<u8>,
+    mode: Mode,
+    frontend: ProxyId,
+    req: &RequestFacts<'_>,
+    health: &[u8],
+) {
+    out.clear();
+    match mode {
+        Mode::Route { trace } => {
+            out.push(u8::from(trace));
+            put_u16(out, frontend.0);
+        }
+        Mode::Redispatch { backend, server } => {
+            out.push(2);
+            put_u16(out, frontend.0);
+            put_u16(out, backend.0);
+            put_u32(out, server.0);
+        }
+    }
+    put_addr(out, req.src);
+    put_addr(out, req.dst);
+    put_str(out, req.method, 8);
+    put_str(out, req.target, 32);
+    put_str(out, req.version, 8);
+    let count = req.headers.len().min(usize::from(u16::MAX));
+    put_u16(out, count as u16);
+    for (n, v) in &req.headers[..count] {
+        put_str(out, n, 16);
+        put_str(out, v, 32);
+    }
+    put_u32(out, u32::try_from(health.len()).unwrap_or(u32::MAX));
+    out.extend_from_slice(health);
+}
+
+/// A cursor over a buffer.
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], WireError> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .ok_or(WireError::Truncated(self.pos))?;
+        let s = self
+            .buf
+            .get(self.pos..end)
+            .ok_or(WireError::Truncated(self.pos))?;
+        self.pos = end;
+        Ok(s)
+    }
+
+    fn u8(&mut self) -> Result<u8, WireError> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn u16(&mut self) -> Result<u16, WireError> {
+        let b = self.take(2)?;
+        Ok(u16::from_le_bytes([b[0], b[1]]))
+    }
+
+    fn u32(&mut self) -> Result<u32, WireError> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn u64(&mut self) -> Result<u64, WireError> {
+        let lo = u64::from(self.u32()?);
+        let hi = u64::from(self.u32()?);
+        Ok(lo | (hi << 32))
+    }
+
+    fn str(&mut self, width: u8) -> Result<&'a str, WireError> {
+        let len = match width {
+            8 => usize::from(self.u8()?),
+            16 => usize::from(self.u16()?),
+            _ => self.u32()? as usize,
+        };
+        let at = self.pos;
+        core::str::from_utf8(self.take(len)?).map_err(|_| WireError::NotUtf8(at))
+    }
+
+    fn ip(&mut self) -> Result<IpAddr, WireError> {
+        let at = self.pos;
+        match self.u8()? {
+            4 => {
+                let b = self.take(4)?;
+                Ok(IpAddr::V4(Ipv4Addr::new(b[0], b[1], b[2], b[3])))
+            }
+            6 => {
+                let b = self.take(16)?;
+                let mut o = [0u8; 16];
+                o.copy_from_slice(b);
+                Ok(IpAddr::V6(Ipv6Addr::from(o)))
+            }
+            _ => Err(WireError::BadTag(at)),
+        }
+    }
+
+    fn addr(&mut self) -> Result<SocketAddr, WireError> {
+        let ip = self.ip()?;
+        Ok(SocketAddr::new(ip, self.u16()?))
+    }
+
+    fn bool(&mut self) -> Result<bool, WireError> {
+        let at = self.pos;
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(WireError::BadTag(at)),
+        }
+    }
+}
+
+/// Decodes a request encoded by [`encode_request`].
+pub fn decode_request(buf: &[u8]) -> Result<WireRequest<'_>, WireError> {
+    let mut r = Reader { buf, pos: 0 };
+    let at = r.pos;
+    let tag = r.u8()?;
+    let frontend = ProxyId(r.u16()?);
+    let mode = match tag {
+        0 | 1 => Mode::Route { trace: tag == 1 },
+        2 => Mode::Redispatch {
+            backend: ProxyId(r.u16()?),
+            server: ServerId(r.u32()?),
+        },
+        _ => return Err(WireError::BadTag(at)),
+    };
+    let src = r.addr()?;
+    let dst = r.addr()?;
+    let method = r.str(8)?;
+    let target = r.str(32)?;
+    let version = r.str(8)?;
+    let count = usize::from(r.u16()?);
+    let mut headers = Vec::with_capacity(count);
+    for _ in 0..count {
+        let n = r.str(16)?;
+        let v = r.str(32)?;
+        headers.push((n, v));
+    }
+    let hlen = r.u32()? as usize;
+    let health = r.take(hlen)?;
+    Ok(WireRequest {
+        mode,
+        frontend,
+        method,
+        target,
+        version,
+        headers,
+        src,
+        dst,
+        health,
+    })
+}
+
+fn put_header(out: &mut Vec<u8>, h: &Option<HeaderAppend<'_>>) {
+    match h {
+        None => out.push(0),
+        Some(h) => {
+            out.push(1);
+            put_str(out, h.name, 16);
+            put_ip(out, h.value);
+        }
+    }
+}
+
+/// Encodes a decision (`None`: redispatch found no server) and its trace.
+pub fn encode_decision(out: &mut Vec<u8>, decision: Option<&Decision<'_>>, trace: Option<&Trace>) {
+    out.clear();
+    match decision {
+        Some(Decision::Redirect { code, location }) => {
+            out.push(0);
+            put_u16(out, *code);
+            put_str(out, location, 32);
+        }
+        Some(Decision::Forward(f)) => {
+            out.push(1);
+            put_u16(out, f.frontend.0);
+            put_u16(out, f.backend.0);
+            put_u32(out, f.server.0);
+            match f.upstream {
+                Upstream::Socket(a) => {
+                    out.push(0);
+                    put_addr(out, a);
+                }
+                Upstream::Name { port, .. } => {
+                    out.push(1);
+                    put_u16(out, port);
+                }
+            }
+            put_header(out, &f.forwarded_for);
+            put_header(out, &f.original_to);
+        }
+        Some(Decision::Respond { status }) => {
+            out.push(2);
+            put_u16(out, *status);
+        }
+        None => out.push(3),
+    }
+    let steps = trace.map_or(&[][..], |t| &t.steps[..]);
+    put_u32(out, u32::try_from(steps.len()).unwrap_or(u32::MAX));
+    for s in steps {
+        encode_step(out, s);
+    }
+}
+
+fn put_opt_u64(out: &mut Vec<u8>, v: Option<u64>) {
+    match v {
+        None => out.push(0),
+        Some(v) => {
+            out.push(1);
+            put_u32(out, v as u32);
+            put_u32(out, (v >> 32) as u32);
+        }
+    }
+}
+
+fn encode_step(out: &mut Vec<u8>, s: &TraceStep) {
+    match *s {
+        TraceStep::Acl {
+            proxy,
+            acl,
+            matched,
+        } => {
+            out.push(0);
+            put_u16(out, proxy.0);
+            put_u16(out, acl.0);
+            out.push(u8::from(matched));
+        }
+        TraceStep::Redirect {
+            proxy,
+            line,
+            matched,
+        } => {
+            out.push(1);
+            put_u16(out, proxy.0);
+            put_u32(out, line);
+            out.push(u8::from(matched));
+        }
+        TraceStep::UseBackend {
+            proxy,
+            line,
+            backend,
+            matched,
+        } => {
+            out.push(2);
+            put_u16(out, proxy.0);
+            put_u32(out, line);
+            put_u16(out, backend.0);
+            out.push(u8::from(matched));
+        }
+        TraceStep::DefaultBackend { proxy, backend } => {
+            out.push(3);
+            put_u16(out, proxy.0);
+            put_u16(out, backend.0);
+        }
+        TraceStep::NoBackend { proxy } => {
+            out.push(4);
+            put_u16(out, proxy.0);
+        }
+        TraceStep::UseServer {
+            proxy,
+            line,
+            server,
+            matched,
+            usable,
+        } => {
+            out.push(5);
+            put_u16(out, proxy.0);
+            put_u32(out, line);
+            put_u32(out, server.0);
+            out.push(u8::from(matched));
+            out.push(u8::from(usable));
+        }
+        TraceStep::Balance {
+            proxy,
+            ticket,
+            server,
+        } => {
+            out.push(6);
+            put_u16(out, proxy.0);
+            put_opt_u64(out, ticket);
+            match server {
+                None => out.push(0),
+                Some(s) => {
+                    out.push(1);
+                    put_u32(out, s.0);
+                }
+            }
+        }
+    }
+}
+
+fn decode_step(r: &mut Reader<'_>) -> Result<TraceStep, WireError> {
+    let at = r.pos;
+    Ok(match r.u8()? {
+        0 => TraceStep::Acl {
+            proxy: ProxyId(r.u16()?),
+            acl: AclRef(r.u16()?),
+            matched: r.bool()?,
+        },
+        1 => TraceStep::Redirect {
+            proxy: ProxyId(r.u16()?),
+            line: r.u32()?,
+            matched: r.bool()?,
+        },
+        2 => TraceStep::UseBackend {
+            proxy: ProxyId(r.u16()?),
+            line: r.u32()?,
+            backend: ProxyId(r.u16()?),
+            matched: r.bool()?,
+        },
+        3 => TraceStep::DefaultBackend {
+            proxy: ProxyId(r.u16()?),
+            backend: ProxyId(r.u16()?),
+        },
+        4 => TraceStep::NoBackend {
+            proxy: ProxyId(r.u16()?),
+        },
+        5 => TraceStep::UseServer {
+            proxy: ProxyId(r.u16()?),
+            line: r.u32()?,
+            server: ServerId(r.u32()?),
+            matched: r.bool()?,
+            usable: r.bool()?,
+        },
+        6 => TraceStep::Balance {
+            proxy: ProxyId(r.u16()?),
+            ticket: if r.bool()? { Some(r.u64()?) } else { None },
+            server: if r.bool()? {
+                Some(ServerId(r.u32()?))
+            } else {
+                None
+            },
+        },
+        _ => return Err(WireError::BadTag(at)),
+    })
+}
+
+fn header<'c>(
+    r: &mut Reader<'_>,
+    cfg: &'c Config,
+    f: &Forward<'_>,
+    original_to: bool,
+) -> Result<Option<HeaderAppend<'c>>, WireError> {
+    if !r.bool()? {
+        return Ok(None);
+    }
+    let name = r.str(16)?;
+    let value = r.ip()?;
+    // The name is one of the two proxies' configured names: borrow it from the config.
+    let opts = [
+        &cfg.proxy(f.backend).settings.options,
+        &cfg.proxy(f.frontend).settings.options,
+    ];
+    let stored = opts.iter().find_map(|o| {
+        if original_to {
+            o.originalto
+                .as_ref()
+                .map(|x| x.header.as_str())
+                .filter(|h| *h == name)
+        } else {
+            o.forwardfor
+                .as_ref()
+                .map(|x| x.header.as_str())
+                .filter(|h| *h == name)
+        }
+    });
+    let name = match stored {
+        Some(s) => s,
+        None if original_to && name == "X-Original-To" => "X-Original-To",
+        None if !original_to && name == "X-Forwarded-For" => "X-Forwarded-For",
+        None => return Err(WireError::UnknownId),
+    };
+    Ok(Some(HeaderAppend { name, value }))
+}
+
+/// Decodes a decision encoded by [`encode_decision`], borrowing names from `cfg`
+/// (the same configuration the module loaded). `Ok((None, _))`: no server.
+pub fn decode_decision<'c>(
+    cfg: &'c Config,
+    buf: &[u8],
+) -> Result<(Option<Decision<'c>>, Trace), WireError> {
+    let mut r = Reader { buf, pos: 0 };
+    let at = r.pos;
+    let decision = match r.u8()? {
+        0 => {
+            let code = r.u16()?;
+            let location = Cow::Owned(alloc::string::String::from(r.str(32)?));
+            Some(Decision::Redirect { code, location })
+        }
+        1 => {
+            let frontend = ProxyId(r.u16()?);
+            let backend = ProxyId(r.u16()?);
+            let server = ServerId(r.u32()?);
+            if usize::from(frontend.0) >= cfg.proxies.len()
+                || usize::from(backend.0) >= cfg.proxies.len()
+                || server.0 as usize >= cfg.servers.len()
+            {
+                return Err(WireError::UnknownId);
+            }
+            let up_at = r.pos;
+            let upstream = match r.u8()? {
+                0 => Upstream::Socket(r.addr()?),
+                1 => {
+                    let port = r.u16()?;
+                    match &cfg.server(server).host {
+                        ServerHost::Name(host) => Upstream::Name {
+                            host: host.as_str(),
+                            port,
+                        },
+                        ServerHost::Ip(_) => return Err(WireError::BadTag(up_at)),
+                    }
+                }
+                _ => return Err(WireError::BadTag(up_at)),
+            };
+            let mut f = Forward {
+                frontend,
+                backend,
+                server,
+                upstream,
+                forwarded_for: None,
+                original_to: None,
+            };
+            f.forwarded_for = header(&mut r, cfg, &f, false)?;
+            f.original_to = header(&mut r, cfg, &f, true)?;
+            Some(Decision::Forward(f))
+        }
+        2 => Some(Decision::Respond { status: r.u16()? }),
+        3 => None,
+        _ => return Err(WireError::BadTag(at)),
+    };
+    let n = r.u32()? as usize;
+    let mut trace = Trace::new();
+    for _ in 0..n.min(buf.len()) {
+        trace.push(decode_step(&mut r)?);
+    }
+    Ok((decision, trace))
+}
+
+/// Runs a decoded request against `cfg`, as the module does: the one place where
+/// a wire request becomes a decision.
+pub fn run<'c>(
+    cfg: &'c Config,
+    req: &WireRequest<'_>,
+    tickets: &dyn crate::Tickets,
+) -> (Option<Decision<'c>>, Option<Trace>) {
+    let health = HealthSnapshot::from_bytes(cfg, req.health);
+    let facts = req.facts();
+    if usize::from(req.frontend.0) >= cfg.proxies.len()
+        || !cfg.proxy(req.frontend).kind.is_frontend()
+    {
+        return (
+            Some(Decision::Respond {
+                status: crate::router::NO_SERVER,
+            }),
+            None,
+        );
+    }
+    match req.mode {
+        Mode::Route { trace } => {
+            let mut t = trace.then(Trace::new);
+            let d = crate::decide(cfg, req.frontend, &facts, &health, tickets, t.as_mut());
+            (Some(d), t)
+        }
+        Mode::Redispatch { backend, server } => {
+            if usize::from(backend.0) >= cfg.proxies.len() || server.0 as usize >= cfg.servers.len()
+            {
+                return (None, None);
+            }
+            let failed = Forward {
+                frontend: req.frontend,
+                backend,
+                server,
+                upstream: Upstream::Socket(req.dst),
+                forwarded_for: None,
+                original_to: None,
+            };
+            (
+                crate::redispatch(cfg, &failed, &facts, &health, tickets).map(Decision::Forward),
+                None,
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{LocalTickets, parse};
+
+    const CFG: &str = "frontend f\n bind :80\n option forwardfor header X-Client\n option originalto\n\
+        acl a path_beg /r\n redirect prefix /p if a\n acl n hdr(host) -m found\n use_backend named if n\n default_backend b\n\
+        backend b\n server s1 0.0.0.0:9090 check\n server s2 10.0.0.2:9091 check\n\
+        backend named\n server n1 wt1.example.com:443 ssl\n";
+
+    fn roundtrip(
+        target: &str,
+        headers: &[(&str, &str)],
+        mode: Mode,
+    ) -> (
+        Option<Decision<'static>>,
+        Trace,
+        (Option<alloc::string::String>, Trace),
+    ) {
+        let cfg: &'static Config = alloc::boxed::Box::leak(alloc::boxed::Box::new(
+            parse("t.cfg", CFG).unwrap_or_else(|e| panic!("{e}")).config,
+        ));
+        let req = RequestFacts {
+            method: "GET",
+            target,
+            version: "HTTP/1.1",
+            headers,
+            src: "[2001:db8::7]:5000".parse().unwrap_or_else(|_| panic!()),
+            dst: "192.168.1.1:80".parse().unwrap_or_else(|_| panic!()),
+        };
+        let health = HealthSnapshot::all_up(cfg).to_bytes();
+        let mut buf = Vec::new();
+        encode_request(&mut buf, mode, ProxyId(0), &req, &health);
+        let decoded = decode_request(&buf).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(
+            (decoded.method, decoded.target, decoded.version),
+            ("GET", target, "HTTP/1.1")
+        );
+        assert_eq!(decoded.headers, headers);
+        assert_eq!((decoded.src, decoded.dst), (req.src, req.dst));
+        let (direct, direct_trace) = run(cfg, &decoded, &LocalTickets::new(cfg));
+        let mut out = Vec::new();
+        encode_decision(&mut out, direct.as_ref(), direct_trace.as_ref());
+        let (back, trace) = decode_decision(cfg, &out).unwrap_or_else(|e| panic!("{e:?}"));
+        let direct_trace = direct_trace.unwrap_or_default();
+        (
+            back,
+            trace,
+            (direct.map(|d| alloc::format!("{d:?}")), direct_trace),
+        )
+    }
+
+    #[test]
+    fn decisions_and_traces_survive_the_wire() {
+        for (target, headers) in [
+            ("/r/x?q", &[][..]),
+            ("/", &[][..]),
+            ("/", &[("Host", "a")][..]),
+        ] {
+            for mode in [Mode::Route { trace: true }, Mode::Route { trace: false }] {
+                let (back, trace, (direct, direct_trace)) = roundtrip(target, headers, mode);
+                assert_eq!(back.map(|d| alloc::format!("{d:?}")), direct);
+                assert_eq!(trace, direct_trace);
+            }
+        }
+    }
+
+    #[test]
+    fn forward_details() {
+        let (d, _, _) = roundtrip("/", &[], Mode::Route { trace: false });
+        let Some(Decision::Forward(f)) = d else {
+            panic!("{d:?}")
+        };
+        assert_eq!(
+            f.upstream,
+            Upstream::Socket("192.168.1.1:9090".parse().unwrap_or_else(|_| panic!()))
+        );
+        let ff = f.forwarded_for.unwrap_or_else(|| panic!("xff"));
+        assert_eq!(
+            (ff.name, alloc::format!("{}", ff.value)),
+            ("X-Client", alloc::string::String::from("2001:db8::7"))
+        );
+        assert_eq!(f.original_to.map(|h| h.name), Some("X-Original-To"));
+        let (d, _, _) = roundtrip("/", &[("host", "x")], Mode::Route { trace: false });
+        let Some(Decision::Forward(f)) = d else {
+            panic!("{d:?}")
+        };
+        assert_eq!(
+            f.upstream,
+            Upstream::Name {
+                host: "wt1.example.com",
+                port: 443
+            }
+        );
+    }
+
+    #[test]
+    fn redispatch_over_the_wire() {
+        let mode = Mode::Redispatch {
+            backend: ProxyId(1),
+            server: ServerId(0),
+        };
+        let (d, _, _) = roundtrip("/", &[], mode);
+        let Some(Decision::Forward(f)) = d else {
+            panic!("{d:?}")
+        };
+        assert_eq!(f.server, ServerId(1));
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        let cfg = parse("t.cfg", CFG).unwrap_or_else(|e| panic!("{e}")).config;
+        for bytes in [
+            &[][..],
+            &[9][..],
+            &[0, 0][..],
+            &[0, 0, 0, 7, 1][..],
+            &[1, 255, 255, 255][..],
+        ] {
+            assert!(decode_request(bytes).is_err());
+            assert!(decode_decision(&cfg, bytes).is_err());
+        }
+        // Every prefix of a valid request is refused cleanly.
+        let req = RequestFacts {
+            method: "GET",
+            target: "/x",
+            version: "HTTP/1.1",
+            headers: &[("a", "b")],
+            src: "1.2.3.4:5".parse().unwrap_or_else(|_| panic!()),
+            dst: "1.2.3.4:6".parse().unwrap_or_else(|_| panic!()),
+        };
+        let mut buf = Vec::new();
+        encode_request(
+            &mut buf,
+            Mode::Route { trace: true },
+            ProxyId(0),
+            &req,
+            &[1, 1],
+        );
+        for n in 0..buf.len() {
+            assert!(decode_request(&buf[..n]).is_err(), "prefix {n}");
+        }
+        assert!(decode_request(&buf).is_ok());
+    }
+}
