@@ -21,6 +21,7 @@
 //! | `wr_load(len) -> i32` | `u32 name length, name, config text` | 0 loaded (output: warnings, one per line), 1 refused (output: errors) |
 //! | `wr_route(len) -> i32` | a request ([`crate::wire`]) | output length of the decision ([`crate::wire`]) |
 //! | `wr_observe(server, at_ms, flags) -> i32` | flags: 1 = ok, 2 = passive | -1 no change, 0 now DOWN, 1 now UP |
+//! | `wr_force(server, up, at_ms) -> i32` | up: 0 or 1 | 0 (-1: unknown server) |
 //! | `wr_health() -> i32` | | output: one byte per server (1 = UP, own check state) |
 //! | `wr_next_check(server) -> i64` | | ms until the server's next check |
 //!
@@ -175,6 +176,20 @@ pub extern "C" fn wr_observe(server: u32, at_ms: i64, flags: u32) -> i32 {
         None => -1,
         Some(t) => i32::from(t.up),
     }
+}
+
+/// Forces a server's state (an operator action, or state kept across a reload).
+#[unsafe(no_mangle)]
+pub extern "C" fn wr_force(server: u32, up: i32, at_ms: i64) -> i32 {
+    let s = state();
+    let (Some(cfg), Some(health)) = (s.config.as_ref(), s.health.as_mut()) else {
+        return -1;
+    };
+    if server as usize >= cfg.servers.len() {
+        return -1;
+    }
+    health.force(cfg, ServerId(server), up != 0, at_ms as u64);
+    0
 }
 
 /// Writes the health snapshot (one byte per server) to the output.

@@ -53,10 +53,11 @@ impl HealthSnapshot {
         }
     }
 
-    /// Whether the server is UP, following `track`.
+    /// Whether the server is UP: its own state and, when it tracks, its tracked
+    /// server's (a tracking server forced DOWN by an operator is DOWN, as in HAProxy).
     pub fn is_up(&self, cfg: &Config, id: ServerId) -> bool {
-        let source = cfg.server(id).health_source;
-        self.up.get(source.0 as usize).copied().unwrap_or(true)
+        let own = |s: ServerId| self.up.get(s.0 as usize).copied().unwrap_or(true);
+        own(id) && own(cfg.server(id).health_source)
     }
 
     /// Whether the server can take requests: UP (following `track`), not in

@@ -4,21 +4,39 @@
 use alloc::borrow::Cow;
 use alloc::string::String;
 
-use crate::acl::fetch::uri_of;
+use crate::acl::fetch::{split_values, uri_of};
 use crate::config::model::{RedirectKind, RedirectRule};
+use crate::request::RequestFacts;
 
 /// The `Location` header for `rule` applied to a request for `target`.
-pub fn location<'c>(rule: &'c RedirectRule, target: &str) -> Cow<'c, str> {
+pub fn location<'c>(rule: &'c RedirectRule, req: &RequestFacts<'_>) -> Cow<'c, str> {
+    // The URI from the path on (query included), "/" when there is none.
+    let uri = uri_of(req.target).unwrap_or("/");
+    let uri = if rule.drop_query {
+        uri.split_once('?').map_or(uri, |(p, _)| p)
+    } else {
+        uri
+    };
     match rule.kind {
         RedirectKind::Location => Cow::Borrowed(&rule.to),
+        RedirectKind::Scheme => {
+            // The first value of the first Host header, as received (port included).
+            let host = req
+                .header_lines("host")
+                .next()
+                .and_then(|line| split_values(line).next())
+                .unwrap_or("");
+            let mut out = String::with_capacity(rule.to.len() + host.len() + uri.len() + 4);
+            out.push_str(&rule.to);
+            out.push_str("://");
+            out.push_str(host);
+            out.push_str(uri);
+            if rule.append_slash && !out.ends_with('/') {
+                out.push('/');
+            }
+            Cow::Owned(out)
+        }
         RedirectKind::Prefix => {
-            // The URI from the path on (query included), "/" when there is none.
-            let uri = uri_of(target).unwrap_or("/");
-            let uri = if rule.drop_query {
-                uri.split_once('?').map_or(uri, |(p, _)| p)
-            } else {
-                uri
-            };
             let mut out = String::with_capacity(rule.to.len() + uri.len() + 1);
             if rule.to != "/" {
                 out.push_str(&rule.to);
@@ -37,6 +55,17 @@ mod tests {
     use super::*;
     use crate::config::model::RedirectKind;
 
+    fn req(target: &str) -> RequestFacts<'_> {
+        RequestFacts {
+            method: "GET",
+            target,
+            version: "HTTP/1.1",
+            headers: &[("Host", "a.com:8080, b")],
+            src: "1.1.1.1:1".parse().unwrap_or_else(|_| panic!()),
+            dst: "1.1.1.1:2".parse().unwrap_or_else(|_| panic!()),
+        }
+    }
+
     fn rule(kind: RedirectKind, to: &str, drop_query: bool, append_slash: bool) -> RedirectRule {
         RedirectRule {
             line: 1,
@@ -52,23 +81,34 @@ mod tests {
     #[test]
     fn location_is_exact() {
         let r = rule(RedirectKind::Location, "/wt1", false, false);
-        assert_eq!(location(&r, "/x?wtd=1"), "/wt1");
+        assert_eq!(location(&r, &req("/x?wtd=1")), "/wt1");
     }
 
     #[test]
     fn prefix_keeps_uri() {
         let r = rule(RedirectKind::Prefix, "https://a.com", false, false);
-        assert_eq!(location(&r, "/x?y=1"), "https://a.com/x?y=1");
-        assert_eq!(location(&r, "http://b.com/x?y"), "https://a.com/x?y");
-        assert_eq!(location(&r, "*"), "https://a.com/");
+        assert_eq!(location(&r, &req("/x?y=1")), "https://a.com/x?y=1");
+        assert_eq!(location(&r, &req("http://b.com/x?y")), "https://a.com/x?y");
+        assert_eq!(location(&r, &req("*")), "https://a.com/");
+    }
+
+    #[test]
+    fn scheme_uses_the_host_header() {
+        let r = rule(RedirectKind::Scheme, "https", false, false);
+        assert_eq!(location(&r, &req("/x?y")), "https://a.com:8080/x?y");
+        let r = rule(RedirectKind::Scheme, "https", true, false);
+        assert_eq!(
+            location(&r, &req("http://a.com/x?y")),
+            "https://a.com:8080/x"
+        );
     }
 
     #[test]
     fn prefix_flags() {
         let r = rule(RedirectKind::Prefix, "/p", true, true);
-        assert_eq!(location(&r, "/x?y=1"), "/p/x/");
-        assert_eq!(location(&r, "/x/?y=1"), "/p/x/");
+        assert_eq!(location(&r, &req("/x?y=1")), "/p/x/");
+        assert_eq!(location(&r, &req("/x/?y=1")), "/p/x/");
         let slash = rule(RedirectKind::Prefix, "/", false, false);
-        assert_eq!(location(&slash, "/x?y"), "/x?y");
+        assert_eq!(location(&slash, &req("/x?y")), "/x?y");
     }
 }

@@ -195,7 +195,7 @@ fn redirects<'c>(
         if matched {
             return Some(Decision::Redirect {
                 code: rule.code,
-                location: redirect::location(rule, ctx.req.target),
+                location: redirect::location(rule, ctx.req),
             });
         }
     }

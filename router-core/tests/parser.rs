@@ -268,7 +268,7 @@ fn servers() {
 fn rules_land_in_order() {
     let (c, w) = ok(
         "frontend f\n bind :80\n acl a path_beg /a\n acl a path_beg /b\n redirect prefix https://x.com code 301 drop-query append-slash if a\n\
-         redirect location /y unless a\n use_backend b if a\n use_backend b\n default_backend b\n\
+         redirect location /y unless a\n redirect scheme https code 308\n use_backend b if a\n use_backend b\n default_backend b\n\
          backend b\n acl d hdr_beg(host) dev.\n use-server s unless d\n server s 10.0.0.1:80\n",
     );
     assert!(w.is_empty(), "{w:?}");
@@ -284,6 +284,14 @@ fn rules_land_in_order() {
         (RedirectKind::Location, 302)
     );
     assert!(f.redirects[1].cond.as_ref().is_some_and(|c| c.unless));
+    assert_eq!(
+        (
+            f.redirects[2].kind,
+            f.redirects[2].to.as_str(),
+            f.redirects[2].code
+        ),
+        (RedirectKind::Scheme, "https", 308)
+    );
     assert_eq!(f.use_backends.len(), 2);
     assert!(f.use_backends[1].cond.is_none());
     assert_eq!(c.proxies[1].use_servers[0].server, router_core::ServerId(0));
@@ -711,15 +719,6 @@ fn errors_name_line_column_keyword_and_hint() {
         "redirect",
         "invalid redirect code",
         Some("301, 302, 303, 307 or 308"),
-    );
-    assert_err(
-        "frontend f\n bind :80\n redirect scheme https\n",
-        K::Unsupported,
-        3,
-        11,
-        "redirect",
-        "redirect scheme",
-        None,
     );
     assert_err(
         "frontend f\n bind :80\n redirect to /x\n",

@@ -362,14 +362,14 @@ pub struct TrackRef {
     pub id: ServerId,
 }
 
-/// `redirect location|prefix <to> ...`.
+/// `redirect location|prefix|scheme <to> ...`.
 #[derive(Debug, Clone, Serialize)]
 pub struct RedirectRule {
     /// Line of the rule.
     pub line: u32,
-    /// `location` (exact) or `prefix` (prepended to the request URI).
+    /// `location` (exact), `prefix` (prepended to the request URI) or `scheme`.
     pub kind: RedirectKind,
-    /// The location or prefix.
+    /// The location, prefix or scheme.
     pub to: String,
     /// Status code. Default: 302.
     pub code: u16,
@@ -389,6 +389,8 @@ pub enum RedirectKind {
     Location,
     /// `redirect prefix`: the Location is the prefix followed by the request URI.
     Prefix,
+    /// `redirect scheme`: the Location is `SCHEME://HOST` followed by the request URI.
+    Scheme,
 }
 
 /// `use_backend <name> [if|unless cond]`.

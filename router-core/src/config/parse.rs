@@ -880,21 +880,14 @@ impl<'f> Parser<'f> {
         let kind = match kind_word.text.as_str() {
             "location" => RedirectKind::Location,
             "prefix" => RedirectKind::Prefix,
-            "scheme" => {
-                return Err(Problem::new(
-                    K::Unsupported,
-                    kind_word.col,
-                    "'redirect scheme' is not supported by Wt Edge yet",
-                )
-                .hint("use 'redirect prefix https://HOST'"));
-            }
+            "scheme" => RedirectKind::Scheme,
             other => {
                 return Err(Problem::new(
                     K::InvalidValue,
                     kind_word.col,
                     format!("unknown redirect type '{other}'"),
                 )
-                .hint("use 'redirect location <url>' or 'redirect prefix <prefix>'"));
+                .hint("use 'redirect location <url>', 'redirect prefix <prefix>' or 'redirect scheme <scheme>'"));
             }
         };
         let to_word = word_arg(words, 2)?;
