@@ -32,6 +32,9 @@ pub trait Engine: Send + Sync + 'static {
     fn is_up(&self, server: ServerId) -> bool;
     /// Milliseconds until `server`'s next check.
     fn next_check_in(&self, server: ServerId) -> u64;
+    /// Forces a server UP or DOWN (an operator's action, HAProxy's
+    /// `set server B/S health up|down`).
+    fn force(&self, server: ServerId, up: bool, now_ms: u64);
 }
 
 /// Round-robin positions shared by every worker thread: one atomic per proxy.
@@ -140,5 +143,11 @@ impl Engine for NativeEngine {
 
     fn next_check_in(&self, server: ServerId) -> u64 {
         lock(&self.health).next_check_in(&self.cfg, server)
+    }
+
+    fn force(&self, server: ServerId, up: bool, now_ms: u64) {
+        let mut h = lock(&self.health);
+        h.force(&self.cfg, server, up, now_ms);
+        *self.snapshot.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(h.snapshot());
     }
 }

@@ -7,7 +7,8 @@
 //! - empty lines before the request line are skipped; bare LF line ends are accepted;
 //! - request line: exactly three space-separated words; method made of token characters
 //!   (any case); target bytes in `0x21..=0x7e` except `#`; version `HTTP/<d>.<d>`
-//!   (upper case), `HTTP/1.0` is kept, any other is treated as `HTTP/1.1`;
+//!   (upper case), `HTTP/1.0` is kept, any other (0.9, 2.0...) is treated as `HTTP/1.1`;
+//!   a bare CR inside any line is refused;
 //! - header names are non-empty tokens with no space before the colon; values may hold
 //!   any byte but CR/LF (HAProxy forwards NUL and DEL); an obs-fold line is unfolded
 //!   (CR and LF become spaces);
@@ -134,6 +135,14 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadErr
         if line.is_empty() {
             break pos;
         }
+        if line.contains(&b'\r') {
+            // A bare CR inside a line (HAProxy 2.6: 400).
+            return Err(if lines.is_empty() {
+                HeadError::RequestLine
+            } else {
+                HeadError::HeaderLine
+            });
+        }
         lines.push(line);
         if lines.len() > MAX_HEADERS + 1 + 64 {
             // Far past any limit; stop collecting (obs-folds are rare).
@@ -170,9 +179,10 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadErr
         }
         _ => return Err(HeadError::RequestLine),
     };
+    // HAProxy 2.6 accepts any `HTTP/d.d` (even 0.9 and 2.0) and speaks 1.1 for all
+    // but 1.0.
     let version_kind = match v {
         (1, 0) => Version::Http10,
-        (0, _) => return Err(HeadError::RequestLine),
         _ => Version::Http11,
     };
 
@@ -606,6 +616,7 @@ mod tests {
         assert!(ok(b"OPTIONS * HTTP/1.1\r\n\r\n").keep_alive);
         ok(b"CONNECT x:443 HTTP/1.1\r\n\r\n");
         ok(b"GET /\"<> HTTP/1.1\r\n\r\n");
+        assert_eq!(ok(b"GET / HTTP/0.9\r\n\r\n").version, Version::Http11);
         let ws = ok(b"GET /?wtd=a HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: k\r\n\r\n");
         assert!(ws.websocket);
         let hs: Vec<u8> = (0..99)
@@ -629,6 +640,9 @@ mod tests {
             );
         }
         assert_eq!(bad(b"GET / HTTP/1.1\r\nX-A : a\r\n\r\n"), HeaderLine);
+        assert_eq!(bad(b"GET / HTTP/1.1\r\nX-A: a\rb\r\n\r\n"), HeaderLine);
+        assert_eq!(bad(b"GET / HTTP/1.1\r\nX-A: a\r\n\r\r\n"), HeaderLine);
+        assert_eq!(bad(b"GET / HTTP/1.1\rHost: x\r\n\r\n"), RequestLine);
         assert_eq!(bad(b"GET / HTTP/1.1\r\nX(A: a\r\n\r\n"), HeaderLine);
         assert_eq!(bad(b"GET / HTTP/1.1\r\nXA\r\n\r\n"), HeaderLine);
         assert_eq!(bad(b"GET / HTTP/1.1\r\n: a\r\n\r\n"), HeaderLine);

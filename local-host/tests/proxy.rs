@@ -17,7 +17,7 @@ async fn forwards_as_haproxy_does() {
     let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
     let resp = raw(
         addr,
-        b"GET /a?wtd=wt1x%41/../b HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\nAccept-Encoding: gzip\r\nX-A: 1\r\n\r\n",
+        b"GET /a?wtd=wt1x%41/../b HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 1.2.3.4\r\nConnection: keep-alive\r\nAccept-Encoding: gzip\r\nX-A: 1\r\n\r\n",
         Duration::from_millis(300),
     )
     .await;
@@ -29,7 +29,7 @@ async fn forwards_as_haproxy_does() {
     // HAProxy 2.6.12 sent exactly this for the same request (captured).
     assert_eq!(
         seen[0],
-        "GET /a?wtd=wt1x%41/../b HTTP/1.1\r\nhost: x\r\naccept-encoding: gzip\r\nx-a: 1\r\nx-forwarded-for: 127.0.0.1\r\nx-original-to: 127.0.0.1\r\n\r\n"
+        "GET /a?wtd=wt1x%41/../b HTTP/1.1\r\nhost: x\r\nx-forwarded-for: 1.2.3.4\r\naccept-encoding: gzip\r\nx-a: 1\r\nx-forwarded-for: 127.0.0.1\r\nx-original-to: 127.0.0.1\r\n\r\n"
     );
     // HTTP/1.0 gets connection: keep-alive; absolute form is passed unchanged.
     raw(

@@ -3,20 +3,15 @@
 //! redirect or an error itself, or forwards to the chosen server with hyper's HTTP/1
 //! client, streaming bodies both ways, and tunnels bytes after a `101`.
 
-pub mod body;
+pub mod origin;
 pub mod stats;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 
-use bytes::{Buf, Bytes, BytesMut};
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+use bytes::{Buf, BytesMut};
 use router_core::config::model::{Config, Proxy, ProxyId, ServerId, Settings};
 use router_core::decision::{Decision, Forward, Upstream};
 use router_core::health::Observation;
@@ -29,7 +24,6 @@ use tokio::sync::{Semaphore, watch};
 use crate::access_log::{self, Entry, Logger};
 use crate::engine::Engine;
 use crate::h1::{self, Framing, RequestHead, Version};
-use body::{PumpError, ReqBody};
 use stats::{Counters, add, class_index, dec, get, inc};
 
 /// "No timeout" stand-in: HAProxy without a timeout waits forever; a day is as good.
@@ -198,7 +192,8 @@ struct ClientConn {
 enum After {
     KeepAlive,
     Close,
-    Tunnel(hyper::upgrade::Upgraded, Duration),
+    /// After a 101: the server connection, bytes it sent after its head, the idle timeout.
+    Tunnel(TcpStream, BytesMut, Duration),
 }
 
 /// What the access log line needs besides the request.
@@ -273,10 +268,10 @@ impl ClientConn {
                     let _ = wr.shutdown().await;
                     return;
                 }
-                After::Tunnel(upgraded, idle) => {
+                After::Tunnel(server, server_left, idle) => {
                     let Ok(client) = rd.reunite(wr) else { return };
-                    let leftover = std::mem::take(&mut self.rbuf);
-                    tunnel(client, leftover, upgraded, idle).await;
+                    let client_left = std::mem::take(&mut self.rbuf);
+                    tunnel(client, client_left, server, server_left, idle).await;
                     return;
                 }
             }
@@ -630,111 +625,91 @@ impl ClientConn {
         };
         let t_connect = ms(connect_start.elapsed());
         let _ = stream.set_nodelay(true);
+        let (mut srd, mut swr) = stream.into_split();
 
-        let (mut sender, conn) = match hyper::client::conn::http1::Builder::new()
-            .handshake::<_, ReqBody>(TokioIo::new(stream))
-            .await
+        // The request head exactly as HAProxy sends it.
+        let appended: Vec<(&str, String)> = [fwd.forwarded_for, fwd.original_to]
+            .into_iter()
+            .flatten()
+            .map(|a| (a.name, a.value.to_string()))
+            .collect();
+        let mut out = origin::request_head(head, &appended, server_close && !pretend);
+        // Body bytes already read go with the head (one write for small requests).
+        let req_framing = origin::request_framing(head.framing);
+        let mut left_framing = req_framing;
+        if let origin::BodyFraming::Length(n) = req_framing
+            && (self.rbuf.len() as u64) >= n
         {
-            Ok(x) => x,
-            Err(_) => {
-                drop(active);
-                return self
-                    .fail(
-                        head,
-                        date,
-                        started,
-                        t_request,
-                        wr,
-                        client_to,
-                        fwd.backend,
-                        Some(fwd.server),
-                        502,
-                        "SH",
-                        Some(t_queue),
-                        Some(t_connect),
-                        retries,
-                        redispatched,
-                    )
-                    .await;
-            }
-        };
-        tokio::spawn(async move {
-            let _ = conn.with_upgrades().await;
-        });
-
-        // The request as the server gets it.
-        let (tx, req_body) = if head.framing == Framing::None {
-            (None, ReqBody::empty())
-        } else {
-            let (tx, b) = ReqBody::channel(head.framing);
-            (Some(tx), b)
-        };
-        let req = match build_request(head, &fwd, server_close && !pretend, req_body) {
-            Some(r) => r,
-            None => {
-                drop(active);
-                return self
-                    .fail(
-                        head,
-                        date,
-                        started,
-                        t_request,
-                        wr,
-                        client_to,
-                        fwd.backend,
-                        Some(fwd.server),
-                        400,
-                        "PR",
-                        Some(t_queue),
-                        Some(t_connect),
-                        retries,
-                        redispatched,
-                    )
-                    .await;
-            }
-        };
-
-        // Send; stream the request body at the same time; wait for the response head.
+            let body = self.rbuf.split_to(n as usize);
+            out.extend_from_slice(&body);
+            left_framing = origin::BodyFraming::None;
+        }
+        if !write_all(&mut swr, &out, server_to).await {
+            drop(active);
+            return self
+                .fail(
+                    head,
+                    date,
+                    started,
+                    t_request,
+                    wr,
+                    client_to,
+                    fwd.backend,
+                    Some(fwd.server),
+                    502,
+                    "SH",
+                    Some(t_queue),
+                    Some(t_connect),
+                    retries,
+                    redispatched,
+                )
+                .await;
+        }
         let sent_at = Instant::now();
-        let send = sender.send_request(req);
-        tokio::pin!(send);
-        let mut pump_res: Option<Result<u64, PumpError>> = None;
+        // Stream the request body and wait for the response head at the same time.
+        let mut sbuf = BytesMut::with_capacity(16 * 1024);
+        let mut pump_res: Option<Result<u64, origin::Stop>> =
+            (left_framing == origin::BodyFraming::None).then_some(Ok(0));
+        let method = head.method.clone();
         let resp = {
-            let pump = async {
-                match tx {
-                    Some(tx) => body::pump(rd, &mut self.rbuf, head.framing, tx, client_to).await,
-                    None => Ok(0),
-                }
-            };
+            let mut progress = 0u64;
+            let pump = origin::relay(
+                rd,
+                &mut self.rbuf,
+                &mut swr,
+                Vec::new(),
+                left_framing,
+                client_to,
+                server_to,
+                &mut progress,
+            );
             tokio::pin!(pump);
+            let read_head = read_response(&mut srd, &mut sbuf, &method, wr, client_to);
+            tokio::pin!(read_head);
             let mut deadline = tokio::time::Instant::now() + server_to;
             loop {
                 tokio::select! {
                     r = &mut pump, if pump_res.is_none() => {
                         deadline = tokio::time::Instant::now() + server_to;
-                        if let Err(PumpError::Invalid) = r {
-                            pump_res = Some(r);
+                        let invalid = matches!(r, Err(origin::Stop::Invalid));
+                        pump_res = Some(r);
+                        if invalid {
                             break Err(Failure::BadRequest);
                         }
-                        pump_res = Some(r);
                     }
-                    r = &mut send => break r.map_err(|e| {
-                        if matches!(pump_res, Some(Err(PumpError::Invalid))) {
-                            Failure::BadRequest
-                        } else if e.is_parse() || e.is_parse_status() {
-                            Failure::Invalid
-                        } else {
-                            Failure::Closed
+                    r = &mut read_head => break r,
+                    _ = tokio::time::sleep_until(deadline) => {
+                        if pump_res.is_some() {
+                            break Err(Failure::Timeout);
                         }
-                    }),
-                    _ = tokio::time::sleep_until(deadline), if pump_res.is_some() => {
-                        break Err(Failure::Timeout);
+                        // Still uploading: the server may answer only at the end.
+                        deadline = tokio::time::Instant::now() + server_to;
                     }
                 }
             }
         };
         let t_response = ms(sent_at.elapsed());
-        let resp: Response<Incoming> = match resp {
+        let resp = match resp {
             Ok(r) => r,
             Err(f) => {
                 drop(active);
@@ -764,12 +739,12 @@ impl ClientConn {
                     .await;
             }
         };
-        let body_done = matches!(pump_res, Some(Ok(_))) || head.framing == Framing::None;
+        let body_done = matches!(pump_res, Some(Ok(_)));
         let server_name = &cfg.server(fwd.server).name;
-        let status = resp.status().as_u16();
+        let status = resp.status;
 
         if status == 101 {
-            let (bytes, out) = response_head(&resp, head, false, ResponseFraming::Tunnel);
+            let (bytes, out) = origin::client_head(&resp, head, false);
             let ok = write_all(wr, &out, client_to).await;
             drop(active);
             self.log(
@@ -800,43 +775,38 @@ impl ClientConn {
                 .timeouts
                 .client
                 .max(bs.timeouts.server));
-            return match hyper::upgrade::on(resp).await {
-                Ok(up) => After::Tunnel(up, dur(tunnel_to)),
+            return match srd.reunite(swr) {
+                Ok(server) => After::Tunnel(server, sbuf, dur(tunnel_to)),
                 Err(_) => After::Close,
             };
         }
 
-        // Response framing towards the client.
-        let no_body = head.method.eq_ignore_ascii_case("HEAD")
-            || status == 204
-            || status == 304
-            || (100..200).contains(&status);
-        let server_chunked = resp
-            .headers()
-            .get_all(hyper::header::TRANSFER_ENCODING)
-            .iter()
-            .any(|v| v.as_bytes().eq_ignore_ascii_case(b"chunked"));
-        let has_length = resp.headers().contains_key(hyper::header::CONTENT_LENGTH);
-        let framing = if no_body {
-            ResponseFraming::None
-        } else if server_chunked {
-            ResponseFraming::Chunked
-        } else if has_length {
-            ResponseFraming::Length
-        } else {
-            ResponseFraming::Close
-        };
         let keep = head.keep_alive
             && body_done
-            && framing != ResponseFraming::Close
+            && resp.framing != origin::BodyFraming::Close
             && !*self.stopping.borrow();
-        let (head_bytes, out) = response_head(&resp, head, !keep, framing);
-        let mut body = resp.into_body();
-        let (ok, body_bytes, term) =
-            stream_body(wr, out, &mut body, framing, client_to, server_to).await;
+        let (head_bytes, out) = origin::client_head(&resp, head, !keep);
+        let mut progress = 0u64;
+        let r = origin::relay(
+            &mut srd,
+            &mut sbuf,
+            wr,
+            out,
+            resp.framing,
+            server_to,
+            client_to,
+            &mut progress,
+        )
+        .await;
+        let term = match r {
+            Ok(_) => "--",
+            Err(origin::Stop::WriteFailed) => "CD",
+            Err(origin::Stop::Timeout) => "sD",
+            Err(_) => "SD",
+        };
         drop(active);
-        let chunked = framing == ResponseFraming::Chunked;
-        let log_bytes = head_bytes + body_bytes + u64::from(chunked && body_bytes > 0);
+        let chunked = resp.framing == origin::BodyFraming::Chunked;
+        let log_bytes = head_bytes + progress + u64::from(chunked && progress > 0);
         self.log(
             head,
             date,
@@ -857,7 +827,7 @@ impl ClientConn {
                 redispatched,
             },
         );
-        if ok && keep {
+        if r.is_ok() && keep {
             After::KeepAlive
         } else {
             After::Close
@@ -982,16 +952,6 @@ enum Failure {
     Timeout,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ResponseFraming {
-    None,
-    Length,
-    Chunked,
-    /// Delimited by the server closing: forwarded the same way, then closed.
-    Close,
-    Tunnel,
-}
-
 fn reason_of(code: u16) -> &'static str {
     hyper::StatusCode::from_u16(code)
         .ok()
@@ -1027,186 +987,11 @@ async fn connect(up: Upstream<'_>, timeout: Duration) -> std::io::Result<TcpStre
     }
 }
 
-/// The request for the server: target, method and version unchanged; `Connection`
-/// dropped (kept for upgrades); `Accept-Encoding` dropped from upgrades; the configured
-/// X-Forwarded-For / X-Original-To lines appended after the client's headers.
-fn build_request(
-    head: &RequestHead,
-    fwd: &Forward<'_>,
-    announce_close: bool,
-    body: ReqBody,
-) -> Option<Request<ReqBody>> {
-    let method = hyper::Method::from_bytes(head.method.as_bytes()).ok()?;
-    let uri: hyper::Uri = head.target.parse().ok()?;
-    let mut req = Request::new(body);
-    *req.method_mut() = method;
-    *req.uri_mut() = uri;
-    *req.version_mut() = match head.version {
-        Version::Http10 => hyper::Version::HTTP_10,
-        Version::Http11 => hyper::Version::HTTP_11,
-    };
-    let h = req.headers_mut();
-    for (n, v) in &head.headers {
-        let drop = if head.websocket {
-            n.eq_ignore_ascii_case("accept-encoding")
-        } else {
-            n.eq_ignore_ascii_case("connection") || n.eq_ignore_ascii_case("proxy-connection")
-        };
-        if drop {
-            continue;
-        }
-        let name = hyper::header::HeaderName::from_bytes(n.as_bytes()).ok()?;
-        let value = hyper::header::HeaderValue::from_bytes(v.as_bytes()).ok()?;
-        h.append(name, value);
-    }
-    for add in [fwd.forwarded_for, fwd.original_to].into_iter().flatten() {
-        let name = hyper::header::HeaderName::from_bytes(add.name.as_bytes()).ok()?;
-        let value = hyper::header::HeaderValue::from_str(&add.value.to_string()).ok()?;
-        h.append(name, value);
-    }
-    if announce_close && !head.websocket {
-        h.insert(
-            hyper::header::CONNECTION,
-            hyper::header::HeaderValue::from_static("close"),
-        );
-    } else if head.version == Version::Http10 && !head.websocket {
-        // HAProxy keeps HTTP/1.0 server connections alive explicitly.
-        h.insert(
-            hyper::header::CONNECTION,
-            hyper::header::HeaderValue::from_static("keep-alive"),
-        );
-    }
-    Some(req)
-}
-
-/// The response head for the client, and HAProxy's `%B` count for it.
-fn response_head(
-    resp: &Response<Incoming>,
-    req: &RequestHead,
-    close: bool,
-    framing: ResponseFraming,
-) -> (u64, Vec<u8>) {
-    let status = resp.status();
-    let reason = resp
-        .extensions()
-        .get::<hyper::ext::ReasonPhrase>()
-        .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned())
-        .unwrap_or_else(|| status.canonical_reason().unwrap_or("").to_string());
-    let mut out = Vec::with_capacity(256);
-    out.extend_from_slice(b"HTTP/1.1 ");
-    out.extend_from_slice(status.as_str().as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(reason.as_bytes());
-    out.extend_from_slice(b"\r\n");
-    let mut counted = 0usize;
-    for (n, v) in resp.headers() {
-        if framing != ResponseFraming::Tunnel && n == hyper::header::CONNECTION {
-            continue;
-        }
-        counted += n.as_str().len() + v.len();
-        out.extend_from_slice(n.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(v.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    if framing != ResponseFraming::Tunnel {
-        if close || framing == ResponseFraming::Close {
-            out.extend_from_slice(b"connection: close\r\n");
-        } else if req.version == Version::Http10 {
-            out.extend_from_slice(b"connection: keep-alive\r\n");
-        }
-    }
-    out.extend_from_slice(b"\r\n");
-    let bytes = 21 + 8 + 3 + reason.len() as u64 + counted as u64;
-    (bytes, out)
-}
-
-/// Polls a future once without waiting.
-fn poll_now<F: std::future::Future + Unpin>(f: &mut F) -> Option<F::Output> {
-    let mut cx = Context::from_waker(std::task::Waker::noop());
-    match std::pin::Pin::new(f).poll(&mut cx) {
-        Poll::Ready(v) => Some(v),
-        Poll::Pending => None,
-    }
-}
-
-/// Writes `head` then the body; small bodies that are already there leave in one write.
-/// Returns (complete, body bytes, termination).
-async fn stream_body(
-    wr: &mut OwnedWriteHalf,
-    mut out: Vec<u8>,
-    body: &mut Incoming,
-    framing: ResponseFraming,
-    client_to: Duration,
-    server_to: Duration,
-) -> (bool, u64, &'static str) {
-    let mut total = 0u64;
-    if framing == ResponseFraming::None {
-        let ok = write_all(wr, &out, client_to).await;
-        return (ok, 0, if ok { "--" } else { "CD" });
-    }
-    loop {
-        let next = {
-            let mut fut = body.frame();
-            match poll_now(&mut fut) {
-                Some(v) => Ok(v),
-                None => {
-                    drop(fut);
-                    if !out.is_empty() {
-                        if !write_all(wr, &out, client_to).await {
-                            return (false, total, "CD");
-                        }
-                        out.clear();
-                    }
-                    tokio::time::timeout(server_to, body.frame()).await
-                }
-            }
-        };
-        match next {
-            Err(_) => {
-                let _ = write_all(wr, &out, client_to).await;
-                return (false, total, "sD");
-            }
-            Ok(None) => break,
-            Ok(Some(Err(_))) => {
-                let _ = write_all(wr, &out, client_to).await;
-                return (false, total, "SD");
-            }
-            Ok(Some(Ok(frame))) => {
-                if let Ok(data) = frame.into_data() {
-                    if data.is_empty() {
-                        continue;
-                    }
-                    total += data.len() as u64;
-                    push_data(&mut out, data, framing);
-                    if out.len() >= 64 * 1024 {
-                        if !write_all(wr, &out, client_to).await {
-                            return (false, total, "CD");
-                        }
-                        out.clear();
-                    }
-                }
-            }
-        }
-    }
-    if framing == ResponseFraming::Chunked {
-        out.extend_from_slice(b"0\r\n\r\n");
-    }
-    let ok = out.is_empty() || write_all(wr, &out, client_to).await;
-    (ok, total, if ok { "--" } else { "CD" })
-}
-
-fn push_data(out: &mut Vec<u8>, data: Bytes, framing: ResponseFraming) {
-    if framing == ResponseFraming::Chunked {
-        out.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
-        out.extend_from_slice(&data);
-        out.extend_from_slice(b"\r\n");
-    } else {
-        out.extend_from_slice(&data);
-    }
-}
-
-async fn write_all(wr: &mut OwnedWriteHalf, buf: &[u8], timeout: Duration) -> bool {
+async fn write_all<W: tokio::io::AsyncWrite + Unpin>(
+    wr: &mut W,
+    buf: &[u8],
+    timeout: Duration,
+) -> bool {
     matches!(
         tokio::time::timeout(timeout, wr.write_all(buf)).await,
         Ok(Ok(()))
@@ -1214,20 +999,23 @@ async fn write_all(wr: &mut OwnedWriteHalf, buf: &[u8], timeout: Duration) -> bo
 }
 
 /// After a `101`: bytes both ways, no framing work, until either side closes or nothing
-/// moves for `idle` (`timeout tunnel`).
+/// moves for `idle` (`timeout tunnel`). Closing either side closes the other.
 async fn tunnel(
     mut client: TcpStream,
-    leftover: BytesMut,
-    upgraded: hyper::upgrade::Upgraded,
+    client_left: BytesMut,
+    mut server: TcpStream,
+    server_left: BytesMut,
     idle: Duration,
 ) {
-    let mut server = TokioIo::new(upgraded);
-    if !leftover.is_empty() && server.write_all(&leftover).await.is_err() {
+    if !client_left.is_empty() && server.write_all(&client_left).await.is_err() {
+        return;
+    }
+    if !server_left.is_empty() && client.write_all(&server_left).await.is_err() {
         return;
     }
     let (mut cr, mut cw) = client.split();
-    let (mut sr, mut sw) = tokio::io::split(server);
-    let last = std::sync::atomic::AtomicU64::new(now_ms());
+    let (mut sr, mut sw) = server.split();
+    let last = AtomicU64::new(now_ms());
     let c2s = copy_half(&mut cr, &mut sw, &last);
     let s2c = copy_half(&mut sr, &mut cw, &last);
     let watchdog = async {
@@ -1240,11 +1028,53 @@ async fn tunnel(
             tokio::time::sleep(Duration::from_millis(left)).await;
         }
     };
-    // Closing either side closes the other: the first direction that ends ends both.
     tokio::select! {
         _ = c2s => {}
         _ = s2c => {}
         _ = watchdog => {}
+    }
+}
+
+/// Reads the response head; interim answers (100 Continue...) go to the client as they
+/// come.
+async fn read_response(
+    srd: &mut OwnedReadHalf,
+    sbuf: &mut BytesMut,
+    method: &str,
+    wr: &mut OwnedWriteHalf,
+    client_to: Duration,
+) -> Result<origin::ResponseHead, Failure> {
+    loop {
+        match origin::parse_response(sbuf, method) {
+            Err(_) => return Err(Failure::Invalid),
+            Ok(Some((h, n))) => {
+                let _ = sbuf.split_to(n);
+                if (100..200).contains(&h.status) && h.status != 101 {
+                    let mut out = format!("HTTP/1.1 {} {}\r\n", h.status, h.reason).into_bytes();
+                    for (k, v) in &h.headers {
+                        out.extend_from_slice(k.as_bytes());
+                        out.extend_from_slice(b": ");
+                        out.extend_from_slice(v);
+                        out.extend_from_slice(b"\r\n");
+                    }
+                    out.extend_from_slice(b"\r\n");
+                    if !write_all(wr, &out, client_to).await {
+                        return Err(Failure::Closed);
+                    }
+                    continue;
+                }
+                return Ok(h);
+            }
+            Ok(None) => {
+                if sbuf.capacity() - sbuf.len() < 4096 {
+                    sbuf.reserve(16 * 1024);
+                }
+                match srd.read_buf(sbuf).await {
+                    Ok(0) | Err(_) => return Err(Failure::Closed),
+                    Ok(_) => {}
+                }
+            }
+        }
     }
 }
 

@@ -1,0 +1,471 @@
+//! The differential test over sockets: every corpus case and a list of malformed
+//! requests are sent, byte for byte, to a real HAProxy 2.6 and to wtedge running the
+//! same (modernized) config in front of the same loopback servers; both must answer
+//! the same way (same server, same redirect, same status; for forwards the same request
+//! line and X-Forwarded-For / X-Original-To / Connection values at the server).
+//!
+//! Needs `haproxy` (`apt-get install -y haproxy`; the README's test command installs it).
+
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use local_host::access_log::Logger;
+use local_host::run::{Options, Running};
+use wtedge_tests::client::{self, Source};
+use wtedge_tests::corpus::{self, Case, Outcome};
+use wtedge_tests::haproxy::{self, Haproxy};
+use wtedge_tests::run;
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+fn need_haproxy() {
+    if let Err(e) = haproxy::binary() {
+        panic!(
+            "this test compares wtedge with HAProxy 2.6 and needs it: {e} (apt-get install -y haproxy)"
+        );
+    }
+}
+
+/// wtedge on HAProxy's modernized config: same servers, its own frontend ports.
+/// Returns the runtime, the proxy and (frontend name, wtedge address) pairs.
+fn wtedge_for(hap: &Haproxy) -> (tokio::runtime::Runtime, Running, Vec<(String, SocketAddr)>) {
+    let mut text: String = hap
+        .config
+        .text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("stats socket"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let mut addrs = Vec::new();
+    for (name, port) in &hap.config.frontends {
+        let mine = free_port();
+        text = text.replace(&format!("127.0.0.1:{port}"), &format!("127.0.0.1:{mine}"));
+        addrs.push((name.clone(), SocketAddr::from(([127, 0, 0, 1], mine))));
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let running = rt
+        .block_on(Running::start(
+            "modernized.cfg",
+            &text,
+            Options {
+                admin: None,
+                logger: Logger::none(),
+                grace: Duration::from_secs(2),
+            },
+        ))
+        .unwrap_or_else(|e| panic!("wtedge refused HAProxy's config: {e}\n{text}"));
+    (rt, running, addrs)
+}
+
+fn run_case(case: &Case) -> Result<Vec<String>, String> {
+    let text = case.config_text()?;
+    let hap = Haproxy::start(&text, false)?;
+    let (rt, edge, addrs) = wtedge_for(&hap);
+    let g = edge.generation();
+    for (b, s) in case.down_servers()? {
+        hap.force_down(&b, &s)?;
+        let id = g
+            .config()
+            .server_id(&b, &s)
+            .ok_or_else(|| format!("no server {b}/{s} in wtedge's config"))?;
+        g.engine.force(id, false, local_host::proxy::now_ms());
+    }
+    let hap_addr = hap.frontend_addr(case.frontend.as_deref())?;
+    let edge_addr = match &case.frontend {
+        None => addrs.first().map(|a| a.1),
+        Some(f) => addrs.iter().find(|a| &a.0 == f).map(|a| a.1),
+    }
+    .ok_or("no frontend")?;
+    let src = Source::for_case(case.src.as_deref())?;
+    let mut diffs = Vec::new();
+    // Servers picked per backend, by each side (to tell an interleave difference at
+    // unequal weights, which HAProxy's semantics leave open, from a real one).
+    let mut picks: (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    let mut only_server_differs = true;
+    for (i, req) in case.request.iter().enumerate() {
+        let h = client::send(hap_addr, src, req).map_err(|e| format!("haproxy: {e}"))?;
+        let w = client::send(edge_addr, src, req).map_err(|e| format!("wtedge #{}: {e}", i + 1))?;
+        let (h, w) = (run::observe(&h), run::observe(&w));
+        if let (
+            Outcome::Forward {
+                backend: hb,
+                server: hs,
+            },
+            Outcome::Forward {
+                backend: wb,
+                server: ws,
+            },
+        ) = (&h.outcome, &w.outcome)
+        {
+            picks.0.push(format!("{hb}/{hs}"));
+            picks.1.push(format!("{wb}/{ws}"));
+            only_server_differs &= hb == wb;
+        } else {
+            only_server_differs &= h.outcome == w.outcome;
+        }
+        let same = h.outcome == w.outcome
+            && h.upstream_line == w.upstream_line
+            && h.xff == w.xff
+            && h.original_to == w.original_to
+            && h.connection == w.connection;
+        if !same {
+            diffs.push(format!(
+                "{} request #{} {:?}:\n  haproxy: {} line {:?} xff {:?} orig {:?} conn {:?}\n  wtedge:  {} line {:?} xff {:?} orig {:?} conn {:?}",
+                case.name,
+                i + 1,
+                req.line,
+                h.outcome, h.upstream_line, h.xff, h.original_to, h.connection,
+                w.outcome, w.upstream_line, w.xff, w.original_to, w.connection,
+            ));
+        }
+    }
+    rt.block_on(edge.stop());
+    picks.0.sort();
+    picks.1.sort();
+    if !diffs.is_empty() && only_server_differs && picks.0 == picks.1 {
+        eprintln!(
+            "{}: same servers in the same proportions, another interleave (allowed: \
+             haproxy-semantics.md, balance roundrobin at unequal weights)",
+            case.name
+        );
+        return Ok(Vec::new());
+    }
+    Ok(diffs)
+}
+
+#[test]
+fn corpus_through_wtedge_and_haproxy_agree() {
+    need_haproxy();
+    let cases = corpus::load_all().unwrap_or_else(|e| panic!("corpus: {e}"));
+    let filter = std::env::var("WTEDGE_CASE").unwrap_or_default();
+    let mut all = Vec::new();
+    let (mut ran, mut skipped, mut requests) = (0, 0, 0);
+    for case in cases.iter().filter(|c| c.name.contains(&filter)) {
+        // wtedge does not speak the PROXY protocol the harness needs for
+        // non-loopback client addresses.
+        if Source::for_case(case.src.as_deref()).is_ok_and(|s| s.needs_accept_proxy()) {
+            skipped += 1;
+            continue;
+        }
+        ran += 1;
+        requests += case.request.len();
+        match run_case(case) {
+            Ok(d) => all.extend(d),
+            Err(e) => all.push(format!("{}: {e}", case.name)),
+        }
+    }
+    eprintln!("{ran} cases ({requests} requests) compared, {skipped} skipped (non-loopback src)");
+    assert!(ran > 0, "no case ran");
+    assert!(
+        all.is_empty(),
+        "{} differences:\n{}",
+        all.len(),
+        all.join("\n")
+    );
+}
+
+/// Sends raw bytes, returns what came back before close or 1.5 s of silence.
+fn raw(addr: SocketAddr, bytes: &[u8]) -> Vec<u8> {
+    let Ok(mut s) = std::net::TcpStream::connect(addr) else {
+        return b"<connect failed>".to_vec();
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_millis(1500)));
+    let _ = s.write_all(bytes);
+    let mut out = Vec::new();
+    let mut buf = [0u8; 65536];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return out,
+            Ok(n) => {
+                out.extend_from_slice(&buf[..n]);
+                // One answer is enough (keep-alive would wait for the timeout).
+                if out.windows(4).any(|w| w == b"\r\n\r\n") && out.len() > 12 {
+                    let _ = s.set_read_timeout(Some(Duration::from_millis(100)));
+                }
+            }
+        }
+    }
+}
+
+fn malformed_cases() -> Vec<(&'static str, Vec<u8>)> {
+    let h = b"Host: x\r\n".as_slice();
+    let hdrs = |n: usize| -> Vec<u8> {
+        (0..n)
+            .flat_map(|i| format!("X-{i}: a\r\n").into_bytes())
+            .collect()
+    };
+    let big = |n: usize| "a".repeat(n);
+    vec![
+        (
+            "valid",
+            [b"GET /p HTTP/1.1\r\n".as_slice(), h, b"\r\n"].concat(),
+        ),
+        ("http10", b"GET /p HTTP/1.0\r\n\r\n".to_vec()),
+        (
+            "bad version",
+            [b"GET / HTTP/1.x\r\n".as_slice(), h, b"\r\n"].concat(),
+        ),
+        (
+            "lower-case version",
+            [b"GET / http/1.1\r\n".as_slice(), h, b"\r\n"].concat(),
+        ),
+        ("no version", [b"GET /\r\n".as_slice(), h, b"\r\n"].concat()),
+        (
+            "four words",
+            [b"GET /a b HTTP/1.1\r\n".as_slice(), h, b"\r\n"].concat(),
+        ),
+        (
+            "no target",
+            [b"GET HTTP/1.1\r\n".as_slice(), h, b"\r\n"].concat(),
+        ),
+        (
+            "bad method",
+            [b"G(T / HTTP/1.1\r\n".as_slice(), h, b"\r\n"].concat(),
+        ),
+        (
+            "extra spaces",
+            [b"GET  /  HTTP/1.1\r\n".as_slice(), h, b"\r\n"].concat(),
+        ),
+        (
+            "http 2.0 line",
+            [b"GET / HTTP/2.0\r\n".as_slice(), h, b"\r\n"].concat(),
+        ),
+        (
+            "control char in target",
+            [b"GET /\x01 HTTP/1.1\r\n".as_slice(), h, b"\r\n"].concat(),
+        ),
+        (
+            "NUL in target",
+            [b"GET /\x00 HTTP/1.1\r\n".as_slice(), h, b"\r\n"].concat(),
+        ),
+        (
+            "DEL in target",
+            [b"GET /\x7f HTTP/1.1\r\n".as_slice(), h, b"\r\n"].concat(),
+        ),
+        (
+            "8-bit target",
+            [b"GET /\xc3\xa9 HTTP/1.1\r\n".as_slice(), h, b"\r\n"].concat(),
+        ),
+        (
+            "fragment in target",
+            [b"GET /a#b HTTP/1.1\r\n".as_slice(), h, b"\r\n"].concat(),
+        ),
+        (
+            "quotes in target",
+            [b"GET /\"<> HTTP/1.1\r\n".as_slice(), h, b"\r\n"].concat(),
+        ),
+        (
+            "control char in header value",
+            [b"GET / HTTP/1.1\r\n".as_slice(), h, b"X-A: a\x01b\r\n\r\n"].concat(),
+        ),
+        (
+            "NUL in header value",
+            [b"GET / HTTP/1.1\r\n".as_slice(), h, b"X-A: a\x00b\r\n\r\n"].concat(),
+        ),
+        (
+            "bare CR in header value",
+            [b"GET / HTTP/1.1\r\n".as_slice(), h, b"X-A: a\rb\r\n\r\n"].concat(),
+        ),
+        (
+            "space before colon",
+            [b"GET / HTTP/1.1\r\n".as_slice(), h, b"X-A : a\r\n\r\n"].concat(),
+        ),
+        (
+            "bad header name",
+            [b"GET / HTTP/1.1\r\n".as_slice(), h, b"X(A: a\r\n\r\n"].concat(),
+        ),
+        (
+            "header without colon",
+            [b"GET / HTTP/1.1\r\n".as_slice(), h, b"XA\r\n\r\n"].concat(),
+        ),
+        (
+            "empty header name",
+            [b"GET / HTTP/1.1\r\n".as_slice(), h, b": a\r\n\r\n"].concat(),
+        ),
+        (
+            "obs-fold",
+            [b"GET / HTTP/1.1\r\n".as_slice(), h, b"X-A: a\r\n b\r\n\r\n"].concat(),
+        ),
+        (
+            "conflicting content-length",
+            [
+                b"POST / HTTP/1.1\r\n".as_slice(),
+                h,
+                b"Content-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+            ]
+            .concat(),
+        ),
+        (
+            "content-length list",
+            [
+                b"POST / HTTP/1.1\r\n".as_slice(),
+                h,
+                b"Content-Length: 1, 2\r\n\r\nab",
+            ]
+            .concat(),
+        ),
+        (
+            "same content-length twice",
+            [
+                b"POST / HTTP/1.1\r\n".as_slice(),
+                h,
+                b"Content-Length: 2\r\nContent-Length: 2\r\n\r\nab",
+            ]
+            .concat(),
+        ),
+        (
+            "negative content-length",
+            [
+                b"POST / HTTP/1.1\r\n".as_slice(),
+                h,
+                b"Content-Length: -1\r\n\r\nab",
+            ]
+            .concat(),
+        ),
+        (
+            "content-length +2",
+            [
+                b"POST / HTTP/1.1\r\n".as_slice(),
+                h,
+                b"Content-Length: +2\r\n\r\nab",
+            ]
+            .concat(),
+        ),
+        (
+            "content-length and chunked",
+            [
+                b"POST / HTTP/1.1\r\n".as_slice(),
+                h,
+                b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n",
+            ]
+            .concat(),
+        ),
+        (
+            "chunked not last",
+            [
+                b"POST / HTTP/1.1\r\n".as_slice(),
+                h,
+                b"Transfer-Encoding: chunked, gzip\r\n\r\n2\r\nab\r\n0\r\n\r\n",
+            ]
+            .concat(),
+        ),
+        (
+            "gzip only",
+            [
+                b"POST / HTTP/1.1\r\n".as_slice(),
+                h,
+                b"Transfer-Encoding: gzip\r\n\r\n",
+            ]
+            .concat(),
+        ),
+        (
+            "bad chunk size",
+            [
+                b"POST / HTTP/1.1\r\n".as_slice(),
+                h,
+                b"Transfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n",
+            ]
+            .concat(),
+        ),
+        (
+            "URI of 15000",
+            [
+                format!("GET /{} HTTP/1.1\r\n", big(15000)).as_bytes(),
+                h,
+                b"\r\n",
+            ]
+            .concat(),
+        ),
+        (
+            "URI of 16000",
+            [
+                format!("GET /{} HTTP/1.1\r\n", big(16000)).as_bytes(),
+                h,
+                b"\r\n",
+            ]
+            .concat(),
+        ),
+        (
+            "header of 16000",
+            [
+                b"GET / HTTP/1.1\r\n".as_slice(),
+                h,
+                format!("X-A: {}\r\n\r\n", big(16000)).as_bytes(),
+            ]
+            .concat(),
+        ),
+        (
+            "100 headers",
+            [b"GET / HTTP/1.1\r\n".as_slice(), h, &hdrs(99), b"\r\n"].concat(),
+        ),
+        (
+            "101 headers",
+            [b"GET / HTTP/1.1\r\n".as_slice(), h, &hdrs(100), b"\r\n"].concat(),
+        ),
+        ("LF line ends", b"GET / HTTP/1.1\nHost: x\n\n".to_vec()),
+        (
+            "two different hosts",
+            [b"GET / HTTP/1.1\r\n".as_slice(), h, b"Host: y\r\n\r\n"].concat(),
+        ),
+        (
+            "absolute form, other host",
+            [b"GET http://h/p HTTP/1.1\r\n".as_slice(), h, b"\r\n"].concat(),
+        ),
+        (
+            "websocket without key",
+            [
+                b"GET / HTTP/1.1\r\n".as_slice(),
+                h,
+                b"Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+            ]
+            .concat(),
+        ),
+        (
+            "empty line first",
+            [b"\r\nGET / HTTP/1.1\r\n".as_slice(), h, b"\r\n"].concat(),
+        ),
+    ]
+}
+
+#[test]
+fn malformed_requests_get_haproxys_status() {
+    need_haproxy();
+    let cfg = "defaults\n mode http\n timeout connect 1s\n timeout client 3s\n timeout server 3s\nfrontend fe\n bind 127.0.0.1:1\n default_backend b\nbackend b\n server s1 127.0.0.1:9\n";
+    let hap = Haproxy::start(cfg, false).unwrap_or_else(|e| panic!("{e}"));
+    let (rt, edge, addrs) = wtedge_for(&hap);
+    let hap_addr = hap.frontend_addr(None).unwrap_or_else(|e| panic!("{e}"));
+    let edge_addr = addrs[0].1;
+    let mut diffs = Vec::new();
+    let (mut n400, mut n) = (0, 0);
+    for (name, bytes) in malformed_cases() {
+        let h = raw(hap_addr, &bytes);
+        let w = raw(edge_addr, &bytes);
+        let (hs, ws) = (&h[..h.len().min(12)], &w[..w.len().min(12)]);
+        n += 1;
+        if hs != ws {
+            diffs.push(format!(
+                "{name}: haproxy {:?}, wtedge {:?}",
+                String::from_utf8_lossy(hs),
+                String::from_utf8_lossy(ws)
+            ));
+        } else if hs == b"HTTP/1.1 400" {
+            n400 += 1;
+            // The whole 400 answer is HAProxy's, byte for byte.
+            if h != w {
+                diffs.push(format!("{name}: 400 bodies differ"));
+            }
+        }
+    }
+    rt.block_on(edge.stop());
+    eprintln!("{n} raw requests, {n400} refused with 400 by both");
+    assert!(n400 >= 20, "the list must exercise the refusals");
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}
