@@ -11,4 +11,3 @@ pub mod h1;
 pub mod health_check;
 pub mod proxy;
 pub mod run;
-pub mod wasm_engine;
