@@ -193,13 +193,6 @@ impl Logger {
             let _ = tx.send(format(e, self.show_session_ids));
         }
     }
-
-    /// A free-form line (health transitions, as HAProxy prints them).
-    pub fn line(&self, s: String) {
-        if let Some(tx) = &self.tx {
-            let _ = tx.send(s);
-        }
-    }
 }
 
 #[cfg(test)]

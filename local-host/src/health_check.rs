@@ -100,11 +100,8 @@ pub fn report(g: &Generation, t: Transition, reason: &str) {
         if t.up { "online" } else { "left" }
     );
     tracing::warn!("{line}");
-    g.global.logger.line(line);
     for f in cfg.followers(t.server) {
-        let line = format!("Server {} is {state} via {path}.", cfg.server_path(f));
-        tracing::warn!("{line}");
-        g.global.logger.line(line);
+        tracing::warn!("Server {} is {state} via {path}.", cfg.server_path(f));
     }
 }
 
