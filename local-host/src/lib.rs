@@ -11,3 +11,4 @@ pub mod h1;
 pub mod health_check;
 pub mod proxy;
 pub mod run;
+pub mod wasm_engine;

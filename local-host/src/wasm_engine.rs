@@ -1,0 +1,433 @@
+//! router-core compiled to WebAssembly and run in wasmtime: the same module the
+//! edge runs, behind the proxy's [`Engine`] interface.
+//!
+//! The module is compiled once ([`WasmRuntime`]); each reload builds an
+//! `InstancePre` from it. Every tokio worker thread gets its own Store + Instance
+//! (thread-local, used only inside a synchronous call, never across an `.await`),
+//! so the hot path takes no lock. Round-robin counters (host import
+//! `take_ticket`) and the health snapshot live in the host and are shared by all
+//! threads. A trap answers 500 for that request and the thread's instance is
+//! rebuilt for the next one.
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use router_core::Tickets;
+use router_core::config::model::{Config, ProxyId, ServerId};
+use router_core::decision::{Decision, Forward};
+use router_core::health::{HealthSnapshot, Observation, Transition};
+use router_core::request::RequestFacts;
+use router_core::trace::Trace;
+use router_core::wire::{self, Mode};
+use wasmtime::{Caller, Instance, InstancePre, Linker, Memory, Module, Store, TypedFunc};
+
+use crate::engine::{AtomicTickets, Engine};
+
+/// The router-core module built with the workspace (see build.rs).
+pub static EMBEDDED_MODULE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/router_core.wasm"));
+
+/// Status answered when the module traps on a request.
+pub const TRAP_STATUS: u16 = 500;
+
+/// Why the wasm engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum WasmError {
+    /// The module does not compile (wrong file, or not a router-core module).
+    #[error("cannot compile the routing module: {0}")]
+    Compile(String),
+    /// The module lacks an export or import the host needs.
+    #[error("the routing module does not have the router-core ABI: {0}")]
+    Abi(String),
+    /// Instantiation or a call failed.
+    #[error("the routing module failed: {0}")]
+    Call(String),
+    /// The module refused the configuration the native parser accepted.
+    #[error("the routing module refused the configuration:\n{0}")]
+    Refused(String),
+}
+
+fn err<E: std::fmt::Display>(wrap: fn(String) -> WasmError) -> impl Fn(E) -> WasmError {
+    move |e| wrap(format!("{e:#}"))
+}
+
+/// The compiled module, shared by every configuration loaded in this process.
+pub struct WasmRuntime {
+    engine: wasmtime::Engine,
+    module: Module,
+}
+
+impl WasmRuntime {
+    /// Compiles `bytes` (the embedded module or one given with `--module`).
+    pub fn new(bytes: &[u8]) -> Result<Arc<Self>, WasmError> {
+        let engine = wasmtime::Engine::default();
+        let module = Module::new(&engine, bytes).map_err(err(WasmError::Compile))?;
+        Ok(Arc::new(WasmRuntime { engine, module }))
+    }
+
+    /// Size of the module in bytes, for the start-up log.
+    pub fn module_size(bytes: &[u8]) -> usize {
+        bytes.len()
+    }
+}
+
+struct HostData {
+    tickets: Arc<AtomicTickets>,
+}
+
+/// One instance with its exports, owned by one thread.
+struct Inst {
+    store: Store<HostData>,
+    memory: Memory,
+    input: TypedFunc<u32, u32>,
+    output: TypedFunc<(), u32>,
+    route: TypedFunc<u32, i32>,
+    observe: TypedFunc<(u32, i64, u32), i32>,
+    force: TypedFunc<(u32, i32, i64), i32>,
+    health: TypedFunc<(), i32>,
+    next_check: TypedFunc<u32, i64>,
+}
+
+impl Inst {
+    fn new(
+        pre: &InstancePre<HostData>,
+        tickets: &Arc<AtomicTickets>,
+        load: &[u8],
+    ) -> Result<Self, WasmError> {
+        let mut store = Store::new(
+            pre.module().engine(),
+            HostData {
+                tickets: tickets.clone(),
+            },
+        );
+        let instance: Instance = pre.instantiate(&mut store).map_err(err(WasmError::Call))?;
+        let memory = instance
+            .get_memory(&mut store, "memory")
+            .ok_or_else(|| WasmError::Abi(String::from("no exported memory")))?;
+        macro_rules! f {
+            ($name:literal) => {
+                instance
+                    .get_typed_func(&mut store, $name)
+                    .map_err(err(WasmError::Abi))?
+            };
+        }
+        let mut inst = Inst {
+            input: f!("wr_input"),
+            output: f!("wr_output"),
+            route: f!("wr_route"),
+            observe: f!("wr_observe"),
+            force: f!("wr_force"),
+            health: f!("wr_health"),
+            next_check: f!("wr_next_check"),
+            store,
+            memory,
+        };
+        let load_fn: TypedFunc<u32, i32> = instance
+            .get_typed_func(&mut inst.store, "wr_load")
+            .map_err(err(WasmError::Abi))?;
+        inst.write_input(load)?;
+        let len = u32::try_from(load.len()).map_err(err(WasmError::Call))?;
+        let code = load_fn
+            .call(&mut inst.store, len)
+            .map_err(err(WasmError::Call))?;
+        if code != 0 {
+            let msg = String::from_utf8_lossy(
+                &inst.read_output(usize::try_from(inst.output_len_hint()).unwrap_or(0))?,
+            )
+            .into_owned();
+            return Err(WasmError::Refused(msg));
+        }
+        Ok(inst)
+    }
+
+    fn output_len_hint(&self) -> i32 {
+        // wr_load leaves its messages in the output buffer; read up to 64 KiB of them.
+        65536
+    }
+
+    fn write_input(&mut self, bytes: &[u8]) -> Result<(), WasmError> {
+        let len = u32::try_from(bytes.len()).map_err(err(WasmError::Call))?;
+        let ptr = self
+            .input
+            .call(&mut self.store, len)
+            .map_err(err(WasmError::Call))? as usize;
+        self.memory
+            .write(&mut self.store, ptr, bytes)
+            .map_err(err(WasmError::Call))
+    }
+
+    fn read_output(&mut self, len: usize) -> Result<Vec<u8>, WasmError> {
+        let ptr = self
+            .output
+            .call(&mut self.store, ())
+            .map_err(err(WasmError::Call))? as usize;
+        let data = self.memory.data(&self.store);
+        let end = ptr.saturating_add(len).min(data.len());
+        Ok(data.get(ptr..end).map(<[u8]>::to_vec).unwrap_or_default())
+    }
+
+    /// Runs one encoded request; returns the output length.
+    fn route(&mut self, request: &[u8]) -> Result<usize, WasmError> {
+        self.write_input(request)?;
+        let len = u32::try_from(request.len()).map_err(err(WasmError::Call))?;
+        let n = self
+            .route
+            .call(&mut self.store, len)
+            .map_err(err(WasmError::Call))?;
+        usize::try_from(n).map_err(|_| WasmError::Call(format!("wr_route returned {n}")))
+    }
+
+    fn output_slice(&mut self, len: usize) -> Result<&[u8], WasmError> {
+        let ptr = self
+            .output
+            .call(&mut self.store, ())
+            .map_err(err(WasmError::Call))? as usize;
+        let data = self.memory.data(&self.store);
+        data.get(ptr..ptr.saturating_add(len))
+            .ok_or_else(|| WasmError::Call(String::from("output outside memory")))
+    }
+
+    fn snapshot(&mut self) -> Result<Vec<u8>, WasmError> {
+        let n = self
+            .health
+            .call(&mut self.store, ())
+            .map_err(err(WasmError::Call))?;
+        let n = usize::try_from(n).map_err(|_| WasmError::Call(String::from("no health state")))?;
+        self.read_output(n)
+    }
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// This thread's instances, by engine id (a reload makes a new engine; the
+    /// old one keeps serving its in-flight requests for a while).
+    static INSTANCES: RefCell<Vec<(u64, Inst)>> = const { RefCell::new(Vec::new()) };
+    static REQUEST_BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// router-core in wasmtime, implementing the proxy's engine interface.
+pub struct WasmEngine {
+    id: u64,
+    cfg: Config,
+    load: Vec<u8>,
+    pre: InstancePre<HostData>,
+    tickets: Arc<AtomicTickets>,
+    /// The single writer of health state: one instance, off the request path.
+    health: Mutex<Inst>,
+    /// One byte per server, what requests read.
+    snapshot: RwLock<Arc<Vec<u8>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl WasmEngine {
+    /// Loads `text` (already validated natively as `cfg`) into the module.
+    pub fn new(runtime: &WasmRuntime, cfg: Config, text: &str) -> Result<Self, WasmError> {
+        let mut linker: Linker<HostData> = Linker::new(&runtime.engine);
+        linker
+            .func_wrap(
+                "wtedge",
+                "take_ticket",
+                |caller: Caller<'_, HostData>, backend: i32| -> i64 {
+                    let backend = ProxyId(u16::try_from(backend).unwrap_or(u16::MAX));
+                    caller.data().tickets.take(backend) as i64
+                },
+            )
+            .map_err(err(WasmError::Abi))?;
+        let pre = linker
+            .instantiate_pre(&runtime.module)
+            .map_err(err(WasmError::Abi))?;
+        let mut load = Vec::with_capacity(text.len() + cfg.file.len() + 4);
+        load.extend_from_slice(&u32::try_from(cfg.file.len()).unwrap_or(0).to_le_bytes());
+        load.extend_from_slice(cfg.file.as_bytes());
+        load.extend_from_slice(text.as_bytes());
+        let tickets = Arc::new(AtomicTickets::new(&cfg));
+        let mut health = Inst::new(&pre, &tickets, &load)?;
+        let snapshot = RwLock::new(Arc::new(health.snapshot()?));
+        Ok(WasmEngine {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            cfg,
+            load,
+            pre,
+            tickets,
+            health: Mutex::new(health),
+            snapshot,
+        })
+    }
+
+    /// A new engine that keeps the UP/DOWN state of the servers `previous` also has.
+    pub fn reloaded(
+        runtime: &WasmRuntime,
+        cfg: Config,
+        text: &str,
+        previous: &dyn Engine,
+        now_ms: u64,
+    ) -> Result<Self, WasmError> {
+        let e = WasmEngine::new(runtime, cfg, text)?;
+        let old = previous.config();
+        for id in e.cfg.server_ids() {
+            let s = e.cfg.server(id);
+            if let Some(old_id) = old.server_id(&e.cfg.proxy(s.proxy).name, &s.name) {
+                e.force(id, previous.is_up(old_id), now_ms);
+            }
+        }
+        Ok(e)
+    }
+
+    fn snapshot_bytes(&self) -> Arc<Vec<u8>> {
+        self.snapshot
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn publish(&self, inst: &mut Inst) {
+        if let Ok(bytes) = inst.snapshot() {
+            *self.snapshot.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(bytes);
+        }
+    }
+
+    /// The decision for `req` with the trace of the rules and ACLs evaluated,
+    /// computed by the module (for `explain` and the native/wasm parity test).
+    pub fn decide_traced<'c>(
+        &'c self,
+        frontend: ProxyId,
+        req: &RequestFacts<'_>,
+    ) -> Result<(Decision<'c>, Trace), WasmError> {
+        let (d, trace) = self.call(Mode::Route { trace: true }, frontend, req)?;
+        let d = d.unwrap_or(Decision::Respond {
+            status: router_core::router::NO_SERVER,
+        });
+        Ok((d, trace))
+    }
+
+    /// Runs `mode` for `req` on this thread's instance.
+    fn call<'c>(
+        &'c self,
+        mode: Mode,
+        frontend: ProxyId,
+        req: &RequestFacts<'_>,
+    ) -> Result<(Option<Decision<'c>>, Trace), WasmError> {
+        let health = self.snapshot_bytes();
+        REQUEST_BUF.with_borrow_mut(|buf| {
+            wire::encode_request(buf, mode, frontend, req, &health);
+            INSTANCES.with_borrow_mut(|instances| {
+                let pos = match instances.iter().position(|(id, _)| *id == self.id) {
+                    Some(p) => p,
+                    None => {
+                        if instances.len() >= 4 {
+                            instances.remove(0);
+                        }
+                        instances.push((self.id, Inst::new(&self.pre, &self.tickets, &self.load)?));
+                        instances.len() - 1
+                    }
+                };
+                let inst = &mut instances[pos].1;
+                let result = inst.route(buf).and_then(|n| {
+                    let out = inst.output_slice(n)?;
+                    wire::decode_decision(&self.cfg, out)
+                        .map_err(|e| WasmError::Call(format!("undecodable decision: {e:?}")))
+                });
+                if result.is_err() {
+                    // A trap leaves the instance in an unknown state: the next request gets a fresh one.
+                    instances.remove(pos);
+                }
+                result
+            })
+        })
+    }
+}
+
+impl Engine for WasmEngine {
+    fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    fn decide<'c>(&'c self, frontend: ProxyId, req: &RequestFacts<'_>) -> Decision<'c> {
+        match self.call(Mode::Route { trace: false }, frontend, req) {
+            Ok((Some(d), _)) => d,
+            Ok((None, _)) => Decision::Respond {
+                status: router_core::router::NO_SERVER,
+            },
+            Err(e) => {
+                tracing::error!("routing module failed, answering {TRAP_STATUS}: {e}");
+                Decision::Respond {
+                    status: TRAP_STATUS,
+                }
+            }
+        }
+    }
+
+    fn redispatch<'c>(
+        &'c self,
+        failed: &Forward<'_>,
+        req: &RequestFacts<'_>,
+    ) -> Option<Forward<'c>> {
+        let mode = Mode::Redispatch {
+            backend: failed.backend,
+            server: failed.server,
+        };
+        match self.call(mode, failed.frontend, req) {
+            Ok((Some(Decision::Forward(f)), _)) => Some(f),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::error!("routing module failed during redispatch: {e}");
+                None
+            }
+        }
+    }
+
+    fn observe(&self, server: ServerId, obs: Observation) -> Option<Transition> {
+        let mut guard = lock(&self.health);
+        let inst: &mut Inst = &mut guard;
+        let flags = u32::from(obs.ok) | (u32::from(obs.passive) << 1);
+        let at = i64::try_from(obs.at_ms).unwrap_or(i64::MAX);
+        let code = inst.observe.call(&mut inst.store, (server.0, at, flags));
+        match code {
+            Ok(up @ (0 | 1)) => {
+                self.publish(inst);
+                Some(Transition {
+                    server,
+                    up: up == 1,
+                    at_ms: obs.at_ms,
+                    consecutive: 0,
+                })
+            }
+            Ok(_) => None,
+            Err(e) => {
+                tracing::error!("routing module failed on a health observation: {e:#}");
+                None
+            }
+        }
+    }
+
+    fn is_up(&self, server: ServerId) -> bool {
+        HealthSnapshot::from_bytes(&self.cfg, &self.snapshot_bytes()).is_up(&self.cfg, server)
+    }
+
+    fn next_check_in(&self, server: ServerId) -> u64 {
+        let mut guard = lock(&self.health);
+        let inst: &mut Inst = &mut guard;
+        let v = inst
+            .next_check
+            .call(&mut inst.store, server.0)
+            .unwrap_or(-1);
+        u64::try_from(v).unwrap_or_else(|_| self.cfg.server(server).params.inter)
+    }
+
+    fn force(&self, server: ServerId, up: bool, now_ms: u64) {
+        let mut guard = lock(&self.health);
+        let inst: &mut Inst = &mut guard;
+        let at = i64::try_from(now_ms).unwrap_or(i64::MAX);
+        if let Err(e) = inst
+            .force
+            .call(&mut inst.store, (server.0, i32::from(up), at))
+        {
+            tracing::error!("routing module failed forcing a server state: {e:#}");
+        }
+        self.publish(inst);
+    }
+}
