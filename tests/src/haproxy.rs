@@ -5,13 +5,14 @@
 //! socket answers (listeners are bound before the socket answers). Drop kills the
 //! process, stops the servers and removes the temporary directory.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -20,8 +21,8 @@ use crate::modernize::{self, Endpoint, Modernized};
 
 /// Shown when `haproxy` cannot be run.
 pub const MISSING_HAPROXY: &str = "HAProxy is required by the differential tests and was not found \
-     (looked at $HAPROXY, `haproxy` in PATH, /usr/sbin/haproxy). Run the test command of the \
-     README (it installs HAProxy: `apt-get install -y haproxy`, Debian 12 ships 2.6.12).";
+     (looked at $HAPROXY, `haproxy` in PATH, /usr/sbin/haproxy). Run the README's test command, \
+     `./scripts/test.sh`: it installs HAProxy 2.6 from Debian (`apt-get install -y haproxy`).";
 
 /// The `haproxy` binary: `$HAPROXY`, else `haproxy` in `PATH`, else `/usr/sbin/haproxy`.
 pub fn binary() -> Result<PathBuf, String> {
@@ -88,11 +89,28 @@ pub struct Haproxy {
 /// `srv_op_state` of `show servers state`: 0 stopped, 1 starting, 2 running, 3 stopping.
 pub type OpState = u8;
 
-fn free_port() -> Result<u16, String> {
-    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("bind: {e}"))?;
-    l.local_addr()
-        .map(|a| a.port())
-        .map_err(|e| format!("local_addr: {e}"))
+/// Reserves a loopback port for a frontend: the listener stays in `held` (so that
+/// the loopback servers started meanwhile cannot get the port) until just before
+/// HAProxy starts; a port is never handed out twice by this process (cases run in
+/// parallel). A clash with another process is a bind error, retried.
+fn reserve_port(held: &mut Vec<TcpListener>) -> Result<u16, String> {
+    static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    for _ in 0..100 {
+        let l = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("bind: {e}"))?;
+        let port = l
+            .local_addr()
+            .map(|a| a.port())
+            .map_err(|e| format!("local_addr: {e}"))?;
+        let fresh = GIVEN
+            .lock()
+            .map_err(|e| format!("port set: {e}"))?
+            .insert(port);
+        if fresh {
+            held.push(l);
+            return Ok(port);
+        }
+    }
+    Err("no fresh loopback port in 100 tries".into())
 }
 
 impl Haproxy {
@@ -100,7 +118,7 @@ impl Haproxy {
     pub fn start(config: &str, accept_proxy: bool) -> Result<Haproxy, String> {
         let bin = binary()?;
         let mut last = String::new();
-        for _ in 0..3 {
+        for _ in 0..5 {
             match Self::start_once(&bin, config, accept_proxy) {
                 Ok(h) => return Ok(h),
                 Err((retry, e)) => {
@@ -119,6 +137,7 @@ impl Haproxy {
         let dir = TempDir::new("haproxy").map_err(fatal)?;
         let socket = dir.path().join("admin.sock");
         let mut backends = Vec::new();
+        let mut held = Vec::new();
         let modern = modernize::modernize(
             config,
             &modernize::Options {
@@ -126,7 +145,7 @@ impl Haproxy {
                 accept_proxy,
             },
             &mut |ep| match ep {
-                Endpoint::Frontend(_) => free_port(),
+                Endpoint::Frontend(_) => reserve_port(&mut held),
                 Endpoint::Server { proxy, server } => {
                     let b = Backend::start(proxy, server)
                         .map_err(|e| format!("loopback server {proxy}/{server}: {e}"))?;
@@ -142,6 +161,7 @@ impl Haproxy {
         let log = dir.path().join("haproxy.log");
         let out = fs::File::create(&log).map_err(|e| fatal(format!("log: {e}")))?;
         let err = out.try_clone().map_err(|e| fatal(format!("log: {e}")))?;
+        drop(held);
         let child = Command::new(bin)
             .arg("-db")
             .arg("-f")

@@ -6,7 +6,8 @@
 //!   `listen|frontend NAME ADDR` loses ADDR and gets a `bind`.
 //! - `global`: `user group uid gid daemon log chroot nbproc pidfile stats` lines are
 //!   dropped and `stats socket <path> level admin` is added (a `global` section is
-//!   created when there is none). `log` lines are dropped everywhere.
+//!   created when there is none), with `noreuseport` so that two processes never
+//!   share a port. `log` lines are dropped everywhere.
 //! - Every frontend/listen listens on one loopback port chosen by the caller (the first
 //!   `bind` is rewritten, the others dropped), optionally with `accept-proxy`.
 //! - Every `server` line gets its own loopback port chosen by the caller, so that the
@@ -204,13 +205,18 @@ pub fn modernize(
     let mut out = Vec::<String>::new();
     let mut frontends = Vec::new();
     let mut servers = Vec::new();
-    let socket_line = format!(
-        "    stats socket {} level admin",
-        opts.stats_socket.display()
-    );
+    // `noreuseport`: a port clash is then a bind error (retried by the harness), never
+    // two processes silently sharing one port.
+    let global_lines = [
+        format!(
+            "    stats socket {} level admin",
+            opts.stats_socket.display()
+        ),
+        "    noreuseport".to_string(),
+    ];
     if !sections.iter().any(|s| s.kind == Kind::Global) {
         out.push("global".into());
-        out.push(socket_line.clone());
+        out.extend(global_lines.iter().cloned());
     }
     let bind_line = |p: u16| {
         let mut l = format!("    bind 127.0.0.1:{p}");
@@ -232,7 +238,7 @@ pub fn modernize(
             }
         }
         if s.kind == Kind::Global {
-            out.push(socket_line.clone());
+            out.extend(global_lines.iter().cloned());
         }
         // Frontend side: one bind.
         let mut bind_done = true;
@@ -407,6 +413,7 @@ mod tests {
         assert!(!t.contains("daemon"), "{t}");
         assert!(t.contains("maxconn 10"), "{t}");
         assert!(t.contains("stats socket /tmp/x.sock level admin"), "{t}");
+        assert!(t.contains("    noreuseport\n"), "{t}");
         assert!(t.contains("timeout connect 5000"), "{t}");
         assert!(
             t.contains("listen 0.0.0.0:8181\n    bind 127.0.0.1:40001\n"),
