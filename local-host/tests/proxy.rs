@@ -207,3 +207,68 @@ async fn redirects_are_answered_by_wtedge() {
     );
     wt.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_maxconn_queues_then_503_on_timeout_queue() {
+    let slow = RawOrigin::start_with(OK, Duration::from_millis(800)).await;
+    let port = free_port();
+    let cfg = one_backend(port, slow.addr, " timeout queue 200\n").replace(
+        &format!("server s1 {}", slow.addr),
+        &format!("server s1 {} maxconn 1", slow.addr),
+    );
+    let (wt, log) = start(&cfg).await;
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let first = tokio::spawn(async move {
+        raw(
+            addr,
+            b"GET /1 HTTP/1.1\r\n\r\n",
+            Duration::from_millis(1500),
+        )
+        .await
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let t = std::time::Instant::now();
+    let second = raw(addr, b"GET /2 HTTP/1.1\r\n\r\n", Duration::from_millis(400)).await;
+    assert_eq!(
+        status_of(&second),
+        503,
+        "{}",
+        String::from_utf8_lossy(&second)
+    );
+    assert!(
+        t.elapsed() >= Duration::from_millis(200),
+        "waited in the queue first"
+    );
+    assert_eq!(status_of(&first.await.unwrap()), 200);
+    let lines: Vec<String> = log.try_iter().collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(" 503 217 - - sQ-- ") && l.contains("\"GET /2 HTTP/1.1\"")),
+        "{lines:?}"
+    );
+    wt.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dontlognull_decides_whether_empty_connections_are_logged() {
+    let origin = RawOrigin::start(OK).await;
+    for (opt, expect_line) in [(" option dontlognull\n", false), ("", true)] {
+        let port = free_port();
+        let cfg = one_backend(port, origin.addr, "").replace(" option dontlognull\n", opt);
+        let (wt, log) = start(&cfg).await;
+        let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+        drop(tokio::net::TcpStream::connect(addr).await.unwrap());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let lines: Vec<String> = log.try_iter().collect();
+        assert_eq!(!lines.is_empty(), expect_line, "{opt:?}: {lines:?}");
+        if expect_line {
+            assert!(
+                lines[0].contains(" 400 0 - - CR-- ") && lines[0].ends_with("\"<BADREQ>\""),
+                "{}",
+                lines[0]
+            );
+        }
+        wt.stop().await;
+    }
+}

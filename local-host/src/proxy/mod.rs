@@ -51,6 +51,8 @@ pub struct Generation {
     pub counters: Counters,
     /// `maxconn` of each server (requests above it wait in the queue).
     pub server_slots: Vec<Option<Arc<Semaphore>>>,
+    /// `maxconn` of each frontend (connections above it wait to be served).
+    pub frontend_slots: Vec<Option<Arc<Semaphore>>>,
     pub global: Arc<Global>,
 }
 
@@ -68,10 +70,21 @@ impl Generation {
                     .map(|m| Arc::new(Semaphore::new(m as usize)))
             })
             .collect();
+        let frontend_slots = cfg
+            .proxies
+            .iter()
+            .map(|p| {
+                p.settings
+                    .maxconn
+                    .filter(|&m| m > 0 && p.kind.is_frontend())
+                    .map(|m| Arc::new(Semaphore::new(m as usize)))
+            })
+            .collect();
         Generation {
             engine,
             counters,
             server_slots,
+            frontend_slots,
             global,
         }
     }
@@ -159,6 +172,11 @@ async fn read_head(
 /// Serves one client connection until it closes.
 pub async fn serve_connection(g: Arc<Generation>, info: ConnInfo, stream: TcpStream) {
     let _ = stream.set_nodelay(true);
+    // The frontend's maxconn: above it, a connection waits until one closes.
+    let _fe_slot = match g.frontend_slots.get(usize::from(info.frontend.0)) {
+        Some(Some(sem)) => sem.clone().acquire_owned().await.ok(),
+        _ => None,
+    };
     let cfg = g.config();
     let fe = cfg.proxy(info.frontend);
     let fe_idx = usize::from(info.frontend.0);
@@ -228,20 +246,24 @@ impl ClientConn {
                 &mut self.stopping,
             )
             .await;
+            let was_first = first;
             first = false;
             let (head, started) = match read {
                 HeadRead::Head(h, s) => (h, s),
                 HeadRead::Stopping => return,
                 HeadRead::Closed { partial } => {
-                    if partial || !fe.settings.options.dontlognull {
-                        // HAProxy logs a connection that sent a partial request.
-                        if partial {
-                            self.log_badreq(accept_date, Instant::now(), 400, 0, "CR");
-                        }
+                    // A connection that sent nothing is logged only without
+                    // `option dontlognull` (and only for its first request).
+                    let null = !partial && (was_first && !fe.settings.options.dontlognull);
+                    if partial || null {
+                        self.log_badreq(accept_date, Instant::now(), 400, 0, "CR");
                     }
                     return;
                 }
                 HeadRead::Timeout { partial } => {
+                    if !partial && was_first && !fe.settings.options.dontlognull {
+                        self.log_badreq(accept_date, Instant::now(), 408, 0, "cR");
+                    }
                     if partial {
                         let _ = write_all(&mut wr, h1::errors::E408, client_to).await;
                         self.log_badreq(accept_date, Instant::now(), 408, 0, "cR");
