@@ -272,3 +272,87 @@ async fn dontlognull_decides_whether_empty_connections_are_logged() {
         wt.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tunnel_after_101_carries_bytes_and_ends_on_timeout_tunnel() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = l.local_addr().unwrap();
+    let origin_saw_close = Arc::new(AtomicBool::new(false));
+    let flag = origin_saw_close.clone();
+    tokio::spawn(async move {
+        let (mut c, _) = l.accept().await.unwrap();
+        let mut head = Vec::new();
+        let mut b = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            if c.read(&mut b).await.unwrap_or(0) == 0 {
+                return;
+            }
+            head.push(b[0]);
+        }
+        c.write_all(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = [0u8; 1024];
+        loop {
+            match c.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    let up = buf[..n].to_ascii_uppercase();
+                    if c.write_all(&up).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        flag.store(true, Ordering::SeqCst);
+    });
+    let port = free_port();
+    let (wt, _log) = start(&one_backend(port, origin, " timeout tunnel 300\n")).await;
+    let mut c = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    c.write_all(b"GET /?wtd=wt1x&request=ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\nearly")
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !String::from_utf8_lossy(&got).ends_with("EARLY") {
+        let n = tokio::time::timeout(Duration::from_secs(2), c.read(&mut buf))
+            .await
+            .expect("101 and echo in time")
+            .unwrap();
+        assert!(n > 0, "closed early: {:?}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&got).to_string();
+    assert!(
+        text.starts_with(
+            "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n\r\n"
+        ),
+        "{text}"
+    );
+    c.write_all(b"hello").await.unwrap();
+    let n = c.read(&mut buf).await.unwrap();
+    assert_eq!(&buf[..n], b"HELLO");
+    // Idle longer than timeout tunnel: both sides are closed.
+    let t = std::time::Instant::now();
+    let n = tokio::time::timeout(Duration::from_secs(3), c.read(&mut buf))
+        .await
+        .expect("closed by timeout tunnel")
+        .unwrap_or(0);
+    assert_eq!(n, 0);
+    assert!(
+        t.elapsed() >= Duration::from_millis(250),
+        "{:?}",
+        t.elapsed()
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        origin_saw_close.load(Ordering::SeqCst),
+        "the server side was closed too"
+    );
+    wt.stop().await;
+}
