@@ -1,0 +1,66 @@
+//! Bundles the haproxy.cfg the Worker runs and checks it with router-core, so that a
+//! broken config fails the build (and `wrangler deploy`) with router-core's messages,
+//! never a request.
+//!
+//! `WTEDGE_CONFIG` names the file: absolute, or relative to the repository root
+//! (the parent of this crate). Default: `edge-worker/config/wtedge.cfg`.
+
+use std::path::{Path, PathBuf};
+use std::{env, fs, process};
+
+#[allow(dead_code)]
+#[path = "src/reach.rs"]
+mod reach;
+
+fn main() {
+    println!("cargo:rerun-if-env-changed=WTEDGE_CONFIG");
+    let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
+    let root = manifest.parent().unwrap_or(&manifest).to_path_buf();
+    let path = match env::var_os("WTEDGE_CONFIG").filter(|v| !v.is_empty()) {
+        Some(p) if Path::new(&p).is_absolute() => PathBuf::from(p),
+        Some(p) => root.join(p),
+        None => manifest.join("config").join("wtedge.cfg"),
+    };
+    println!("cargo:rerun-if-changed={}", path.display());
+    let name = path
+        .strip_prefix(&root)
+        .unwrap_or(&path)
+        .display()
+        .to_string();
+    let text = match fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: WTEDGE_CONFIG: cannot read {}: {e}", path.display());
+            process::exit(1);
+        }
+    };
+    let parsed = match router_core::parse(&name, &text) {
+        Ok(p) => p,
+        Err(errors) => {
+            for w in &errors.warnings {
+                eprintln!("{}", w.as_warning());
+            }
+            eprintln!("{errors}");
+            eprintln!(
+                "error: the Worker's config {name} does not load: fix it (or set WTEDGE_CONFIG)"
+            );
+            process::exit(1);
+        }
+    };
+    for w in &parsed.warnings {
+        println!("cargo:warning={}", w.as_warning());
+    }
+    // Addresses a deployed Worker cannot reach: warnings here (`wrangler dev` reaches
+    // localhost); `wtedge check --target edge` reports them as errors.
+    if env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("wasm32") {
+        for f in reach::check(&parsed.config, &text) {
+            println!("cargo:warning=edge: {}", f.diagnostic.as_warning());
+        }
+    }
+    let out = PathBuf::from(env::var_os("OUT_DIR").unwrap_or_default()).join("wtedge.cfg");
+    if let Err(e) = fs::write(&out, &text) {
+        eprintln!("error: cannot write {}: {e}", out.display());
+        process::exit(1);
+    }
+    println!("cargo:rustc-env=WTEDGE_CONFIG_NAME={name}");
+}

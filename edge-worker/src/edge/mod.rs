@@ -1,0 +1,573 @@
+//! The Worker: every request is routed by `router_core::decide`; redirects and
+//! error statuses are answered here, forwards are fetched from the origin with
+//! the decision's header edits, retried (and redispatched through
+//! `router_core::redispatch`) on connection failures. WebSocket upgrades pass
+//! through: the origin's 101 response is returned unchanged.
+//!
+//! Nothing here panics on a request: every failure ends in an HTTP answer.
+
+mod health_do;
+mod state;
+
+use std::time::Duration;
+
+use futures_util::future::{Either, select};
+use js_sys::{Reflect, Uint8Array};
+use router_core::{Decision, Forward, RequestFacts};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use worker::{Context, Env, console_error, console_log, event};
+
+pub use health_do::HealthObject;
+
+use crate::host::{
+    NextAttempt, RetryPlan, client_addr, edge_dst, error_page, is_websocket_upgrade, origin_url,
+    router_target, split_url, turnaround_ms,
+};
+use health_do::CONFIG_HEADER;
+use state::Router;
+
+/// Bodies up to this size are read before the first attempt, so that a failed
+/// connection can be retried; larger ones (or ones of unknown length) are streamed
+/// to the origin and get a single attempt.
+const REPLAYABLE_BODY_MAX: u64 = 1 << 20;
+
+/// Default lifetime of an isolate's health snapshot (`WTEDGE_HEALTH_TTL_MS`).
+const HEALTH_TTL_MS: u64 = 1000;
+
+/// Test hooks: answer with the decision instead of acting on it.
+const DRY_RUN_HEADER: &str = "x-wtedge-dry-run";
+/// Test hooks: the client address (instead of `CF-Connecting-IP`).
+const TEST_SRC_HEADER: &str = "x-wtedge-test-src";
+
+type Res<T> = std::result::Result<T, JsValue>;
+
+#[event(fetch)]
+async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
+    match handle(req, &env, &ctx).await {
+        Ok(resp) => Ok(resp),
+        Err(e) => {
+            console_error!("wtedge: internal error: {}", js_error_text(&e));
+            status_page(500).map_err(|e| worker::Error::JsError(js_error_text(&e)))
+        }
+    }
+}
+
+/// A JS exception as text.
+pub(crate) fn js_error_text(e: &JsValue) -> String {
+    if let Some(s) = e.as_string() {
+        return s;
+    }
+    e.dyn_ref::<js_sys::Error>()
+        .map(|err| String::from(err.message()))
+        .unwrap_or_else(|| format!("{e:?}"))
+}
+
+fn header(req: &web_sys::Request, name: &str) -> Option<String> {
+    req.headers().get(name).ok().flatten()
+}
+
+/// The request's header lines, as workerd exposes them (lower-case names; repeated
+/// headers joined with `, `). Entries that are not strings are skipped.
+fn header_lines(req: &web_sys::Request, test_hooks: bool) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let Ok(Some(iter)) = js_sys::try_iter(&req.headers()) else {
+        return out;
+    };
+    for entry in iter.flatten() {
+        let pair: js_sys::Array = entry.unchecked_into();
+        if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+            if test_hooks && k.starts_with("x-wtedge-") {
+                continue;
+            }
+            out.push((k, v));
+        }
+    }
+    out
+}
+
+/// `HTTP/1.1`, `HTTP/2`... from `request.cf.httpProtocol` (HTTP/1.1 when absent).
+fn http_version(req: &web_sys::Request) -> String {
+    Reflect::get(req, &JsValue::from_str("cf"))
+        .ok()
+        .filter(|cf| cf.is_object())
+        .and_then(|cf| Reflect::get(&cf, &JsValue::from_str("httpProtocol")).ok())
+        .and_then(|v| v.as_string())
+        .unwrap_or_else(|| "HTTP/1.1".to_string())
+}
+
+fn response(status: u16, headers: &[(&str, &str)], body: Option<&str>) -> Res<web_sys::Response> {
+    let h = web_sys::Headers::new()?;
+    for (k, v) in headers {
+        h.append(k, v)?;
+    }
+    let init = web_sys::ResponseInit::new();
+    init.set_status(status);
+    init.set_headers(&h);
+    web_sys::Response::new_with_opt_str_and_init(body, &init)
+}
+
+/// An error answered by the edge itself, with HAProxy's body.
+fn status_page(status: u16) -> Res<web_sys::Response> {
+    let (_, body) = error_page(status);
+    response(
+        status,
+        &[("content-type", "text/html"), ("cache-control", "no-cache")],
+        Some(body),
+    )
+}
+
+fn json_response(status: u16, value: &serde_json::Value) -> Res<web_sys::Response> {
+    response(
+        status,
+        &[("content-type", "application/json")],
+        Some(&value.to_string()),
+    )
+}
+
+async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys::Response> {
+    let url = req.url();
+    let parts = split_url(&url);
+    let test_hooks = state::test_hooks(env);
+
+    if let Some(path) = state::var(env, "WTEDGE_STATUS_PATH").filter(|p| !p.is_empty())
+        && parts.target.split('?').next() == Some(path.as_str())
+    {
+        return health_status(env).await;
+    }
+    if test_hooks && parts.target.starts_with("/__wtedge/test/") {
+        return test_hook(req, parts.target).await;
+    }
+
+    let router = match state::current(env) {
+        Ok(r) => r,
+        Err(e) => {
+            console_error!("wtedge: config: {e}");
+            return status_page(500);
+        }
+    };
+    let cfg = &router.cfg;
+    let method = req.method();
+    let target = router_target(&parts);
+    let version = http_version(&req);
+    let lines = header_lines(&req, test_hooks);
+    let refs: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let src_header = if test_hooks {
+        header(&req, TEST_SRC_HEADER).or_else(|| header(&req, "cf-connecting-ip"))
+    } else {
+        header(&req, "cf-connecting-ip")
+    };
+    let src = client_addr(src_header.as_deref());
+    let dst = router
+        .dst
+        .unwrap_or_else(|| edge_dst(parts.scheme, parts.authority));
+    let facts = RequestFacts {
+        method: &method,
+        target: &target,
+        version: &version,
+        headers: &refs,
+        src,
+        dst,
+    };
+    let health = health_snapshot(router, env, ctx);
+    let decision =
+        router_core::decide(cfg, router.frontend, &facts, &health, &router.tickets, None);
+
+    if test_hooks && header(&req, DRY_RUN_HEADER).is_some() {
+        return json_response(200, &dry_run_json(router, &decision, &facts));
+    }
+
+    match decision {
+        Decision::Redirect { code, location } => response(
+            code,
+            &[
+                ("location", location.as_ref()),
+                ("cache-control", "no-cache"),
+                ("content-length", "0"),
+            ],
+            None,
+        )
+        .or_else(|e| {
+            console_error!("wtedge: redirect: {}", js_error_text(&e));
+            status_page(400)
+        }),
+        Decision::Respond { status } => status_page(status),
+        Decision::Forward(fwd) => {
+            let scheme = if parts.scheme.is_empty() {
+                "https"
+            } else {
+                parts.scheme
+            };
+            let host_header = header(&req, "host").unwrap_or_else(|| parts.authority.to_string());
+            proxy(
+                router,
+                env,
+                ctx,
+                &req,
+                &facts,
+                fwd,
+                &target,
+                scheme,
+                &host_header,
+                &health,
+            )
+            .await
+        }
+    }
+}
+
+/// The snapshot this request routes with; starts a background refresh from the
+/// Durable Object when the cached one is older than the TTL (never waits for it).
+fn health_snapshot(
+    router: &'static Router,
+    env: &Env,
+    ctx: &Context,
+) -> router_core::HealthSnapshot {
+    if let Some(fixed) = &router.fixed_health {
+        return fixed.clone();
+    }
+    let ttl = state::var_u64(env, "WTEDGE_HEALTH_TTL_MS", HEALTH_TTL_MS) as f64;
+    let now = js_sys::Date::now();
+    let (snap, refresh) = state::cached_health(router, now, ttl);
+    if refresh {
+        let env = env.clone();
+        let fingerprint = router.fingerprint;
+        ctx.wait_until(async move {
+            let bytes = fetch_snapshot(&env, fingerprint).await;
+            if let Err(e) = &bytes {
+                console_error!("wtedge: health snapshot: {e}");
+            }
+            state::store_health(bytes.ok().flatten(), js_sys::Date::now());
+        });
+    }
+    snap
+}
+
+fn health_stub(env: &Env) -> worker::Result<worker::Stub> {
+    env.durable_object("HEALTH")?
+        .id_from_name("health")?
+        .get_stub()
+}
+
+async fn fetch_snapshot(env: &Env, fingerprint: u64) -> worker::Result<Option<Vec<u8>>> {
+    let mut resp = health_stub(env)?
+        .fetch_with_str("https://health/snapshot")
+        .await?;
+    let same = resp.headers().get(CONFIG_HEADER)?.as_deref() == Some(&fingerprint.to_string());
+    if resp.status_code() != 200 || !same {
+        return Ok(None);
+    }
+    Ok(Some(resp.bytes().await?))
+}
+
+async fn report_passive(env: Env, fingerprint: u64, server: u32, reason: String) {
+    let url = format!(
+        "https://health/passive?server={server}&reason={}",
+        js_sys::encode_uri_component(&reason)
+    );
+    let sent = async {
+        let init = worker::RequestInit {
+            method: worker::Method::Post,
+            ..Default::default()
+        };
+        let req = worker::Request::new_with_init(&url, &init)?;
+        req.headers().set(CONFIG_HEADER, &fingerprint.to_string())?;
+        health_stub(&env)?.fetch_with_request(req).await
+    };
+    if let Err(e) = sent.await {
+        console_error!("wtedge: passive report: {e}");
+    }
+}
+
+async fn health_status(env: &Env) -> Res<web_sys::Response> {
+    let got = async {
+        let mut resp = health_stub(env)?
+            .fetch_with_str("https://health/status")
+            .await?;
+        resp.text().await
+    }
+    .await;
+    match got {
+        Ok(text) => response(
+            200,
+            &[
+                ("content-type", "application/json"),
+                ("cache-control", "no-store"),
+            ],
+            Some(&text),
+        ),
+        Err(e) => {
+            console_error!("wtedge: health status: {e}");
+            status_page(503)
+        }
+    }
+}
+
+/// The request body, read once when it can be replayed.
+enum Body {
+    None,
+    Replayable(Uint8Array),
+    Stream(web_sys::ReadableStream),
+}
+
+async fn request_body(req: &web_sys::Request, method: &str) -> Res<Body> {
+    if method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD") {
+        // fetch() refuses a body on GET and HEAD; Wt never sends one.
+        return Ok(Body::None);
+    }
+    let Some(stream) = req.body() else {
+        return Ok(Body::None);
+    };
+    let length = header(req, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
+    match length {
+        Some(n) if n <= REPLAYABLE_BODY_MAX => {
+            let buf = JsFuture::from(req.array_buffer()?).await?;
+            Ok(Body::Replayable(Uint8Array::new(&buf)))
+        }
+        _ => Ok(Body::Stream(stream)),
+    }
+}
+
+enum Attempt {
+    Answer(web_sys::Response),
+    ConnectFailed(String),
+    TimedOut,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn proxy(
+    router: &'static Router,
+    env: &Env,
+    ctx: &Context,
+    req: &web_sys::Request,
+    facts: &RequestFacts<'_>,
+    mut fwd: Forward<'static>,
+    target: &str,
+    scheme: &str,
+    host_header: &str,
+    health: &router_core::HealthSnapshot,
+) -> Res<web_sys::Response> {
+    let cfg = &router.cfg;
+    let method = req.method();
+    let websocket = is_websocket_upgrade(header(req, "upgrade").as_deref());
+    let body = match request_body(req, &method).await {
+        Ok(b) => b,
+        Err(e) => {
+            console_error!("wtedge: reading the request body: {}", js_error_text(&e));
+            return status_page(400);
+        }
+    };
+    let settings = &cfg.proxy(fwd.backend).settings;
+    let mut plan = RetryPlan::new(settings.retries, settings.options.redispatch);
+    let t = &settings.timeouts;
+    let deadline_ms = match (t.connect, t.server) {
+        (None, None) => None,
+        (c, s) => Some(c.unwrap_or(0).saturating_add(s.unwrap_or(0))),
+    };
+    loop {
+        let server = cfg.server(fwd.server);
+        let url = origin_url(&fwd.upstream, server.params.ssl, target);
+        let headers = web_sys::Headers::new_with_headers(&req.headers())?;
+        if let Some(xff) = fwd.forwarded_for {
+            headers.append(xff.name, &xff.value.to_string())?;
+        }
+        // The origin sees its own name as Host: tell Wt what the client asked for.
+        headers.set("x-forwarded-host", host_header)?;
+        headers.set("x-forwarded-proto", scheme)?;
+        if websocket {
+            // A 101 is never compressed; Wt 4.14 breaks WebSockets when asked to.
+            headers.delete("accept-encoding")?;
+        }
+        for name in [DRY_RUN_HEADER, TEST_SRC_HEADER] {
+            headers.delete(name)?;
+        }
+        let init = web_sys::RequestInit::new();
+        init.set_method(&method);
+        init.set_headers(&headers);
+        init.set_redirect(web_sys::RequestRedirect::Manual);
+        let replayable = match &body {
+            Body::None => true,
+            Body::Replayable(bytes) => {
+                init.set_body(bytes);
+                true
+            }
+            Body::Stream(stream) => {
+                init.set_body(stream);
+                false
+            }
+        };
+        match attempt(&url, &init, deadline_ms).await {
+            Attempt::Answer(resp) => return Ok(resp),
+            Attempt::TimedOut => {
+                console_log!(
+                    "wtedge: {} did not answer within {} ms",
+                    cfg.server_path(fwd.server),
+                    deadline_ms.unwrap_or(0)
+                );
+                return status_page(504);
+            }
+            Attempt::ConnectFailed(reason) => {
+                console_log!(
+                    "wtedge: {} {}: connection failed: {reason}",
+                    cfg.server_path(fwd.server),
+                    url
+                );
+                if router.fixed_health.is_none() {
+                    let source = server.health_source;
+                    ctx.wait_until(report_passive(
+                        env.clone(),
+                        router.fingerprint,
+                        source.0,
+                        reason,
+                    ));
+                }
+                if !replayable {
+                    return status_page(503);
+                }
+                match plan.after_failure() {
+                    NextAttempt::GiveUp => return status_page(503),
+                    NextAttempt::Retry { redispatch } => {
+                        worker::Delay::from(Duration::from_millis(turnaround_ms(t.connect))).await;
+                        if redispatch
+                            && let Some(other) =
+                                router_core::redispatch(cfg, &fwd, facts, health, &router.tickets)
+                        {
+                            fwd = other;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn attempt(url: &str, init: &web_sys::RequestInit, deadline_ms: Option<u64>) -> Attempt {
+    let controller = web_sys::AbortController::new().ok();
+    if let Some(c) = &controller {
+        init.set_signal(Some(&c.signal()));
+    }
+    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    let fetch = JsFuture::from(global.fetch_with_str_and_init(url, init));
+    let outcome = match deadline_ms {
+        Some(ms) => {
+            let timer = worker::Delay::from(Duration::from_millis(ms));
+            match select(fetch, timer).await {
+                Either::Left((r, _)) => Some(r),
+                Either::Right(_) => None,
+            }
+        }
+        None => Some(fetch.await),
+    };
+    match outcome {
+        Some(Ok(v)) => match v.dyn_into::<web_sys::Response>() {
+            Ok(resp) => Attempt::Answer(resp),
+            Err(_) => Attempt::ConnectFailed("fetch did not return a Response".into()),
+        },
+        Some(Err(e)) => Attempt::ConnectFailed(js_error_text(&e)),
+        None => {
+            if let Some(c) = controller {
+                c.abort();
+            }
+            Attempt::TimedOut
+        }
+    }
+}
+
+fn dry_run_json(
+    router: &Router,
+    decision: &Decision<'_>,
+    facts: &RequestFacts<'_>,
+) -> serde_json::Value {
+    let cfg = &router.cfg;
+    let outcome = match decision {
+        Decision::Redirect { code, location } => serde_json::json!({
+            "action": "redirect", "status": code, "location": location,
+        }),
+        Decision::Respond { status } => {
+            serde_json::json!({ "action": "respond", "status": status })
+        }
+        Decision::Forward(f) => serde_json::json!({
+            "action": "forward",
+            "backend": cfg.proxy(f.backend).name,
+            "server": cfg.server(f.server).name,
+            "upstream": f.upstream.to_string(),
+            "forwarded_for": f.forwarded_for.map(|h| h.value.to_string()),
+            "original_to": f.original_to.map(|h| h.value.to_string()),
+        }),
+    };
+    serde_json::json!({
+        "decision": outcome,
+        "facts": {
+            "method": facts.method,
+            "target": facts.target,
+            "version": facts.version,
+            "headers": facts.headers,
+            "src": facts.src.to_string(),
+            "dst": facts.dst.to_string(),
+        },
+    })
+}
+
+/// Test hooks (`WTEDGE_TEST_HOOKS=1` only):
+/// `POST /__wtedge/test/config` with `{"name", "config", "frontend"?, "down"?: ["b/s"],
+/// "dst"?}` routes with that config, fresh round-robin and fixed health, until
+/// `POST /__wtedge/test/reset`.
+async fn test_hook(req: web_sys::Request, target: &str) -> Res<web_sys::Response> {
+    #[derive(serde::Deserialize)]
+    struct Load {
+        name: String,
+        config: String,
+        #[serde(default)]
+        frontend: Option<String>,
+        #[serde(default)]
+        down: Vec<String>,
+        #[serde(default)]
+        dst: Option<String>,
+    }
+    match target.split('?').next().unwrap_or("") {
+        "/__wtedge/test/reset" => {
+            state::clear_override();
+            json_response(200, &serde_json::json!({ "ok": true }))
+        }
+        "/__wtedge/test/config" => {
+            let text = JsFuture::from(req.text()?)
+                .await?
+                .as_string()
+                .unwrap_or_default();
+            let load: Load = match serde_json::from_str(&text) {
+                Ok(l) => l,
+                Err(e) => {
+                    return json_response(400, &serde_json::json!({ "error": e.to_string() }));
+                }
+            };
+            let mut router =
+                match state::load(&load.name, &load.config, load.frontend.as_deref(), |_| 0) {
+                    Ok(r) => r,
+                    Err(e) => return json_response(400, &serde_json::json!({ "error": e })),
+                };
+            let mut health = router_core::HealthSnapshot::all_up(&router.cfg);
+            for d in &load.down {
+                let id = d
+                    .split_once('/')
+                    .and_then(|(b, s)| router.cfg.server_id(b, s));
+                match id {
+                    Some(id) => health.set_down(id),
+                    None => {
+                        return json_response(
+                            400,
+                            &serde_json::json!({ "error": format!("no server {d}") }),
+                        );
+                    }
+                }
+            }
+            router.fixed_health = Some(health);
+            router.dst = load.dst.and_then(|d| d.parse().ok());
+            state::set_override(router);
+            json_response(200, &serde_json::json!({ "ok": true }))
+        }
+        _ => status_page(404),
+    }
+}

@@ -1,0 +1,160 @@
+//! Per-isolate state: the config parsed once, round-robin tickets, the cached
+//! health snapshot. Workers run one request at a time per isolate thread, so plain
+//! `thread_local!` cells are enough (nothing here is held across an `.await`).
+
+use std::cell::{OnceCell, RefCell};
+use std::net::SocketAddr;
+
+use router_core::{Config, HealthSnapshot, ProxyId};
+use worker::Env;
+
+use crate::host::{IsolateTickets, fingerprint};
+
+/// A loaded config and what routing needs alongside it.
+pub struct Router {
+    /// The validated model (leaked: it lives as long as the isolate).
+    pub cfg: Config,
+    /// The frontend that receives every request (`WTEDGE_FRONTEND`, else the first).
+    pub frontend: ProxyId,
+    /// This isolate's round-robin positions.
+    pub tickets: IsolateTickets,
+    /// Fingerprint of the config text (shared with the health Durable Object).
+    pub fingerprint: u64,
+    /// Test hooks only: a fixed health state instead of the Durable Object's.
+    pub fixed_health: Option<HealthSnapshot>,
+    /// Test hooks only: the address the client is said to have connected to.
+    pub dst: Option<SocketAddr>,
+}
+
+thread_local! {
+    static BUNDLED: OnceCell<Result<&'static Router, String>> = const { OnceCell::new() };
+    static OVERRIDE: RefCell<Option<&'static Router>> = const { RefCell::new(None) };
+    static HEALTH: RefCell<Cache> = const { RefCell::new(Cache { bytes: None, fetched_at: f64::NEG_INFINITY, refresh_started: None }) };
+}
+
+fn random_start(_: usize) -> u64 {
+    // Spread isolates over the rotation: each starts at a random position.
+    (js_sys::Math::random() * 1_000_000.0) as u64
+}
+
+/// Builds a router from config text.
+pub fn load(
+    name: &str,
+    text: &str,
+    frontend: Option<&str>,
+    start: impl FnMut(usize) -> u64,
+) -> Result<Router, String> {
+    let parsed = router_core::parse(name, text).map_err(|e| e.to_string())?;
+    let cfg = parsed.config;
+    let frontend = match frontend.filter(|f| !f.is_empty()) {
+        Some(f) => cfg
+            .proxy_id(f)
+            .filter(|&id| cfg.proxy(id).kind.is_frontend())
+            .ok_or_else(|| format!("{name}: no frontend or listen section named {f:?}"))?,
+        None => cfg
+            .default_frontend()
+            .ok_or_else(|| format!("{name}: no frontend or listen section"))?,
+    };
+    let tickets = IsolateTickets::new(&cfg, start);
+    Ok(Router {
+        cfg,
+        frontend,
+        tickets,
+        fingerprint: fingerprint(text),
+        fixed_health: None,
+        dst: None,
+    })
+}
+
+/// The bundled config, parsed on first use in this isolate.
+pub fn bundled(env: &Env) -> Result<&'static Router, String> {
+    BUNDLED.with(|cell| {
+        cell.get_or_init(|| {
+            let frontend = var(env, "WTEDGE_FRONTEND");
+            load(
+                crate::CONFIG_NAME,
+                crate::CONFIG_TEXT,
+                frontend.as_deref(),
+                random_start,
+            )
+            .map(|r| &*Box::leak(Box::new(r)))
+        })
+        .clone()
+    })
+}
+
+/// The router requests use: a test override, else the bundled config.
+pub fn current(env: &Env) -> Result<&'static Router, String> {
+    match OVERRIDE.with(|o| *o.borrow()) {
+        Some(r) => Ok(r),
+        None => bundled(env),
+    }
+}
+
+/// Test hooks: routes with `router` until [`clear_override`] (it is leaked; tests only).
+pub fn set_override(router: Router) {
+    let r: &'static Router = Box::leak(Box::new(router));
+    OVERRIDE.with(|o| *o.borrow_mut() = Some(r));
+}
+
+/// Test hooks: back to the bundled config.
+pub fn clear_override() {
+    OVERRIDE.with(|o| *o.borrow_mut() = None);
+}
+
+/// A string var (`[vars]` in wrangler.toml, `--var` under wrangler dev).
+pub fn var(env: &Env, name: &str) -> Option<String> {
+    env.var(name).ok().map(|v| v.to_string())
+}
+
+/// A numeric var, or `default`.
+pub fn var_u64(env: &Env, name: &str, default: u64) -> u64 {
+    var(env, name)
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+/// Whether the test hooks are on (`WTEDGE_TEST_HOOKS=1`; never in a deployment).
+pub fn test_hooks(env: &Env) -> bool {
+    var(env, "WTEDGE_TEST_HOOKS").as_deref() == Some("1")
+}
+
+struct Cache {
+    bytes: Option<Vec<u8>>,
+    fetched_at: f64,
+    refresh_started: Option<f64>,
+}
+
+/// A refresh that has not finished after this long is considered lost.
+const REFRESH_LOST_MS: f64 = 10_000.0;
+
+/// The cached health snapshot (all UP before the first answer from the Durable
+/// Object), and whether the caller should start a refresh (it is then marked as
+/// started: one refresh at a time per isolate).
+pub fn cached_health(router: &Router, now: f64, ttl_ms: f64) -> (HealthSnapshot, bool) {
+    HEALTH.with(|h| {
+        let mut c = h.borrow_mut();
+        let running = c.refresh_started.is_some_and(|s| now - s < REFRESH_LOST_MS);
+        let refresh = !running && now - c.fetched_at >= ttl_ms;
+        if refresh {
+            c.refresh_started = Some(now);
+        }
+        let snap = match &c.bytes {
+            Some(b) => HealthSnapshot::from_bytes(&router.cfg, b),
+            None => HealthSnapshot::all_up(&router.cfg),
+        };
+        (snap, refresh)
+    })
+}
+
+/// Stores a refresh's outcome (`None`: it failed; the old snapshot stays).
+pub fn store_health(bytes: Option<Vec<u8>>, now: f64) {
+    HEALTH.with(|h| {
+        let mut c = h.borrow_mut();
+        if let Some(b) = bytes {
+            c.bytes = Some(b);
+        }
+        c.fetched_at = now;
+        c.refresh_started = None;
+    })
+}

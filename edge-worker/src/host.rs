@@ -1,0 +1,348 @@
+//! The platform side of the worker's request path, as pure functions so that they
+//! are tested natively: turning workerd's request into router-core's facts, the
+//! origin URL of a decision, the retry plan, round-robin tickets, error pages.
+//! No routing rule lives here: decisions come from `router_core::decide` and
+//! `router_core::redispatch` only.
+
+use std::cell::Cell;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use router_core::{Config, ProxyId, Tickets, Upstream};
+
+/// A request URL as workerd gives it (`https://host:port/path?query`), split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UrlParts<'a> {
+    /// `http` or `https`.
+    pub scheme: &'a str,
+    /// `host[:port]`.
+    pub authority: &'a str,
+    /// The origin-form request target: path and query (`/` when empty).
+    pub target: &'a str,
+}
+
+/// Splits an absolute URL. Never fails: odd input gives an empty scheme or
+/// authority and the target `/`.
+pub fn split_url(url: &str) -> UrlParts<'_> {
+    let (scheme, rest) = match url.find("://") {
+        Some(i) => (&url[..i], &url[i + 3..]),
+        None => ("", url),
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let mut target = &rest[end..];
+    // A fragment never reaches a server.
+    if let Some(i) = target.find('#') {
+        target = &target[..i];
+    }
+    if !target.starts_with('/') {
+        // `http://host?q` has the empty path: the request line says `/?q`.
+        target = if target.is_empty() { "/" } else { target };
+    }
+    UrlParts {
+        scheme,
+        authority,
+        target,
+    }
+}
+
+/// The target the router sees: `/` prefixed when the URL's path is empty (`?q`).
+pub fn router_target(parts: &UrlParts<'_>) -> String {
+    if parts.target.starts_with('/') {
+        parts.target.to_string()
+    } else {
+        format!("/{}", parts.target)
+    }
+}
+
+/// The port of an authority (`host:port`, `[v6]:port`), else the scheme's default.
+pub fn port_of(scheme: &str, authority: &str) -> u16 {
+    let after_host = match authority.rfind(']') {
+        Some(i) => &authority[i + 1..],
+        None => authority,
+    };
+    after_host
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse().ok())
+        .unwrap_or(if scheme.eq_ignore_ascii_case("http") {
+            80
+        } else {
+            443
+        })
+}
+
+/// The client's address: `CF-Connecting-IP` (set by Cloudflare, never by the client),
+/// port 0 (the edge does not know the client's port). Unspecified when absent or
+/// malformed: then no `src` ACL matches a real network.
+pub fn client_addr(cf_connecting_ip: Option<&str>) -> SocketAddr {
+    let ip = cf_connecting_ip
+        .and_then(|v| v.trim().parse::<IpAddr>().ok())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    SocketAddr::new(ip, 0)
+}
+
+/// The address the client connected to, as far as the edge knows it: the
+/// unspecified IP (Cloudflare's anycast address is not visible to a Worker) and the
+/// request's port.
+pub fn edge_dst(scheme: &str, authority: &str) -> SocketAddr {
+    SocketAddr::new(
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        port_of(scheme, authority),
+    )
+}
+
+/// The URL to fetch for a decision: `http[s]://host:port` + the request target.
+pub fn origin_url(upstream: &Upstream<'_>, ssl: bool, target: &str) -> String {
+    let scheme = if ssl { "https" } else { "http" };
+    let target = if target.starts_with('/') { target } else { "/" };
+    match upstream {
+        Upstream::Name { host, port } => format!("{scheme}://{host}:{port}{target}"),
+        Upstream::Socket(SocketAddr::V4(a)) => format!("{scheme}://{a}{target}"),
+        Upstream::Socket(SocketAddr::V6(a)) => {
+            format!("{scheme}://[{}]:{}{target}", a.ip(), a.port())
+        }
+    }
+}
+
+/// Whether the request asks for a WebSocket (`Upgrade: websocket`).
+pub fn is_websocket_upgrade(upgrade: Option<&str>) -> bool {
+    upgrade.is_some_and(|v| {
+        v.split(',')
+            .any(|t| t.trim().eq_ignore_ascii_case("websocket"))
+    })
+}
+
+/// HAProxy's retries on connection failures: `retries` more attempts, the last one
+/// redispatched to another server (through `router_core::redispatch`) when
+/// `option redispatch` is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPlan {
+    retries: u32,
+    redispatch: bool,
+    done: u32,
+}
+
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextAttempt {
+    /// No attempt left: answer 503.
+    GiveUp,
+    /// Try again; `redispatch`: ask router-core for another server first.
+    Retry {
+        /// Whether this is the redispatched attempt.
+        redispatch: bool,
+    },
+}
+
+impl RetryPlan {
+    /// The plan for a backend's `retries` and `option redispatch`.
+    pub fn new(retries: u32, redispatch: bool) -> Self {
+        RetryPlan {
+            retries,
+            redispatch,
+            done: 0,
+        }
+    }
+
+    /// Call after each failed attempt.
+    pub fn after_failure(&mut self) -> NextAttempt {
+        if self.done >= self.retries {
+            return NextAttempt::GiveUp;
+        }
+        self.done += 1;
+        NextAttempt::Retry {
+            redispatch: self.redispatch && self.done == self.retries,
+        }
+    }
+
+    /// Retries made so far.
+    pub fn retries_done(&self) -> u32 {
+        self.done
+    }
+}
+
+/// HAProxy's turn-around before a retry: min(`timeout connect`, 1 s).
+pub fn turnaround_ms(timeout_connect: Option<u64>) -> u64 {
+    timeout_connect.unwrap_or(1000).min(1000)
+}
+
+/// Round-robin positions of one isolate: one counter per backend, each starting at
+/// an offset the host picks (random in the Worker, so that isolates do not all start
+/// on the first server). Rotations are per isolate, not global.
+#[derive(Debug)]
+pub struct IsolateTickets {
+    next: Vec<Cell<u64>>,
+}
+
+impl IsolateTickets {
+    /// Counters for every proxy of `cfg`; `start(i)` gives proxy `i`'s first ticket.
+    pub fn new(cfg: &Config, mut start: impl FnMut(usize) -> u64) -> Self {
+        IsolateTickets {
+            next: (0..cfg.proxies.len())
+                .map(|i| Cell::new(start(i)))
+                .collect(),
+        }
+    }
+}
+
+impl Tickets for IsolateTickets {
+    fn take(&self, backend: ProxyId) -> u64 {
+        match self.next.get(usize::from(backend.0)) {
+            Some(c) => {
+                let t = c.get();
+                c.set(t.wrapping_add(1));
+                t
+            }
+            None => 0,
+        }
+    }
+}
+
+/// Reason phrase and HAProxy's body for the statuses the edge answers itself.
+pub fn error_page(status: u16) -> (&'static str, &'static str) {
+    match status {
+        400 => (
+            "Bad Request",
+            "<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n",
+        ),
+        403 => (
+            "Forbidden",
+            "<html><body><h1>403 Forbidden</h1>\nRequest forbidden by administrative rules.\n</body></html>\n",
+        ),
+        502 => (
+            "Bad Gateway",
+            "<html><body><h1>502 Bad Gateway</h1>\nThe server returned an invalid or incomplete response.\n</body></html>\n",
+        ),
+        504 => (
+            "Gateway Timeout",
+            "<html><body><h1>504 Gateway Time-out</h1>\nThe server didn't respond in time.\n</body></html>\n",
+        ),
+        500 => (
+            "Internal Server Error",
+            "<html><body><h1>500 Internal Server Error</h1>\nAn internal server error occurred.\n</body></html>\n",
+        ),
+        _ => (
+            "Service Unavailable",
+            "<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n",
+        ),
+    }
+}
+
+/// FNV-1a of the bundled config: isolates and the health Durable Object only share
+/// health bytes when they run the same config (server ids are indexes).
+pub fn fingerprint(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_split_into_scheme_authority_and_target() {
+        let p = split_url("https://sample.com/app/x?wtd=wt1AAAA&a=b");
+        assert_eq!(
+            (p.scheme, p.authority, p.target),
+            ("https", "sample.com", "/app/x?wtd=wt1AAAA&a=b")
+        );
+        let p = split_url("http://127.0.0.1:8787?q=1");
+        assert_eq!(
+            (p.authority, router_target(&p).as_str()),
+            ("127.0.0.1:8787", "/?q=1")
+        );
+        assert_eq!(split_url("http://h").target, "/");
+        assert_eq!(split_url("http://h/p#frag").target, "/p");
+        assert_eq!(split_url("garbage").target, "/");
+        assert_eq!(split_url("").target, "/");
+    }
+
+    #[test]
+    fn ports_come_from_the_authority_or_the_scheme() {
+        assert_eq!(port_of("https", "a.example"), 443);
+        assert_eq!(port_of("http", "a.example"), 80);
+        assert_eq!(port_of("http", "a.example:8787"), 8787);
+        assert_eq!(port_of("https", "[::1]"), 443);
+        assert_eq!(port_of("https", "[::1]:9443"), 9443);
+        assert_eq!(port_of("https", "a:notaport"), 443);
+        assert_eq!(edge_dst("http", "x:81").port(), 81);
+    }
+
+    #[test]
+    fn client_address_from_cf_connecting_ip() {
+        assert_eq!(
+            client_addr(Some("203.0.113.9")),
+            "203.0.113.9:0".parse().unwrap()
+        );
+        assert_eq!(
+            client_addr(Some(" 2001:db8::1 ")),
+            "[2001:db8::1]:0".parse().unwrap()
+        );
+        assert!(client_addr(Some("nonsense")).ip().is_unspecified());
+        assert!(client_addr(None).ip().is_unspecified());
+    }
+
+    #[test]
+    fn origin_urls() {
+        let n = Upstream::Name {
+            host: "wt1.example.com",
+            port: 443,
+        };
+        assert_eq!(
+            origin_url(&n, true, "/?wtd=wt1A"),
+            "https://wt1.example.com:443/?wtd=wt1A"
+        );
+        let s = Upstream::Socket("127.0.0.1:9090".parse().unwrap());
+        assert_eq!(origin_url(&s, false, "/x"), "http://127.0.0.1:9090/x");
+        let s6 = Upstream::Socket("[::1]:9090".parse().unwrap());
+        assert_eq!(origin_url(&s6, false, "weird"), "http://[::1]:9090/");
+    }
+
+    #[test]
+    fn websocket_upgrades() {
+        assert!(is_websocket_upgrade(Some("websocket")));
+        assert!(is_websocket_upgrade(Some("h2c, WebSocket")));
+        assert!(!is_websocket_upgrade(Some("h2c")));
+        assert!(!is_websocket_upgrade(None));
+    }
+
+    #[test]
+    fn retries_then_redispatch_on_the_last() {
+        let mut p = RetryPlan::new(3, true);
+        assert_eq!(p.after_failure(), NextAttempt::Retry { redispatch: false });
+        assert_eq!(p.after_failure(), NextAttempt::Retry { redispatch: false });
+        assert_eq!(p.after_failure(), NextAttempt::Retry { redispatch: true });
+        assert_eq!(p.after_failure(), NextAttempt::GiveUp);
+        assert_eq!(p.retries_done(), 3);
+        let mut none = RetryPlan::new(0, true);
+        assert_eq!(none.after_failure(), NextAttempt::GiveUp);
+        let mut plain = RetryPlan::new(1, false);
+        assert_eq!(
+            plain.after_failure(),
+            NextAttempt::Retry { redispatch: false }
+        );
+        assert_eq!(turnaround_ms(Some(5000)), 1000);
+        assert_eq!(turnaround_ms(Some(200)), 200);
+    }
+
+    #[test]
+    fn tickets_rotate_per_backend_from_their_start() {
+        let parsed = router_core::parse(
+            "t.cfg",
+            "backend a\n server s1 a.example:1\nbackend b\n server s1 b.example:1\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let t = IsolateTickets::new(&parsed.config, |i| 10 * i as u64);
+        assert_eq!(t.take(ProxyId(0)), 0);
+        assert_eq!(t.take(ProxyId(0)), 1);
+        assert_eq!(t.take(ProxyId(1)), 10);
+        assert_eq!(t.take(ProxyId(9)), 0);
+    }
+
+    #[test]
+    fn error_pages_and_fingerprints() {
+        assert!(error_page(503).1.contains("No server is available"));
+        assert_eq!(error_page(599).0, "Service Unavailable");
+        assert_ne!(fingerprint("a"), fingerprint("b"));
+    }
+}

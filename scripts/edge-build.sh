@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds the Worker (edge-worker/build/index.js + index_bg.wasm): wrangler.toml's
+# build command, so `wrangler deploy` and `wrangler dev` run it too.
+#
+#   scripts/edge-build.sh [CONFIG]
+#
+# The haproxy.cfg bundled into the Worker is $WTEDGE_CONFIG if set, else CONFIG (the
+# path wrangler.toml gives), else edge-worker/config/wtedge.cfg; relative paths are
+# relative to the repository root. edge-worker/build.rs checks it with router-core: a
+# broken config fails the build with router-core's messages.
+# Needs the tools of scripts/edge-setup.sh (run it once).
+set -euo pipefail
+. "$(dirname "$0")/edge-env.sh"
+export WTEDGE_CONFIG="${WTEDGE_CONFIG:-${1:-edge-worker/config/wtedge.cfg}}"
+cd "$WTEDGE_ROOT/edge-worker"
+# The workspace's `wasm` profile: opt-level "s", fat LTO, one codegen unit, stripped.
+exec worker-build --profile wasm
