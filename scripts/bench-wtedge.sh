@@ -9,7 +9,7 @@
 #   scripts/bench-wtedge.sh                 # ROUNDS=3 DURATION=5 CONNECTIONS=32
 #   ROUNDS=5 DURATION=10 scripts/bench-wtedge.sh
 #
-# Needs: wrk, nginx-light, haproxy (apt-get install -y wrk nginx-light haproxy).
+# Needs: wrk, nginx-light, haproxy, curl (apt-get install -y wrk nginx-light haproxy curl).
 # Only loopback addresses are used.
 set -euo pipefail
 
@@ -19,7 +19,7 @@ DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-1}
 
-for tool in wrk nginx haproxy; do
+for tool in wrk nginx haproxy curl; do
     if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$tool" ]; then
         echo "bench: '$tool' is missing: apt-get install -y wrk nginx-light haproxy" >&2
         exit 2
@@ -36,6 +36,7 @@ if ! "${WTEDGE[@]}" --help >/dev/null 2>&1; then
 fi
 
 WORK=$(mktemp -d /tmp/wtedge-bench.XXXXXX)
+chmod 755 "$WORK" # nginx's workers run as nobody
 PIDS=()
 cleanup() {
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -82,6 +83,14 @@ wait_port() {
 }
 wait_port 9090; wait_port 8182; wait_port 8181
 sleep 2 # first health checks
+for url in http://127.0.0.1:9090/ http://127.0.0.1:8182/ http://127.0.0.1:8181/; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' "$url" || true)
+    if [ "$code" != 200 ]; then
+        echo "bench: $url answered $code, not 200" >&2
+        cat "$WORK"/*.err "$WORK/haproxy.out" >&2 || true
+        exit 1
+    fi
+done
 
 declare -A URL=([nginx]=http://127.0.0.1:9090/ [haproxy]=http://127.0.0.1:8182/ [wtedge]=http://127.0.0.1:8181/)
 RESULTS="$WORK/results.tsv"
@@ -95,7 +104,7 @@ for round in $(seq 1 "$ROUNDS"); do
             rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
             p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
             p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-            errs=$(awk '/Non-2xx or 3xx responses:/ {print $5} /Socket errors:/ {print "sock:" $0}' <<<"$out" | tr '\n' ' ')
+            errs=$(awk '/Non-2xx or 3xx responses:/ {print "non-2xx:" $5} /Socket errors:/ {$1=$1; print}' <<<"$out" | tr '\n' ' ')
             printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$variant" "$target" "$rps" "$p50" "$p99" "$errs" >> "$RESULTS"
             echo "round $round $variant $target: $rps req/s p50 $p50 p99 $p99 $errs" >&2
         done
