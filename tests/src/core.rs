@@ -2,7 +2,8 @@
 //!
 //! The same facts HAProxy sees: the request line split on spaces, the headers as
 //! given, `src` = the case's client address, `dst` = `127.0.0.1:8080` (the harness's
-//! HAProxy is reached on 127.0.0.1 too). Servers in `down` are set DOWN in a
+//! HAProxy is reached on 127.0.0.1 too), or `[::1]:8080` for an IPv6 client (the
+//! PROXY v6 header the client sends names `::1` as the destination). Servers in `down` are set DOWN in a
 //! [`router_core::HealthSnapshot`]; one [`router_core::LocalTickets`] serves the
 //! whole case, like one HAProxy process does.
 //!
@@ -65,7 +66,12 @@ pub fn decide_case(
         .parse()
         .map_err(|e| format!("src: {e}"))?;
     let src = SocketAddr::new(src_ip, 40000);
-    let dst = SocketAddr::from(([127, 0, 0, 1], 8080));
+    // What HAProxy sees as the destination: the bind address, or the PROXY v6
+    // header's `::1` (client.rs) for an IPv6 client.
+    let dst = match src_ip {
+        IpAddr::V4(_) => SocketAddr::from(([127, 0, 0, 1], 8080)),
+        IpAddr::V6(_) => SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 8080)),
+    };
     let mut out = Vec::new();
     for (i, req) in case.request.iter().enumerate() {
         if rejected(i) {
