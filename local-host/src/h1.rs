@@ -303,21 +303,62 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadErr
         Framing::None
     };
 
-    // Host consistency.
-    let mut host: Option<&str> = None;
+    // Host consistency (HAProxy 2.6's h1 parser): several Host lines must agree (the
+    // repeated ones are dropped), an absolute-form authority must match Host (a
+    // default port on either side is allowed), a CONNECT authority needs a port.
+    let mut host: Option<String> = None;
+    let mut seen_host = false;
+    let mut dup = false;
     for (n, v) in &headers {
         if n.eq_ignore_ascii_case("host") {
-            match host {
+            match &host {
                 Some(h) if !h.eq_ignore_ascii_case(v) => return Err(HeadError::Host),
-                _ => host = Some(v),
+                Some(_) => dup = true,
+                None => host = Some(v.clone()),
             }
+            seen_host = true;
         }
     }
-    let target = String::from_utf8_lossy(target).into_owned();
-    if let (Some(h), Some(auth)) = (host, absolute_authority(&target))
-        && !h.eq_ignore_ascii_case(auth)
-    {
-        return Err(HeadError::Host);
+    if dup {
+        let mut first = true;
+        headers.retain(|(n, _)| {
+            if !n.eq_ignore_ascii_case("host") {
+                return true;
+            }
+            std::mem::replace(&mut first, false)
+        });
+    }
+    let _ = seen_host;
+    let mut target = String::from_utf8_lossy(target).into_owned();
+    if method.eq_ignore_ascii_case(b"CONNECT") {
+        if !connect_authority_ok(&target, host.as_deref()) {
+            return Err(HeadError::Host);
+        }
+    } else if let Some(abs) = Absolute::parse(&target) {
+        let authority = &target[abs.authority.clone()];
+        if let Some(h) = host.as_deref()
+            && !h.eq_ignore_ascii_case(authority)
+            && !mismatch_allowed(&target[..abs.scheme_end], authority, h)
+        {
+            return Err(HeadError::Host);
+        }
+        // Scheme-based normalization: a default port leaves the target and Host.
+        if let Some(colon) = authority.rfind(':') {
+            let port = &authority[colon + 1..];
+            let host_only = authority[..colon].to_string();
+            if port.bytes().all(|b| b.is_ascii_digit())
+                && !port.is_empty()
+                && is_default_port(&target[..abs.scheme_end], port)
+            {
+                let cut = abs.authority.start + colon..abs.authority.end;
+                target.replace_range(cut, "");
+                for (n, v) in headers.iter_mut() {
+                    if n.eq_ignore_ascii_case("host") {
+                        *v = host_only.clone();
+                    }
+                }
+            }
+        }
     }
 
     // Connection semantics.
@@ -362,20 +403,90 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadErr
     Ok(Some((head, end)))
 }
 
-/// The authority of an absolute-form target (`http://host:port/p` -> `host:port`).
+/// Where the parts of an absolute-form target are (HAProxy's `http_parse_scheme` and
+/// `http_parse_authority` with userinfo skipped: the authority ends at the first `/`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Absolute {
+    /// End of `scheme://`.
+    pub scheme_end: usize,
+    /// The authority without userinfo.
+    pub authority: std::ops::Range<usize>,
+}
+
+impl Absolute {
+    pub fn parse(target: &str) -> Option<Absolute> {
+        let b = target.as_bytes();
+        if !b.first()?.is_ascii_alphabetic() {
+            return None;
+        }
+        let mut i = 1;
+        while i < b.len() && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'+' | b'-' | b'.')) {
+            i += 1;
+        }
+        if !target[i..].starts_with("://") {
+            return None;
+        }
+        let scheme_end = i + 3;
+        let end = target[scheme_end..]
+            .find('/')
+            .map_or(target.len(), |e| scheme_end + e);
+        let start = target[scheme_end..end]
+            .rfind('@')
+            .map_or(scheme_end, |a| scheme_end + a + 1);
+        Some(Absolute {
+            scheme_end,
+            authority: start..end,
+        })
+    }
+}
+
+/// The authority of an absolute-form target (`http://u@host:port/p` -> `host:port`).
 pub fn absolute_authority(target: &str) -> Option<&str> {
-    let rest = target
-        .strip_prefix("http://")
-        .or_else(|| target.strip_prefix("https://"))
-        .or_else(|| {
-            // Any scheme, case-insensitive.
-            let i = target.find("://")?;
-            let scheme = &target[..i];
-            (!scheme.is_empty() && scheme.bytes().all(|b| b.is_ascii_alphanumeric()))
-                .then(|| &target[i + 3..])
-        })?;
-    let end = rest.find(['/', '?']).unwrap_or(rest.len());
-    Some(&rest[..end])
+    Absolute::parse(target).map(|a| &target[a.authority])
+}
+
+/// HAProxy's `http_is_default_port`: empty, or 80 with `http://`, or 443 with `https://`.
+fn is_default_port(scheme: &str, port: &str) -> bool {
+    port.is_empty()
+        || (port == "80" && scheme.eq_ignore_ascii_case("http://"))
+        || (port == "443" && scheme.eq_ignore_ascii_case("https://"))
+}
+
+/// `host:port` -> (`host`, Some(`port`)) when the part after the last `:` is digits.
+fn split_port(a: &str) -> (&str, Option<&str>) {
+    match a.rfind(':') {
+        Some(i) if a[i + 1..].bytes().all(|b| b.is_ascii_digit()) => (&a[..i], Some(&a[i + 1..])),
+        _ => (a, None),
+    }
+}
+
+/// HAProxy 2.6's `h1_validate_mismatch_authority`: authority and Host differ, which is
+/// accepted only when they differ by a default port.
+fn mismatch_allowed(scheme: &str, authority: &str, host: &str) -> bool {
+    let (uh, up) = split_port(authority);
+    let (hh, hp) = split_port(host);
+    match (up, hp) {
+        (None, None) => false,
+        (Some(p), _) if !is_default_port(scheme, p) => false,
+        (_, Some(p)) if !is_default_port(scheme, p) => false,
+        _ => uh.eq_ignore_ascii_case(hh),
+    }
+}
+
+/// HAProxy 2.6's `h1_validate_connect_authority`: `host:port` with a port, and a Host
+/// header, if any, naming the same.
+fn connect_authority_ok(authority: &str, host: Option<&str>) -> bool {
+    let (ah, ap) = split_port(authority);
+    if ap.is_none_or(str::is_empty) || ah.is_empty() {
+        return false;
+    }
+    match host {
+        None => true,
+        Some(h) => match split_port(h) {
+            (_, Some(_)) => h.eq_ignore_ascii_case(authority),
+            (hh, None) => hh.eq_ignore_ascii_case(ah),
+        },
+    }
 }
 
 /// Chunked-body decoder state, fed with bytes from the client buffer.
@@ -739,7 +850,48 @@ mod tests {
     fn absolute_authorities() {
         assert_eq!(absolute_authority("http://h:80/p?q"), Some("h:80"));
         assert_eq!(absolute_authority("HTTP://h"), Some("h"));
+        assert_eq!(absolute_authority("http://user@h/x"), Some("h"));
+        assert_eq!(absolute_authority("http://h?q=1"), Some("h?q=1"));
         assert_eq!(absolute_authority("/p"), None);
+    }
+
+    /// Observed on HAProxy 2.6.12 (tests/corpus/cases/probe-hdr.toml, probe-seed2.toml,
+    /// probe-redirect.toml).
+    #[test]
+    fn absolute_form_and_host_as_haproxy() {
+        let h = ok(b"GET http://sample.com:80/?wtd=wt1x HTTP/1.1\r\nHost: sample.com\r\n\r\n");
+        assert_eq!(h.target, "http://sample.com/?wtd=wt1x");
+        let h = ok(b"GET http://n.test/ HTTP/1.1\r\nHost: n.test:80\r\n\r\n");
+        assert_eq!(
+            (h.target.as_str(), h.header("host")),
+            ("http://n.test/", Some("n.test:80"))
+        );
+        let h = ok(b"GET https://n.test:443/ HTTP/1.1\r\nHost: n.test:443\r\n\r\n");
+        assert_eq!(
+            (h.target.as_str(), h.header("host")),
+            ("https://n.test/", Some("n.test"))
+        );
+        let h = ok(b"GET http://n.test:080/ HTTP/1.1\r\nHost: n.test:080\r\n\r\n");
+        assert_eq!(h.target, "http://n.test:080/");
+        let h = ok(b"GET http://user@sample.com/?a HTTP/1.1\r\nHost: sample.com\r\n\r\n");
+        assert_eq!(h.target, "http://user@sample.com/?a");
+        assert_eq!(
+            bad(b"GET http://sample.com?wtd=x HTTP/1.1\r\nHost: sample.com\r\n\r\n"),
+            HeadError::Host
+        );
+        ok(b"GET http://sample.com?wtd=x HTTP/1.1\r\n\r\n");
+        ok(b"CONNECT h:443 HTTP/1.1\r\n\r\n");
+        ok(b"CONNECT h:8443 HTTP/1.1\r\nHost: h:8443\r\n\r\n");
+        assert_eq!(
+            bad(b"CONNECT h:443 HTTP/1.1\r\nHost: other:443\r\n\r\n"),
+            HeadError::Host
+        );
+        assert_eq!(
+            bad(b"CONNECT h HTTP/1.1\r\nHost: h\r\n\r\n"),
+            HeadError::Host
+        );
+        let h = ok(b"GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\nhost: A\r\n\r\n");
+        assert_eq!(h.headers.len(), 2, "a repeated identical Host is dropped");
     }
 
     #[test]
