@@ -32,9 +32,10 @@ fn need_haproxy() {
 
 /// wtedge on HAProxy's modernized config: same servers, its own frontend ports.
 /// Returns the runtime, the proxy and (frontend name, wtedge address) pairs.
-fn wtedge_for(
-    hap: &Haproxy,
-) -> Result<(tokio::runtime::Runtime, Running, Vec<(String, SocketAddr)>), String> {
+/// A runtime, wtedge running on it, and (frontend name, wtedge address) pairs.
+type Edge = (tokio::runtime::Runtime, Running, Vec<(String, SocketAddr)>);
+
+fn wtedge_for(hap: &Haproxy) -> Result<Edge, String> {
     let mut text: String = hap
         .config
         .text
