@@ -81,7 +81,9 @@ struct Inst {
     memory: Memory,
     input: TypedFunc<u32, u32>,
     output: TypedFunc<(), u32>,
-    route: TypedFunc<u32, i32>,
+    route: TypedFunc<u32, i64>,
+    /// The module's input buffer (address, size): written directly while requests fit.
+    input_buf: (usize, usize),
     observe: TypedFunc<(u32, i64, u32), i32>,
     force: TypedFunc<(u32, i32, i64), i32>,
     health: TypedFunc<(), i32>,
@@ -119,6 +121,7 @@ impl Inst {
             force: f!("wr_force"),
             health: f!("wr_health"),
             next_check: f!("wr_next_check"),
+            input_buf: (0, 0),
             store,
             memory,
         };
@@ -146,13 +149,18 @@ impl Inst {
     }
 
     fn write_input(&mut self, bytes: &[u8]) -> Result<(), WasmError> {
-        let len = u32::try_from(bytes.len()).map_err(err(WasmError::Call))?;
-        let ptr = self
-            .input
-            .call(&mut self.store, len)
-            .map_err(err(WasmError::Call))? as usize;
+        if bytes.len() > self.input_buf.1 {
+            // Grow with headroom so that slightly larger requests do not call again.
+            let want = bytes.len().max(1024).next_power_of_two();
+            let len = u32::try_from(want).map_err(err(WasmError::Call))?;
+            let ptr = self
+                .input
+                .call(&mut self.store, len)
+                .map_err(err(WasmError::Call))? as usize;
+            self.input_buf = (ptr, want);
+        }
         self.memory
-            .write(&mut self.store, ptr, bytes)
+            .write(&mut self.store, self.input_buf.0, bytes)
             .map_err(err(WasmError::Call))
     }
 
@@ -167,23 +175,22 @@ impl Inst {
     }
 
     /// Runs one encoded request; returns the output length.
-    fn route(&mut self, request: &[u8]) -> Result<usize, WasmError> {
+    /// Runs one encoded request; returns the decision's bytes in the module's memory.
+    fn route(&mut self, request: &[u8]) -> Result<&[u8], WasmError> {
         self.write_input(request)?;
         let len = u32::try_from(request.len()).map_err(err(WasmError::Call))?;
-        let n = self
+        let packed = self
             .route
             .call(&mut self.store, len)
             .map_err(err(WasmError::Call))?;
-        usize::try_from(n).map_err(|_| WasmError::Call(format!("wr_route returned {n}")))
-    }
-
-    fn output_slice(&mut self, len: usize) -> Result<&[u8], WasmError> {
-        let ptr = self
-            .output
-            .call(&mut self.store, ())
-            .map_err(err(WasmError::Call))? as usize;
-        let data = self.memory.data(&self.store);
-        data.get(ptr..ptr.saturating_add(len))
+        if packed < 0 {
+            return Err(WasmError::Call(format!("wr_route returned {packed}")));
+        }
+        let ptr = (packed >> 32) as usize;
+        let n = (packed & 0xffff_ffff) as usize;
+        self.memory
+            .data(&self.store)
+            .get(ptr..ptr.saturating_add(n))
             .ok_or_else(|| WasmError::Call(String::from("output outside memory")))
     }
 
@@ -326,8 +333,7 @@ impl WasmEngine {
                     }
                 };
                 let inst = &mut instances[pos].1;
-                let result = inst.route(buf).and_then(|n| {
-                    let out = inst.output_slice(n)?;
+                let result = inst.route(buf).and_then(|out| {
                     wire::decode_decision(&self.cfg, out)
                         .map_err(|e| WasmError::Call(format!("undecodable decision: {e:?}")))
                 });

@@ -9,17 +9,19 @@
 //! Memory protocol: the host asks for an input buffer with `wr_input(len)`,
 //! writes `len` bytes at the returned pointer, then calls an entry point with
 //! `len`. Results are written to the module's output buffer: `wr_output()` gives
-//! its address, the entry point returns its length (negative: an error code).
-//! Buffers are reused from call to call: a request allocates nothing on the host side.
+//! its address, the entry point returns its length (negative: an error code);
+//! `wr_route` returns address and length at once. Buffers are reused from call
+//! to call, so the per-request path is two calls (`wr_route` and, only when a
+//! request is larger than any before, `wr_input`).
 //!
 //! Exports:
 //!
 //! | export | input | result |
 //! | --- | --- | --- |
-//! | `wr_input(len) -> ptr` | | a buffer of `len` bytes to write the next input into |
+//! | `wr_input(len) -> ptr` | | a buffer of at least `len` bytes to write inputs into (it moves only when a later call asks for more) |
 //! | `wr_output() -> ptr` | | the output buffer |
 //! | `wr_load(len) -> i32` | `u32 name length, name, config text` | 0 loaded (output: warnings, one per line), 1 refused (output: errors) |
-//! | `wr_route(len) -> i32` | a request ([`crate::wire`]) | output length of the decision ([`crate::wire`]) |
+//! | `wr_route(len) -> i64` | a request ([`crate::wire`]) | the decision ([`crate::wire`]): output address << 32 \| length |
 //! | `wr_observe(server, at_ms, flags) -> i32` | flags: 1 = ok, 2 = passive | -1 no change, 0 now DOWN, 1 now UP |
 //! | `wr_force(server, up, at_ms) -> i32` | up: 0 or 1 | 0 (-1: unknown server) |
 //! | `wr_health() -> i32` | | output: one byte per server (1 = UP, own check state) |
@@ -37,7 +39,7 @@ use core::cell::UnsafeCell;
 use core::fmt::Write;
 
 use crate::config::model::{Config, ProxyId, ServerId};
-use crate::health::{Health, Observation};
+use crate::health::{Health, HealthSnapshot, Observation};
 use crate::wire;
 
 #[global_allocator]
@@ -65,6 +67,7 @@ impl crate::Tickets for HostTickets {
 
 struct State {
     config: Option<Config>,
+    snapshot: Option<HealthSnapshot>,
     health: Option<Health>,
     input: Vec<u8>,
     output: Vec<u8>,
@@ -78,6 +81,7 @@ unsafe impl Sync for Global {}
 
 static STATE: Global = Global(UnsafeCell::new(State {
     config: None,
+    snapshot: None,
     health: None,
     input: Vec::new(),
     output: Vec::new(),
@@ -92,12 +96,15 @@ fn out_len(s: &State) -> i32 {
     i32::try_from(s.output.len()).unwrap_or(i32::MAX)
 }
 
-/// A buffer of `len` bytes for the next input.
+/// A buffer of at least `len` bytes for the next inputs. It only moves when a
+/// later `wr_input` asks for more, so a host may keep writing at the same
+/// address for inputs up to `len` bytes without calling this again.
 #[unsafe(no_mangle)]
 pub extern "C" fn wr_input(len: u32) -> *mut u8 {
     let s = state();
-    s.input.clear();
-    s.input.resize(len as usize, 0);
+    if s.input.len() < len as usize {
+        s.input.resize(len as usize, 0);
+    }
     s.input.as_mut_ptr()
 }
 
@@ -129,6 +136,7 @@ pub extern "C" fn wr_load(len: u32) -> i32 {
                 let _ = writeln!(out, "{}", w.as_warning());
             }
             s.health = Some(Health::new(&parsed.config));
+            s.snapshot = Some(HealthSnapshot::all_up(&parsed.config));
             s.config = Some(parsed.config);
             0
         }
@@ -142,19 +150,20 @@ pub extern "C" fn wr_load(len: u32) -> i32 {
     if code == 0 { 0 } else { 1 }
 }
 
-/// Routes one request (or redispatches it).
+/// Routes one request (or redispatches it). Returns the output's address in
+/// the high 32 bits and its length in the low 32 bits (one call, no `wr_output`).
 #[unsafe(no_mangle)]
-pub extern "C" fn wr_route(len: u32) -> i32 {
+pub extern "C" fn wr_route(len: u32) -> i64 {
     let s = state();
-    let Some(cfg) = s.config.as_ref() else {
+    let (Some(cfg), Some(snapshot)) = (s.config.as_ref(), s.snapshot.as_mut()) else {
         return -1;
     };
     let Ok(req) = wire::decode_request(s.input.get(..len as usize).unwrap_or(&[])) else {
         return -2;
     };
-    let (decision, trace) = wire::run(cfg, &req, &HostTickets);
+    let (decision, trace) = wire::run(cfg, &req, snapshot, &HostTickets);
     wire::encode_decision(&mut s.output, decision.as_ref(), trace.as_ref());
-    out_len(s)
+    ((s.output.as_ptr() as i64) << 32) | i64::from(out_len(s))
 }
 
 /// Feeds a health observation to the module's health state.

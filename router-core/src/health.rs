@@ -36,6 +36,14 @@ impl HealthSnapshot {
         HealthSnapshot { up }
     }
 
+    /// Overwrites the states from one byte per server (missing bytes are UP),
+    /// reusing the allocation: the wasm module does this once per request.
+    pub fn refill(&mut self, cfg: &Config, bytes: &[u8]) {
+        self.up.clear();
+        self.up
+            .extend((0..cfg.servers.len()).map(|i| bytes.get(i).is_none_or(|b| *b != 0)));
+    }
+
     /// One byte per server (1 = UP), the form the wasm ABI passes.
     pub fn to_bytes(&self) -> Vec<u8> {
         self.up.iter().map(|&u| u8::from(u)).collect()

@@ -599,13 +599,16 @@ pub fn decode_decision<'c>(
 }
 
 /// Runs a decoded request against `cfg`, as the module does: the one place where
-/// a wire request becomes a decision.
+/// a wire request becomes a decision. `health` is refilled from the request's
+/// health bytes (a buffer the caller keeps from request to request).
 pub fn run<'c>(
     cfg: &'c Config,
     req: &WireRequest<'_>,
+    health: &mut HealthSnapshot,
     tickets: &dyn crate::Tickets,
 ) -> (Option<Decision<'c>>, Option<Trace>) {
-    let health = HealthSnapshot::from_bytes(cfg, req.health);
+    health.refill(cfg, req.health);
+    let health = &*health;
     let facts = req.facts();
     if usize::from(req.frontend.0) >= cfg.proxies.len()
         || !cfg.proxy(req.frontend).kind.is_frontend()
@@ -620,7 +623,7 @@ pub fn run<'c>(
     match req.mode {
         Mode::Route { trace } => {
             let mut t = trace.then(Trace::new);
-            let d = crate::decide(cfg, req.frontend, &facts, &health, tickets, t.as_mut());
+            let d = crate::decide(cfg, req.frontend, &facts, health, tickets, t.as_mut());
             (Some(d), t)
         }
         Mode::Redispatch { backend, server } => {
@@ -637,7 +640,7 @@ pub fn run<'c>(
                 original_to: None,
             };
             (
-                crate::redispatch(cfg, &failed, &facts, &health, tickets).map(Decision::Forward),
+                crate::redispatch(cfg, &failed, &facts, health, tickets).map(Decision::Forward),
                 None,
             )
         }
@@ -684,7 +687,8 @@ mod tests {
         );
         assert_eq!(decoded.headers, headers);
         assert_eq!((decoded.src, decoded.dst), (req.src, req.dst));
-        let (direct, direct_trace) = run(cfg, &decoded, &LocalTickets::new(cfg));
+        let mut snapshot = HealthSnapshot::all_up(cfg);
+        let (direct, direct_trace) = run(cfg, &decoded, &mut snapshot, &LocalTickets::new(cfg));
         let mut out = Vec::new();
         encode_decision(&mut out, direct.as_ref(), direct_trace.as_ref());
         let (back, trace) = decode_decision(cfg, &out).unwrap_or_else(|e| panic!("{e:?}"));

@@ -68,7 +68,7 @@ impl AclTerm {
     pub fn eval(&self, ctx: &EvalCtx<'_, '_>) -> bool {
         let (matcher, patterns, icase) = (self.matcher, &self.patterns[..], self.icase);
         self.fetch
-            .any(ctx, &mut |sample| matcher.matches(sample, patterns, icase))
+            .any(ctx, |sample| matcher.matches(sample, patterns, icase))
     }
 }
 

@@ -5,10 +5,10 @@ use super::Sample;
 use crate::request::RequestFacts;
 
 /// Calls `f` on each value of the named header (of every header if `None`).
-pub fn any_value(
+pub fn any_value<F: FnMut(Sample<'_>) -> bool>(
     req: &RequestFacts<'_>,
     name: Option<&str>,
-    f: &mut dyn FnMut(Sample<'_>) -> bool,
+    f: &mut F,
 ) -> bool {
     req.headers
         .iter()
@@ -27,27 +27,32 @@ pub fn count(req: &RequestFacts<'_>, name: Option<&str>) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// Splits a header line into its comma-separated values, trimmed.
+/// Splits a header line into its comma-separated values, trimmed. Commas
+/// inside double-quoted strings do not split.
 pub fn split_values(line: &str) -> impl Iterator<Item = &str> {
     let mut rest = Some(line);
     core::iter::from_fn(move || {
         let s = rest?;
-        let mut in_quotes = false;
-        let mut escaped = false;
-        let mut cut = None;
-        // Bytes, not chars: the delimiters are ASCII and never inside a UTF-8 sequence.
-        for (i, &c) in s.as_bytes().iter().enumerate() {
-            if escaped {
-                escaped = false;
-            } else if in_quotes && c == b'\\' {
-                escaped = true;
-            } else if c == b'"' {
-                in_quotes = !in_quotes;
-            } else if c == b',' && !in_quotes {
-                cut = Some(i);
-                break;
+        let b = s.as_bytes();
+        let mut from = 0;
+        // Find the next comma outside quotes: jump from one ',' or '"' to the next.
+        let cut = loop {
+            let Some(p) = b[from..].iter().position(|&c| c == b',' || c == b'"') else {
+                break None;
+            };
+            let at = from + p;
+            if b[at] == b',' {
+                break Some(at);
             }
-        }
+            let mut j = at + 1;
+            while j < b.len() && b[j] != b'"' {
+                j += if b[j] == b'\\' { 2 } else { 1 };
+            }
+            from = j + 1;
+            if from >= b.len() {
+                break None;
+            }
+        };
         let (value, next) = match cut {
             Some(i) => (&s[..i], Some(&s[i + 1..])),
             None => (s, None),
@@ -70,5 +75,9 @@ mod tests {
         assert_eq!(v, ["\"x,y\"", "z"]);
         let v: Vec<&str> = split_values("").collect();
         assert_eq!(v, [""]);
+        let v: Vec<&str> = split_values("a=\"x\\\",y\", b").collect();
+        assert_eq!(v, ["a=\"x\\\",y\"", "b"]);
+        let v: Vec<&str> = split_values("\"open, x").collect();
+        assert_eq!(v, ["\"open, x"]);
     }
 }

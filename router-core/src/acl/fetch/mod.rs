@@ -80,15 +80,15 @@ pub struct NbsrvTarget {
 impl Fetch {
     /// Calls `f` with each sample until it returns true; returns whether it did.
     /// A fetch that finds nothing (no such header, no query) calls `f` zero times.
-    pub fn any(&self, ctx: &EvalCtx<'_, '_>, f: &mut dyn FnMut(Sample<'_>) -> bool) -> bool {
+    pub fn any<F: FnMut(Sample<'_>) -> bool>(&self, ctx: &EvalCtx<'_, '_>, mut f: F) -> bool {
         let req = ctx.req;
         match self {
             Fetch::Url => f(Sample::Str(req.target)),
             Fetch::Path => path_of(req.target).is_some_and(|p| f(Sample::Str(p))),
             Fetch::Query => query_of(req.target).is_some_and(|q| f(Sample::Str(q))),
-            Fetch::Hdr(name) => hdr::any_value(req, name.as_deref(), f),
+            Fetch::Hdr(name) => hdr::any_value(req, name.as_deref(), &mut f),
             Fetch::HdrCnt(name) => f(Sample::Int(hdr::count(req, name.as_deref()))),
-            Fetch::UrlParam(name) => urlp::any_value(req.target, name.as_deref(), f),
+            Fetch::UrlParam(name) => urlp::any_value(req.target, name.as_deref(), &mut f),
             Fetch::Method => f(Sample::Str(req.method)),
             Fetch::ReqVer => req
                 .version

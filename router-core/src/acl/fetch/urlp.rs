@@ -6,7 +6,11 @@
 use super::Sample;
 
 /// Calls `f` on each value of parameter `name` (of every parameter if `None`).
-pub fn any_value(target: &str, name: Option<&str>, f: &mut dyn FnMut(Sample<'_>) -> bool) -> bool {
+pub fn any_value<F: FnMut(Sample<'_>) -> bool>(
+    target: &str,
+    name: Option<&str>,
+    f: &mut F,
+) -> bool {
     let Some((_, query)) = target.split_once('?') else {
         return false;
     };
