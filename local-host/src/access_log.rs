@@ -136,17 +136,25 @@ pub fn haproxy_bytes(
     21 + sl + h + body + u64::from(chunked && body > 0)
 }
 
+/// Lines waiting for the log thread at most.
+const LOG_QUEUE: usize = 65_536;
+
+/// Access log lines dropped because the writer could not keep up.
+pub static DROPPED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// The log writer: lines go through a channel to one thread that writes stdout.
 #[derive(Clone)]
 pub struct Logger {
-    tx: Option<mpsc::Sender<String>>,
+    tx: Option<mpsc::SyncSender<String>>,
     pub show_session_ids: bool,
 }
 
 impl Logger {
     /// A logger writing to stdout.
     pub fn stdout(show_session_ids: bool) -> Logger {
-        let (tx, rx) = mpsc::channel::<String>();
+        // Bounded: when stdout cannot keep up, lines are dropped (as HAProxy drops log
+        // messages its log buffer cannot take) instead of growing memory.
+        let (tx, rx) = mpsc::sync_channel::<String>(LOG_QUEUE);
         let spawned = std::thread::Builder::new()
             .name("access-log".into())
             .spawn(move || {
@@ -170,7 +178,7 @@ impl Logger {
 
     /// A logger whose lines arrive on a channel (for tests).
     pub fn channel(show_session_ids: bool) -> (Logger, mpsc::Receiver<String>) {
-        let (tx, rx) = mpsc::channel();
+        let (tx, rx) = mpsc::sync_channel(LOG_QUEUE);
         (
             Logger {
                 tx: Some(tx),
@@ -189,8 +197,10 @@ impl Logger {
     }
 
     pub fn log(&self, e: &Entry<'_>) {
-        if let Some(tx) = &self.tx {
-            let _ = tx.send(format(e, self.show_session_ids));
+        if let Some(tx) = &self.tx
+            && tx.try_send(format(e, self.show_session_ids)).is_err()
+        {
+            DROPPED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
     }
 }

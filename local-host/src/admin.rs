@@ -229,6 +229,16 @@ pub fn metrics(s: &Snapshot) -> String {
     );
     let _ = writeln!(o, "# TYPE wtedge_active_connections gauge");
     let _ = writeln!(o, "wtedge_active_connections {}", s.actconn);
+    let _ = writeln!(
+        o,
+        "# HELP wtedge_access_log_dropped_total Access log lines dropped (stdout too slow)."
+    );
+    let _ = writeln!(o, "# TYPE wtedge_access_log_dropped_total counter");
+    let _ = writeln!(
+        o,
+        "wtedge_access_log_dropped_total {}",
+        crate::access_log::DROPPED.load(std::sync::atomic::Ordering::Relaxed)
+    );
     let classes = ["1xx", "2xx", "3xx", "4xx", "5xx", "other"];
     let _ = writeln!(
         o,
