@@ -223,3 +223,117 @@ impl Health {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse;
+
+    fn setup() -> (Config, ServerId, ServerId, ServerId) {
+        let cfg = parse(
+            "t.cfg",
+            "backend b\n server c 10.0.0.1:80 check rise 2 fall 3 inter 1s fastinter 100 downinter 5s\n server t 10.0.0.2:80 track c\n server n 10.0.0.3:80\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .config;
+        (cfg, ServerId(0), ServerId(1), ServerId(2))
+    }
+
+    fn obs(at_ms: u64, ok: bool) -> Observation {
+        Observation {
+            at_ms,
+            ok,
+            passive: false,
+        }
+    }
+
+    #[test]
+    fn starts_up_and_the_first_failure_takes_it_down() {
+        let (cfg, c, t, _) = setup();
+        let mut h = Health::new(&cfg);
+        assert!(h.snapshot().is_up(&cfg, c));
+        let tr = h.observe(&cfg, c, obs(10, false));
+        assert_eq!(tr.map(|t| (t.up, t.at_ms)), Some((false, 10)));
+        assert!(!h.snapshot().is_up(&cfg, t), "the tracking server follows");
+    }
+
+    #[test]
+    fn rise_successes_bring_it_back_then_fall_failures_take_it_down() {
+        let (cfg, c, _, _) = setup();
+        let mut h = Health::new(&cfg);
+        let _ = h.observe(&cfg, c, obs(1, false));
+        assert_eq!(h.observe(&cfg, c, obs(2, true)), None, "1 of rise 2");
+        assert_eq!(
+            h.observe(&cfg, c, obs(3, true))
+                .map(|t| (t.up, t.consecutive)),
+            Some((true, 2))
+        );
+        assert_eq!(h.observe(&cfg, c, obs(4, false)), None, "1 of fall 3");
+        assert_eq!(h.observe(&cfg, c, obs(5, false)), None, "2 of fall 3");
+        assert_eq!(h.observe(&cfg, c, obs(6, false)).map(|t| t.up), Some(false));
+        assert_eq!(h.last_change_ms(c), 6);
+    }
+
+    #[test]
+    fn a_success_in_between_resets_the_fall() {
+        let (cfg, c, _, _) = setup();
+        let mut h = Health::new(&cfg);
+        let _ = h.observe(&cfg, c, obs(1, true));
+        for at in 2..4 {
+            assert_eq!(h.observe(&cfg, c, obs(at, false)), None);
+        }
+        let _ = h.observe(&cfg, c, obs(4, true));
+        for at in 5..7 {
+            assert_eq!(h.observe(&cfg, c, obs(at, false)), None);
+        }
+        assert!(h.is_up(c));
+    }
+
+    #[test]
+    fn servers_without_check_do_not_change() {
+        let (cfg, _, t, n) = setup();
+        let mut h = Health::new(&cfg);
+        assert_eq!(h.observe(&cfg, n, obs(1, false)), None);
+        assert_eq!(
+            h.observe(
+                &cfg,
+                t,
+                Observation {
+                    at_ms: 1,
+                    ok: false,
+                    passive: true
+                }
+            ),
+            None
+        );
+        assert!(h.snapshot().is_up(&cfg, n));
+    }
+
+    #[test]
+    fn check_intervals() {
+        let (cfg, c, _, _) = setup();
+        let mut h = Health::new(&cfg);
+        assert_eq!(
+            h.next_check_in(&cfg, c),
+            100,
+            "at start-up the state is not settled: fastinter"
+        );
+        let _ = h.observe(&cfg, c, obs(1, true));
+        assert_eq!(h.next_check_in(&cfg, c), 1000, "fully up: inter");
+        h.force(&cfg, c, false, 2);
+        assert_eq!(h.next_check_in(&cfg, c), 5000, "down: downinter");
+    }
+
+    #[test]
+    fn snapshot_bytes_round_trip() {
+        let (cfg, c, t, n) = setup();
+        let mut s = HealthSnapshot::all_up(&cfg);
+        s.set_down(c);
+        let back = HealthSnapshot::from_bytes(&cfg, &s.to_bytes());
+        assert_eq!(back, s);
+        assert!(!back.is_up(&cfg, t) && back.is_up(&cfg, n));
+        let mut r = HealthSnapshot::all_up(&cfg);
+        r.refill(&cfg, &[1, 0]);
+        assert!(r.is_up(&cfg, c) && !r.is_up(&cfg, t) && r.is_up(&cfg, n));
+    }
+}

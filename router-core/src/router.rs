@@ -6,9 +6,10 @@
 use core::net::{IpAddr, SocketAddr};
 
 use crate::acl::Condition;
-use crate::acl::fetch::Sample;
+use crate::acl::fetch::canonical;
+use crate::acl::matcher::net_contains;
 use crate::balance::{self, Tickets};
-use crate::config::model::{Config, Proxy, ProxyId, ServerHost, ServerId};
+use crate::config::model::{Config, IpNet, Proxy, ProxyId, ServerHost, ServerId};
 use crate::decision::{Decision, Forward, HeaderAppend, Upstream};
 use crate::eval::EvalCtx;
 use crate::health::HealthSnapshot;
@@ -272,13 +273,6 @@ fn forward<'c>(
     }
 }
 
-fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    }
-}
-
-fn in_net(net: &crate::config::model::IpNet, ip: IpAddr) -> bool {
-    crate::acl::Matcher::Ip.matches(Sample::Ip(ip), &[crate::acl::Pattern::Ip(*net)], false)
+fn in_net(net: &IpNet, ip: IpAddr) -> bool {
+    net_contains(net, ip)
 }

@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::config::model::ProxyId;
 use crate::eval::EvalCtx;
 
+pub use addr::canonical;
 pub use hdr::split_values;
 pub use target::{path_of, query_of, uri_of};
 

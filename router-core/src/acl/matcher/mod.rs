@@ -18,7 +18,7 @@ use super::fetch::Sample;
 use super::pattern::Pattern;
 
 pub use int::{IntOp, IntRange};
-pub use ip::parse_net;
+pub use ip::{contains as net_contains, parse_net};
 
 /// How patterns are compared with samples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
