@@ -11,6 +11,19 @@ pub struct CheckArgs {
     /// Print the validated model as JSON on stdout (warnings still go to stderr).
     #[arg(long)]
     pub json: bool,
+    /// Where the config will run: `local` (wtedge) or `edge` (the Cloudflare
+    /// Worker, which reaches origins by DNS name only).
+    #[arg(long, value_enum, default_value_t = Target::Local)]
+    pub target: Target,
+}
+
+/// Where a config runs.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// `wtedge` on this machine.
+    Local,
+    /// The Cloudflare Worker.
+    Edge,
 }
 
 /// Runs the check: exit 0 with warnings printed, or 1 with the errors.
@@ -21,6 +34,19 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     };
     for w in &parsed.warnings {
         eprintln!("{}", w.as_warning());
+    }
+    if args.target == Target::Edge {
+        let errors = router_core::config::edge::unreachable_servers(&parsed.config);
+        if !errors.is_empty() {
+            for e in &errors {
+                eprintln!("{}", e.as_error());
+            }
+            eprintln!(
+                "{} error(s): configuration refused for the edge target",
+                errors.len()
+            );
+            return ExitCode::from(super::EXIT_CONFIG);
+        }
     }
     if args.json {
         match serde_json::to_string_pretty(&parsed.config) {

@@ -1,6 +1,7 @@
 //! The haproxy.cfg dialect: tokenizer, parser and validation into a typed model.
 
 mod addr;
+pub mod edge;
 mod keywords;
 pub mod lexer;
 pub mod model;

@@ -1,0 +1,138 @@
+//! `wtedge check` and `wtedge explain` as a user runs them: exit codes, messages, JSON.
+
+use std::process::{Command, Output};
+
+fn wtedge(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wtedge"))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run wtedge: {e}"))
+}
+
+fn seed(n: u8) -> String {
+    format!(
+        "{}/../tests/corpus/configs/seed{n}.cfg",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn the_three_seed_configs_pass_check_with_legacy_warnings() {
+    for n in 1..=3 {
+        let out = wtedge(&["check", &seed(n)]);
+        assert!(out.status.success(), "seed{n}: {}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("configuration valid"));
+    }
+    let err = text(&wtedge(&["check", &seed(2)]).stderr);
+    assert!(
+        err.contains("seed2.cfg:20:1: warning: 'contimeout'"),
+        "{err}"
+    );
+    assert!(err.contains("write 'timeout connect 5000'"), "{err}");
+    let err = text(&wtedge(&["check", &seed(3)]).stderr);
+    assert!(
+        err.contains("is_dev_URL") && err.contains("HAProxy 2.6 refuses"),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_refuses_a_broken_config_with_file_line_and_hint() {
+    let dir = std::env::temp_dir().join(format!("wtedge-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.join("broken.cfg");
+    std::fs::write(
+        &path,
+        "frontend f\n bind :80\n use_backend bck3\nbackend bck1\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let p = path.display().to_string();
+    let out = wtedge(&["check", &p]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "{p}:3:14: error: 'use_backend': no such backend 'bck3' (hint: did you mean 'bck1'?)"
+        )),
+        "{err}"
+    );
+    let out = wtedge(&["check", "/nonexistent/x.cfg"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn check_json_dumps_the_model() {
+    let out = wtedge(&["check", "--json", &seed(2)]);
+    assert!(out.status.success());
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(v["proxies"][0]["name"], "wt");
+    assert_eq!(v["servers"].as_array().map(Vec::len), Some(4));
+}
+
+#[test]
+fn check_for_the_edge_refuses_bare_ips() {
+    let out = wtedge(&["check", "--target", "edge", &seed(2)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no meaning at the edge"));
+}
+
+fn explain(args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["explain", "--json"];
+    all.extend_from_slice(args);
+    let out = wtedge(&all);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)))
+}
+
+#[test]
+fn explain_affinity_failover_and_redirects() {
+    let s2 = seed(2);
+    let v = explain(&[&s2, "GET /?wtd=wt1AAAAAAAAAAAAAAAA"]);
+    assert_eq!(
+        (
+            v["action"].as_str(),
+            v["backend"].as_str(),
+            v["server"].as_str()
+        ),
+        (Some("forward"), Some("bck1"), Some("srv1"))
+    );
+    assert_eq!(v["address"], "127.0.0.1:9090");
+    assert!(v["trace"].as_array().is_some_and(|t| !t.is_empty()));
+    let v = explain(&[&s2, "--down", "bck1/srv1", "GET /?wtd=wt1AAAAAAAAAAAAAAAA"]);
+    assert_eq!(
+        (v["backend"].as_str(), v["server"].as_str()),
+        (Some("bck_lb"), Some("srv2"))
+    );
+    let v = explain(&[&s2, "--down", "bck1/srv1", "--down", "bck2/srv2", "GET /"]);
+    assert_eq!(
+        (v["action"].as_str(), v["status"].as_u64()),
+        (Some("respond"), Some(503))
+    );
+    let s3 = seed(3);
+    let v = explain(&[&s3, "-H", "Host: www.sample.com", "GET / HTTP/1.1"]);
+    assert_eq!(
+        (
+            v["action"].as_str(),
+            v["status"].as_u64(),
+            v["location"].as_str()
+        ),
+        (Some("redirect"), Some(302), Some("/wt1"))
+    );
+    let v = explain(&[&s3, "-H", "Host: sample.com:80", "GET /"]);
+    assert_eq!(
+        v["action"], "forward",
+        "hdr_end(host) does not match a Host with a port"
+    );
+}
+
+#[test]
+fn explain_rejects_unknown_servers_with_a_suggestion() {
+    let out = wtedge(&["explain", &seed(2), "--down", "bck1/srv3", "GET /"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("did you mean 'bck1/srv1'"));
+}
