@@ -81,8 +81,21 @@ async fn error_answers_are_haproxys() {
         "3 turn-arounds of min(connect, 1s)"
     );
     let line = log.recv_timeout(Duration::from_secs(2)).unwrap();
+    // With option redispatch the last retry reassigns: Tw is the time until then.
+    let tw: u64 = line
+        .split(' ')
+        .nth(4)
+        .unwrap()
+        .split('/')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(
-        line.contains(" fe b/s1 0/0/-1/-1/") && line.contains(" 503 217 - - SC-- 1/1/0/0/3 0/0 "),
+        line.contains(" fe b/s1 0/")
+            && line.contains("/-1/-1/")
+            && (250..600).contains(&tw)
+            && line.contains(" 503 217 - - SC-- 1/1/0/0/3 0/0 "),
         "{line}"
     );
     wt.stop().await;
@@ -353,6 +366,76 @@ async fn tunnel_after_101_carries_bytes_and_ends_on_timeout_tunnel() {
     assert!(
         origin_saw_close.load(Ordering::SeqCst),
         "the server side was closed too"
+    );
+    wt.stop().await;
+}
+
+/// HAProxy 2.6.12, same config (captured): a round-robin pick that cannot connect is
+/// redispatched at once (`+1`, no turn-around delay); a one-server backend retries 3
+/// times, 1 s apart, and the last retry's reassignment shows in Tw:
+/// `fe two/live 0/0/0/4/4 200 56 - - ---- 1/1/0/0/+1 0/0 "GET /a HTTP/1.1"`
+/// `fe one/dead 0/3006/-1/-1/3006 503 217 - - SC-- 1/1/0/0/3 0/0 "GET /one HTTP/1.1"`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redispatch_as_haproxy() {
+    let live = RawOrigin::start(OK).await;
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let port = free_port();
+    let cfg = format!(
+        "defaults\n mode http\n option httplog\n option redispatch\n retries 3\n timeout connect 1000\n timeout client 5000\n timeout server 5000\nfrontend fe\n bind 127.0.0.1:{port}\n use_backend one if {{ path_beg /one }}\n default_backend two\nbackend two\n server dead {dead}\n server live {}\nbackend one\n server dead {dead}\n",
+        live.addr
+    );
+    let (wt, log) = start(&cfg).await;
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    for path in ["/a", "/b"] {
+        let t = std::time::Instant::now();
+        let r = raw(
+            addr,
+            format!("GET {path} HTTP/1.1\r\nConnection: close\r\n\r\n").as_bytes(),
+            Duration::from_millis(2000),
+        )
+        .await;
+        assert_eq!(status_of(&r), 200);
+        assert!(
+            t.elapsed() < Duration::from_millis(500),
+            "no turn-around delay: {:?}",
+            t.elapsed()
+        );
+        let line = log.recv_timeout(Duration::from_secs(2)).unwrap();
+        assert!(
+            line.contains(" fe two/live 0/0/0/")
+                && line.contains(" 200 56 - - ---- ")
+                && line.contains("/+1 0/0 "),
+            "{line}"
+        );
+    }
+    let t = std::time::Instant::now();
+    let r = raw(
+        addr,
+        b"GET /one HTTP/1.1\r\nConnection: close\r\n\r\n",
+        Duration::from_millis(5000),
+    )
+    .await;
+    assert_eq!(status_of(&r), 503);
+    assert!(
+        t.elapsed() >= Duration::from_millis(2900),
+        "{:?}",
+        t.elapsed()
+    );
+    let line = log.recv_timeout(Duration::from_secs(2)).unwrap();
+    let timers = line.split(' ').nth(4).unwrap().to_string();
+    let tw: u64 = timers.split('/').nth(1).unwrap().parse().unwrap();
+    assert!(
+        (2900..3500).contains(&tw),
+        "Tw after the last reassignment: {line}"
+    );
+    assert!(
+        line.contains(" fe one/dead 0/")
+            && line.contains("/-1/-1/")
+            && line.contains(" 503 217 - - SC-- 1/1/0/0/3 0/0 "),
+        "{line}"
     );
     wt.stop().await;
 }

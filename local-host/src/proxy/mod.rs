@@ -583,16 +583,18 @@ impl ClientConn {
                 }
             }
         }
-        let t_queue = ms(queue_start.elapsed());
+        // HAProxy's Tw: until the server was (last) assigned: a redispatch assigns again.
+        let mut t_queue = ms(queue_start.elapsed());
         let _permit = permit;
 
-        // Connect, with HAProxy's retries and redispatch.
-        let connect_start = Instant::now();
+        // Connect, with HAProxy's retries and redispatch. Tc is the last attempt's.
+        let mut connect_start: Instant;
         let mut retries = 0u32;
         let mut redispatched = false;
         let turnaround = connect_to.min(Duration::from_secs(1));
         let stream = loop {
             active.set_server(Some(fwd.server.0 as usize));
+            connect_start = Instant::now();
             let attempt = connect(fwd.upstream, connect_to).await;
             match attempt {
                 Ok(s) => break Some(s),
@@ -608,11 +610,29 @@ impl ClientConn {
                     if let Some(c) = g.counters.server(fwd.server.0 as usize) {
                         inc(&c.retries);
                     }
-                    tokio::time::sleep(turnaround).await;
-                    if bs.options.redispatch
-                        && retries == bs.retries
-                        && let Some(other) = engine.redispatch(&fwd, facts)
-                    {
+                    // HAProxy 2.6 (back_handle_st_cer) redispatches with `option
+                    // redispatch` on the last retry, or at once when the server is
+                    // now DOWN, or when round-robin picked it (not a use-server
+                    // rule) among more than one active server; it waits the
+                    // turn-around delay only when it retries the same server or
+                    // the backend has at most one active server.
+                    let active_up = be
+                        .servers
+                        .iter()
+                        .filter(|&&s| !cfg.server(s).params.backup && engine.is_up(s))
+                        .count();
+                    let balanced = be.use_servers.is_empty();
+                    let redispatch_now = bs.options.redispatch
+                        && (retries == bs.retries
+                            || !engine.is_up(fwd.server)
+                            || (balanced && active_up > 1));
+                    if !redispatch_now || active_up <= 1 {
+                        tokio::time::sleep(turnaround).await;
+                    }
+                    if redispatch_now {
+                        t_queue = ms(queue_start.elapsed());
+                    }
+                    if redispatch_now && let Some(other) = engine.redispatch(&fwd, facts) {
                         if other.server != fwd.server {
                             redispatched = true;
                             if let Some(c) = g.counters.server(other.server.0 as usize) {
