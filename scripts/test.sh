@@ -27,3 +27,4 @@ cargo build -p router-core --target wasm32-unknown-unknown
 
 echo "== tests"
 cargo test --workspace
+./scripts/edge-test.sh

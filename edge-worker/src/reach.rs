@@ -1,13 +1,14 @@
-//! Which server addresses a deployed Cloudflare Worker can reach: the rule behind
-//! `wtedge check --target edge`, also run by the worker's build script.
-//!
-//! A Worker's `fetch` goes out through Cloudflare's network by host name:
+//! Which server addresses a deployed Cloudflare Worker can reach, as the worker's
+//! build script reports them. A Worker's `fetch` goes out through Cloudflare's
+//! network by host name:
 //!
 //! - a bare IP address (`server srv1 10.0.0.1:9090`, `0.0.0.0`, `[::1]`) fails with
-//!   Cloudflare error 1003 ("direct IP access not allowed");
+//!   Cloudflare error 1003: router-core's rule, `router_core::config::edge`, the one
+//!   `wtedge check --target edge` applies;
 //! - `localhost` and `*.localhost` only work under `wrangler dev` on your machine;
 //! - a one-label name (`wt1`) is not a public DNS name: Cloudflare cannot resolve it;
-//! - a server without a port gets the port the client used (443 or 80) at the edge.
+//! - a server without a port gets the port the client used (443 or 80) at the edge;
+//! - `verify none` cannot turn off Cloudflare's certificate checks.
 //!
 //! Any port works (`compatibility_date` >= 2024-09-02). `ssl` selects `https`.
 //! This module only reads the model that `router_core::parse` built; it has no
@@ -62,15 +63,7 @@ pub fn check(cfg: &Config, text: &str) -> Vec<Finding> {
         };
         let path = cfg.server_path(id);
         match &s.host {
-            ServerHost::Ip(ip) => push(
-                Severity::Error,
-                format!(
-                    "server {path}: a Worker cannot fetch a bare IP address ({ip}): Cloudflare \
-                     answers error 1003"
-                ),
-                "give the origin a DNS name (a record in your zone, e.g. wt1.example.com) \
-                 and write `server NAME wt1.example.com:PORT`",
-            ),
+            ServerHost::Ip(_) => {}
             ServerHost::Name(name) if is_local_name(name) => push(
                 Severity::Error,
                 format!(
@@ -106,6 +99,18 @@ pub fn check(cfg: &Config, text: &str) -> Vec<Finding> {
                 "give the origin a certificate a browser would accept",
             );
         }
+    }
+    // Bare IPs: router-core's rule, placed on the address.
+    for mut d in router_core::config::edge::unreachable_servers(cfg) {
+        let line_text = lines
+            .get((d.line as usize).saturating_sub(1))
+            .copied()
+            .unwrap_or("");
+        d.column = address_column(line_text);
+        out.push(Finding {
+            severity: Severity::Error,
+            diagnostic: d,
+        });
     }
     out.sort_by_key(|f| (f.severity == Severity::Warning, f.diagnostic.line));
     out

@@ -177,7 +177,11 @@ async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys:
         router_core::decide(cfg, router.frontend, &facts, &health, &router.tickets, None);
 
     if test_hooks && header(&req, DRY_RUN_HEADER).is_some() {
-        return json_response(200, &dry_run_json(router, &decision, &facts));
+        // In the body, and in a header for HEAD requests (their body is dropped).
+        let json = dry_run_json(router, &decision, &facts).to_string();
+        let resp = response(200, &[("content-type", "application/json")], Some(&json))?;
+        let _ = resp.headers().set("x-wtedge-decision", &json);
+        return Ok(resp);
     }
 
     match decision {

@@ -1,0 +1,371 @@
+//! The Worker under `wrangler dev` (the real workerd runtime), in front of two mock Wt
+//! origins: redirects, default round-robin, affinity by session prefix, the
+//! X-Forwarded-* headers, request bodies, retries and redispatch, odd requests,
+//! a WebSocket round trip, and failover when an origin is killed (the health Durable
+//! Object marks it DOWN after `fall` checks, traffic moves) and comes back (`rise`).
+//!
+//! `scripts/edge-test.sh` builds the Worker with `edge-worker/config/local-test.cfg`,
+//! starts `wrangler dev` and runs this test with `WTEDGE_EDGE_URL` set:
+//!
+//! ```sh
+//! WTEDGE_EDGE_URL=http://127.0.0.1:28787 cargo test -p wtedge-tests --test edge_workerd -- --ignored
+//! ```
+//!
+//! The origins listen where the config says: wt1 on 127.0.0.1:28081, wt2 on :28082.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use wtedge_tests::client::{self, Response, Source};
+use wtedge_tests::corpus::Request;
+use wtedge_tests::mock_wt::{self, MockWt};
+
+const WT1: &str = "127.0.0.1:28081";
+const WT2: &str = "127.0.0.1:28082";
+const HOST: &str = "app.example.com";
+
+fn edge() -> SocketAddr {
+    let url = std::env::var("WTEDGE_EDGE_URL")
+        .unwrap_or_else(|_| panic!("WTEDGE_EDGE_URL is not set: run scripts/edge-test.sh"));
+    url.trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap_or_else(|e| panic!("WTEDGE_EDGE_URL {url:?}: {e}"))
+}
+
+fn send(method: &str, target: &str, headers: &[&str], body: Option<String>) -> Response {
+    let mut h: Vec<String> = headers.iter().map(|s| s.to_string()).collect();
+    if !h
+        .iter()
+        .any(|l| l.to_ascii_lowercase().starts_with("host:"))
+    {
+        h.push(format!("Host: {HOST}"));
+    }
+    h.push("Connection: close".into());
+    let req = Request {
+        line: format!("{method} {target} HTTP/1.1"),
+        headers: h,
+        body,
+        expect: None,
+    };
+    client::send(edge(), Source::Loopback(Ipv4Addr::LOCALHOST), &req)
+        .unwrap_or_else(|e| panic!("{method} {target}: {e}"))
+}
+
+fn get(target: &str) -> Response {
+    send("GET", target, &[], None)
+}
+
+fn body(r: &Response) -> String {
+    String::from_utf8_lossy(&r.body).into_owned()
+}
+
+fn origin(r: &Response) -> String {
+    r.header("x-mock-wt").unwrap_or("-").to_string()
+}
+
+fn health() -> Value {
+    let r = get("/__wtedge/health");
+    assert_eq!(r.status, 200, "health status: {}", body(&r));
+    serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("health JSON: {e}: {}", body(&r)))
+}
+
+fn server<'a>(h: &'a Value, path: &str) -> &'a Value {
+    h["servers"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["server"] == path))
+        .unwrap_or_else(|| panic!("no server {path} in {h}"))
+}
+
+fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while !ok() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    start.elapsed()
+}
+
+/// A new session through the edge: the bootstrap page's id and the origin that made it.
+fn new_session() -> (String, String) {
+    let r = get("/");
+    assert_eq!(r.status, 200);
+    let id = mock_wt::session_id_in_page(&body(&r))
+        .unwrap_or_else(|| panic!("no session id in {}", body(&r)));
+    (id, origin(&r))
+}
+
+#[test]
+#[ignore = "needs the Worker under wrangler dev: run scripts/edge-test.sh"]
+fn worker_in_workerd() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("runtime: {e}"));
+    let start = |prefix: &str, addr: &str| {
+        let addr: SocketAddr = addr.parse().unwrap_or_else(|e| panic!("{e}"));
+        rt.block_on(MockWt::start(prefix, addr))
+            .unwrap_or_else(|e| panic!("mock {prefix} on {addr}: {e}"))
+    };
+    let wt1 = start("wt1", WT1);
+    let mut wt2 = start("wt2", WT2);
+
+    // The Durable Object's checks see both origins UP.
+    let up = |h: &Value, s: &str| {
+        server(h, s)["up"] == true && server(h, s)["checks"].as_u64() >= Some(2)
+    };
+    wait_for("both origins checked UP", Duration::from_secs(60), || {
+        let h = health();
+        up(&h, "bck1/srv1") && up(&h, "bck2/srv2")
+    });
+    eprintln!("edge: health checks running");
+
+    // Redirects are answered by the edge itself.
+    let r = get("/app");
+    assert_eq!((r.status, r.header("location")), (301, Some("/app/")));
+    let r = send("GET", "/some/page?x=1", &["Host: old.example.org"], None);
+    assert_eq!(
+        (r.status, r.header("location")),
+        (302, Some("https://www.example.org/some/page?x=1"))
+    );
+    // Only the health checks (OPTIONS /) reached the origins so far.
+    let checks_only = |s: &MockWt| s.recorded().iter().all(|r| r.method == "OPTIONS");
+    assert!(checks_only(&wt1) && checks_only(&wt2));
+    eprintln!("edge: redirects ok");
+
+    // Default round-robin: new sessions alternate between the two origins.
+    let sessions: Vec<(String, String)> = (0..10).map(|_| new_session()).collect();
+    for pair in sessions.windows(2) {
+        assert_ne!(pair[0].1, pair[1].1, "round-robin alternates: {sessions:?}");
+    }
+    for (id, by) in &sessions {
+        assert!(id.starts_with(by.as_str()), "{id} made by {by}");
+    }
+    eprintln!("edge: round-robin ok");
+
+    // Affinity: every follow-up request of a session reaches the origin that made it.
+    for (id, by) in &sessions {
+        for t in [
+            format!("/?wtd={id}&request=style&page=1"),
+            format!("/?wtd={id}&sid=1&deployPath=%2F&request=script&rand=1"),
+            format!("/?wtd={id}"),
+        ] {
+            let r = get(&t);
+            assert_eq!((r.status, origin(&r)), (200, by.clone()), "{t}");
+            assert!(body(&r).contains(id.as_str()), "{t}: {}", body(&r));
+        }
+    }
+    assert_eq!(wt1.stats().unknown + wt2.stats().unknown, 0);
+    eprintln!("edge: affinity ok");
+
+    // The header edits: X-Forwarded-For from CF-Connecting-IP, X-Forwarded-Host and
+    // X-Forwarded-Proto for Wt (the origin sees its own name as Host).
+    let (id1, _) = sessions
+        .iter()
+        .find(|(_, by)| by == "wt1")
+        .cloned()
+        .unwrap_or_else(|| panic!("no wt1 session"));
+    let target = format!("/?wtd={id1}&xff=1");
+    let r = send("GET", &target, &["CF-Connecting-IP: 203.0.113.7"], None);
+    assert_eq!(r.status, 200);
+    let seen = wt1
+        .recorded()
+        .into_iter()
+        .rev()
+        .find(|r| r.target == target)
+        .unwrap_or_else(|| panic!("wt1 did not receive {target}"));
+    let hdr = |name: &str| -> Vec<&str> {
+        seen.headers
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    };
+    assert_eq!(
+        hdr("x-forwarded-for"),
+        ["203.0.113.7"],
+        "{:?}",
+        seen.headers
+    );
+    assert_eq!(hdr("x-forwarded-host"), [HOST]);
+    assert_eq!(hdr("x-forwarded-proto"), ["http"]);
+    assert_eq!(hdr("host"), ["localhost:28081"]);
+    assert_eq!(seen.method, "GET");
+    eprintln!("edge: forwarded headers ok");
+
+    // Bodies: a small form (buffered, retryable), 3 MiB with a length and a chunked one
+    // (both streamed), with the method kept.
+    let post = |t: &str, headers: &[&str], b: String| send("POST", t, headers, Some(b));
+    let t = format!("/?wtd={id1}&request=jsupdate");
+    let form = "request=jsupdate&ackId=1&signal=none".to_string();
+    let r = post(
+        &t,
+        &[
+            "Content-Type: application/x-www-form-urlencoded",
+            &format!("Content-Length: {}", form.len()),
+        ],
+        form.clone(),
+    );
+    assert_eq!(body(&r), format!("/* update {id1} {} */", form.len()));
+    let big = "a".repeat(3 << 20);
+    let r = post(&t, &[&format!("Content-Length: {}", big.len())], big);
+    assert_eq!(body(&r), format!("/* update {id1} {} */", 3 << 20));
+    let r = post(
+        &t,
+        &["Transfer-Encoding: chunked"],
+        "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n".to_string(),
+    );
+    assert_eq!(body(&r), format!("/* update {id1} 11 */"));
+    eprintln!("edge: request bodies ok");
+
+    // Retries then redispatch: /retry's first server never answers; every request
+    // still ends on srv1 (after `retries`, the last attempt redispatched).
+    let started = Instant::now();
+    for i in 0..4 {
+        let r = get(&format!("/retry/{i}"));
+        assert_eq!(
+            (r.status, origin(&r)),
+            (200, "wt1".to_string()),
+            "/retry/{i}"
+        );
+    }
+    eprintln!(
+        "edge: retries + redispatch ok ({} ms for 4 requests)",
+        started.elapsed().as_millis()
+    );
+
+    // Odd requests end in an HTTP answer, and the isolate survives them.
+    let long_query = format!("/?q={}", "x".repeat(6000));
+    let huge_header = format!("X-Huge: {}", "h".repeat(12_000));
+    let odd: Vec<(String, Vec<String>)> = vec![
+        ("GET /%ZZ%?wtd=%%%".into(), vec![]),
+        ("GET /?wtd=wt9AAAA&wtd=wt1BBBB".into(), vec![]),
+        (format!("GET {long_query}"), vec![]),
+        ("GET /".into(), vec![huge_header]),
+        ("FOO /".into(), vec![]),
+        ("GET /".into(), vec!["Cookie: \u{1}bad".into()]),
+        ("GET /".into(), vec!["CF-Connecting-IP: not-an-ip".into()]),
+        ("GET /../../etc/passwd".into(), vec![]),
+    ];
+    for (line, headers) in &odd {
+        let (m, t) = line.split_once(' ').unwrap_or(("GET", "/"));
+        let h: Vec<&str> = headers.iter().map(String::as_str).collect();
+        let r = send(m, t, &h, None);
+        assert!(
+            r.status != 500 || !body(&r).contains("internal server error occurred"),
+            "{line}: {} {}",
+            r.status,
+            body(&r)
+        );
+        eprintln!("edge: odd request {:.60} -> {}", line, r.status);
+    }
+    assert_eq!(get("/app").status, 301, "the worker still answers");
+
+    // WebSocket: the origin's 101 passes through, frames both ways; the upgrade
+    // request reaches the origin without Accept-Encoding (Wt 4.14's compression bug).
+    let (id2, _) = sessions
+        .iter()
+        .find(|(_, by)| by == "wt2")
+        .cloned()
+        .unwrap_or_else(|| panic!("no wt2 session"));
+    rt.block_on(async {
+        let t = format!("/?wtd={id2}&request=ws");
+        let mut ws = mock_wt::client::websocket(edge(), &t)
+            .await
+            .unwrap_or_else(|e| panic!("websocket: {e}"));
+        assert_eq!(
+            mock_wt::client::ws_text(&mut ws).await.as_deref(),
+            Some("connect")
+        );
+        for m in ["hello", "&signal=none&connected=0"] {
+            assert!(mock_wt::client::ws_send(&mut ws, m).await);
+            assert_eq!(
+                mock_wt::client::ws_text(&mut ws).await,
+                Some(format!("{id2}:{m}"))
+            );
+        }
+        let refused =
+            mock_wt::client::websocket(edge(), "/?wtd=wt2XXXXXXXXXXXXXXXX&request=ws").await;
+        assert!(
+            refused.as_ref().is_err_and(|e| e.contains("403")),
+            "unknown id: {:?}",
+            refused.err()
+        );
+    });
+    assert_eq!(wt2.stats().ws_accepted, 1);
+    let upgrade = wt2
+        .recorded()
+        .into_iter()
+        .find(|r| r.target.contains("request=ws") && r.target.contains(id2.as_str()))
+        .unwrap_or_else(|| panic!("no upgrade recorded"));
+    assert!(
+        !upgrade.headers.iter().any(|(k, _)| k == "accept-encoding"),
+        "{:?}",
+        upgrade.headers
+    );
+    eprintln!("edge: websocket ok");
+
+    // Failover: kill wt2. The Durable Object marks bck2/srv2 DOWN after `fall` (3)
+    // failed checks; traffic moves to wt1 (wt2's sessions are lost, as with HAProxy).
+    rt.block_on(wt2.kill());
+    let took = wait_for("bck2/srv2 DOWN", Duration::from_secs(30), || {
+        server(&health(), "bck2/srv2")["up"] == false
+    });
+    let h = health();
+    let t = h["transitions"]
+        .as_array()
+        .and_then(|t| t.iter().rev().find(|t| t["server"] == "bck2/srv2"))
+        .unwrap_or_else(|| panic!("no transition in {h}"))
+        .clone();
+    assert_eq!(
+        (t["up"].as_bool(), t["consecutive"].as_u64()),
+        (Some(false), Some(3)),
+        "{t}"
+    );
+    assert!(
+        t["line"]
+            .as_str()
+            .is_some_and(|l| l.contains("tracking it: bck_lb/srv2")),
+        "{t}"
+    );
+    assert!(server(&h, "bck_lb/srv2")["up"] == false);
+    eprintln!(
+        "edge: wt2 DOWN {} ms after the kill: {}",
+        took.as_millis(),
+        t["line"]
+    );
+    // Give isolates their snapshot refresh (WTEDGE_HEALTH_TTL_MS), then: new sessions
+    // and wt2's ids all go to wt1.
+    std::thread::sleep(Duration::from_millis(1500));
+    for _ in 0..6 {
+        let (id, by) = new_session();
+        assert_eq!(by, "wt1", "{id}");
+    }
+    let r = get(&format!("/?wtd={id2}"));
+    assert_eq!((r.status, origin(&r)), (200, "wt1".to_string()));
+    eprintln!("edge: failover ok");
+
+    // Recovery: wt2 comes back and is UP after `rise` (2) passing checks.
+    wt2 = start("wt2", WT2);
+    wait_for("bck2/srv2 UP again", Duration::from_secs(30), || {
+        server(&health(), "bck2/srv2")["up"] == true
+    });
+    let h = health();
+    let t = h["transitions"]
+        .as_array()
+        .and_then(|t| t.iter().rev().find(|t| t["server"] == "bck2/srv2"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        (t["up"].as_bool(), t["consecutive"].as_u64()),
+        (Some(true), Some(2)),
+        "{t}"
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    let by: Vec<String> = (0..4).map(|_| new_session().1).collect();
+    assert!(by.contains(&"wt2".to_string()), "{by:?}");
+    eprintln!("edge: recovery ok");
+    drop((wt1, wt2));
+}
