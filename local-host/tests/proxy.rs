@@ -439,3 +439,25 @@ async fn redispatch_as_haproxy() {
     );
     wt.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_0000_means_the_address_the_client_connected_to() {
+    let origin = RawOrigin::start(OK).await;
+    let port = free_port();
+    let zero: std::net::SocketAddr = ([0, 0, 0, 0], origin.addr.port()).into();
+    let (wt, log) = start(&one_backend(port, zero, "")).await;
+    let r = raw(
+        ([127, 0, 0, 1], port).into(),
+        b"GET / HTTP/1.1\r\n\r\n",
+        Duration::from_millis(300),
+    )
+    .await;
+    assert_eq!(status_of(&r), 200);
+    assert!(origin.requests()[0].contains("x-original-to: 127.0.0.1\r\n"));
+    assert!(
+        log.recv_timeout(Duration::from_secs(2))
+            .unwrap()
+            .contains(" fe b/s1 ")
+    );
+    wt.stop().await;
+}
