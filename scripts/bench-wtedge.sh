@@ -29,11 +29,8 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
 
 echo "bench: building wtedge (release)..." >&2
-(cd "$ROOT" && cargo build --release -p local-host --bins -q)
+(cd "$ROOT" && cargo build --release -p local-host --bin wtedge -q)
 WTEDGE=("$ROOT/target/release/wtedge" run)
-if ! "${WTEDGE[@]}" --help >/dev/null 2>&1; then
-    WTEDGE=("$ROOT/target/release/wtedge-run")
-fi
 
 WORK=$(mktemp -d /tmp/wtedge-bench.XXXXXX)
 chmod 755 "$WORK" # nginx's workers run as nobody

@@ -58,12 +58,13 @@ async fn reload_and_graceful_stop() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let cfg = dir.join("wt.cfg");
     std::fs::write(&cfg, one_backend(port, origin.addr, "")).expect("write cfg");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wtedge-run"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wtedge"))
+        .arg("run")
         .arg(&cfg)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("spawn wtedge-run");
+        .expect("spawn wtedge run");
     let pid = child.id();
     let origin_addr = origin.addr;
     let t = tokio::task::spawn_blocking(move || {
