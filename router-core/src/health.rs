@@ -61,19 +61,45 @@ impl HealthSnapshot {
         }
     }
 
-    /// Whether the server is UP: its own state and, when it tracks, its tracked
-    /// server's (a tracking server forced DOWN by an operator is DOWN, as in HAProxy).
+    /// Whether the server is UP: its own state and that of every server along
+    /// its `track` chain (a tracking server forced DOWN by an operator is DOWN,
+    /// and so are the servers that track it, as in HAProxy).
     pub fn is_up(&self, cfg: &Config, id: ServerId) -> bool {
-        let own = |s: ServerId| self.up.get(s.0 as usize).copied().unwrap_or(true);
-        own(id) && own(cfg.server(id).health_source)
+        self.chain(cfg, id, |s| {
+            self.up.get(s.0 as usize).copied().unwrap_or(true)
+        })
     }
 
-    /// Whether the server can take requests: UP (following `track`), not in
-    /// maintenance (`disabled`, itself or its tracked server), weight above 0.
+    /// Whether a `use-server` rule may send to the server: UP and not in
+    /// maintenance (`disabled`), itself and along its `track` chain. HAProxy
+    /// checks only that the server is not stopped: its weight does not matter.
+    pub fn available(&self, cfg: &Config, id: ServerId) -> bool {
+        self.chain(cfg, id, |s| {
+            self.up.get(s.0 as usize).copied().unwrap_or(true) && !cfg.server(s).params.disabled
+        })
+    }
+
+    /// Whether the balance algorithm may pick the server: [`Self::available`]
+    /// and a weight above 0.
     pub fn usable(&self, cfg: &Config, id: ServerId) -> bool {
-        let s = cfg.server(id);
-        let source = cfg.server(s.health_source);
-        self.is_up(cfg, id) && !s.params.disabled && !source.params.disabled && s.params.weight > 0
+        cfg.server(id).params.weight > 0 && self.available(cfg, id)
+    }
+
+    /// `ok` holds for the server and every server it tracks, directly or not.
+    /// Chains were checked for loops when the config loaded; the walk is
+    /// bounded anyway.
+    fn chain(&self, cfg: &Config, id: ServerId, ok: impl Fn(ServerId) -> bool) -> bool {
+        let mut cur = id;
+        for _ in 0..=cfg.servers.len() {
+            if !ok(cur) {
+                return false;
+            }
+            match &cfg.server(cur).track {
+                Some(t) => cur = t.id,
+                None => return true,
+            }
+        }
+        true
     }
 }
 

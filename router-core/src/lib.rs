@@ -37,6 +37,7 @@ pub mod decision;
 pub mod diag;
 pub mod eval;
 pub mod health;
+pub mod normalize;
 pub mod problem;
 pub mod redirect;
 pub mod request;

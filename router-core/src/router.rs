@@ -6,8 +6,7 @@
 use core::net::{IpAddr, SocketAddr};
 
 use crate::acl::Condition;
-use crate::acl::fetch::canonical;
-use crate::acl::matcher::net_contains;
+use crate::acl::matcher::same_family_contains;
 use crate::balance::{self, Tickets};
 use crate::config::model::{Config, IpNet, Proxy, ProxyId, ServerHost, ServerId};
 use crate::decision::{Decision, Forward, HeaderAppend, Upstream};
@@ -40,6 +39,19 @@ fn record(trace: &mut Option<&mut Trace>, step: TraceStep) {
 /// `health` gives server states, `tickets` round-robin positions; with
 /// `trace`, every rule and ACL evaluated is recorded.
 pub fn decide<'c>(
+    cfg: &'c Config,
+    frontend: ProxyId,
+    req: &RequestFacts<'_>,
+    health: &HealthSnapshot,
+    tickets: &dyn Tickets,
+    trace: Option<&mut Trace>,
+) -> Decision<'c> {
+    crate::normalize::with_normalized(req, |req| {
+        decide_normalized(cfg, frontend, req, health, tickets, trace)
+    })
+}
+
+fn decide_normalized<'c>(
     cfg: &'c Config,
     frontend: ProxyId,
     req: &RequestFacts<'_>,
@@ -115,7 +127,7 @@ pub fn decide<'c>(
 
     for rule in &be.use_servers {
         let matched = holds(rule.cond.as_ref(), &bctx, be, &mut trace);
-        let usable = matched && health.usable(cfg, rule.server);
+        let usable = matched && health.available(cfg, rule.server);
         record(
             &mut trace,
             TraceStep::UseServer {
@@ -226,8 +238,9 @@ fn forward<'c>(
         &cfg.proxy(frontend).settings.options,
         &cfg.proxy(backend).settings.options,
     );
-    let src = canonical(req.src.ip());
-    let dst = canonical(req.dst.ip());
+    // As HAProxy writes them: an IPv4-mapped client stays `::ffff:a.b.c.d`.
+    let src = req.src.ip();
+    let dst = req.dst.ip();
 
     let forwarded_for = match (&fe.forwardfor, &be.forwardfor) {
         (None, None) => None,
@@ -273,6 +286,7 @@ fn forward<'c>(
     }
 }
 
+/// `except` networks never match an address of the other family (`ipcmp2net()`).
 fn in_net(net: &IpNet, ip: IpAddr) -> bool {
-    net_contains(net, ip)
+    same_family_contains(net, ip)
 }

@@ -171,7 +171,11 @@ fn method_and_version() {
     r.method = "POST";
     assert!(acl("method POST", &r));
     assert!(!acl("method post", &r));
+    // HAProxy compares well-known methods by identity: `-i post` is not POST.
+    assert!(!acl("method -i post", &r));
+    r.method = "Post";
     assert!(acl("method -i post", &r));
+    r.method = "POST";
     assert!(acl("method GET POST", &r));
     r.version = "HTTP/1.0";
     assert!(acl("req.ver 1.0", &r));

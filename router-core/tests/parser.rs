@@ -82,13 +82,13 @@ fn defaults_apply_to_later_proxies_and_proxy_lines_win() {
          option redispatch\n option allbackups\n option httpchk GET /health\n retries 5\n maxconn 2000\n\
          timeout connect 5s\n timeout client 1m\n timeout server 50000\n timeout tunnel 1h\n timeout queue 2s\n timeout check 3s\n\
          timeout http-request 10s\n timeout http-keep-alive 1s\n log global\n\
-         frontend f\n bind :80\n no option httplog\n timeout client 7s\n default_backend b\n{BE}"
+         frontend f\n bind :80\n no option dontlognull\n timeout client 7s\n default_backend b\n{BE}"
     ));
     let f = &c.proxies[0];
     let o = &f.settings.options;
     assert!(
-        !o.httplog
-            && o.dontlognull
+        o.httplog
+            && !o.dontlognull
             && o.http_server_close
             && o.http_pretend_keepalive
             && o.redispatch
@@ -304,6 +304,11 @@ fn quoting_and_comments() {
     );
     assert_eq!(c.proxies[0].redirects[0].to, "/a b#c");
     assert_eq!(c.proxies[0].redirects[1].to, "/p q");
+    // HAProxy 2.6 sends a plain redirect string as written, percent signs included.
+    let (c, _) = ok(
+        "frontend f\n bind :80\n redirect location /a%20b%%25%[path]\n default_backend b\nbackend b\n",
+    );
+    assert_eq!(c.proxies[0].redirects[0].to, "/a%20b%%25%[path]");
 }
 
 #[test]
@@ -730,15 +735,6 @@ fn errors_name_line_column_keyword_and_hint() {
         None,
     );
     assert_err(
-        "frontend f\n bind :80\n redirect location /x%[path]\n",
-        K::Unsupported,
-        3,
-        20,
-        "redirect",
-        "log-format",
-        Some("%%"),
-    );
-    assert_err(
         "frontend f\n bind :80\n redirect location /x drop\n",
         K::InvalidValue,
         3,
@@ -1006,6 +1002,63 @@ fn errors_name_line_column_keyword_and_hint() {
         12,
         "mode",
         "unexpected 'x'",
+        None,
+    );
+}
+
+#[test]
+fn haproxy_quirks_of_acceptance() {
+    // Accepted by HAProxy 2.6, so by Wt Edge.
+    let (c, w) = ok(
+        "defaults\n option httplog clf\n option redispatch 3\n timeout client-fin 1s\n timeout server-fin 2s\n\
+                     frontend f\n bind :80\n acl a urlp_beg(wtd) wt1\n use_backend b if a HTTP_2.0 or a\n default_backend b\nbackend b\n\
+                     use-server s if TRUE\n redirect location /x\n server s 10.0.0.1:80\n",
+    );
+    let t = &c.proxies[0].settings.timeouts;
+    assert_eq!((t.client_fin, t.server_fin), (Some(1000), Some(2000)));
+    assert!(c.proxies[0].settings.options.httplog && c.proxies[0].settings.options.redispatch);
+    assert_eq!(
+        w.iter()
+            .filter(|d| d.kind == K::RedirectAfterUseBackend)
+            .count(),
+        1,
+        "{w:?}"
+    );
+    // Refused by HAProxy 2.6, so by Wt Edge.
+    assert_err(
+        "defaults\n no option forwardfor\n",
+        K::InvalidValue,
+        2,
+        12,
+        "no option forwardfor",
+        "cannot be negated",
+        Some("remove"),
+    );
+    assert_err(
+        "defaults\n no option httplog\n",
+        K::InvalidValue,
+        2,
+        12,
+        "no option httplog",
+        "cannot be negated",
+        None,
+    );
+    assert_err(
+        "backend b\n server s 10.0.0.1:80 check track t\n server t 10.0.0.2:80 check\n",
+        K::InvalidValue,
+        2,
+        35,
+        "track",
+        "cannot both run checks and track",
+        None,
+    );
+    assert_err(
+        "backend b\n server s 10.0.0.1:80 check inter 0\n",
+        K::InvalidValue,
+        2,
+        35,
+        "server",
+        "greater than 0",
         None,
     );
 }

@@ -16,6 +16,7 @@ pub const NAMES: &[&str] = &[
     "HTTP",
     "HTTP_1.0",
     "HTTP_1.1",
+    "HTTP_2.0",
     "HTTP_URL_SLASH",
     "HTTP_URL_STAR",
     "LOCALHOST",
@@ -42,6 +43,7 @@ pub fn term(name: &str, line: u32) -> Option<AclTerm> {
         "FALSE" => (Fetch::AlwaysFalse, Matcher::Bool, vec![]),
         "HTTP_1.0" => (Fetch::ReqVer, Matcher::Str, strs(&["1.0"])),
         "HTTP_1.1" => (Fetch::ReqVer, Matcher::Str, strs(&["1.1"])),
+        "HTTP_2.0" => (Fetch::ReqVer, Matcher::Str, strs(&["2.0"])),
         "HTTP_URL_SLASH" => (Fetch::Url, Matcher::Beg, strs(&["/"])),
         "HTTP_URL_STAR" => (Fetch::Url, Matcher::Str, strs(&["*"])),
         "LOCALHOST" => (
@@ -53,14 +55,14 @@ pub fn term(name: &str, line: u32) -> Option<AclTerm> {
                 .map(Pattern::Ip)
                 .collect(),
         ),
-        "METH_CONNECT" => (Fetch::Method, Matcher::Str, strs(&["CONNECT"])),
-        "METH_DELETE" => (Fetch::Method, Matcher::Str, strs(&["DELETE"])),
-        "METH_GET" => (Fetch::Method, Matcher::Str, strs(&["GET", "HEAD"])),
-        "METH_HEAD" => (Fetch::Method, Matcher::Str, strs(&["HEAD"])),
-        "METH_OPTIONS" => (Fetch::Method, Matcher::Str, strs(&["OPTIONS"])),
-        "METH_POST" => (Fetch::Method, Matcher::Str, strs(&["POST"])),
-        "METH_PUT" => (Fetch::Method, Matcher::Str, strs(&["PUT"])),
-        "METH_TRACE" => (Fetch::Method, Matcher::Str, strs(&["TRACE"])),
+        "METH_CONNECT" => (Fetch::Method, Matcher::Meth, strs(&["CONNECT"])),
+        "METH_DELETE" => (Fetch::Method, Matcher::Meth, strs(&["DELETE"])),
+        "METH_GET" => (Fetch::Method, Matcher::Meth, strs(&["GET", "HEAD"])),
+        "METH_HEAD" => (Fetch::Method, Matcher::Meth, strs(&["HEAD"])),
+        "METH_OPTIONS" => (Fetch::Method, Matcher::Meth, strs(&["OPTIONS"])),
+        "METH_POST" => (Fetch::Method, Matcher::Meth, strs(&["POST"])),
+        "METH_PUT" => (Fetch::Method, Matcher::Meth, strs(&["PUT"])),
+        "METH_TRACE" => (Fetch::Method, Matcher::Meth, strs(&["TRACE"])),
         _ => return None,
     };
     Some(AclTerm {

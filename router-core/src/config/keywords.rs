@@ -216,6 +216,8 @@ pub const TIMEOUTS: &[&str] = &[
     "check",
     "http-request",
     "http-keep-alive",
+    "client-fin",
+    "server-fin",
 ];
 
 /// Options Wt Edge implements.

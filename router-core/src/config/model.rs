@@ -265,6 +265,10 @@ pub struct Timeouts {
     pub http_request: Option<u64>,
     /// `timeout http-keep-alive`; falls back to `timeout http-request`.
     pub http_keep_alive: Option<u64>,
+    /// `timeout client-fin`: half-closed client side; falls back to `timeout client`.
+    pub client_fin: Option<u64>,
+    /// `timeout server-fin`: half-closed server side; falls back to `timeout server`.
+    pub server_fin: Option<u64>,
 }
 
 /// Where a server lives.

@@ -54,7 +54,7 @@ pub struct Parser<'f> {
     section: Section,
     line: u32,
     keyword: String,
-    saw_use_backend: bool,
+    saw_switching_rule: Option<&'static str>,
 }
 
 type Res = Result<(), Problem>;
@@ -76,7 +76,7 @@ impl<'f> Parser<'f> {
             section: Section::None,
             line: 0,
             keyword: String::new(),
-            saw_use_backend: false,
+            saw_switching_rule: None,
         };
         for (i, raw) in text.lines().enumerate() {
             p.line = u32::try_from(i + 1).unwrap_or(u32::MAX);
@@ -154,7 +154,7 @@ impl<'f> Parser<'f> {
     }
 
     fn section_header(&mut self, kind: &str, words: &[Word]) -> Res {
-        self.saw_use_backend = false;
+        self.saw_switching_rule = None;
         match kind {
             "global" => {
                 self.section = Section::Global;
@@ -618,6 +618,27 @@ impl<'f> Parser<'f> {
             );
             return Ok(());
         }
+        if !on && matches!(name, "httplog" | "forwardfor" | "originalto" | "httpchk") {
+            return Err(Problem::new(
+                K::InvalidValue,
+                w.col,
+                format!("'option {name}' cannot be negated (HAProxy refuses 'no option {name}')"),
+            )
+            .hint(format!("remove 'option {name}' from the defaults section instead, or move it to the sections that need it")));
+        }
+        // `option httplog clf` and `option redispatch <interval>` take an argument.
+        let optional_arg = match name {
+            "httplog" => words.get(at + 1).is_some_and(|a| a.text == "clf"),
+            "redispatch" => words.get(at + 1).is_some_and(|a| {
+                a.text
+                    .trim_start_matches('-')
+                    .bytes()
+                    .all(|b| b.is_ascii_digit())
+                    && !a.text.is_empty()
+            }),
+            _ => false,
+        };
+        let at = if optional_arg { at + 1 } else { at };
         let o = &mut self.settings().options;
         let flag = match name {
             "httplog" => Some(&mut o.httplog),
@@ -754,6 +775,8 @@ impl<'f> Parser<'f> {
             "queue" => &mut t.queue,
             "check" => &mut t.check,
             "http-request" => &mut t.http_request,
+            "client-fin" => &mut t.client_fin,
+            "server-fin" => &mut t.server_fin,
             _ => &mut t.http_keep_alive,
         };
         *slot = Some(ms);
@@ -891,7 +914,8 @@ impl<'f> Parser<'f> {
             }
         };
         let to_word = word_arg(words, 2)?;
-        let to = literal_format(to_word)?;
+        // HAProxy 2.6 sends a plain redirect string as written (no log-format).
+        let to = to_word.text.clone();
         let mut code = 302;
         let (mut drop_query, mut append_slash) = (false, false);
         let mut k = 3;
@@ -939,9 +963,15 @@ impl<'f> Parser<'f> {
             }
         }
         let cond = self.condition(words, k)?;
-        if self.saw_use_backend {
-            self.warn(Problem::new(K::RedirectAfterUseBackend, words[0].col, "a 'redirect' rule placed after a 'use_backend' rule will still be processed before")
-                .hint("move the redirect before the use_backend rules"));
+        if let Some(rule) = self.saw_switching_rule {
+            self.warn(
+                Problem::new(
+                    K::RedirectAfterUseBackend,
+                    words[0].col,
+                    format!("a 'redirect' rule placed after a '{rule}' rule will still be processed before"),
+                )
+                .hint(format!("move the redirect before the {rule} rules")),
+            );
         }
         self.proxies[i].redirects.push(RedirectRule {
             line: self.line,
@@ -967,7 +997,7 @@ impl<'f> Parser<'f> {
             .hint("write one use_backend rule per backend"));
         }
         let cond = self.condition(words, 2)?;
-        self.saw_use_backend = true;
+        self.saw_switching_rule = Some("use_backend");
         self.proxies[i].use_backends.push(UseBackendRule {
             backend: BackendRef {
                 name: w.text.clone(),
@@ -992,6 +1022,7 @@ impl<'f> Parser<'f> {
             .hint(format!("write 'use-server {} if COND'", w.text)));
         }
         let cond = self.condition(words, 2)?;
+        self.saw_switching_rule.get_or_insert("use-server");
         self.use_servers.push(PendingUseServer {
             proxy: i,
             rule: self.proxies[i].use_servers.len(),
@@ -1099,7 +1130,15 @@ fn server_params(
             "ssl" => p.ssl = true,
             "no-ssl" => p.ssl = false,
             "inter" => {
-                p.inter = time_arg(words, k + 1)?.max(1);
+                p.inter = time_arg(words, k + 1)?;
+                if p.inter == 0 {
+                    return Err(Problem::new(
+                        K::InvalidValue,
+                        words[k + 1].col,
+                        "'inter' must be greater than 0",
+                    )
+                    .hint("write e.g. 'inter 2s'"));
+                }
                 takes = 2;
             }
             "fastinter" => {
@@ -1234,32 +1273,6 @@ fn parse_bind_list(text: &str, col: u32, line: u32) -> Result<(Vec<Bind>, ()), P
         out.push(Bind { host, port, line });
     }
     Ok((out, ()))
-}
-
-/// `%%` stands for `%`; any other `%` starts a log-format expression, which Wt Edge refuses.
-fn literal_format(w: &Word) -> Result<String, Problem> {
-    if !w.text.contains('%') {
-        return Ok(w.text.clone());
-    }
-    let mut out = String::new();
-    let mut chars = w.text.chars();
-    while let Some(c) = chars.next() {
-        if c == '%' {
-            if chars.next() == Some('%') {
-                out.push('%');
-            } else {
-                return Err(Problem::new(
-                    K::Unsupported,
-                    w.col,
-                    "log-format expressions ('%') are not supported by Wt Edge",
-                )
-                .hint("write '%%' for a literal '%'"));
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    Ok(out)
 }
 
 fn word_arg(words: &[Word], i: usize) -> Result<&Word, Problem> {

@@ -175,6 +175,22 @@ pub fn finish(p: Parser<'_>) -> Result<Parsed, Errors> {
 
     for t in &tracks {
         let server = &servers[t.server];
+        if server.params.check {
+            out.error(
+                K::InvalidValue,
+                server.line,
+                t.col,
+                "track",
+                format!(
+                    "server '{}' cannot both run checks and track another server",
+                    server.name
+                ),
+                Some(String::from(
+                    "remove 'check' (its state comes from the tracked server) or remove 'track'",
+                )),
+            );
+            continue;
+        }
         let (bname, sname) = match t.spec.split_once('/') {
             Some((b, s)) => (b, s),
             None => (

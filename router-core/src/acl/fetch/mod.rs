@@ -1,6 +1,5 @@
 //! Sample fetches: what an ACL looks at in a request. One file per fetch family.
 
-mod addr;
 mod hdr;
 mod nbsrv;
 mod target;
@@ -13,7 +12,6 @@ use serde::Serialize;
 use crate::config::model::ProxyId;
 use crate::eval::EvalCtx;
 
-pub use addr::canonical;
 pub use hdr::split_values;
 pub use target::{path_of, query_of, uri_of};
 
@@ -95,9 +93,9 @@ impl Fetch {
                 .version
                 .strip_prefix("HTTP/")
                 .is_some_and(|v| f(Sample::Str(v))),
-            Fetch::Src => f(Sample::Ip(addr::canonical(req.src.ip()))),
+            Fetch::Src => f(Sample::Ip(req.src.ip())),
             Fetch::SrcPort => f(Sample::Int(i64::from(req.src.port()))),
-            Fetch::Dst => f(Sample::Ip(addr::canonical(req.dst.ip()))),
+            Fetch::Dst => f(Sample::Ip(req.dst.ip())),
             Fetch::DstPort => f(Sample::Int(i64::from(req.dst.port()))),
             Fetch::Nbsrv(target) => {
                 let backend = target.as_ref().map_or(ctx.proxy, |t| t.id);

@@ -1,6 +1,7 @@
 //! `urlp(name)` / `url_param(name)`: values of a query parameter, found as
 //! HAProxy's `http_find_next_url_param()` does: the query starts after the first
-//! `?`, parameters are separated by `&` or `;` (`is_param_delimiter()`), names match case-sensitively and must
+//! `?`, parameters are separated by `&`, `;` or `?` (`is_param_delimiter()` with
+//! `?` as the default delimiter), names match case-sensitively and must
 //! be followed by `=`; nothing is decoded.
 
 use super::Sample;
@@ -14,7 +15,7 @@ pub fn any_value<F: FnMut(Sample<'_>) -> bool>(
     let Some((_, query)) = target.split_once('?') else {
         return false;
     };
-    query.split(['&', ';']).any(|param| match name {
+    query.split(['&', ';', '?']).any(|param| match name {
         Some(name) => param
             .strip_prefix(name)
             .and_then(|rest| rest.strip_prefix('='))
@@ -53,6 +54,8 @@ mod tests {
         assert!(values("/?WTD=wt1", Some("wtd")).is_empty());
         assert_eq!(values("/?wtd=", Some("wtd")), [""]);
         assert_eq!(values("/?q=1;wtd=wt9B", Some("wtd")), ["wt9B"]);
+        assert_eq!(values("/?a=1?wtd=wt1X", Some("wtd")), ["wt1X"]);
+        assert_eq!(values("/?wtd=wt8AAAA?x", Some("wtd")), ["wt8AAAA"]);
     }
 
     #[test]

@@ -93,8 +93,56 @@ impl IntRange {
     }
 }
 
-/// The decimal integer at the start of `s` (after blanks, with a sign), as C's
-/// `strtol` reads header values for `hdr_val`.
+/// A text sample cast to an integer, as HAProxy's `c_str2int()` / `read_int64()`:
+/// an optional sign, then digits until the first non-digit, wrapping on
+/// overflow; an empty sample has no value, text without digits is 0.
+pub fn read_int64(s: &str) -> Option<i64> {
+    if s.is_empty() {
+        return None;
+    }
+    let (neg, digits) = match s.as_bytes()[0] {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let mut v: u64 = 0;
+    for b in digits.bytes() {
+        if !b.is_ascii_digit() {
+            break;
+        }
+        v = v.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
+    }
+    let v = v as i64;
+    Some(if neg { v.wrapping_neg() } else { v })
+}
+
+/// `hdr_val` / `urlp_val`: HAProxy's `strl2ic()`, faithfully. It stops only at
+/// a character above `9`, so punctuation below `0` is added as a negative digit
+/// (`5.5` reads as 485, `+7` as -43); 32-bit, wrapping.
+pub fn strl2ic(s: &str) -> i64 {
+    let b = s.as_bytes();
+    let mut i: i32 = 0;
+    if let Some((&b'-', rest)) = b.split_first() {
+        for &c in rest {
+            let j = i32::from(c) - i32::from(b'0');
+            if j > 9 {
+                break;
+            }
+            i = i.wrapping_mul(10).wrapping_sub(j);
+        }
+    } else {
+        for &c in b {
+            let j = i32::from(c) - i32::from(b'0');
+            if j > 9 {
+                break;
+            }
+            i = i.wrapping_mul(10).wrapping_add(j);
+        }
+    }
+    i64::from(i)
+}
+
+/// The decimal integer at the start of `s` (after blanks, with a sign).
 pub fn leading_int(s: &str) -> Option<i64> {
     let s = s.trim_start_matches([' ', '\t']);
     let (neg, digits) = match s.as_bytes().first() {
@@ -163,6 +211,22 @@ mod tests {
         assert_eq!(leading_int(" 42abc"), Some(42));
         assert_eq!(leading_int("-7"), Some(-7));
         assert_eq!(leading_int("abc"), None);
+    }
+
+    #[test]
+    fn haproxy_casts() {
+        assert_eq!(read_int64("42abc"), Some(42));
+        assert_eq!(read_int64("+7"), Some(7));
+        assert_eq!(read_int64(""), None);
+        assert_eq!(
+            read_int64("99999999999999999999"),
+            Some(7_766_279_631_452_241_919)
+        );
+        assert_eq!(strl2ic("5.5"), 485);
+        assert_eq!(strl2ic("+7"), -43);
+        assert_eq!(strl2ic("12"), 12);
+        assert_eq!(strl2ic("-12"), -12);
+        assert_eq!(strl2ic("7x"), 7);
     }
 
     #[test]

@@ -1,7 +1,10 @@
-//! `-m ip`: addresses against networks (`10.0.0.0/8`, `10.0.0.0/255.0.0.0`, `::1`).
-//! An IPv4 pattern also matches the IPv4-mapped IPv6 form of its addresses.
+//! `-m ip`: addresses against networks (`10.0.0.0/8`, `10.0.0.0/255.0.0.0`, `::1`),
+//! across families as HAProxy's `pat_match_ip()`: an IPv6 sample meets an IPv4
+//! pattern through `v6tov4()` (IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible
+//! `::a.b.c.d`, 6to4 `2002:AABB:CCDD::`), an IPv4 sample meets an IPv6 pattern
+//! as `::ffff:a.b.c.d`.
 
-use core::net::{IpAddr, Ipv4Addr};
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::config::model::IpNet;
 
@@ -36,20 +39,63 @@ pub fn parse_net(text: &str) -> Option<IpNet> {
     Some(IpNet { addr, prefix })
 }
 
-/// Parses an address found in a text sample (a header value).
+/// Parses an address found in a text sample (a header value), as HAProxy's
+/// `hdr_ip`: a dotted IPv4 address (leading zeros are decimal) optionally
+/// followed by `:port`, else an IPv6 address.
 pub fn parse_sample(text: &str) -> Option<IpAddr> {
-    text.trim().parse().ok()
+    let text = text.trim();
+    if let Some(v4) = url2ipv4(text) {
+        return Some(IpAddr::V4(v4));
+    }
+    text.parse::<Ipv6Addr>().ok().map(IpAddr::V6)
 }
 
-/// Whether `net` contains `ip`.
+fn url2ipv4(text: &str) -> Option<Ipv4Addr> {
+    let addr = match text.split_once(':') {
+        Some((a, port)) if port.bytes().all(|b| b.is_ascii_digit()) => a,
+        Some(_) => return None,
+        None => text,
+    };
+    let mut octets = [0u8; 4];
+    let mut parts = addr.split('.');
+    for o in &mut octets {
+        let p = parts.next()?;
+        if p.is_empty() || p.len() > 3 || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        *o = p.parse().ok()?;
+    }
+    parts.next().is_none().then(|| Ipv4Addr::from(octets))
+}
+
+/// HAProxy's `v6tov4()`.
+fn v6tov4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    let o = v6.octets();
+    if o[..10].iter().all(|b| *b == 0) && (o[10..12] == [0xff, 0xff] || o[10..12] == [0, 0]) {
+        return Some(Ipv4Addr::new(o[12], o[13], o[14], o[15]));
+    }
+    if o[..2] == [0x20, 0x02] {
+        return Some(Ipv4Addr::new(o[2], o[3], o[4], o[5]));
+    }
+    None
+}
+
+/// Whether `net` contains `ip`, across families as HAProxy's IP matching.
 pub fn contains(net: &IpNet, ip: IpAddr) -> bool {
-    let ip = match ip {
-        IpAddr::V6(v6) if net.addr.is_ipv4() => match v6.to_ipv4_mapped() {
+    let ip = match (net.addr, ip) {
+        (IpAddr::V4(_), IpAddr::V6(v6)) => match v6tov4(v6) {
             Some(v4) => IpAddr::V4(v4),
             None => return false,
         },
-        other => other,
+        (IpAddr::V6(_), IpAddr::V4(v4)) => IpAddr::V6(v4.to_ipv6_mapped()),
+        _ => ip,
     };
+    same_family_contains(net, ip)
+}
+
+/// Whether `net` contains `ip`, addresses of the other family never matching
+/// (HAProxy's `ipcmp2net()`, used by `option forwardfor except`).
+pub fn same_family_contains(net: &IpNet, ip: IpAddr) -> bool {
     match (net.addr, ip) {
         (IpAddr::V4(n), IpAddr::V4(a)) => {
             let shift = 32 - u32::from(net.prefix);
@@ -87,6 +133,21 @@ mod tests {
         assert!(has("10.0.0.0/8", "::ffff:10.0.0.1"));
         assert!(has("2001:db8::/32", "2001:db8::1"));
         assert!(!has("2001:db8::/32", "10.0.0.1"));
+        assert!(has("10.0.0.0/8", "::10.0.0.7"), "IPv4-compatible");
+        assert!(has("10.0.0.0/8", "2002:a00:7::1"), "6to4");
+        assert!(
+            has("::ffff:192.0.2.0/120", "192.0.2.9"),
+            "IPv4 sample, mapped pattern"
+        );
+        assert!(!has("10.0.0.0/8", "2001:db8::1"));
+    }
+
+    #[test]
+    fn header_samples() {
+        assert_eq!(parse_sample("10.1.2.3:8080"), "10.1.2.3".parse().ok());
+        assert_eq!(parse_sample("010.1.2.3"), "10.1.2.3".parse().ok());
+        assert_eq!(parse_sample("10.1.2.3x"), None);
+        assert_eq!(parse_sample("2001:db8::1"), "2001:db8::1".parse().ok());
     }
 
     #[test]

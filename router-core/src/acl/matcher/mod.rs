@@ -8,6 +8,7 @@ mod end;
 mod int;
 mod ip;
 mod len;
+mod meth;
 mod str;
 mod sub;
 mod word;
@@ -18,7 +19,7 @@ use super::fetch::Sample;
 use super::pattern::Pattern;
 
 pub use int::{IntOp, IntRange};
-pub use ip::{contains as net_contains, parse_net};
+pub use ip::{contains as net_contains, parse_net, same_family_contains};
 
 /// How patterns are compared with samples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -46,6 +47,10 @@ pub enum Matcher {
     Found,
     /// True when the sample is true or a non-zero integer; takes no pattern.
     Bool,
+    /// The `method` ACL's matcher: well-known methods by identity, others as text.
+    Meth,
+    /// `hdr_val` / `urlp_val`: text read with HAProxy's `strl2ic()`, then as `int`.
+    Val,
 }
 
 impl Matcher {
@@ -69,7 +74,7 @@ impl Matcher {
 
     /// Whether patterns for this matcher are integers.
     pub fn takes_int(self) -> bool {
-        matches!(self, Matcher::Len | Matcher::Int)
+        matches!(self, Matcher::Len | Matcher::Int | Matcher::Val)
     }
 
     /// Whether this matcher takes no pattern.
@@ -87,10 +92,15 @@ impl Matcher {
                 Sample::Str(s) => int::leading_int(s).is_some_and(|i| i != 0),
                 Sample::Ip(_) => true,
             },
+            Matcher::Val => match sample {
+                Sample::Str(s) => int_any(int::strl2ic(s), patterns),
+                Sample::Int(i) => int_any(i, patterns),
+                _ => false,
+            },
             Matcher::Int => {
                 let value = match sample {
                     Sample::Int(i) => Some(i),
-                    Sample::Str(s) => int::leading_int(s),
+                    Sample::Str(s) => int::read_int64(s),
                     Sample::Bool(b) => Some(i64::from(b)),
                     Sample::Ip(_) => None,
                 };
@@ -117,7 +127,8 @@ impl Matcher {
             | Matcher::End
             | Matcher::Sub
             | Matcher::Dir
-            | Matcher::Dom => {
+            | Matcher::Dom
+            | Matcher::Meth => {
                 let mut buf = [0u8; 24];
                 let text = match sample {
                     Sample::Str(s) => s,
@@ -147,6 +158,7 @@ impl Matcher {
             Matcher::Sub => sub::matches(text, pat, icase),
             Matcher::Dir => dir::matches(text, pat, icase),
             Matcher::Dom => dom::matches(text, pat, icase),
+            Matcher::Meth => meth::matches(text, pat, icase),
             _ => false,
         }
     }
