@@ -11,7 +11,12 @@ use clap::{Parser, Subcommand};
 ///
 /// `wtedge [FILE]` runs the proxy (an embedded two-server default without FILE).
 #[derive(Parser, Debug)]
-#[command(name = "wtedge", version, about, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "wtedge",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
