@@ -7,6 +7,7 @@
 pub mod access_log;
 pub mod admin;
 pub mod engine;
+pub mod engine_choice;
 pub mod h1;
 pub mod health_check;
 pub mod proxy;

@@ -103,6 +103,8 @@ async fn admin_endpoints() {
             admin: Some(([127, 0, 0, 1], admin_port).into()),
             logger: Logger::none(),
             grace: Duration::from_secs(2),
+            // The default engine: router-core as wasm in wasmtime.
+            engine: Default::default(),
         },
     )
     .await

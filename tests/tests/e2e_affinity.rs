@@ -47,6 +47,8 @@ async fn setup() -> Setup {
             admin: None,
             logger: Logger::none(),
             grace: Duration::from_secs(5),
+            // The default engine: router-core as wasm in wasmtime.
+            engine: Default::default(),
         },
     )
     .await

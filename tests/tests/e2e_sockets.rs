@@ -65,6 +65,8 @@ fn wtedge_for(hap: &Haproxy) -> Result<Edge, String> {
             admin: None,
             logger: Logger::none(),
             grace: Duration::from_secs(2),
+            // The default engine: router-core as wasm in wasmtime.
+            engine: Default::default(),
         },
     ))?;
     Ok((rt, running, addrs))

@@ -15,7 +15,8 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 
 use crate::access_log::Logger;
-use crate::engine::{Engine, NativeEngine};
+use crate::engine::Engine;
+use crate::engine_choice::{EngineChoice, EngineKind};
 use crate::proxy::{ConnInfo, Generation, Global, now_ms, serve_connection};
 
 /// The embedded default configuration (seed 2 on loopback ports).
@@ -37,6 +38,13 @@ pub struct RunArgs {
     /// Seconds to let in-flight requests finish after SIGTERM/Ctrl-C.
     #[arg(long, default_value_t = 10, value_name = "SECONDS")]
     pub grace: u64,
+    /// Routing engine: router-core as WebAssembly in wasmtime (the decisions the
+    /// edge makes), or linked natively.
+    #[arg(long, value_enum, default_value_t = EngineKind::Wasm)]
+    pub engine: EngineKind,
+    /// A router-core wasm module to run instead of the embedded one.
+    #[arg(long, value_name = "PATH")]
+    pub module: Option<PathBuf>,
 }
 
 /// Runs the proxy until SIGTERM/Ctrl-C. Exit 0 after a clean stop, 1 when the config
@@ -69,11 +77,20 @@ pub fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let engine = match EngineChoice::from_args(args.engine, args.module.as_ref()) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    eprintln!("wtedge: routing engine: {}", engine.describe());
     rt.block_on(async move {
         let opts = Options {
             admin: args.admin,
             logger: Logger::stdout(args.log_session_ids),
             grace: Duration::from_secs(args.grace),
+            engine,
         };
         let running = match Running::start(&name, &text, opts).await {
             Ok(r) => r,
@@ -148,6 +165,8 @@ pub struct Options {
     pub logger: Logger,
     /// How long [`Running::stop`] lets in-flight requests finish.
     pub grace: Duration,
+    /// The routing engine (default: the embedded wasm module).
+    pub engine: EngineChoice,
 }
 
 /// The shared pointer to the generation new connections get.
@@ -170,6 +189,8 @@ pub struct Running {
     grace: Duration,
     /// Accepted connections allowed at once (global maxconn).
     accept_slots: Arc<Semaphore>,
+    /// Builds the engine of each generation.
+    engine: EngineChoice,
 }
 
 fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -220,7 +241,7 @@ impl Running {
             .global
             .maxconn
             .map_or(Semaphore::MAX_PERMITS, |m| m as usize);
-        let engine: Arc<dyn Engine> = Arc::new(NativeEngine::new(cfg));
+        let engine: Arc<dyn Engine> = opts.engine.build(cfg, text, None)?;
         let g = Arc::new(Generation::new(engine, global.clone()));
         let current: Current = Arc::new(RwLock::new(g.clone()));
         let (checks_tx, checks_rx) = watch::channel(false);
@@ -243,6 +264,7 @@ impl Running {
             admin,
             grace: opts.grace,
             accept_slots: Arc::new(Semaphore::new(maxconn.min(Semaphore::MAX_PERMITS))),
+            engine: opts.engine,
         };
         running.sync_listeners(&g).await?;
         crate::health_check::spawn_all(&g, checks_rx);
@@ -324,7 +346,8 @@ impl Running {
         let cfg = load(name, text)?;
         let old = self.generation();
         let engine: Arc<dyn Engine> =
-            Arc::new(NativeEngine::reloaded(cfg, old.engine.as_ref(), now_ms()));
+            self.engine
+                .build(cfg, text, Some((old.engine.as_ref(), now_ms())))?;
         let g = Arc::new(Generation::new(engine, self.global.clone()));
         self.sync_listeners(&g).await?;
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = g.clone();

@@ -26,6 +26,8 @@ pub async fn start(cfg: &str) -> (Running, std::sync::mpsc::Receiver<String>) {
             admin: None,
             logger,
             grace: Duration::from_secs(5),
+            // The default engine: router-core as wasm in wasmtime.
+            engine: Default::default(),
         },
     )
     .await
