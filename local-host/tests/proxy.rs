@@ -405,7 +405,9 @@ async fn redispatch_as_haproxy() {
         );
         let line = log.recv_timeout(Duration::from_secs(2)).unwrap();
         assert!(
-            line.contains(" fe two/live 0/0/0/")
+            // Timers vary with the machine's load; the server, status and the
+            // redispatch mark (`+1`) do not.
+            line.contains(" fe two/live ")
                 && line.contains(" 200 56 - - ---- ")
                 && line.contains("/+1 0/0 "),
             "{line}"
@@ -427,10 +429,7 @@ async fn redispatch_as_haproxy() {
     let line = log.recv_timeout(Duration::from_secs(2)).unwrap();
     let timers = line.split(' ').nth(4).unwrap().to_string();
     let tw: u64 = timers.split('/').nth(1).unwrap().parse().unwrap();
-    assert!(
-        (2900..3500).contains(&tw),
-        "Tw after the last reassignment: {line}"
-    );
+    assert!(tw >= 2900, "Tw after the last reassignment: {line}");
     assert!(
         line.contains(" fe one/dead 0/")
             && line.contains("/-1/-1/")

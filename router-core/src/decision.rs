@@ -36,6 +36,9 @@ pub struct Forward<'c> {
     pub backend: ProxyId,
     /// The chosen server.
     pub server: ServerId,
+    /// Chosen by the balance algorithm (not a `use-server` rule): HAProxy
+    /// redispatches such requests at once after a failed connection.
+    pub balanced: bool,
     /// Where to connect.
     #[serde(borrow)]
     pub upstream: Upstream<'c>,

@@ -41,6 +41,7 @@ pub mod normalize;
 pub mod problem;
 pub mod redirect;
 pub mod request;
+pub mod retry;
 pub mod router;
 pub mod trace;
 pub mod wire;

@@ -139,12 +139,12 @@ fn decide_normalized<'c>(
             },
         );
         if usable {
-            return Decision::Forward(forward(cfg, frontend, backend, rule.server, req));
+            return Decision::Forward(forward(cfg, frontend, backend, rule.server, false, req));
         }
     }
 
     match balanced(cfg, backend, health, tickets, None, &mut trace) {
-        Some(server) => Decision::Forward(forward(cfg, frontend, backend, server, req)),
+        Some(server) => Decision::Forward(forward(cfg, frontend, backend, server, true, req)),
         None => Decision::Respond { status: NO_SERVER },
     }
 }
@@ -167,7 +167,14 @@ pub fn redispatch<'c>(
         Some(failed.server),
         &mut None,
     )?;
-    Some(forward(cfg, failed.frontend, failed.backend, server, req))
+    Some(forward(
+        cfg,
+        failed.frontend,
+        failed.backend,
+        server,
+        true,
+        req,
+    ))
 }
 
 fn balanced(
@@ -220,6 +227,7 @@ fn forward<'c>(
     frontend: ProxyId,
     backend: ProxyId,
     server: ServerId,
+    balanced: bool,
     req: &RequestFacts<'_>,
 ) -> Forward<'c> {
     let s = cfg.server(server);
@@ -280,6 +288,7 @@ fn forward<'c>(
         frontend,
         backend,
         server,
+        balanced,
         upstream,
         forwarded_for,
         original_to,

@@ -19,7 +19,7 @@
 //!
 //! ```text
 //! u8 0 redirect:  u16 code, str32 location
-//! u8 1 forward:   u16 frontend, u16 backend, u32 server,
+//! u8 1 forward:   u16 frontend, u16 backend, u32 server, u8 balanced,
 //!                 u8 upstream (0 socket: addr | 1 name: u16 port; the name is the server's),
 //!                 u8 has-forwarded-for [str16 name, addr-ip], u8 has-original-to [str16 name, addr-ip]
 //! u8 2 respond:   u16 status
@@ -338,6 +338,7 @@ pub fn encode_decision(out: &mut Vec<u8>, decision: Option<&Decision<'_>>, trace
             put_u16(out, f.frontend.0);
             put_u16(out, f.backend.0);
             put_u32(out, f.server.0);
+            out.push(u8::from(f.balanced));
             match f.upstream {
                 Upstream::Socket(a) => {
                     out.push(0);
@@ -553,6 +554,7 @@ pub fn decode_decision<'c>(
             let frontend = ProxyId(r.u16()?);
             let backend = ProxyId(r.u16()?);
             let server = ServerId(r.u32()?);
+            let balanced = r.bool()?;
             if usize::from(frontend.0) >= cfg.proxies.len()
                 || usize::from(backend.0) >= cfg.proxies.len()
                 || server.0 as usize >= cfg.servers.len()
@@ -578,6 +580,7 @@ pub fn decode_decision<'c>(
                 frontend,
                 backend,
                 server,
+                balanced,
                 upstream,
                 forwarded_for: None,
                 original_to: None,
@@ -635,6 +638,7 @@ pub fn run<'c>(
                 frontend: req.frontend,
                 backend,
                 server,
+                balanced: true,
                 upstream: Upstream::Socket(req.dst),
                 forwarded_for: None,
                 original_to: None,

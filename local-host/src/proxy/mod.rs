@@ -610,23 +610,12 @@ impl ClientConn {
                     if let Some(c) = g.counters.server(fwd.server.0 as usize) {
                         inc(&c.retries);
                     }
-                    // HAProxy 2.6 (back_handle_st_cer) redispatches with `option
-                    // redispatch` on the last retry, or at once when the server is
-                    // now DOWN, or when round-robin picked it (not a use-server
-                    // rule) among more than one active server; it waits the
-                    // turn-around delay only when it retries the same server or
-                    // the backend has at most one active server.
-                    let active_up = be
-                        .servers
-                        .iter()
-                        .filter(|&&s| !cfg.server(s).params.backup && engine.is_up(s))
-                        .count();
-                    let balanced = be.use_servers.is_empty();
-                    let redispatch_now = bs.options.redispatch
-                        && (retries == bs.retries
-                            || !engine.is_up(fwd.server)
-                            || (balanced && active_up > 1));
-                    if !redispatch_now || active_up <= 1 {
+                    // HAProxy 2.6's policy (back_handle_st_cer) lives in router-core.
+                    let plan = router_core::retry::after_connect_failure(cfg, &fwd, retries, |s| {
+                        engine.is_up(s)
+                    });
+                    let redispatch_now = plan.redispatch;
+                    if plan.wait {
                         tokio::time::sleep(turnaround).await;
                     }
                     if redispatch_now {

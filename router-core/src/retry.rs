@@ -1,0 +1,128 @@
+//! What to do after a connection to the chosen server failed, as HAProxy 2.6's
+//! `back_handle_st_cer()`: with `option redispatch`, go to another server on
+//! the last retry, or at once when the server is now DOWN or was a round-robin
+//! pick among several active servers; wait the turn-around delay (the host's
+//! min(`timeout connect`, 1 s)) unless redispatching among several servers.
+
+use crate::config::model::{Config, ServerId};
+use crate::decision::Forward;
+
+/// The host's next step after a failed connection attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPlan {
+    /// Ask [`crate::redispatch`] for another server before the next attempt.
+    pub redispatch: bool,
+    /// Sleep the turn-around delay before the next attempt.
+    pub wait: bool,
+}
+
+/// Plans the next attempt. `retry` counts attempts after the first (1 for the
+/// first retry); `is_up` tells a server's current state (following `track`).
+pub fn after_connect_failure(
+    cfg: &Config,
+    failed: &Forward<'_>,
+    retry: u32,
+    is_up: impl Fn(ServerId) -> bool,
+) -> RetryPlan {
+    let be = cfg.proxy(failed.backend);
+    let active_up = be
+        .servers
+        .iter()
+        .filter(|&&s| !cfg.server(s).params.backup && is_up(s))
+        .count();
+    let redispatch = be.settings.options.redispatch
+        && (retry >= be.settings.retries
+            || !is_up(failed.server)
+            || (failed.balanced && active_up > 1));
+    RetryPlan {
+        redispatch,
+        wait: !redispatch || active_up <= 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Decision, HealthSnapshot, LocalTickets, RequestFacts, decide, parse};
+
+    fn plan(cfg_text: &str, path: &str, retry: u32, down: &[&str]) -> RetryPlan {
+        let cfg = parse("t.cfg", cfg_text)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .config;
+        let req = RequestFacts {
+            method: "GET",
+            target: path,
+            version: "HTTP/1.1",
+            headers: &[],
+            src: "10.0.0.1:1".parse().unwrap_or_else(|_| panic!()),
+            dst: "10.0.0.2:80".parse().unwrap_or_else(|_| panic!()),
+        };
+        let health = HealthSnapshot::all_up(&cfg);
+        let d = decide(
+            &cfg,
+            crate::ProxyId(0),
+            &req,
+            &health,
+            &LocalTickets::new(&cfg),
+            None,
+        );
+        let Decision::Forward(f) = d else {
+            panic!("{d:?}")
+        };
+        let down: alloc::vec::Vec<ServerId> =
+            down.iter().filter_map(|s| cfg.server_id("b", s)).collect();
+        after_connect_failure(&cfg, &f, retry, |s| !down.contains(&s))
+    }
+
+    const CFG: &str = "frontend f\n bind :80\n default_backend b\nbackend b\n option redispatch\n retries 3\n\
+                       use-server s1 if { path /pin }\n server s1 10.0.0.1:80 check\n server s2 10.0.0.2:80 check\n";
+
+    #[test]
+    fn round_robin_picks_redispatch_at_once() {
+        assert_eq!(
+            plan(CFG, "/", 1, &[]),
+            RetryPlan {
+                redispatch: true,
+                wait: false
+            }
+        );
+    }
+
+    #[test]
+    fn use_server_picks_retry_the_same_server_until_the_last_retry() {
+        assert_eq!(
+            plan(CFG, "/pin", 1, &[]),
+            RetryPlan {
+                redispatch: false,
+                wait: true
+            }
+        );
+        assert_eq!(
+            plan(CFG, "/pin", 3, &[]),
+            RetryPlan {
+                redispatch: true,
+                wait: false
+            }
+        );
+        assert_eq!(
+            plan(CFG, "/pin", 1, &["s1"]),
+            RetryPlan {
+                redispatch: true,
+                wait: true
+            },
+            "DOWN: at once; one active left: wait"
+        );
+    }
+
+    #[test]
+    fn without_option_redispatch_never() {
+        let cfg = CFG.replace(" option redispatch\n", "");
+        assert_eq!(
+            plan(&cfg, "/", 3, &[]),
+            RetryPlan {
+                redispatch: false,
+                wait: true
+            }
+        );
+    }
+}
