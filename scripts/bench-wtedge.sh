@@ -4,7 +4,9 @@
 # `listen 0.0.0.0:8181` -> `server srv1 0.0.0.0:9090`, http-server-close, forwardfor,
 # originalto, httplog). Two client variants: one request per connection
 # (`Connection: close`) and keep-alive. Prints requests/s, p50 and p99 (median over the
-# rounds) and the ratio wtedge/HAProxy.
+# rounds) and the ratio wtedge/HAProxy. wtedge runs with its default engine (router-core
+# as wasm in wasmtime); a second wtedge with `--engine native` (port 8183) gives the
+# cost of the wasm engine in the same run (ratio wtedge/wtedge-native).
 #
 #   scripts/bench-wtedge.sh                 # ROUNDS=3 DURATION=5 CONNECTIONS=32
 #   ROUNDS=5 DURATION=10 scripts/bench-wtedge.sh
@@ -68,6 +70,8 @@ sed -e 's/^contimeout /timeout connect /; s/^clitimeout /timeout client /; s/^sr
 
 # wtedge runs seed1.cfg as it is (listen 0.0.0.0:8181); its access log goes to a file.
 "${WTEDGE[@]}" "$ROOT/tests/corpus/configs/seed1.cfg" >"$WORK/wtedge.log" 2>"$WORK/wtedge.err" & PIDS+=($!)
+sed -e 's/^listen 0.0.0.0:8181$/listen 0.0.0.0:8183/' "$ROOT/tests/corpus/configs/seed1.cfg" > "$WORK/native.cfg"
+"${WTEDGE[@]}" --engine native "$WORK/native.cfg" >"$WORK/native.log" 2>"$WORK/native.err" & PIDS+=($!)
 
 wait_port() {
     for _ in $(seq 1 100); do
@@ -78,9 +82,9 @@ wait_port() {
     cat "$WORK"/*.err "$WORK/haproxy.out" >&2 || true
     exit 1
 }
-wait_port 9090; wait_port 8182; wait_port 8181
+wait_port 9090; wait_port 8182; wait_port 8181; wait_port 8183
 sleep 2 # first health checks
-for url in http://127.0.0.1:9090/ http://127.0.0.1:8182/ http://127.0.0.1:8181/; do
+for url in http://127.0.0.1:9090/ http://127.0.0.1:8182/ http://127.0.0.1:8181/ http://127.0.0.1:8183/; do
     code=$(curl -s -o /dev/null -w '%{http_code}' "$url" || true)
     if [ "$code" != 200 ]; then
         echo "bench: $url answered $code, not 200" >&2
@@ -89,12 +93,12 @@ for url in http://127.0.0.1:9090/ http://127.0.0.1:8182/ http://127.0.0.1:8181/;
     fi
 done
 
-declare -A URL=([nginx]=http://127.0.0.1:9090/ [haproxy]=http://127.0.0.1:8182/ [wtedge]=http://127.0.0.1:8181/)
+declare -A URL=([nginx]=http://127.0.0.1:9090/ [haproxy]=http://127.0.0.1:8182/ [wtedge]=http://127.0.0.1:8181/ [wtedge-native]=http://127.0.0.1:8183/)
 RESULTS="$WORK/results.tsv"
 : > "$RESULTS"
 for round in $(seq 1 "$ROUNDS"); do
     for variant in keepalive close; do
-        for target in nginx haproxy wtedge; do
+        for target in nginx haproxy wtedge wtedge-native; do
             hdr=()
             [ "$variant" = close ] && hdr=(-H "Connection: close")
             out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "${hdr[@]}" "${URL[$target]}" 2>&1)
@@ -122,18 +126,21 @@ for r in rows:
     key = (r[1], r[2])
     data.setdefault(key, []).append((float(r[3] or "nan"), ms(r[4] or "nan"), ms(r[5] or "nan")))
 print(f"wrk -t{threads} -c{conns} -d{dur}s, {rounds} interleaved rounds, medians")
-print(f"{'variant':<10} {'target':<8} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
+print(f"{'variant':<10} {'target':<14} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
 med = {}
 for variant in ("keepalive", "close"):
-    for target in ("nginx", "haproxy", "wtedge"):
+    for target in ("nginx", "haproxy", "wtedge", "wtedge-native"):
         v = data.get((variant, target), [])
         if not v:
             continue
         m = tuple(statistics.median(x[i] for x in v) for i in range(3))
         med[(variant, target)] = m
-        print(f"{variant:<10} {target:<8} {m[0]:>10.0f} {m[1]:>8.2f} {m[2]:>8.2f}")
+        print(f"{variant:<10} {target:<14} {m[0]:>10.0f} {m[1]:>8.2f} {m[2]:>8.2f}")
 for variant in ("keepalive", "close"):
     w, h = med.get((variant, "wtedge")), med.get((variant, "haproxy"))
     if w and h:
         print(f"{variant}: wtedge/HAProxy req/s {w[0] / h[0]:.2f}, p50 {w[1] / h[1]:.2f}, p99 {w[2] / h[2]:.2f}")
+    n = med.get((variant, "wtedge-native"))
+    if w and n:
+        print(f"{variant}: wtedge (wasm engine)/wtedge-native req/s {w[0] / n[0]:.3f}, p99 {w[2] / n[2]:.2f}")
 PY
