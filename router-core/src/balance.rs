@@ -30,8 +30,14 @@ pub struct LocalTickets {
 impl LocalTickets {
     /// One counter per proxy, all at 0.
     pub fn new(cfg: &Config) -> Self {
+        Self::starting_at(cfg, |_| 0)
+    }
+
+    /// One counter per proxy, proxy `i` starting at `start(i)` (a host that runs
+    /// many independent copies, such as Worker isolates, spreads their rotations).
+    pub fn starting_at(cfg: &Config, mut start: impl FnMut(usize) -> u64) -> Self {
         LocalTickets {
-            next: (0..cfg.proxies.len()).map(|_| Cell::new(0)).collect(),
+            next: (0..cfg.proxies.len()).map(|i| Cell::new(start(i))).collect(),
         }
     }
 }
