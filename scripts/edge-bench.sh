@@ -2,9 +2,11 @@
 # Load figure of the Worker on bare workerd (node_modules/.bin/workerd, no wrangler in
 # the path) against the origin direct: nginx-light serves a Wt-bootstrap-sized page on
 # 127.0.0.1:28081 and :28082 (the two origins of edge-worker/config/local-test.cfg,
-# round-robin for `GET /`); wrk drives keep-alive load. Prints requests/s, p50, p99
-# and the workerd process's CPU time per request (utime+stime from /proc, which
-# includes workerd's own HTTP work and the outgoing fetch, not only the Worker's code).
+# round-robin for `GET /`); wrk drives keep-alive load. A minimal JavaScript proxy
+# Worker (one fetch to the origin, nothing else) runs in the same workerd as the
+# baseline of the platform's own cost. Prints requests/s, p50, p99 and the workerd
+# process's CPU time per request (utime+stime from /proc: workerd's HTTP work and the
+# outgoing fetch included; the difference to the JS proxy is Wt Edge's own cost).
 #
 #   scripts/edge-bench.sh                     # ROUNDS=3 DURATION=10 CONNECTIONS=32
 #   DURATION=3 ROUNDS=1 scripts/edge-bench.sh # the smoke run of scripts/edge-test.sh
@@ -16,6 +18,7 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-32}
 PORT=28797
+JS_PORT=28798
 . "$ROOT/scripts/edge-env.sh"
 
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
@@ -57,15 +60,34 @@ NGINX
 "$NGINX" -c "$WORK/nginx.conf" -p "$WORK" & PIDS+=($!)
 
 cp "$ROOT/edge-worker/build/index.js" "$ROOT/edge-worker/build/index_bg.wasm" "$WORK/"
+cat > "$WORK/proxy.js" <<'JS'
+export default {
+  async fetch(req) {
+    const url = new URL(req.url);
+    url.protocol = "http:";
+    url.host = "localhost:28081";
+    return fetch(url, { method: req.method, headers: req.headers, body: req.body, redirect: "manual" });
+  },
+};
+JS
 cat > "$WORK/config.capnp" <<CAPNP
 using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [
     (name = "main", worker = .edge),
+    (name = "jsproxy", worker = .jsproxy),
     # The default outbound network refuses loopback; the origins are on 127.0.0.1.
     (name = "internet", network = (allow = ["public", "private", "local"])),
   ],
-  sockets = [ (name = "http", address = "127.0.0.1:$PORT", http = (), service = "main") ],
+  sockets = [
+    (name = "http", address = "127.0.0.1:$PORT", http = (), service = "main"),
+    (name = "js", address = "127.0.0.1:$JS_PORT", http = (), service = "jsproxy"),
+  ],
+);
+const jsproxy :Workerd.Worker = (
+  modules = [ (name = "proxy.js", esModule = embed "proxy.js") ],
+  compatibilityDate = "2025-06-01",
+  globalOutbound = "internet",
 );
 const edge :Workerd.Worker = (
   modules = [
@@ -76,6 +98,7 @@ const edge :Workerd.Worker = (
   bindings = [
     (name = "HEALTH", durableObjectNamespace = "HealthObject"),
     (name = "WTEDGE_HEALTH_TTL_MS", text = "1000"),
+    (name = "WTEDGE_STATUS_PATH", text = "/__wtedge/health"),
   ],
   durableObjectNamespaces = [ (className = "HealthObject", uniqueKey = "wtedge-bench-health", enableSql = true) ],
   durableObjectStorage = (inMemory = void),
@@ -95,6 +118,7 @@ wait_http() {
 }
 wait_http 28081
 wait_http $PORT
+wait_http $JS_PORT
 # Through the Worker, the page must come from an origin.
 curl -s "http://127.0.0.1:$PORT/" | grep -q "<title>Wt</title>" ||
     { echo "edge-bench: the Worker does not proxy:" >&2; curl -s -i "http://127.0.0.1:$PORT/" >&2; sleep 1; cat "$WORK/workerd.log" >&2; exit 1; }
@@ -124,8 +148,21 @@ for r in $(seq 1 "$ROUNDS"); do
     read -r rps p50 p99 n < <(run edge $PORT)
     after=$(cpu_ticks "$WORKERD")
     cpu_us=$(awk -v a="$before" -v b="$after" -v hz="$HZ" -v n="$n" 'BEGIN { printf "%.0f us", (b - a) / hz * 1e6 / n }')
-    printf '%-28s %10s %9s %9s %16s\n' "Worker on bare workerd" "$rps" "$p50" "$p99" "$cpu_us"
+    printf '%-28s %10s %9s %9s %16s\n' "Wt Edge Worker (workerd)" "$rps" "$p50" "$p99" "$cpu_us"
+    before=$(cpu_ticks "$WORKERD")
+    read -r rps p50 p99 n < <(run jsproxy $JS_PORT)
+    after=$(cpu_ticks "$WORKERD")
+    cpu_us=$(awk -v a="$before" -v b="$after" -v hz="$HZ" -v n="$n" 'BEGIN { printf "%.0f us", (b - a) / hz * 1e6 / n }')
+    printf '%-28s %10s %9s %9s %16s\n' "minimal JS proxy (workerd)" "$rps" "$p50" "$p99" "$cpu_us"
 done
+# The health Durable Object ran its checks meanwhile (alarms on bare workerd).
+curl -s "http://127.0.0.1:$PORT/__wtedge/health" | python3 -c '
+import json, sys
+h = json.load(sys.stdin)
+s = ", ".join("%s %s after %d checks" % (x["server"], "UP" if x["up"] else "DOWN", x["checks"])
+              for x in h["servers"] if x["checked"])
+print("edge-bench: health Durable Object: " + s)
+' || echo "edge-bench: the health Durable Object did not answer" >&2
 if grep -En "panicked|RuntimeError|Reinitializing Wasm" "$WORK/workerd.log"; then
     echo "edge-bench: the Worker panicked or trapped" >&2
     exit 1

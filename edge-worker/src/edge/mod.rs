@@ -86,6 +86,14 @@ fn header_lines(req: &web_sys::Request, test_hooks: bool) -> Vec<(String, String
     out
 }
 
+/// The value of header `name` (lower-case) among the collected lines.
+fn line<'a>(lines: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    lines
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
 /// `HTTP/1.1`, `HTTP/2`... from `request.cf.httpProtocol` (HTTP/1.1 when absent).
 fn http_version(req: &web_sys::Request) -> String {
     Reflect::get(req, &JsValue::from_str("cf"))
@@ -128,9 +136,10 @@ fn json_response(status: u16, value: &serde_json::Value) -> Res<web_sys::Respons
 async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys::Response> {
     let url = req.url();
     let parts = split_url(&url);
-    let test_hooks = state::test_hooks(env);
+    let settings = state::settings(env, HEALTH_TTL_MS);
+    let test_hooks = settings.test_hooks;
 
-    if let Some(path) = state::var(env, "WTEDGE_STATUS_PATH").filter(|p| !p.is_empty())
+    if let Some(path) = &settings.status_path
         && parts.target.split('?').next() == Some(path.as_str())
     {
         return health_status(env).await;
@@ -155,12 +164,12 @@ async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys:
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let src_header = if test_hooks {
-        header(&req, TEST_SRC_HEADER).or_else(|| header(&req, "cf-connecting-ip"))
+    let test_src = if test_hooks {
+        header(&req, TEST_SRC_HEADER)
     } else {
-        header(&req, "cf-connecting-ip")
+        None
     };
-    let src = client_addr(src_header.as_deref());
+    let src = client_addr(test_src.as_deref().or(line(&lines, "cf-connecting-ip")));
     let dst = router
         .dst
         .unwrap_or_else(|| edge_dst(parts.scheme, parts.authority));
@@ -172,7 +181,7 @@ async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys:
         src,
         dst,
     };
-    let health = health_snapshot(router, env, ctx);
+    let health = health_snapshot(router, env, ctx, settings.health_ttl_ms);
     let decision =
         router_core::decide(cfg, router.frontend, &facts, &health, &router.tickets, None);
 
@@ -205,18 +214,16 @@ async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys:
             } else {
                 parts.scheme
             };
-            let host_header = header(&req, "host").unwrap_or_else(|| parts.authority.to_string());
-            proxy(
-                router,
-                env,
-                ctx,
-                &req,
-                &facts,
-                fwd,
-                &target,
+            let ctx_req = Outgoing {
                 scheme,
-                &host_header,
-                &health,
+                host: line(&lines, "host").unwrap_or(parts.authority),
+                websocket: is_websocket_upgrade(line(&lines, "upgrade")),
+                content_length: line(&lines, "content-length")
+                    .and_then(|v| v.trim().parse::<u64>().ok()),
+                test_hooks,
+            };
+            proxy(
+                router, env, ctx, &req, &facts, fwd, &target, &ctx_req, &health,
             )
             .await
         }
@@ -229,11 +236,11 @@ fn health_snapshot(
     router: &'static Router,
     env: &Env,
     ctx: &Context,
+    ttl: f64,
 ) -> router_core::HealthSnapshot {
     if let Some(fixed) = &router.fixed_health {
         return fixed.clone();
     }
-    let ttl = state::var_u64(env, "WTEDGE_HEALTH_TTL_MS", HEALTH_TTL_MS) as f64;
     let now = js_sys::Date::now();
     let (snap, refresh) = state::cached_health(router, now, ttl);
     if refresh {
@@ -317,7 +324,7 @@ enum Body {
     Stream(web_sys::ReadableStream),
 }
 
-async fn request_body(req: &web_sys::Request, method: &str) -> Res<Body> {
+async fn request_body(req: &web_sys::Request, method: &str, length: Option<u64>) -> Res<Body> {
     if method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD") {
         // fetch() refuses a body on GET and HEAD; Wt never sends one.
         return Ok(Body::None);
@@ -325,7 +332,6 @@ async fn request_body(req: &web_sys::Request, method: &str) -> Res<Body> {
     let Some(stream) = req.body() else {
         return Ok(Body::None);
     };
-    let length = header(req, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
     match length {
         Some(n) if n <= REPLAYABLE_BODY_MAX => {
             let buf = JsFuture::from(req.array_buffer()?).await?;
@@ -341,6 +347,20 @@ enum Attempt {
     TimedOut,
 }
 
+/// What the forwarding needs to know about the client's request.
+struct Outgoing<'a> {
+    /// `http` or `https`: X-Forwarded-Proto.
+    scheme: &'a str,
+    /// The Host the client asked for: X-Forwarded-Host.
+    host: &'a str,
+    /// A WebSocket upgrade.
+    websocket: bool,
+    /// Content-Length, when given.
+    content_length: Option<u64>,
+    /// Test hooks on: strip their headers.
+    test_hooks: bool,
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn proxy(
     router: &'static Router,
@@ -350,14 +370,12 @@ async fn proxy(
     facts: &RequestFacts<'_>,
     mut fwd: Forward<'static>,
     target: &str,
-    scheme: &str,
-    host_header: &str,
+    out: &Outgoing<'_>,
     health: &router_core::HealthSnapshot,
 ) -> Res<web_sys::Response> {
     let cfg = &router.cfg;
     let method = req.method();
-    let websocket = is_websocket_upgrade(header(req, "upgrade").as_deref());
-    let body = match request_body(req, &method).await {
+    let body = match request_body(req, &method, out.content_length).await {
         Ok(b) => b,
         Err(e) => {
             console_error!("wtedge: reading the request body: {}", js_error_text(&e));
@@ -379,14 +397,16 @@ async fn proxy(
             headers.append(xff.name, &xff.value.to_string())?;
         }
         // The origin sees its own name as Host: tell Wt what the client asked for.
-        headers.set("x-forwarded-host", host_header)?;
-        headers.set("x-forwarded-proto", scheme)?;
-        if websocket {
+        headers.set("x-forwarded-host", out.host)?;
+        headers.set("x-forwarded-proto", out.scheme)?;
+        if out.websocket {
             // A 101 is never compressed; Wt 4.14 breaks WebSockets when asked to.
             headers.delete("accept-encoding")?;
         }
-        for name in [DRY_RUN_HEADER, TEST_SRC_HEADER] {
-            headers.delete(name)?;
+        if out.test_hooks {
+            for name in [DRY_RUN_HEADER, TEST_SRC_HEADER] {
+                headers.delete(name)?;
+            }
         }
         let init = web_sys::RequestInit::new();
         init.set_method(&method);

@@ -107,16 +107,33 @@ pub fn var(env: &Env, name: &str) -> Option<String> {
     env.var(name).ok().map(|v| v.to_string())
 }
 
-/// A numeric var, or `default`.
-pub fn var_u64(env: &Env, name: &str, default: u64) -> u64 {
-    var(env, name)
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(default)
+/// The vars a request reads, read once per isolate (they are fixed for a deployment).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `WTEDGE_STATUS_PATH` (`None`: disabled).
+    pub status_path: Option<String>,
+    /// `WTEDGE_TEST_HOOKS=1` (never in a deployment).
+    pub test_hooks: bool,
+    /// `WTEDGE_HEALTH_TTL_MS`.
+    pub health_ttl_ms: f64,
 }
 
-/// Whether the test hooks are on (`WTEDGE_TEST_HOOKS=1`; never in a deployment).
-pub fn test_hooks(env: &Env) -> bool {
-    var(env, "WTEDGE_TEST_HOOKS").as_deref() == Some("1")
+thread_local! {
+    static SETTINGS: OnceCell<Settings> = const { OnceCell::new() };
+}
+
+/// This isolate's [`Settings`]; `default_ttl_ms` when the var is absent or not a number.
+pub fn settings(env: &Env, default_ttl_ms: u64) -> Settings {
+    SETTINGS.with(|s| {
+        s.get_or_init(|| Settings {
+            status_path: var(env, "WTEDGE_STATUS_PATH").filter(|p| !p.is_empty()),
+            test_hooks: var(env, "WTEDGE_TEST_HOOKS").as_deref() == Some("1"),
+            health_ttl_ms: var(env, "WTEDGE_HEALTH_TTL_MS")
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(default_ttl_ms) as f64,
+        })
+        .clone()
+    })
 }
 
 struct Cache {
