@@ -37,7 +37,9 @@ impl LocalTickets {
     /// many independent copies, such as Worker isolates, spreads their rotations).
     pub fn starting_at(cfg: &Config, mut start: impl FnMut(usize) -> u64) -> Self {
         LocalTickets {
-            next: (0..cfg.proxies.len()).map(|i| Cell::new(start(i))).collect(),
+            next: (0..cfg.proxies.len())
+                .map(|i| Cell::new(start(i)))
+                .collect(),
         }
     }
 }

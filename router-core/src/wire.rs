@@ -83,8 +83,12 @@ pub struct WireRequest<'a> {
     pub target: &'a str,
     /// Version.
     pub version: &'a str,
-    /// Headers in order.
-    pub headers: Vec<(&'a str, &'a str)>,
+    /// Headers in order: the first [`INLINE_HEADERS`] without allocating.
+    inline: [(&'a str, &'a str); INLINE_HEADERS],
+    /// How many of `inline` are used, when `spilled` is empty.
+    inline_len: usize,
+    /// All headers, when there are more than [`INLINE_HEADERS`].
+    spilled: Vec<(&'a str, &'a str)>,
     /// Client address.
     pub src: SocketAddr,
     /// Local address.
@@ -93,14 +97,26 @@ pub struct WireRequest<'a> {
     pub health: &'a [u8],
 }
 
+/// Headers a decoded request holds without allocating (most requests have fewer).
+pub const INLINE_HEADERS: usize = 24;
+
 impl<'a> WireRequest<'a> {
+    /// The headers, in order.
+    pub fn headers(&self) -> &[(&'a str, &'a str)] {
+        if self.spilled.is_empty() {
+            &self.inline[..self.inline_len]
+        } else {
+            &self.spilled
+        }
+    }
+
     /// The request facts (borrowing this request's header list).
     pub fn facts(&self) -> RequestFacts<'_> {
         RequestFacts {
             method: self.method,
             target: self.target,
             version: self.version,
-            headers: &self.headers,
+            headers: self.headers(),
             src: self.src,
             dst: self.dst,
         }
@@ -292,12 +308,20 @@ pub fn decode_request(buf: &[u8]) -> Result<WireRequest<'_>, WireError> {
     let target = r.str(32)?;
     let version = r.str(8)?;
     let count = usize::from(r.u16()?);
-    let mut headers = Vec::with_capacity(count);
-    for _ in 0..count {
+    let mut inline = [("", ""); INLINE_HEADERS];
+    let mut spilled = Vec::new();
+    if count > INLINE_HEADERS {
+        spilled.reserve(count);
+    }
+    for i in 0..count {
         let n = r.str(16)?;
         let v = r.str(32)?;
-        headers.push((n, v));
+        match inline.get_mut(i) {
+            Some(slot) if count <= INLINE_HEADERS => *slot = (n, v),
+            _ => spilled.push((n, v)),
+        }
     }
+    let inline_len = count.min(INLINE_HEADERS);
     let hlen = r.u32()? as usize;
     let health = r.take(hlen)?;
     Ok(WireRequest {
@@ -306,7 +330,9 @@ pub fn decode_request(buf: &[u8]) -> Result<WireRequest<'_>, WireError> {
         method,
         target,
         version,
-        headers,
+        inline,
+        inline_len,
+        spilled,
         src,
         dst,
         health,
@@ -689,7 +715,7 @@ mod tests {
             (decoded.method, decoded.target, decoded.version),
             ("GET", target, "HTTP/1.1")
         );
-        assert_eq!(decoded.headers, headers);
+        assert_eq!(decoded.headers(), headers);
         assert_eq!((decoded.src, decoded.dst), (req.src, req.dst));
         let mut snapshot = HealthSnapshot::all_up(cfg);
         let (direct, direct_trace) = run(cfg, &decoded, &mut snapshot, &LocalTickets::new(cfg));
@@ -746,6 +772,15 @@ mod tests {
                 port: 443
             }
         );
+    }
+
+    #[test]
+    fn many_headers_spill_to_the_heap_in_order() {
+        let names: Vec<alloc::string::String> = (0..40).map(|i| alloc::format!("h{i}")).collect();
+        let headers: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "v")).collect();
+        for n in [0, 1, INLINE_HEADERS, INLINE_HEADERS + 1, 40] {
+            let (_, _, _) = roundtrip("/", &headers[..n], Mode::Route { trace: false });
+        }
     }
 
     #[test]

@@ -799,8 +799,8 @@ fn wire_round_trips_and_survives_garbage() {
             assert_eq!(back.dst, facts.dst);
             assert_eq!(back.health, &health_bytes[..]);
             let n = facts.headers.len().min(usize::from(u16::MAX));
-            assert_eq!(back.headers.len(), n);
-            for ((bn, bv), (n, v)) in back.headers.iter().zip(facts.headers) {
+            assert_eq!(back.headers().len(), n);
+            for ((bn, bv), (n, v)) in back.headers().iter().zip(facts.headers) {
                 assert_eq!(*bn, cut(n, usize::from(u16::MAX)));
                 assert_eq!(*bv, cut(v, u32::MAX as usize));
             }
