@@ -90,9 +90,9 @@ if [ -z "$ready" ]; then
     exit 1
 fi
 export WTEDGE_EDGE_URL=http://127.0.0.1:28787
-cargo test -q -p wtedge-tests --test edge_workerd -- --ignored --nocapture
+cargo test -q -p wtedge-tests --features edge --test edge_workerd -- --nocapture
 WTEDGE_CONFORMANCE_REPORT="$OUT/conformance.txt" \
-    cargo test -q -p wtedge-tests --test edge_conformance -- --ignored --nocapture 2>&1 |
+    cargo test -q -p wtedge-tests --features edge --test edge_conformance -- --nocapture 2>&1 |
     grep -v '^  \(differs\|refused\)' || { echo "edge-test: conformance failed (report: $OUT/conformance.txt)" >&2; exit 1; }
 cp "$WORK/wrangler.log" "$OUT/wrangler-dev.log"
 if grep -En "panicked|RuntimeError|Reinitializing Wasm|Uncaught.*wasm" "$WORK/wrangler.log"; then

@@ -19,6 +19,7 @@ rustup target add wasm32-unknown-unknown wasm32v1-none >/dev/null
 echo "== format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy -p wtedge-tests --features edge --all-targets -- -D warnings
 
 echo "== router-core without std"
 # wasm32v1-none has no std at all: this fails if router-core or a dependency links std.

@@ -19,7 +19,7 @@
 //! Requests HAProxy rejects while parsing (400) are not sent, as in `conformance.rs`.
 //!
 //! ```sh
-//! WTEDGE_EDGE_URL=http://127.0.0.1:28787 cargo test -p wtedge-tests --test edge_conformance -- --ignored --nocapture
+//! WTEDGE_EDGE_URL=http://127.0.0.1:28787 cargo test -p wtedge-tests --features edge --test edge_conformance -- --nocapture
 //! ```
 
 use std::collections::BTreeMap;
@@ -370,7 +370,6 @@ fn run_case(case: &Case, t: &mut Tally) -> Result<(), String> {
 }
 
 #[test]
-#[ignore = "needs the Worker under wrangler dev with WTEDGE_TEST_HOOKS=1: run scripts/edge-test.sh"]
 fn corpus_through_the_worker() {
     let all = corpus::load_all().unwrap_or_else(|e| panic!("corpus: {e}"));
     let mut t = Tally::default();

@@ -8,7 +8,7 @@
 //! starts `wrangler dev` and runs this test with `WTEDGE_EDGE_URL` set:
 //!
 //! ```sh
-//! WTEDGE_EDGE_URL=http://127.0.0.1:28787 cargo test -p wtedge-tests --test edge_workerd -- --ignored
+//! WTEDGE_EDGE_URL=http://127.0.0.1:28787 cargo test -p wtedge-tests --test edge_workerd --features edge --
 //! ```
 //!
 //! The origins listen where the config says: wt1 on 127.0.0.1:28081, wt2 on :28082.
@@ -97,7 +97,6 @@ fn new_session() -> (String, String) {
 }
 
 #[test]
-#[ignore = "needs the Worker under wrangler dev: run scripts/edge-test.sh"]
 fn worker_in_workerd() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
