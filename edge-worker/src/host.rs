@@ -1,6 +1,6 @@
 //! The platform side of the worker's request path, as pure functions so that they
 //! are tested natively: turning workerd's request into router-core's facts, the
-//! origin URL of a decision, the retry plan, round-robin tickets, error pages.
+//! origin URL of a decision, the turn-around delay, round-robin tickets, error pages.
 //! No routing rule lives here: decisions come from `router_core::decide` and
 //! `router_core::redispatch` only.
 
@@ -109,55 +109,6 @@ pub fn is_websocket_upgrade(upgrade: Option<&str>) -> bool {
         v.split(',')
             .any(|t| t.trim().eq_ignore_ascii_case("websocket"))
     })
-}
-
-/// HAProxy's retries on connection failures: `retries` more attempts, the last one
-/// redispatched to another server (through `router_core::redispatch`) when
-/// `option redispatch` is set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPlan {
-    retries: u32,
-    redispatch: bool,
-    done: u32,
-}
-
-/// What to do after a failed attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NextAttempt {
-    /// No attempt left: answer 503.
-    GiveUp,
-    /// Try again; `redispatch`: ask router-core for another server first.
-    Retry {
-        /// Whether this is the redispatched attempt.
-        redispatch: bool,
-    },
-}
-
-impl RetryPlan {
-    /// The plan for a backend's `retries` and `option redispatch`.
-    pub fn new(retries: u32, redispatch: bool) -> Self {
-        RetryPlan {
-            retries,
-            redispatch,
-            done: 0,
-        }
-    }
-
-    /// Call after each failed attempt.
-    pub fn after_failure(&mut self) -> NextAttempt {
-        if self.done >= self.retries {
-            return NextAttempt::GiveUp;
-        }
-        self.done += 1;
-        NextAttempt::Retry {
-            redispatch: self.redispatch && self.done == self.retries,
-        }
-    }
-
-    /// Retries made so far.
-    pub fn retries_done(&self) -> u32 {
-        self.done
-    }
 }
 
 /// HAProxy's turn-around before a retry: min(`timeout connect`, 1 s).
@@ -307,21 +258,9 @@ mod tests {
     }
 
     #[test]
-    fn retries_then_redispatch_on_the_last() {
-        let mut p = RetryPlan::new(3, true);
-        assert_eq!(p.after_failure(), NextAttempt::Retry { redispatch: false });
-        assert_eq!(p.after_failure(), NextAttempt::Retry { redispatch: false });
-        assert_eq!(p.after_failure(), NextAttempt::Retry { redispatch: true });
-        assert_eq!(p.after_failure(), NextAttempt::GiveUp);
-        assert_eq!(p.retries_done(), 3);
-        let mut none = RetryPlan::new(0, true);
-        assert_eq!(none.after_failure(), NextAttempt::GiveUp);
-        let mut plain = RetryPlan::new(1, false);
-        assert_eq!(
-            plain.after_failure(),
-            NextAttempt::Retry { redispatch: false }
-        );
+    fn turnaround_is_at_most_a_second() {
         assert_eq!(turnaround_ms(Some(5000)), 1000);
+        assert_eq!(turnaround_ms(None), 1000);
         assert_eq!(turnaround_ms(Some(200)), 200);
     }
 

@@ -21,8 +21,8 @@ use worker::{Context, Env, console_error, console_log, event};
 pub use health_do::HealthObject;
 
 use crate::host::{
-    NextAttempt, RetryPlan, client_addr, edge_dst, error_page, is_websocket_upgrade, origin_url,
-    router_target, split_url, turnaround_ms,
+    client_addr, edge_dst, error_page, is_websocket_upgrade, origin_url, router_target, split_url,
+    turnaround_ms,
 };
 use health_do::CONFIG_HEADER;
 use state::Router;
@@ -383,7 +383,7 @@ async fn proxy(
         }
     };
     let settings = &cfg.proxy(fwd.backend).settings;
-    let mut plan = RetryPlan::new(settings.retries, settings.options.redispatch);
+    let mut retries_done = 0u32;
     let t = &settings.timeouts;
     let deadline_ms = match (t.connect, t.server) {
         (None, None) => None,
@@ -448,20 +448,23 @@ async fn proxy(
                         reason,
                     ));
                 }
-                if !replayable {
+                if !replayable || retries_done >= settings.retries {
                     return status_page(503);
                 }
-                match plan.after_failure() {
-                    NextAttempt::GiveUp => return status_page(503),
-                    NextAttempt::Retry { redispatch } => {
-                        worker::Delay::from(Duration::from_millis(turnaround_ms(t.connect))).await;
-                        if redispatch
-                            && let Some(other) =
-                                router_core::redispatch(cfg, &fwd, facts, health, &router.tickets)
-                        {
-                            fwd = other;
-                        }
-                    }
+                retries_done += 1;
+                // HAProxy's retry and redispatch policy is router-core's.
+                let plan =
+                    router_core::retry::after_connect_failure(cfg, &fwd, retries_done, |s| {
+                        health.is_up(cfg, s)
+                    });
+                if plan.wait {
+                    worker::Delay::from(Duration::from_millis(turnaround_ms(t.connect))).await;
+                }
+                if plan.redispatch
+                    && let Some(other) =
+                        router_core::redispatch(cfg, &fwd, facts, health, &router.tickets)
+                {
+                    fwd = other;
                 }
             }
         }
