@@ -53,7 +53,7 @@ fn main() {
     // Addresses a deployed Worker cannot reach: warnings here (`wrangler dev` reaches
     // localhost); `wtedge check --target edge` reports them as errors.
     if env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("wasm32") {
-        for f in reach::check(&parsed.config, &text) {
+        for f in reach::check(&parsed.config) {
             println!("cargo:warning=edge: {}", f.diagnostic.as_warning());
         }
     }

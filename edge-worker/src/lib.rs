@@ -34,7 +34,7 @@ mod tests {
         assert!(parsed.config.default_frontend().is_some());
         // Under `cargo test` this is the default config unless WTEDGE_CONFIG says otherwise.
         if std::env::var_os("WTEDGE_CONFIG").is_none() {
-            let findings = super::reach::check(&parsed.config, super::CONFIG_TEXT);
+            let findings = super::reach::check(&parsed.config);
             assert!(findings.is_empty(), "{findings:?}");
         }
     }
@@ -44,7 +44,7 @@ mod tests {
         let text = include_str!("../config/local-test.cfg");
         let parsed = router_core::parse("local-test.cfg", text).unwrap_or_else(|e| panic!("{e}"));
         assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
-        let findings = super::reach::check(&parsed.config, text);
+        let findings = super::reach::check(&parsed.config);
         // localhost: fine for wrangler dev, an error for a deployment.
         assert!(super::reach::has_errors(&findings));
     }

@@ -3,19 +3,17 @@
 //! network by host name:
 //!
 //! - a bare IP address (`server srv1 10.0.0.1:9090`, `0.0.0.0`, `[::1]`) fails with
-//!   Cloudflare error 1003: router-core's rule, `router_core::config::edge`, the one
-//!   `wtedge check --target edge` applies;
+//!   Cloudflare error 1003;
 //! - `localhost` and `*.localhost` only work under `wrangler dev` on your machine;
 //! - a one-label name (`wt1`) is not a public DNS name: Cloudflare cannot resolve it;
 //! - a server without a port gets the port the client used (443 or 80) at the edge;
 //! - `verify none` cannot turn off Cloudflare's certificate checks.
 //!
 //! Any port works (`compatibility_date` >= 2024-09-02). `ssl` selects `https`.
-//! This module only reads the model that `router_core::parse` built; it has no
-//! routing rule of its own.
+//! The rules live in `router_core::config::edge` (the same ones
+//! `wtedge check --target edge` applies); this module only sorts them by severity.
 
-use router_core::config::model::ServerHost;
-use router_core::{Config, Diagnostic, DiagnosticKind};
+use router_core::{Config, Diagnostic};
 
 /// How serious a finding is for a deployed Worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,113 +33,24 @@ pub struct Finding {
     pub diagnostic: Diagnostic,
 }
 
-/// Checks every `server` line of `cfg` (parsed from `text`, which gives the columns)
-/// for addresses a deployed Worker cannot reach. Errors first, in file order.
-pub fn check(cfg: &Config, text: &str) -> Vec<Finding> {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut out = Vec::new();
-    for id in cfg.server_ids() {
-        let s = cfg.server(id);
-        let line_text = lines
-            .get((s.line as usize).saturating_sub(1))
-            .copied()
-            .unwrap_or("");
-        let column = address_column(line_text);
-        let mut push = |severity, message: String, hint: &str| {
-            out.push(Finding {
-                severity,
-                diagnostic: Diagnostic {
-                    kind: DiagnosticKind::Unreachable,
-                    file: cfg.file.clone(),
-                    line: s.line,
-                    column,
-                    keyword: "server".to_string(),
-                    message,
-                    hint: Some(hint.to_string()),
-                },
-            })
-        };
-        let path = cfg.server_path(id);
-        match &s.host {
-            ServerHost::Ip(_) => {}
-            ServerHost::Name(name) if is_local_name(name) => push(
-                Severity::Error,
-                format!(
-                    "server {path}: '{name}' is only reachable under `wrangler dev`, not \
-                     from a deployed Worker"
-                ),
-                "use the origin's public DNS name",
-            ),
-            ServerHost::Name(name) if !name.contains('.') => push(
-                Severity::Error,
-                format!("server {path}: '{name}' is not a public DNS name (one label)"),
-                "use a fully qualified name such as wt1.example.com",
-            ),
-            ServerHost::Name(_) => {}
-        }
-        if s.port.is_none() {
-            push(
-                Severity::Warning,
-                format!(
-                    "server {path}: no port: at the edge the request goes to the port \
-                     the client used (443 for https, 80 for http)"
-                ),
-                "write the origin's port explicitly (`:443`)",
-            );
-        }
-        if s.params.ssl && !s.params.verify {
-            push(
-                Severity::Warning,
-                format!(
-                    "server {path}: `verify none` has no effect at the edge: a Worker \
-                     always verifies the origin's certificate"
-                ),
-                "give the origin a certificate a browser would accept",
-            );
-        }
-    }
-    // Bare IPs: router-core's rule, placed on the address.
-    for mut d in router_core::config::edge::unreachable_servers(cfg) {
-        let line_text = lines
-            .get((d.line as usize).saturating_sub(1))
-            .copied()
-            .unwrap_or("");
-        d.column = address_column(line_text);
-        out.push(Finding {
-            severity: Severity::Error,
-            diagnostic: d,
-        });
-    }
-    out.sort_by_key(|f| (f.severity == Severity::Warning, f.diagnostic.line));
-    out
+/// router-core's edge check (`router_core::config::edge`, also behind
+/// `wtedge check --target edge`): errors first, then warnings, in file order.
+pub fn check(cfg: &Config) -> Vec<Finding> {
+    let report = router_core::config::edge::check(cfg);
+    let errors = report.errors.into_iter().map(|diagnostic| Finding {
+        severity: Severity::Error,
+        diagnostic,
+    });
+    let warnings = report.warnings.into_iter().map(|diagnostic| Finding {
+        severity: Severity::Warning,
+        diagnostic,
+    });
+    errors.chain(warnings).collect()
 }
 
 /// Whether any finding is an error.
 pub fn has_errors(findings: &[Finding]) -> bool {
     findings.iter().any(|f| f.severity == Severity::Error)
-}
-
-fn is_local_name(name: &str) -> bool {
-    let n = name.trim_end_matches('.').to_ascii_lowercase();
-    n == "localhost" || n.ends_with(".localhost")
-}
-
-/// 1-based column of the third word (`server NAME ADDR`), or 1.
-fn address_column(line: &str) -> u32 {
-    let mut words = 0;
-    let mut in_word = false;
-    for (i, c) in line.char_indices() {
-        if c.is_whitespace() {
-            in_word = false;
-        } else if !in_word {
-            in_word = true;
-            words += 1;
-            if words == 3 {
-                return u32::try_from(line[..i].chars().count() + 1).unwrap_or(1);
-            }
-        }
-    }
-    1
 }
 
 #[cfg(test)]
@@ -150,7 +59,7 @@ mod tests {
 
     fn findings(text: &str) -> Vec<(Severity, u32, u32, String)> {
         let parsed = router_core::parse("t.cfg", text).unwrap_or_else(|e| panic!("{e}"));
-        check(&parsed.config, text)
+        check(&parsed.config)
             .into_iter()
             .map(|f| {
                 (
@@ -202,6 +111,6 @@ mod tests {
             ]
         );
         let parsed = router_core::parse("t.cfg", cfg).unwrap_or_else(|e| panic!("{e}"));
-        assert!(has_errors(&check(&parsed.config, cfg)));
+        assert!(has_errors(&check(&parsed.config)));
     }
 }

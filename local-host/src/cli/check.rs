@@ -36,14 +36,17 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         eprintln!("{}", w.as_warning());
     }
     if args.target == Target::Edge {
-        let errors = router_core::config::edge::unreachable_servers(&parsed.config);
-        if !errors.is_empty() {
-            for e in &errors {
+        let report = router_core::config::edge::check(&parsed.config);
+        for w in &report.warnings {
+            eprintln!("{}", w.as_warning());
+        }
+        if !report.errors.is_empty() {
+            for e in &report.errors {
                 eprintln!("{}", e.as_error());
             }
             eprintln!(
                 "{} error(s): configuration refused for the edge target",
-                errors.len()
+                report.errors.len()
             );
             return ExitCode::from(super::EXIT_CONFIG);
         }

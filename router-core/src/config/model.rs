@@ -346,6 +346,9 @@ pub struct Server {
     pub line: u32,
     /// Address.
     pub host: ServerHost,
+    /// Column of the address (for messages).
+    #[serde(skip)]
+    pub addr_col: u32,
     /// Port; `None` means the port the client connected to.
     pub port: Option<u16>,
     /// Parameters.

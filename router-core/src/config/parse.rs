@@ -1101,6 +1101,7 @@ impl<'f> Parser<'f> {
             proxy: ProxyId(u16::try_from(i).unwrap_or(u16::MAX)),
             line: self.line,
             host,
+            addr_col: addr_word.col,
             port,
             params,
             track: None,
