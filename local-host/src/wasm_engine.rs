@@ -60,7 +60,12 @@ pub struct WasmRuntime {
 impl WasmRuntime {
     /// Compiles `bytes` (the embedded module or one given with `--module`).
     pub fn new(bytes: &[u8]) -> Result<Arc<Self>, WasmError> {
-        let engine = wasmtime::Engine::default();
+        let mut config = wasmtime::Config::new();
+        // `WTEDGE_WASM_PERFMAP=1`: name the module's functions for `perf` (profiling).
+        if std::env::var_os("WTEDGE_WASM_PERFMAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
+        let engine = wasmtime::Engine::new(&config).map_err(err(WasmError::Compile))?;
         let module = Module::new(&engine, bytes).map_err(err(WasmError::Compile))?;
         Ok(Arc::new(WasmRuntime { engine, module }))
     }

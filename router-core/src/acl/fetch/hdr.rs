@@ -58,8 +58,18 @@ pub fn split_values(line: &str) -> impl Iterator<Item = &str> {
             None => (s, None),
         };
         rest = next;
-        Some(value.trim_matches([' ', '\t']))
+        Some(trim_blanks(value))
     })
+}
+
+/// `s` without leading and trailing spaces and tabs (bytes, not chars: both are ASCII).
+fn trim_blanks(s: &str) -> &str {
+    let b = s.as_bytes();
+    let blank = |c: &u8| *c == b' ' || *c == b'\t';
+    let start = b.iter().position(|c| !blank(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|c| !blank(c)).map_or(start, |i| i + 1);
+    // Both ends sit next to an ASCII byte (or the string's ends): char boundaries.
+    s.get(start..end).unwrap_or("")
 }
 
 #[cfg(test)]
@@ -75,6 +85,8 @@ mod tests {
         assert_eq!(v, ["\"x,y\"", "z"]);
         let v: Vec<&str> = split_values("").collect();
         assert_eq!(v, [""]);
+        let v: Vec<&str> = split_values(" \t ,\té ").collect();
+        assert_eq!(v, ["", "é"]);
         let v: Vec<&str> = split_values("a=\"x\\\",y\", b").collect();
         assert_eq!(v, ["a=\"x\\\",y\"", "b"]);
         let v: Vec<&str> = split_values("\"open, x").collect();
