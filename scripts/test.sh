@@ -28,4 +28,7 @@ cargo build -p router-core --target wasm32-unknown-unknown
 
 echo "== tests"
 cargo test --workspace
+echo "== config acceptance: wtedge check vs haproxy -c (tests/acceptance)"
+cargo build -q -p local-host --bin wtedge
+python3 tests/acceptance/run.py --strict
 ./scripts/edge-test.sh

@@ -45,6 +45,8 @@ pub enum DiagnosticKind {
     CrossSectionAcl,
     /// A proxy that can never be reached or can never forward anywhere.
     Unreachable,
+    /// A section without `mode http`: HAProxy would run it in TCP mode.
+    NotHttpMode,
 }
 
 /// One error or warning about a configuration file.

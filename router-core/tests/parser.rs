@@ -4,9 +4,17 @@
 use router_core::config::model::{RedirectKind, ServerHost};
 use router_core::{Config, Diagnostic, DiagnosticKind as K, parse};
 
+/// Loads `text`; the warnings exclude "no `mode http`" (most configs here are
+/// fragments without defaults; `mode_warning` tests it).
 fn ok(text: &str) -> (Config, Vec<Diagnostic>) {
     match parse("t.cfg", text) {
-        Ok(p) => (p.config, p.warnings),
+        Ok(p) => (
+            p.config,
+            p.warnings
+                .into_iter()
+                .filter(|w| w.kind != K::NotHttpMode)
+                .collect(),
+        ),
         Err(e) => panic!("expected to load:\n{text}\n{e}"),
     }
 }
@@ -60,7 +68,11 @@ fn global_keywords_are_kept() {
     let (c, w) = ok(
         "global\n log 127.0.0.1 local0\n log 127.0.0.1 local1 notice\n maxconn 4096\n user haproxy\n group haproxy\n daemon\n nbproc 1\n nbthread 2\n chroot /var/empty\n pidfile /run/h.pid\n",
     );
-    assert!(w.is_empty());
+    // `nbproc` is kept, with HAProxy 2.5+'s refusal as a warning.
+    assert_eq!(
+        w.iter().map(|w| (w.kind, w.line)).collect::<Vec<_>>(),
+        [(K::Legacy, 8)]
+    );
     assert_eq!(
         c.global.log,
         ["127.0.0.1 local0", "127.0.0.1 local1 notice"]
@@ -326,8 +338,15 @@ fn warnings() {
         "frontend f\n bind :80\n acl s1 urlp(wtd) -m beg wt1\n acl s2 urlp(wtd) -m beg wt2\n default_backend b\nbackend b\n",
     );
     assert!(w.is_empty(), "{w:?}");
-    let (_, w) = ok("frontend f\n default_backend b\nbackend b\n");
-    assert_eq!(w[0].kind, K::Unreachable);
+    let (_, w) = ok(
+        "frontend f\n bind :80\n default_backend b\nfrontend g\n default_backend b\nbackend b\n",
+    );
+    assert_eq!((w[0].kind, w[0].line), (K::Unreachable, 4));
+    // No bind anywhere: nothing would listen, HAProxy refuses it.
+    assert_eq!(
+        err("frontend f\n default_backend b\nbackend b\n").kind,
+        K::Unreachable
+    );
     let (_, w) = ok(
         "frontend f\n bind :80\n balance roundrobin\n timeout server 1s\n default_backend b\nbackend b\n timeout client 1s\n",
     );
@@ -672,33 +691,6 @@ fn errors_name_line_column_keyword_and_hint() {
         None,
     );
     assert_err(
-        "frontend f\n bind :80\n use_backend b if\nbackend b\n",
-        K::MissingArgument,
-        3,
-        16,
-        "use_backend",
-        "without an ACL",
-        None,
-    );
-    assert_err(
-        "frontend f\n bind :80\n use_backend b if TRUE or\nbackend b\n",
-        K::MissingArgument,
-        3,
-        24,
-        "use_backend",
-        "without an ACL",
-        None,
-    );
-    assert_err(
-        "frontend f\n bind :80\n use_backend b if or TRUE\nbackend b\n",
-        K::Syntax,
-        3,
-        19,
-        "use_backend",
-        "'or' without",
-        None,
-    );
-    assert_err(
         "frontend f\n bind :80\n use_backend b when TRUE\nbackend b\n",
         K::InvalidValue,
         3,
@@ -1007,6 +999,137 @@ fn errors_name_line_column_keyword_and_hint() {
 }
 
 #[test]
+fn log_lines_are_checked_as_haproxy_does() {
+    let (c, _) = ok(
+        "defaults\n log global\n no log\n log stdout format raw local0 info\n log 10.0.0.1:514 len 2048 local7 notice err\n",
+    );
+    assert_eq!(c.global.log.len(), 0);
+    assert_err(
+        "global\n log 127.0.0.1\n",
+        K::MissingArgument,
+        2,
+        6,
+        "log",
+        "address and a facility",
+        None,
+    );
+    assert_err(
+        "global\n log 127.0.0.1 locl0\n",
+        K::InvalidValue,
+        2,
+        16,
+        "log",
+        "unknown log facility",
+        Some("did you mean 'local0'"),
+    );
+    assert_err(
+        "global\n log global\n",
+        K::InvalidValue,
+        2,
+        6,
+        "log",
+        "not allowed in the global section",
+        None,
+    );
+    assert_err(
+        "defaults\n log global extra\n",
+        K::InvalidValue,
+        2,
+        13,
+        "log",
+        "unexpected 'extra'",
+        None,
+    );
+}
+
+#[test]
+fn listen_switching_to_itself_is_a_loop() {
+    assert_err(
+        "listen l\n bind :80\n default_backend l\n server s 10.0.0.1:80\n",
+        K::InvalidValue,
+        3,
+        18,
+        "use_backend",
+        "loop detected",
+        None,
+    );
+}
+
+#[test]
+fn odd_server_forms() {
+    let (c, _) = ok("backend b\n server s 10.0.0.1:0\n");
+    assert_eq!(
+        c.servers[0].port, None,
+        ":0 is the client's port, as no port"
+    );
+    assert_err(
+        "backend b\n server s 300.0.0.1:80\n",
+        K::InvalidValue,
+        2,
+        11,
+        "server",
+        "invalid server address",
+        None,
+    );
+    assert_err(
+        "backend b\n server s 10.0.0.1:80 check fastinter 0\n",
+        K::InvalidValue,
+        2,
+        39,
+        "server",
+        "greater than 0",
+        None,
+    );
+    assert_err(
+        "frontend f\n bind :80\n acl a path_len 5:3\n",
+        K::InvalidValue,
+        3,
+        17,
+        "acl",
+        "not an integer pattern",
+        None,
+    );
+}
+
+#[test]
+fn mode_warning() {
+    let warned = |text: &str| match parse("t.cfg", text) {
+        Ok(p) => p
+            .warnings
+            .iter()
+            .filter(|w| w.kind == K::NotHttpMode)
+            .map(|w| w.line)
+            .collect::<Vec<_>>(),
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(
+        warned("frontend f\n bind :80\n default_backend b\nbackend b\n mode http\n"),
+        [1]
+    );
+    assert!(
+        warned("defaults\n mode http\nfrontend f\n bind :80\n default_backend b\nbackend b\n")
+            .is_empty()
+    );
+}
+
+#[test]
+fn empty_conditions_are_accepted_as_haproxy_does() {
+    for cond in [
+        "if",
+        "unless",
+        "if TRUE or",
+        "if or TRUE",
+        "if TRUE or or FALSE",
+        "if !",
+    ] {
+        let (c, _) = ok(&format!(
+            "frontend f\n bind :80\n use_backend b {cond}\n default_backend b\nbackend b\n"
+        ));
+        assert_eq!(c.proxies[0].use_backends.len(), 1, "{cond}");
+    }
+}
+
+#[test]
 fn haproxy_quirks_of_acceptance() {
     // Accepted by HAProxy 2.6, so by Wt Edge.
     let (c, w) = ok(
@@ -1074,7 +1197,8 @@ fn errors_are_all_reported_with_warnings() {
     };
     assert_eq!(e.errors.len(), 2);
     assert_eq!((e.errors[0].line, e.errors[1].line), (3, 6));
-    assert_eq!(e.warnings.len(), 1);
+    let kinds: Vec<K> = e.warnings.iter().map(|w| w.kind).collect();
+    assert_eq!(kinds, [K::Legacy, K::NotHttpMode]);
 }
 
 #[test]

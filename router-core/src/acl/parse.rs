@@ -244,9 +244,7 @@ pub fn parse_condition(words: &[Word], scope: &mut AclScope<'_>) -> Result<Condi
     let mut group: Vec<CondTerm> = Vec::new();
     let mut negate = false;
     let mut i = 1;
-    let mut last_col = kw.col;
     while let Some(w) = words.get(i) {
-        last_col = w.col;
         let mut text = w.text.as_str();
         if !w.quoted {
             while let Some(rest) = text.strip_prefix('!') {
@@ -259,14 +257,10 @@ pub fn parse_condition(words: &[Word], scope: &mut AclScope<'_>) -> Result<Condi
             continue;
         }
         if !w.quoted && (text.eq_ignore_ascii_case("or") || text == "||") {
-            if group.is_empty() {
-                return Err(Problem::new(
-                    K::Syntax,
-                    w.col,
-                    "'or' without a condition before it",
-                ));
+            // As HAProxy: an `or` with nothing before it starts no empty group.
+            if !group.is_empty() {
+                groups.push(core::mem::take(&mut group));
             }
-            groups.push(core::mem::take(&mut group));
             i += 1;
             continue;
         }
@@ -303,21 +297,11 @@ pub fn parse_condition(words: &[Word], scope: &mut AclScope<'_>) -> Result<Condi
         negate = false;
         i += 1;
     }
-    if group.is_empty() {
-        return Err(Problem::new(
-            K::MissingArgument,
-            last_col,
-            format!(
-                "'{}' without an ACL after it",
-                if groups.is_empty() {
-                    kw.text.as_str()
-                } else {
-                    "or"
-                }
-            ),
-        ));
+    // HAProxy accepts empty conditions (`if`, `if a or`, a lone `!`): empty groups
+    // are dropped, and no group at all is false (`unless` makes it true).
+    if !group.is_empty() {
+        groups.push(group);
     }
-    groups.push(group);
     Ok(Condition { unless, groups })
 }
 

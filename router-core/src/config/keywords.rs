@@ -56,7 +56,7 @@ pub const PROXY: &[KeywordSpec] = &[
         "bind",
         FE,
         "bind belongs in a frontend or listen section",
-        false,
+        true,
     ),
     kw("option", ALL, "", false),
     kw("no", ALL, "", false),

@@ -136,6 +136,9 @@ pub struct Bind {
 pub struct Settings {
     /// `mode http` (Wt Edge only speaks HTTP). Default: http.
     pub mode: Mode,
+    /// Whether `mode http` was written (HAProxy's own default is TCP).
+    #[serde(skip)]
+    pub mode_set: bool,
     /// `option ...` flags.
     pub options: Options,
     /// `timeout ...` values in milliseconds.
@@ -156,6 +159,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             mode: Mode::Http,
+            mode_set: false,
             options: Options::default(),
             timeouts: Timeouts::default(),
             retries: 3,

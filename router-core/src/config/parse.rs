@@ -298,12 +298,25 @@ impl<'f> Parser<'f> {
         let rest: Vec<&str> = words[1..].iter().map(|w| w.text.as_str()).collect();
         let g = &mut self.global;
         match kw {
-            "log" => g.log.push(rest.join(" ")),
+            "log" => {
+                check_log(words, true)?;
+                g.log.push(rest.join(" "));
+            }
             "maxconn" => g.maxconn = Some(int_arg(words, 1)?),
             "user" | "uid" => g.user = Some(str_arg(words, 1)?),
             "group" | "gid" => g.group = Some(str_arg(words, 1)?),
             "daemon" => g.daemon = true,
-            "nbproc" => g.nbproc = Some(int_arg(words, 1)?),
+            "nbproc" => {
+                g.nbproc = Some(int_arg(words, 1)?);
+                self.warn(
+                    Problem::new(
+                        K::Legacy,
+                        words[0].col,
+                        "'nbproc' is refused by HAProxy since 2.5 (one process, several threads); kept and ignored",
+                    )
+                    .hint("remove 'nbproc' (use 'nbthread' with HAProxy)"),
+                );
+            }
             "nbthread" => g.nbthread = Some(int_arg(words, 1)?),
             "chroot" => g.chroot = Some(str_arg(words, 1)?),
             "pidfile" => g.pidfile = Some(str_arg(words, 1)?),
@@ -415,7 +428,10 @@ impl<'f> Parser<'f> {
                 let w = word_arg(words, 1)?;
                 extra_words(words, 2)?;
                 match w.text.as_str() {
-                    "http" => self.settings().mode = Mode::Http,
+                    "http" => {
+                        self.settings().mode = Mode::Http;
+                        self.settings().mode_set = true;
+                    }
                     "tcp" => {
                         return Err(Problem::new(
                             K::Unsupported,
@@ -436,6 +452,10 @@ impl<'f> Parser<'f> {
             }
             "bind" => self.bind(words)?,
             "option" => self.option(words, 1, true)?,
+            "no" if words.get(1).is_some_and(|w| w.text == "log") => {
+                extra_words(words, 2)?;
+                self.settings().log.clear();
+            }
             "no" => {
                 let w = word_arg(words, 1)?;
                 if w.text != "option" {
@@ -505,14 +525,8 @@ impl<'f> Parser<'f> {
                 self.settings().balance = Balance::RoundRobin;
             }
             "log" => {
+                check_log(words, false)?;
                 let rest: Vec<&str> = words[1..].iter().map(|w| w.text.as_str()).collect();
-                if rest.is_empty() {
-                    return Err(Problem::new(
-                        K::MissingArgument,
-                        words[0].col,
-                        "'log' needs 'global' or a target",
-                    ));
-                }
                 self.settings().log.push(rest.join(" "));
             }
             "default-server" => {
@@ -836,6 +850,14 @@ impl<'f> Parser<'f> {
             )
             .hint("ACL names use letters, digits, '-', '_', '.' and ':'"));
         }
+        if name.eq_ignore_ascii_case("or") {
+            return Err(Problem::new(
+                K::InvalidValue,
+                name_word.col,
+                "an ACL named 'or' would never match: 'or' separates the terms of a condition",
+            )
+            .hint("choose another name"));
+        }
         if words.len() < 3 {
             return Err(Problem::new(
                 K::MissingArgument,
@@ -1072,7 +1094,8 @@ impl<'f> Parser<'f> {
             .hint("write an IP address or a DNS name, then ':PORT'")
         })?;
         let port = match port_text {
-            None | Some("") => None,
+            // `:0`, like no port, means the port the client connected to (HAProxy).
+            None | Some("") | Some("0") => None,
             Some(p) => Some(parse_port(p).ok_or_else(|| {
                 Problem::new(
                     K::InvalidValue,
@@ -1142,12 +1165,21 @@ fn server_params(
                 }
                 takes = 2;
             }
-            "fastinter" => {
-                p.fastinter = Some(time_arg(words, k + 1)?.max(1));
-                takes = 2;
-            }
-            "downinter" => {
-                p.downinter = Some(time_arg(words, k + 1)?.max(1));
+            "fastinter" | "downinter" => {
+                let v = time_arg(words, k + 1)?;
+                if v == 0 {
+                    return Err(Problem::new(
+                        K::InvalidValue,
+                        words[k + 1].col,
+                        format!("'{}' must be greater than 0", w.text),
+                    )
+                    .hint("write e.g. '500ms'"));
+                }
+                if w.text == "fastinter" {
+                    p.fastinter = Some(v);
+                } else {
+                    p.downinter = Some(v);
+                }
                 takes = 2;
             }
             "rise" => {
@@ -1274,6 +1306,73 @@ fn parse_bind_list(text: &str, col: u32, line: u32) -> Result<(Vec<Bind>, ()), P
         out.push(Bind { host, port, line });
     }
     Ok((out, ()))
+}
+
+/// Syslog facilities HAProxy knows.
+const FACILITIES: &[&str] = &[
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2",
+    "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4",
+    "local5", "local6", "local7",
+];
+
+/// `log global` | `log [len N] [format F] [sample R:S] ADDRESS FACILITY [LEVEL [MINLEVEL]]`,
+/// checked as HAProxy does (the target is kept, never contacted).
+fn check_log(words: &[Word], in_global: bool) -> Res {
+    let args = &words[1..];
+    let Some(first) = args.first() else {
+        return Err(Problem::new(
+            K::MissingArgument,
+            words[0].col,
+            "'log' needs 'global' or an address and a facility",
+        )
+        .hint("write 'log global' or e.g. 'log 127.0.0.1 local0'"));
+    };
+    if first.text == "global" {
+        if in_global {
+            return Err(Problem::new(
+                K::InvalidValue,
+                first.col,
+                "'log global' is not allowed in the global section",
+            )
+            .hint("give an address and a facility, e.g. 'log 127.0.0.1 local0'"));
+        }
+        return extra_words(words, 2);
+    }
+    let mut i = 1;
+    while matches!(
+        words.get(i).map(|w| w.text.as_str()),
+        Some("len" | "format" | "sample")
+    ) {
+        i += 2;
+    }
+    // The address, then options may also follow it.
+    i += 1;
+    while matches!(
+        words.get(i).map(|w| w.text.as_str()),
+        Some("len" | "format" | "sample")
+    ) {
+        i += 2;
+    }
+    let Some(facility) = words.get(i) else {
+        return Err(Problem::new(
+            K::MissingArgument,
+            words[words.len() - 1].col,
+            "'log' expects an address and a facility",
+        )
+        .hint("write e.g. 'log 127.0.0.1 local0'"));
+    };
+    if !FACILITIES.contains(&facility.text.as_str()) {
+        return Err(Problem::new(
+            K::InvalidValue,
+            facility.col,
+            format!("unknown log facility '{}'", facility.text),
+        )
+        .maybe_hint(
+            closest(&facility.text, FACILITIES.iter().copied())
+                .map(|s| format!("did you mean '{s}'?")),
+        ));
+    }
+    Ok(())
 }
 
 fn word_arg(words: &[Word], i: usize) -> Result<&Word, Problem> {

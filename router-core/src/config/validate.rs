@@ -303,20 +303,70 @@ pub fn finish(p: Parser<'_>) -> Result<Parsed, Errors> {
         }
     }
 
-    for px in &proxies {
-        if px.kind == ProxyKind::Frontend && px.binds.is_empty() {
+    for (i, px) in proxies.iter().enumerate() {
+        let keyword = px_keyword(px);
+        if px.kind.is_frontend() && px.binds.is_empty() {
             out.warn(
                 K::Unreachable,
                 px.line,
                 1,
-                "frontend",
-                format!("frontend '{}' has no 'bind' directive", px.name),
+                keyword,
+                format!("{keyword} '{}' has no 'bind' directive", px.name),
                 Some(String::from(
                     "add 'bind ADDRESS:PORT', or declare it as a backend if this was intended",
                 )),
             );
         }
+        if !px.settings.mode_set {
+            out.warn(
+                K::NotHttpMode,
+                px.line,
+                1,
+                keyword,
+                format!(
+                    "'{}' has no 'mode http': HAProxy runs it in TCP mode (and refuses an HTTP frontend with a TCP backend); Wt Edge runs HTTP",
+                    px.name
+                ),
+                Some(String::from("add 'mode http' to the defaults section")),
+            );
+        }
+        // HAProxy: "loop detected for default_backend" (a listen naming itself).
+        let me = u16::try_from(i).ok().map(ProxyId);
+        let looped = px
+            .default_backend
+            .iter()
+            .chain(px.use_backends.iter().map(|r| &r.backend))
+            .find(|r| Some(r.id) == me);
+        if let Some(r) = looped {
+            out.error(
+                K::InvalidValue,
+                r.line,
+                r.col,
+                "use_backend",
+                format!("loop detected: '{}' switches to itself", px.name),
+                Some(String::from(
+                    "a listen section is already its own backend: remove the rule",
+                )),
+            );
+        }
         prefix_collisions(px, &mut out);
+    }
+    // Only when nothing else is wrong: a refused `bind` line would cascade into this.
+    if out.errors.is_empty()
+        && proxies.iter().any(|p| p.kind.is_frontend())
+        && proxies.iter().all(|p| p.binds.is_empty())
+    {
+        let first = proxies.iter().find(|p| p.kind.is_frontend());
+        out.error(
+            K::Unreachable,
+            first.map_or(1, |p| p.line),
+            1,
+            first.map_or("frontend", px_keyword),
+            String::from(
+                "no frontend or listen section has a 'bind': nothing would listen (HAProxy refuses such a config)",
+            ),
+            Some(String::from("add 'bind ADDRESS:PORT' to the frontend")),
+        );
     }
 
     if !out.errors.is_empty() {
@@ -337,6 +387,14 @@ pub fn finish(p: Parser<'_>) -> Result<Parsed, Errors> {
         },
         warnings: out.warnings,
     })
+}
+
+fn px_keyword(px: &Proxy) -> &'static str {
+    match px.kind {
+        ProxyKind::Frontend => "frontend",
+        ProxyKind::Backend => "backend",
+        ProxyKind::Listen => "listen",
+    }
 }
 
 fn server_path(proxies: &[Proxy], s: &Server) -> String {

@@ -66,6 +66,11 @@ impl IntRange {
             } else {
                 Some(hi.parse().ok()?)
             };
+            if let (Some(a), Some(b)) = (min, max)
+                && a > b
+            {
+                return None;
+            }
             return Some(IntRange { min, max });
         }
         let v: i64 = text.parse().ok()?;
@@ -203,6 +208,7 @@ mod tests {
         let r = IntRange::parse(":3", IntOp::Eq);
         assert!(r.is_some_and(|r| r.contains(-9) && !r.contains(4)));
         assert_eq!(IntRange::parse("1:3", IntOp::Gt), None);
+        assert_eq!(IntRange::parse("5:3", IntOp::Eq), None);
         assert_eq!(IntRange::parse("x", IntOp::Eq), None);
     }
 
