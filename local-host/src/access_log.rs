@@ -1,5 +1,9 @@
 //! The access log: one line per request in HAProxy's `option httplog` format, on stdout,
 //! written by a dedicated thread so that request tasks never block on the terminal.
+//! Lines are appended to a shared buffer; the thread writes what has gathered in one
+//! `write`, then lets the next lines gather for [`BATCH_INTERVAL`]: under load that is
+//! one write every few milliseconds and no thread wake-up per line, while the line of
+//! an idle proxy is written at once. [`Logger::close`] writes what is left.
 //!
 //! `client_ip:port [accept_date] frontend backend/server TR/Tw/Tc/Tr/Ta status bytes - -
 //! termination actconn/feconn/beconn/srv_conn/retries srv_queue/backend_queue "request"`
@@ -8,11 +12,13 @@
 //! (`wtd=wt1****`) unless session ids are asked for: a session id in a log is a
 //! hijacking risk.
 
+use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::net::SocketAddr;
-use std::sync::mpsc;
-use std::time::SystemTime;
+use std::sync::{Arc, Condvar, Mutex, mpsc};
+use std::thread::JoinHandle;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Everything one log line says.
 #[derive(Debug, Clone)]
@@ -51,8 +57,34 @@ fn ms(v: Option<u64>) -> i64 {
 
 /// HAProxy's date in logs: `24/Nov/2026:21:40:33.493`, local time.
 pub fn format_date(t: SystemTime) -> String {
-    let dt: chrono::DateTime<chrono::Local> = t.into();
-    dt.format("%d/%b/%Y:%H:%M:%S%.3f").to_string()
+    let mut s = String::with_capacity(24);
+    push_date(&mut s, t);
+    s
+}
+
+/// Appends [`format_date`]'s text. The part up to the second is formatted once per
+/// second and thread (the local offset cannot change inside a second).
+fn push_date(out: &mut String, t: SystemTime) {
+    thread_local! {
+        static SECOND: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
+    }
+    let Ok(since) = t.duration_since(UNIX_EPOCH) else {
+        let dt: chrono::DateTime<chrono::Local> = t.into();
+        let _ = write!(out, "{}", dt.format("%d/%b/%Y:%H:%M:%S%.3f"));
+        return;
+    };
+    let secs = since.as_secs();
+    SECOND.with_borrow_mut(|(cached, text)| {
+        if *cached != secs {
+            let dt: chrono::DateTime<chrono::Local> =
+                (UNIX_EPOCH + Duration::from_secs(secs)).into();
+            text.clear();
+            let _ = write!(text, "{}", dt.format("%d/%b/%Y:%H:%M:%S"));
+            *cached = secs;
+        }
+        out.push_str(text);
+    });
+    let _ = write!(out, ".{:03}", since.subsec_millis());
 }
 
 /// Replaces every `wtd=` value in `s` by its first three characters and `****`.
@@ -81,12 +113,17 @@ pub fn redact_wtd(s: &str) -> std::borrow::Cow<'_, str> {
 /// Formats one line (no trailing newline).
 pub fn format(e: &Entry<'_>, show_session_ids: bool) -> String {
     let mut line = String::with_capacity(200);
+    format_into(&mut line, e, show_session_ids);
+    line
+}
+
+/// Appends one line (no trailing newline) to `line`.
+pub fn format_into(line: &mut String, e: &Entry<'_>, show_session_ids: bool) {
+    let _ = write!(line, "{}:{} [", e.client.ip(), e.client.port());
+    push_date(line, e.accept_date);
     let _ = write!(
         line,
-        "{}:{} [{}] {} {}/{} {}/{}/{}/{}/{} {} {} - - {}-- {}/{}/{}/{}/{}{} {}/{} ",
-        e.client.ip(),
-        e.client.port(),
-        format_date(e.accept_date),
+        "] {} {}/{} {}/{}/{}/{}/{} {} {} - - {}-- {}/{}/{}/{}/{}{} {}/{} ",
         e.frontend,
         e.backend,
         e.server.unwrap_or("<NOSRV>"),
@@ -118,7 +155,6 @@ pub fn format(e: &Entry<'_>, show_session_ids: bool) -> String {
         }
         None => line.push_str("\"<BADREQ>\""),
     }
-    line
 }
 
 /// HAProxy's `%B` for a response it forwarded or made: it counts the message as
@@ -139,13 +175,75 @@ pub fn haproxy_bytes(
 /// Lines waiting for the log thread at most.
 const LOG_QUEUE: usize = 65_536;
 
+/// How long the log thread lets lines gather after each write.
+pub const BATCH_INTERVAL: Duration = Duration::from_millis(5);
+
 /// Access log lines dropped because the writer could not keep up.
 pub static DROPPED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// The log writer: lines go through a channel to one thread that writes stdout.
+/// Where lines go.
+#[derive(Clone)]
+enum Sink {
+    None,
+    Channel(mpsc::SyncSender<String>),
+    Stdout(Arc<Batch>),
+}
+
+/// Lines waiting for the stdout writer thread.
+struct Batch {
+    pending: Mutex<Pending>,
+    ready: Condvar,
+    writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+#[derive(Default)]
+struct Pending {
+    data: Vec<u8>,
+    lines: usize,
+    /// The writer waits on `ready`: the next line must wake it.
+    waiting: bool,
+    closed: bool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Batch {
+    fn write_loop(&self) {
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        let mut batch = Vec::new();
+        loop {
+            let closed = {
+                let mut p = lock(&self.pending);
+                while p.data.is_empty() && !p.closed {
+                    p.waiting = true;
+                    p = self.ready.wait(p).unwrap_or_else(|e| e.into_inner());
+                }
+                p.waiting = false;
+                std::mem::swap(&mut p.data, &mut batch);
+                p.lines = 0;
+                p.closed
+            };
+            let _ = out.write_all(&batch);
+            let _ = out.flush();
+            batch.clear();
+            if batch.capacity() > 1 << 20 {
+                batch = Vec::new();
+            }
+            if closed {
+                return;
+            }
+            std::thread::sleep(BATCH_INTERVAL);
+        }
+    }
+}
+
+/// The log writer.
 #[derive(Clone)]
 pub struct Logger {
-    tx: Option<mpsc::SyncSender<String>>,
+    sink: Sink,
     pub show_session_ids: bool,
 }
 
@@ -154,24 +252,24 @@ impl Logger {
     pub fn stdout(show_session_ids: bool) -> Logger {
         // Bounded: when stdout cannot keep up, lines are dropped (as HAProxy drops log
         // messages its log buffer cannot take) instead of growing memory.
-        let (tx, rx) = mpsc::sync_channel::<String>(LOG_QUEUE);
+        let batch = Arc::new(Batch {
+            pending: Mutex::new(Pending::default()),
+            ready: Condvar::new(),
+            writer: Mutex::new(None),
+        });
+        let b = batch.clone();
         let spawned = std::thread::Builder::new()
             .name("access-log".into())
-            .spawn(move || {
-                let stdout = std::io::stdout();
-                let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
-                while let Ok(line) = rx.recv() {
-                    let _ = out.write_all(line.as_bytes());
-                    let _ = out.write_all(b"\n");
-                    while let Ok(more) = rx.try_recv() {
-                        let _ = out.write_all(more.as_bytes());
-                        let _ = out.write_all(b"\n");
-                    }
-                    let _ = out.flush();
-                }
-            });
+            .spawn(move || b.write_loop());
+        let sink = match spawned {
+            Ok(h) => {
+                *lock(&batch.writer) = Some(h);
+                Sink::Stdout(batch)
+            }
+            Err(_) => Sink::None,
+        };
         Logger {
-            tx: spawned.ok().map(|_| tx),
+            sink,
             show_session_ids,
         }
     }
@@ -181,7 +279,7 @@ impl Logger {
         let (tx, rx) = mpsc::sync_channel(LOG_QUEUE);
         (
             Logger {
-                tx: Some(tx),
+                sink: Sink::Channel(tx),
                 show_session_ids,
             },
             rx,
@@ -191,16 +289,56 @@ impl Logger {
     /// A logger that drops everything.
     pub fn none() -> Logger {
         Logger {
-            tx: None,
+            sink: Sink::None,
             show_session_ids: false,
         }
     }
 
     pub fn log(&self, e: &Entry<'_>) {
-        if let Some(tx) = &self.tx
-            && tx.try_send(format(e, self.show_session_ids)).is_err()
-        {
-            DROPPED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        match &self.sink {
+            Sink::None => {}
+            Sink::Channel(tx) => {
+                if tx.try_send(format(e, self.show_session_ids)).is_err() {
+                    DROPPED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+            Sink::Stdout(batch) => {
+                thread_local! {
+                    static LINE: RefCell<String> = const { RefCell::new(String::new()) };
+                }
+                LINE.with_borrow_mut(|line| {
+                    line.clear();
+                    format_into(line, e, self.show_session_ids);
+                    line.push('\n');
+                    let wake = {
+                        let mut p = lock(&batch.pending);
+                        if p.lines >= LOG_QUEUE || p.closed {
+                            DROPPED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            false
+                        } else {
+                            p.data.extend_from_slice(line.as_bytes());
+                            p.lines += 1;
+                            std::mem::take(&mut p.waiting)
+                        }
+                    };
+                    if wake {
+                        batch.ready.notify_one();
+                    }
+                });
+            }
+        }
+    }
+
+    /// Writes the lines still waiting and stops the writer thread (at exit). Lines
+    /// logged afterwards are dropped.
+    pub fn close(&self) {
+        if let Sink::Stdout(batch) = &self.sink {
+            lock(&batch.pending).closed = true;
+            batch.ready.notify_one();
+            let writer = lock(&batch.writer).take();
+            if let Some(h) = writer {
+                let _ = h.join();
+            }
         }
     }
 }
@@ -255,6 +393,25 @@ mod tests {
         assert_eq!(date.len(), "24/Nov/2026:21:40:33.493".len(), "{date}");
         assert_eq!(&date[2..3], "/");
         assert_eq!(&date[11..12], ":");
+    }
+
+    #[test]
+    fn cached_dates_are_chrono_dates() {
+        // Several instants inside one second, across seconds, minutes and a day.
+        let base = UNIX_EPOCH + Duration::from_secs(1_795_993_199);
+        for ms in [0u64, 1, 499, 999, 1000, 1001, 1999, 60_000, 86_400_123] {
+            let t = base + Duration::from_millis(ms);
+            let dt: chrono::DateTime<chrono::Local> = t.into();
+            let want = dt.format("%d/%b/%Y:%H:%M:%S%.3f").to_string();
+            assert_eq!(format_date(t), want);
+            assert_eq!(format_date(t), want, "second call, from the cache");
+        }
+        let before = UNIX_EPOCH - Duration::from_millis(1500);
+        let dt: chrono::DateTime<chrono::Local> = before.into();
+        assert_eq!(
+            format_date(before),
+            dt.format("%d/%b/%Y:%H:%M:%S%.3f").to_string()
+        );
     }
 
     #[test]

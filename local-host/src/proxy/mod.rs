@@ -189,6 +189,7 @@ pub async fn serve_connection(g: Arc<Generation>, info: ConnInfo, stream: TcpStr
         g: g.clone(),
         info,
         rbuf: BytesMut::with_capacity(8192),
+        sbuf: BytesMut::new(),
         stopping: g.global.stopping.clone(),
     };
     let (rd, wr) = stream.into_split();
@@ -203,6 +204,8 @@ struct ClientConn {
     g: Arc<Generation>,
     info: ConnInfo,
     rbuf: BytesMut,
+    /// The server's bytes (response heads and bodies), kept for the next exchange.
+    sbuf: BytesMut,
     stopping: watch::Receiver<bool>,
 }
 
@@ -656,7 +659,11 @@ impl ClientConn {
         };
         let t_connect = ms(connect_start.elapsed());
         let _ = stream.set_nodelay(true);
-        let (mut srd, mut swr) = stream.into_split();
+        let mut stream = stream;
+        // Borrowed halves: dropping them costs nothing (owned halves would shut the
+        // write side down on drop, one more syscall per request); the stream closes
+        // when this exchange ends, as HAProxy's http-server-close does.
+        let (mut srd, mut swr) = stream.split();
 
         // The request head exactly as HAProxy sends it.
         let appended: Vec<(&str, String)> = [fwd.forwarded_for, fwd.original_to]
@@ -698,7 +705,9 @@ impl ClientConn {
         }
         let sent_at = Instant::now();
         // Stream the request body and wait for the response head at the same time.
-        let mut sbuf = BytesMut::with_capacity(16 * 1024);
+        // The connection's response buffer is reused from one exchange to the next.
+        let mut sbuf = std::mem::take(&mut self.sbuf);
+        sbuf.clear();
         let mut pump_res: Option<Result<u64, origin::Stop>> =
             (left_framing == origin::BodyFraming::None).then_some(Ok(0));
         let method = head.method.clone();
@@ -806,10 +815,7 @@ impl ClientConn {
                 .timeouts
                 .client
                 .max(bs.timeouts.server));
-            return match srd.reunite(swr) {
-                Ok(server) => After::Tunnel(server, sbuf, dur(tunnel_to)),
-                Err(_) => After::Close,
-            };
+            return After::Tunnel(stream, sbuf, dur(tunnel_to));
         }
 
         let keep = head.keep_alive
@@ -835,7 +841,15 @@ impl ClientConn {
             Err(origin::Stop::Timeout) => "sD",
             Err(_) => "SD",
         };
+        if r.is_ok() && body_done && resp.framing != origin::BodyFraming::Close {
+            // The exchange is complete and the response had a known length: HAProxy
+            // 2.6 closes such a server connection with NOLINGER ("we want to close
+            // ASAP", http_ana.c), an RST and no TIME_WAIT on the proxy's side.
+            let _ = stream.set_zero_linger();
+        }
         drop(active);
+        sbuf.clear();
+        self.sbuf = sbuf;
         let chunked = resp.framing == origin::BodyFraming::Chunked;
         let log_bytes = head_bytes + progress + u64::from(chunked && progress > 0);
         self.log(
@@ -1069,7 +1083,7 @@ async fn tunnel(
 /// Reads the response head; interim answers (100 Continue...) go to the client as they
 /// come.
 async fn read_response(
-    srd: &mut OwnedReadHalf,
+    srd: &mut tokio::net::tcp::ReadHalf<'_>,
     sbuf: &mut BytesMut,
     method: &str,
     wr: &mut OwnedWriteHalf,

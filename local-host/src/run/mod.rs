@@ -85,10 +85,11 @@ pub fn run(args: RunArgs) -> ExitCode {
         }
     };
     eprintln!("wtedge: routing engine: {}", engine.describe());
-    rt.block_on(async move {
+    let logger = Logger::stdout(args.log_session_ids);
+    let code = rt.block_on(async {
         let opts = Options {
             admin: args.admin,
-            logger: Logger::stdout(args.log_session_ids),
+            logger: logger.clone(),
             grace: Duration::from_secs(args.grace),
             engine,
         };
@@ -116,7 +117,10 @@ pub fn run(args: RunArgs) -> ExitCode {
         wait_for_signals(&running, args.file.clone()).await;
         running.stop().await;
         ExitCode::SUCCESS
-    })
+    });
+    // The access log lines still gathering are written before the process exits.
+    logger.close();
+    code
 }
 
 #[cfg(unix)]
