@@ -1,13 +1,12 @@
 //! The platform side of the worker's request path, as pure functions so that they
 //! are tested natively: turning workerd's request into router-core's facts, the
-//! origin URL of a decision, the turn-around delay, round-robin tickets, error pages.
+//! origin URL of a decision, the turn-around delay, error pages.
 //! No routing rule lives here: decisions come from `router_core::decide` and
 //! `router_core::redispatch` only.
 
-use std::cell::Cell;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use router_core::{Config, ProxyId, Tickets, Upstream};
+use router_core::Upstream;
 
 /// A request URL as workerd gives it (`https://host:port/path?query`), split.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,38 +113,6 @@ pub fn is_websocket_upgrade(upgrade: Option<&str>) -> bool {
 /// HAProxy's turn-around before a retry: min(`timeout connect`, 1 s).
 pub fn turnaround_ms(timeout_connect: Option<u64>) -> u64 {
     timeout_connect.unwrap_or(1000).min(1000)
-}
-
-/// Round-robin positions of one isolate: one counter per backend, each starting at
-/// an offset the host picks (random in the Worker, so that isolates do not all start
-/// on the first server). Rotations are per isolate, not global.
-#[derive(Debug)]
-pub struct IsolateTickets {
-    next: Vec<Cell<u64>>,
-}
-
-impl IsolateTickets {
-    /// Counters for every proxy of `cfg`; `start(i)` gives proxy `i`'s first ticket.
-    pub fn new(cfg: &Config, mut start: impl FnMut(usize) -> u64) -> Self {
-        IsolateTickets {
-            next: (0..cfg.proxies.len())
-                .map(|i| Cell::new(start(i)))
-                .collect(),
-        }
-    }
-}
-
-impl Tickets for IsolateTickets {
-    fn take(&self, backend: ProxyId) -> u64 {
-        match self.next.get(usize::from(backend.0)) {
-            Some(c) => {
-                let t = c.get();
-                c.set(t.wrapping_add(1));
-                t
-            }
-            None => 0,
-        }
-    }
 }
 
 /// Reason phrase and HAProxy's body for the statuses the edge answers itself.
@@ -266,12 +233,14 @@ mod tests {
 
     #[test]
     fn tickets_rotate_per_backend_from_their_start() {
+        use router_core::{ProxyId, Tickets};
         let parsed = router_core::parse(
             "t.cfg",
             "backend a\n server s1 a.example:1\nbackend b\n server s1 b.example:1\n",
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        let t = IsolateTickets::new(&parsed.config, |i| 10 * i as u64);
+        // Per isolate, each backend's rotation starts at an offset (random in the Worker).
+        let t = router_core::LocalTickets::starting_at(&parsed.config, |i| 10 * i as u64);
         assert_eq!(t.take(ProxyId(0)), 0);
         assert_eq!(t.take(ProxyId(0)), 1);
         assert_eq!(t.take(ProxyId(1)), 10);

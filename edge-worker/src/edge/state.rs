@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use router_core::{Config, HealthSnapshot, ProxyId};
 use worker::Env;
 
-use crate::host::{IsolateTickets, fingerprint};
+use crate::host::fingerprint;
 
 /// A loaded config and what routing needs alongside it.
 pub struct Router {
@@ -17,7 +17,8 @@ pub struct Router {
     /// The frontend that receives every request (`WTEDGE_FRONTEND`, else the first).
     pub frontend: ProxyId,
     /// This isolate's round-robin positions.
-    pub tickets: IsolateTickets,
+    /// Round-robin positions of this isolate (per isolate, not global).
+    pub tickets: router_core::LocalTickets,
     /// Fingerprint of the config text (shared with the health Durable Object).
     pub fingerprint: u64,
     /// Test hooks only: a fixed health state instead of the Durable Object's.
@@ -55,7 +56,7 @@ pub fn load(
             .default_frontend()
             .ok_or_else(|| format!("{name}: no frontend or listen section"))?,
     };
-    let tickets = IsolateTickets::new(&cfg, start);
+    let tickets = router_core::LocalTickets::starting_at(&cfg, start);
     Ok(Router {
         cfg,
         frontend,
