@@ -51,10 +51,6 @@ pub struct Entry<'a> {
     pub request: Option<(&'a str, &'a str, &'a str)>,
 }
 
-fn ms(v: Option<u64>) -> i64 {
-    v.map_or(-1, |v| v.min(i64::MAX as u64) as i64)
-}
-
 /// HAProxy's date in logs: `24/Nov/2026:21:40:33.493`, local time.
 pub fn format_date(t: SystemTime) -> String {
     let mut s = String::with_capacity(24);
@@ -117,33 +113,126 @@ pub fn format(e: &Entry<'_>, show_session_ids: bool) -> String {
     line
 }
 
-/// Appends one line (no trailing newline) to `line`.
+fn push_u64(out: &mut String, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
+}
+
+/// A timer: `-1` when unknown.
+fn push_ms(out: &mut String, v: Option<u64>) {
+    match v {
+        Some(v) => push_u64(out, v.min(i64::MAX as u64)),
+        None => out.push_str("-1"),
+    }
+}
+
+/// An address as `Display` writes it, held on the stack (IPv4 without the formatting
+/// machinery, which costs more than the rest of a log line).
+pub struct IpText {
+    buf: [u8; 48],
+    len: usize,
+}
+
+impl IpText {
+    pub fn new(ip: std::net::IpAddr) -> IpText {
+        let mut t = IpText {
+            buf: [0; 48],
+            len: 0,
+        };
+        match ip {
+            std::net::IpAddr::V4(v4) => {
+                for (i, o) in v4.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        t.push(b'.');
+                    }
+                    if o >= 100 {
+                        t.push(b'0' + o / 100);
+                    }
+                    if o >= 10 {
+                        t.push(b'0' + o / 10 % 10);
+                    }
+                    t.push(b'0' + o % 10);
+                }
+            }
+            std::net::IpAddr::V6(v6) => {
+                let mut cur = std::io::Cursor::new(&mut t.buf[..]);
+                let _ = write!(cur, "{v6}");
+                t.len = usize::try_from(cur.position()).unwrap_or(0);
+            }
+        }
+        t
+    }
+
+    fn push(&mut self, b: u8) {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(self.buf.get(..self.len).unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+/// Appends one line (no trailing newline) to `line`: `client_ip:port [date] frontend
+/// backend/server Tq/Tw/Tc/Tr/Ta status bytes - - term-- actconn/feconn/beconn/srv_conn/
+/// retries srv_queue/backend_queue "request"`.
 pub fn format_into(line: &mut String, e: &Entry<'_>, show_session_ids: bool) {
-    let _ = write!(line, "{}:{} [", e.client.ip(), e.client.port());
+    line.push_str(IpText::new(e.client.ip()).as_str());
+    line.push(':');
+    push_u64(line, u64::from(e.client.port()));
+    line.push_str(" [");
     push_date(line, e.accept_date);
-    let _ = write!(
-        line,
-        "] {} {}/{} {}/{}/{}/{}/{} {} {} - - {}-- {}/{}/{}/{}/{}{} {}/{} ",
-        e.frontend,
-        e.backend,
-        e.server.unwrap_or("<NOSRV>"),
-        ms(e.t_request),
-        ms(e.t_queue),
-        ms(e.t_connect),
-        ms(e.t_response),
-        e.t_active,
-        e.status,
-        e.bytes,
-        e.termination,
-        e.actconn,
-        e.feconn,
-        e.beconn,
-        e.srv_conn,
-        if e.redispatched { "+" } else { "" },
-        e.retries,
-        e.srv_queue,
-        e.backend_queue,
-    );
+    line.push_str("] ");
+    line.push_str(e.frontend);
+    line.push(' ');
+    line.push_str(e.backend);
+    line.push('/');
+    line.push_str(e.server.unwrap_or("<NOSRV>"));
+    line.push(' ');
+    for (i, t) in [e.t_request, e.t_queue, e.t_connect, e.t_response]
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 {
+            line.push('/');
+        }
+        push_ms(line, t);
+    }
+    line.push('/');
+    push_u64(line, e.t_active);
+    line.push(' ');
+    push_u64(line, u64::from(e.status));
+    line.push(' ');
+    push_u64(line, e.bytes);
+    line.push_str(" - - ");
+    line.push_str(e.termination);
+    line.push_str("-- ");
+    for v in [e.actconn, e.feconn, e.beconn, e.srv_conn] {
+        push_u64(line, v);
+        line.push('/');
+    }
+    if e.redispatched {
+        line.push('+');
+    }
+    push_u64(line, u64::from(e.retries));
+    line.push(' ');
+    push_u64(line, e.srv_queue);
+    line.push('/');
+    push_u64(line, e.backend_queue);
+    line.push(' ');
     match e.request {
         Some((m, t, v)) => {
             let t = if show_session_ids {
@@ -151,7 +240,13 @@ pub fn format_into(line: &mut String, e: &Entry<'_>, show_session_ids: bool) {
             } else {
                 redact_wtd(t)
             };
-            let _ = write!(line, "\"{m} {t} {v}\"");
+            line.push('"');
+            line.push_str(m);
+            line.push(' ');
+            line.push_str(&t);
+            line.push(' ');
+            line.push_str(v);
+            line.push('"');
         }
         None => line.push_str("\"<BADREQ>\""),
     }
@@ -393,6 +488,110 @@ mod tests {
         assert_eq!(date.len(), "24/Nov/2026:21:40:33.493".len(), "{date}");
         assert_eq!(&date[2..3], "/");
         assert_eq!(&date[11..12], ":");
+    }
+
+    /// The line as `write!` formats it (the formatter before it was hand-written).
+    fn reference_format(e: &Entry<'_>, show: bool) -> String {
+        let ms = |v: Option<u64>| v.map_or(-1, |v| v.min(i64::MAX as u64) as i64);
+        let mut line = format!(
+            "{}:{} [{}] {} {}/{} {}/{}/{}/{}/{} {} {} - - {}-- {}/{}/{}/{}/{}{} {}/{} ",
+            e.client.ip(),
+            e.client.port(),
+            format_date(e.accept_date),
+            e.frontend,
+            e.backend,
+            e.server.unwrap_or("<NOSRV>"),
+            ms(e.t_request),
+            ms(e.t_queue),
+            ms(e.t_connect),
+            ms(e.t_response),
+            e.t_active,
+            e.status,
+            e.bytes,
+            e.termination,
+            e.actconn,
+            e.feconn,
+            e.beconn,
+            e.srv_conn,
+            if e.redispatched { "+" } else { "" },
+            e.retries,
+            e.srv_queue,
+            e.backend_queue,
+        );
+        match e.request {
+            Some((m, t, v)) => {
+                let t = if show {
+                    std::borrow::Cow::Borrowed(t)
+                } else {
+                    redact_wtd(t)
+                };
+                line.push_str(&format!("\"{m} {t} {v}\""));
+            }
+            None => line.push_str("\"<BADREQ>\""),
+        }
+        line
+    }
+
+    #[test]
+    fn hand_written_format_is_writes_format() {
+        let mut cases = vec![entry()];
+        let mut e = entry();
+        e.client = "[2001:db8::1]:443".parse().unwrap();
+        e.t_request = None;
+        e.t_connect = Some(u64::MAX);
+        e.t_active = 1234567;
+        e.status = 503;
+        e.bytes = u64::MAX;
+        e.actconn = 10;
+        e.feconn = 9;
+        e.beconn = 100;
+        e.srv_conn = 1000;
+        e.retries = 3;
+        e.redispatched = true;
+        e.srv_queue = 7;
+        e.backend_queue = 12;
+        e.server = None;
+        e.request = None;
+        e.accept_date = UNIX_EPOCH + Duration::from_millis(1_795_993_199_007);
+        cases.push(e.clone());
+        e.client = "[::ffff:10.0.0.255]:65535".parse().unwrap();
+        e.request = Some(("POST", "/x?wtd=abcdef", "HTTP/1.0"));
+        cases.push(e.clone());
+        e.client = "0.0.0.0:0".parse().unwrap();
+        cases.push(e);
+        for e in &cases {
+            for show in [false, true] {
+                let mut line = String::new();
+                format_into(&mut line, e, show);
+                assert_eq!(line, reference_format(e, show));
+            }
+        }
+    }
+
+    #[test]
+    fn ip_text_is_display() {
+        let ips = [
+            "0.0.0.0",
+            "127.0.0.1",
+            "10.9.99.100",
+            "255.255.255.255",
+            "1.20.199.0",
+            "::",
+            "::1",
+            "::ffff:10.0.0.255",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            "2001:db8::8a2e:370:7334",
+            "::ffff:255.255.255.255",
+            "64:ff9b::1.2.3.4",
+        ];
+        for ip in ips {
+            let ip: std::net::IpAddr = ip.parse().unwrap();
+            assert_eq!(IpText::new(ip).as_str(), ip.to_string());
+        }
+        for i in 0..=255u8 {
+            let ip = std::net::IpAddr::from([i, 255 - i, i / 3, i.wrapping_mul(7)]);
+            assert_eq!(IpText::new(ip).as_str(), ip.to_string());
+        }
     }
 
     #[test]

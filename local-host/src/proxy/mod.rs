@@ -666,12 +666,14 @@ impl ClientConn {
         let (mut srd, mut swr) = stream.split();
 
         // The request head exactly as HAProxy sends it.
-        let appended: Vec<(&str, String)> = [fwd.forwarded_for, fwd.original_to]
-            .into_iter()
-            .flatten()
-            .map(|a| (a.name, a.value.to_string()))
-            .collect();
-        let mut out = origin::request_head(head, &appended, server_close && !pretend);
+        let mut appended: [(&str, std::net::IpAddr); 2] = [("", std::net::IpAddr::from([0; 4])); 2];
+        let mut n_appended = 0;
+        for a in [fwd.forwarded_for, fwd.original_to].into_iter().flatten() {
+            appended[n_appended] = (a.name, a.value);
+            n_appended += 1;
+        }
+        let appended = &appended[..n_appended];
+        let mut out = origin::request_head(head, appended, server_close && !pretend);
         // Body bytes already read go with the head (one write for small requests).
         let req_framing = origin::request_framing(head.framing);
         let mut left_framing = req_framing;
@@ -1093,11 +1095,13 @@ async fn read_response(
         match origin::parse_response(sbuf, method) {
             Err(_) => return Err(Failure::Invalid),
             Ok(Some((h, n))) => {
-                let _ = sbuf.split_to(n);
+                sbuf.advance(n);
                 if (100..200).contains(&h.status) && h.status != 101 {
-                    let mut out = format!("HTTP/1.1 {} {}\r\n", h.status, h.reason).into_bytes();
-                    for (k, v) in &h.headers {
-                        out.extend_from_slice(k.as_bytes());
+                    let mut out = format!("HTTP/1.1 {} ", h.status).into_bytes();
+                    out.extend_from_slice(h.reason());
+                    out.extend_from_slice(b"\r\n");
+                    for (k, v) in h.headers() {
+                        out.extend_from_slice(k);
                         out.extend_from_slice(b": ");
                         out.extend_from_slice(v);
                         out.extend_from_slice(b"\r\n");

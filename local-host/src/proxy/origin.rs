@@ -8,11 +8,14 @@
 //! regrouped, control bytes in values are refused), which the differential test showed;
 //! hence this small codec.
 
+use std::net::IpAddr;
+use std::ops::Range;
 use std::time::Duration;
 
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+use crate::access_log::IpText;
 use crate::h1::{self, ChunkState, ChunkStep, Framing, RequestHead, Version};
 
 /// Largest response head accepted (HAProxy's buffer).
@@ -28,15 +31,36 @@ pub enum BodyFraming {
     Close,
 }
 
-/// A parsed response head.
+/// A parsed response head. The reason and the header lines live in one buffer
+/// (three allocations per response, not two per header line).
 #[derive(Debug, Clone)]
 pub struct ResponseHead {
     pub status: u16,
-    pub reason: String,
-    /// Header lines in order, names lower-cased; `connection` is kept here and dropped
-    /// when the head is written to the client (except for a 101).
-    pub headers: Vec<(String, Vec<u8>)>,
+    /// The reason, then each header's name (lower-cased) and value, back to back.
+    text: Vec<u8>,
+    reason: Range<usize>,
+    /// (name, value) of each header line in `text`, in order. `connection` is kept
+    /// here and dropped when the head is written to the client (except for a 101).
+    fields: Vec<(Range<usize>, Range<usize>)>,
     pub framing: BodyFraming,
+}
+
+impl ResponseHead {
+    /// The reason phrase (invalid UTF-8 replaced by U+FFFD).
+    pub fn reason(&self) -> &[u8] {
+        self.text.get(self.reason.clone()).unwrap_or_default()
+    }
+
+    /// Header lines in order: names lower-cased (invalid UTF-8 replaced by U+FFFD),
+    /// values as received (an obs-fold continuation appended with two spaces).
+    pub fn headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+        self.fields.iter().map(|(n, v)| {
+            (
+                self.text.get(n.clone()).unwrap_or_default(),
+                self.text.get(v.clone()).unwrap_or_default(),
+            )
+        })
+    }
 }
 
 /// The server answered something that is not an HTTP response head (a 502).
@@ -44,39 +68,60 @@ pub struct ResponseHead {
 #[error("invalid response from the server")]
 pub struct BadResponse;
 
+fn trim_line(line: &[u8]) -> &[u8] {
+    match line {
+        [rest @ .., b'\r'] => rest,
+        _ => line,
+    }
+}
+
+/// Appends `bytes` as `String::from_utf8_lossy(bytes)` would write them.
+fn push_lossy(out: &mut Vec<u8>, bytes: &[u8]) {
+    if bytes.is_ascii() {
+        out.extend_from_slice(bytes);
+    } else {
+        out.extend_from_slice(String::from_utf8_lossy(bytes).as_bytes());
+    }
+}
+
 /// Parses a response head at the start of `buf`. `Ok(None)`: read more. `Err`: the
 /// server answered garbage (502).
 pub fn parse_response(
     buf: &[u8],
     request_method: &str,
 ) -> Result<Option<(ResponseHead, usize)>, BadResponse> {
+    // The lines up to the empty one (empty lines before the status line are skipped);
+    // nothing is judged before the head is complete, except its size.
+    let mut spans = [(0usize, 0usize); h1::MAX_HEADERS + 1];
+    let mut count = 0;
     let mut pos = 0;
-    let mut lines: Vec<&[u8]> = Vec::new();
     let end = loop {
-        let Some(nl) = buf[pos..].iter().position(|&b| b == b'\n') else {
+        let Some(nl) = memchr::memchr(b'\n', &buf[pos..]) else {
             if buf.len() > MAX_RESPONSE_HEAD {
                 return Err(BadResponse);
             }
             return Ok(None);
         };
-        let mut line = &buf[pos..pos + nl];
-        if let [rest @ .., b'\r'] = line {
-            line = rest;
-        }
+        let line = trim_line(&buf[pos..pos + nl]);
+        let span = (pos, pos + line.len());
         pos += nl + 1;
         if line.is_empty() {
-            if lines.is_empty() {
-                // Empty lines before the status line are skipped.
+            if count == 0 {
                 continue;
             }
             break pos;
         }
-        lines.push(line);
-        if lines.len() > h1::MAX_HEADERS + 1 {
+        let Some(slot) = spans.get_mut(count) else {
             return Err(BadResponse);
-        }
+        };
+        *slot = span;
+        count += 1;
     };
-    let (status_line, hdr_lines) = lines.split_first().ok_or(BadResponse)?;
+    let line = |i: usize| -> &[u8] {
+        let (a, b) = spans[i];
+        &buf[a..b]
+    };
+    let status_line = line(0);
     let rest = status_line.strip_prefix(b"HTTP/").ok_or(BadResponse)?;
     let (ver, rest) = rest.split_at(rest.iter().position(|&b| b == b' ').ok_or(BadResponse)?);
     if !matches!(ver, [a, b'.', b] if a.is_ascii_digit() && b.is_ascii_digit()) {
@@ -87,22 +132,28 @@ pub fn parse_response(
         Some(i) => (&rest[..i], &rest[i + 1..]),
         None => (rest, &b""[..]),
     };
-    if code.len() != 3 || !code.iter().all(u8::is_ascii_digit) {
+    let [a, b, c] = code else {
+        return Err(BadResponse);
+    };
+    if !(a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit()) {
         return Err(BadResponse);
     }
-    let status: u16 = std::str::from_utf8(code)
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .ok_or(BadResponse)?;
-    let mut headers: Vec<(String, Vec<u8>)> = Vec::with_capacity(hdr_lines.len());
-    for line in hdr_lines {
+    let status = u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0');
+    let mut text = Vec::with_capacity(end);
+    push_lossy(&mut text, reason);
+    let reason = 0..text.len();
+    let mut fields: Vec<(Range<usize>, Range<usize>)> = Vec::with_capacity(count - 1);
+    for i in 1..count {
+        let line = line(i);
         if matches!(line.first(), Some(b' ' | b'\t')) {
-            let (_, v) = headers.last_mut().ok_or(BadResponse)?;
-            v.extend_from_slice(b"  ");
-            v.extend_from_slice(line);
+            // The last value is at the end of `text`.
+            let (_, v) = fields.last_mut().ok_or(BadResponse)?;
+            text.extend_from_slice(b"  ");
+            text.extend_from_slice(line);
+            v.end = text.len();
             continue;
         }
-        let colon = line.iter().position(|&b| b == b':').ok_or(BadResponse)?;
+        let colon = memchr::memchr(b':', line).ok_or(BadResponse)?;
         let name = &line[..colon];
         if name.is_empty()
             || name
@@ -118,15 +169,24 @@ pub fn parse_response(
         while let [r @ .., b' ' | b'\t'] = value {
             value = r;
         }
-        headers.push((
-            String::from_utf8_lossy(name).to_ascii_lowercase(),
-            value.to_vec(),
-        ));
+        let n0 = text.len();
+        push_lossy(&mut text, name);
+        text[n0..].make_ascii_lowercase();
+        let v0 = text.len();
+        text.extend_from_slice(value);
+        fields.push((n0..v0, v0..text.len()));
     }
+    let head = ResponseHead {
+        status,
+        text,
+        reason,
+        fields,
+        framing: BodyFraming::None,
+    };
     let mut length: Option<u64> = None;
     let mut chunked = false;
-    for (n, v) in &headers {
-        if n == "content-length" {
+    for (n, v) in head.headers() {
+        if n == b"content-length" {
             for part in v.split(|&b| b == b',') {
                 let p = String::from_utf8_lossy(part);
                 let p = p.trim();
@@ -136,7 +196,7 @@ pub fn parse_response(
                 }
                 length = Some(l);
             }
-        } else if n == "transfer-encoding" {
+        } else if n == b"transfer-encoding" {
             chunked = v.split(|&b| b == b',').next_back().is_some_and(|t| {
                 String::from_utf8_lossy(t)
                     .trim()
@@ -161,15 +221,7 @@ pub fn parse_response(
     } else {
         BodyFraming::Close
     };
-    Ok(Some((
-        ResponseHead {
-            status,
-            reason: String::from_utf8_lossy(reason).into_owned(),
-            headers,
-            framing,
-        },
-        end,
-    )))
+    Ok(Some((ResponseHead { framing, ..head }, end)))
 }
 
 /// The request head for the server. `connection` (and `proxy-connection`) are dropped
@@ -179,10 +231,22 @@ pub fn parse_response(
 /// `connection: keep-alive` for HTTP/1.0.
 pub fn request_head(
     head: &RequestHead,
-    appended: &[(&str, String)],
+    appended: &[(&str, IpAddr)],
     announce_close: bool,
 ) -> Vec<u8> {
-    let mut out = Vec::with_capacity(256 + head.target.len());
+    let size = head.method.len()
+        + head.target.len()
+        + head
+            .headers
+            .iter()
+            .map(|(n, v)| n.len() + v.len() + 4)
+            .sum::<usize>()
+        + appended
+            .iter()
+            .map(|(n, _)| n.len() + 4 + 45)
+            .sum::<usize>()
+        + 64;
+    let mut out = Vec::with_capacity(size);
     out.extend_from_slice(head.method.as_bytes());
     out.push(b' ');
     out.extend_from_slice(head.target.as_bytes());
@@ -206,7 +270,7 @@ pub fn request_head(
     for (n, v) in appended {
         out.extend(n.bytes().map(|b| b.to_ascii_lowercase()));
         out.extend_from_slice(b": ");
-        out.extend_from_slice(v.as_bytes());
+        out.extend_from_slice(IpText::new(*v).as_str().as_bytes());
         out.extend_from_slice(b"\r\n");
     }
     if !head.websocket {
@@ -222,20 +286,26 @@ pub fn request_head(
 
 /// The response head for the client and HAProxy's `%B` count for it.
 pub fn client_head(resp: &ResponseHead, req: &RequestHead, close: bool) -> (u64, Vec<u8>) {
-    let mut out = Vec::with_capacity(256);
+    let mut out = Vec::with_capacity(256 + resp.text.len() + 4 * resp.fields.len());
     out.extend_from_slice(b"HTTP/1.1 ");
-    out.extend_from_slice(format!("{:03}", resp.status).as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(resp.reason.as_bytes());
+    // `{:03}`: the status has three digits.
+    let s = resp.status;
+    out.extend_from_slice(&[
+        b'0' + (s / 100 % 10) as u8,
+        b'0' + (s / 10 % 10) as u8,
+        b'0' + (s % 10) as u8,
+        b' ',
+    ]);
+    out.extend_from_slice(resp.reason());
     out.extend_from_slice(b"\r\n");
     let tunnel = resp.status == 101;
     let mut counted = 0usize;
-    for (n, v) in &resp.headers {
-        if !tunnel && n == "connection" {
+    for (n, v) in resp.headers() {
+        if !tunnel && n == b"connection" {
             continue;
         }
         counted += n.len() + v.len();
-        out.extend_from_slice(n.as_bytes());
+        out.extend_from_slice(n);
         out.extend_from_slice(b": ");
         out.extend_from_slice(v);
         out.extend_from_slice(b"\r\n");
@@ -250,7 +320,7 @@ pub fn client_head(resp: &ResponseHead, req: &RequestHead, close: bool) -> (u64,
         }
     }
     out.extend_from_slice(b"\r\n");
-    let bytes = 21 + 8 + 3 + resp.reason.len() as u64 + counted as u64;
+    let bytes = 21 + 8 + 3 + resp.reason().len() as u64 + counted as u64;
     (bytes, out)
 }
 
@@ -311,6 +381,8 @@ where
     match framing {
         BodyFraming::None => {}
         BodyFraming::Length(mut left) => {
+            // What is buffered goes out with the head in one write: one allocation.
+            out.reserve((buf.len() as u64).min(left).min(flush_at as u64) as usize);
             while left > 0 {
                 if buf.is_empty() {
                     if !out.is_empty() {
@@ -409,9 +481,16 @@ mod tests {
         )
         .unwrap()
         .unwrap();
-        assert_eq!((h.status, h.reason.as_str(), n), (200, "Yay Fine", 52));
+        assert_eq!((h.status, h.reason(), n), (200, &b"Yay Fine"[..], 52));
         assert_eq!(h.framing, BodyFraming::Close);
-        assert_eq!(h.headers[0], ("x-b".to_string(), b"1".to_vec()));
+        let headers: Vec<(&[u8], &[u8])> = h.headers().collect();
+        assert_eq!(
+            headers,
+            [
+                (&b"x-b"[..], &b"1"[..]),
+                (&b"connection"[..], &b"close"[..])
+            ]
+        );
         let (h, _) = parse_response(
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
             "GET",
@@ -426,7 +505,7 @@ mod tests {
         let (h, _) = parse_response(b"HTTP/1.0 204\r\n\r\n", "GET")
             .unwrap()
             .unwrap();
-        assert_eq!((h.status, h.reason.as_str()), (204, ""));
+        assert_eq!((h.status, h.reason()), (204, &b""[..]));
         assert!(
             parse_response(b"HTTP/1.1 200 OK\r\n", "GET")
                 .unwrap()
@@ -443,6 +522,211 @@ mod tests {
         );
     }
 
+    /// What the parser returned before it kept the head in one buffer.
+    #[derive(Debug, PartialEq)]
+    struct Reference {
+        status: u16,
+        reason: String,
+        headers: Vec<(String, Vec<u8>)>,
+        framing: BodyFraming,
+    }
+
+    fn reference_parse(
+        buf: &[u8],
+        request_method: &str,
+    ) -> Result<Option<(Reference, usize)>, BadResponse> {
+        let mut pos = 0;
+        let mut lines: Vec<&[u8]> = Vec::new();
+        let end = loop {
+            let Some(nl) = buf[pos..].iter().position(|&b| b == b'\n') else {
+                if buf.len() > MAX_RESPONSE_HEAD {
+                    return Err(BadResponse);
+                }
+                return Ok(None);
+            };
+            let mut line = &buf[pos..pos + nl];
+            if let [rest @ .., b'\r'] = line {
+                line = rest;
+            }
+            pos += nl + 1;
+            if line.is_empty() {
+                if lines.is_empty() {
+                    // Empty lines before the status line are skipped.
+                    continue;
+                }
+                break pos;
+            }
+            lines.push(line);
+            if lines.len() > h1::MAX_HEADERS + 1 {
+                return Err(BadResponse);
+            }
+        };
+        let (status_line, hdr_lines) = lines.split_first().ok_or(BadResponse)?;
+        let rest = status_line.strip_prefix(b"HTTP/").ok_or(BadResponse)?;
+        let (ver, rest) = rest.split_at(rest.iter().position(|&b| b == b' ').ok_or(BadResponse)?);
+        if !matches!(ver, [a, b'.', b] if a.is_ascii_digit() && b.is_ascii_digit()) {
+            return Err(BadResponse);
+        }
+        let rest = &rest[1..];
+        let (code, reason) = match rest.iter().position(|&b| b == b' ') {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (rest, &b""[..]),
+        };
+        if code.len() != 3 || !code.iter().all(u8::is_ascii_digit) {
+            return Err(BadResponse);
+        }
+        let status: u16 = std::str::from_utf8(code)
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .ok_or(BadResponse)?;
+        let mut headers: Vec<(String, Vec<u8>)> = Vec::with_capacity(hdr_lines.len());
+        for line in hdr_lines {
+            if matches!(line.first(), Some(b' ' | b'\t')) {
+                let (_, v) = headers.last_mut().ok_or(BadResponse)?;
+                v.extend_from_slice(b"  ");
+                v.extend_from_slice(line);
+                continue;
+            }
+            let colon = line.iter().position(|&b| b == b':').ok_or(BadResponse)?;
+            let name = &line[..colon];
+            if name.is_empty()
+                || name
+                    .iter()
+                    .any(|b| matches!(b, b' ' | b'\t' | 0..=31 | 127))
+            {
+                return Err(BadResponse);
+            }
+            let mut value = &line[colon + 1..];
+            while let [b' ' | b'\t', r @ ..] = value {
+                value = r;
+            }
+            while let [r @ .., b' ' | b'\t'] = value {
+                value = r;
+            }
+            headers.push((
+                String::from_utf8_lossy(name).to_ascii_lowercase(),
+                value.to_vec(),
+            ));
+        }
+        let mut length: Option<u64> = None;
+        let mut chunked = false;
+        for (n, v) in &headers {
+            if n == "content-length" {
+                for part in v.split(|&b| b == b',') {
+                    let p = String::from_utf8_lossy(part);
+                    let p = p.trim();
+                    let l: u64 = p.parse().map_err(|_| BadResponse)?;
+                    if length.is_some_and(|x| x != l) {
+                        return Err(BadResponse);
+                    }
+                    length = Some(l);
+                }
+            } else if n == "transfer-encoding" {
+                chunked = v.split(|&b| b == b',').next_back().is_some_and(|t| {
+                    String::from_utf8_lossy(t)
+                        .trim()
+                        .eq_ignore_ascii_case("chunked")
+                });
+            }
+        }
+        let no_body = request_method.eq_ignore_ascii_case("HEAD")
+            || status == 204
+            || status == 304
+            || (100..200).contains(&status);
+        let framing = if no_body {
+            BodyFraming::None
+        } else if chunked {
+            BodyFraming::Chunked
+        } else if let Some(l) = length {
+            if l == 0 {
+                BodyFraming::None
+            } else {
+                BodyFraming::Length(l)
+            }
+        } else {
+            BodyFraming::Close
+        };
+        Ok(Some((
+            Reference {
+                status,
+                reason: String::from_utf8_lossy(reason).into_owned(),
+                headers,
+                framing,
+            },
+            end,
+        )))
+    }
+
+    fn as_reference(h: &ResponseHead) -> Reference {
+        Reference {
+            status: h.status,
+            reason: String::from_utf8(h.reason().to_vec()).unwrap(),
+            headers: h
+                .headers()
+                .map(|(n, v)| (String::from_utf8(n.to_vec()).unwrap(), v.to_vec()))
+                .collect(),
+            framing: h.framing,
+        }
+    }
+
+    #[test]
+    fn parses_as_the_reference_parser() {
+        let mut inputs: Vec<Vec<u8>> = vec![
+            b"HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\nhello".to_vec(),
+            b"\r\n\nHTTP/1.0 302 Moved  Here\nLocation: /x\n X-Fold: y\n\tz\nTransfer-Encoding: gzip, chunked\n\n".to_vec(),
+            b"HTTP/1.1 200 \xff\xfeOK\r\nX-\xc3\xa9T\xffe: \xff v \t\r\nContent-Length: 3, 3\r\n\r\n".to_vec(),
+            b"HTTP/1.1 099 Low\r\nContent-Length:  \xc2\xa07\r\n\r\n".to_vec(),
+            b"HTTP/1.1 204\r\nContent-Length: 9\r\n\r\n".to_vec(),
+            b"HTTP/1.1 200 OK\r\n X-Fold-First: x\r\n\r\n".to_vec(),
+            b"HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n".to_vec(),
+            b"HTTP/1.1 200 OK\r\nNoColon\r\n\r\n".to_vec(),
+            b"HTTP/1.1 20x OK\r\n\r\n".to_vec(),
+            b"HTTP/x.1 200 OK\r\n\r\n".to_vec(),
+            b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n".to_vec(),
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n".to_vec(),
+        ];
+        let mut many = b"HTTP/1.1 200 OK\r\n".to_vec();
+        for i in 0..h1::MAX_HEADERS {
+            many.extend_from_slice(format!("X-{i}: {i}\r\n").as_bytes());
+        }
+        let mut too_many = many.clone();
+        too_many.extend_from_slice(b"X-Last: 1\r\n");
+        many.extend_from_slice(b"\r\n");
+        inputs.push(many);
+        inputs.push(too_many.clone());
+        too_many.extend_from_slice(b"\r\n");
+        inputs.push(too_many);
+        inputs.push(vec![b'a'; MAX_RESPONSE_HEAD + 1]);
+        // Mutations of the first ones: bytes replaced, cut short.
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let alphabet = b"\r\n :\t\xffaZ0-,";
+        for _ in 0..3000 {
+            let base = inputs[(next() % 6) as usize].clone();
+            let mut m = base;
+            for _ in 0..(next() % 4) {
+                let i = (next() as usize) % m.len();
+                m[i] = alphabet[(next() as usize) % alphabet.len()];
+            }
+            let cut = (next() as usize) % (m.len() + 1);
+            m.truncate(cut.max(m.len() / 2));
+            inputs.push(m);
+        }
+        for input in &inputs {
+            for method in ["GET", "HEAD"] {
+                let new =
+                    parse_response(input, method).map(|o| o.map(|(h, n)| (as_reference(&h), n)));
+                let old = reference_parse(input, method);
+                assert_eq!(new, old, "{:?}", String::from_utf8_lossy(input));
+            }
+        }
+    }
+
     #[test]
     fn request_heads_as_haproxy_sends_them() {
         let (head, _) = h1::parse_request(
@@ -453,8 +737,8 @@ mod tests {
         let out = request_head(
             &head,
             &[
-                ("X-Forwarded-For", "127.0.0.1".into()),
-                ("X-Original-To", "127.0.0.1".into()),
+                ("X-Forwarded-For", IpAddr::from([127, 0, 0, 1])),
+                ("X-Original-To", IpAddr::from([127, 0, 0, 1])),
             ],
             false,
         );
