@@ -89,6 +89,8 @@ struct Inst {
     route: TypedFunc<u32, i64>,
     /// The module's input buffer (address, size): written directly while requests fit.
     input_buf: (usize, usize),
+    /// The health generation this instance last received (`u64::MAX`: none yet).
+    health_gen: u64,
     observe: TypedFunc<(u32, i64, u32), i32>,
     force: TypedFunc<(u32, i32, i64), i32>,
     health: TypedFunc<(), i32>,
@@ -127,6 +129,7 @@ impl Inst {
             health: f!("wr_health"),
             next_check: f!("wr_next_check"),
             input_buf: (0, 0),
+            health_gen: u64::MAX,
             store,
             memory,
         };
@@ -153,17 +156,23 @@ impl Inst {
         65536
     }
 
-    fn write_input(&mut self, bytes: &[u8]) -> Result<(), WasmError> {
-        if bytes.len() > self.input_buf.1 {
+    /// Makes the module's input buffer at least `len` bytes.
+    fn reserve_input(&mut self, len: usize) -> Result<(), WasmError> {
+        if len > self.input_buf.1 {
             // Grow with headroom so that slightly larger requests do not call again.
-            let want = bytes.len().max(1024).next_power_of_two();
-            let len = u32::try_from(want).map_err(err(WasmError::Call))?;
+            let want = len.max(1024).next_power_of_two();
+            let n = u32::try_from(want).map_err(err(WasmError::Call))?;
             let ptr = self
                 .input
-                .call(&mut self.store, len)
+                .call(&mut self.store, n)
                 .map_err(err(WasmError::Call))? as usize;
             self.input_buf = (ptr, want);
         }
+        Ok(())
+    }
+
+    fn write_input(&mut self, bytes: &[u8]) -> Result<(), WasmError> {
+        self.reserve_input(bytes.len())?;
         self.memory
             .write(&mut self.store, self.input_buf.0, bytes)
             .map_err(err(WasmError::Call))
@@ -179,14 +188,33 @@ impl Inst {
         Ok(data.get(ptr..end).map(<[u8]>::to_vec).unwrap_or_default())
     }
 
-    /// Runs one encoded request; returns the output length.
-    /// Runs one encoded request; returns the decision's bytes in the module's memory.
-    fn route(&mut self, request: &[u8]) -> Result<&[u8], WasmError> {
-        self.write_input(request)?;
-        let len = u32::try_from(request.len()).map_err(err(WasmError::Call))?;
+    /// Runs one request, encoded straight into the module's input buffer;
+    /// returns the decision's bytes in the module's memory.
+    fn route(
+        &mut self,
+        mode: Mode,
+        frontend: ProxyId,
+        req: &RequestFacts<'_>,
+        health: Option<&[u8]>,
+    ) -> Result<&[u8], WasmError> {
+        let len = wire::request_len(mode, req, health);
+        self.reserve_input(len)?;
+        let at = self.input_buf.0;
+        let dst = self
+            .memory
+            .data_mut(&mut self.store)
+            .get_mut(at..at.saturating_add(len))
+            .ok_or_else(|| WasmError::Call(String::from("input buffer outside memory")))?;
+        let written = wire::write_request(dst, mode, frontend, req, health);
+        let n = u32::try_from(written).map_err(err(WasmError::Call))?;
+        if n == 0 {
+            return Err(WasmError::Call(String::from(
+                "request larger than its encoding",
+            )));
+        }
         let packed = self
             .route
-            .call(&mut self.store, len)
+            .call(&mut self.store, n)
             .map_err(err(WasmError::Call))?;
         if packed < 0 {
             return Err(WasmError::Call(format!("wr_route returned {packed}")));
@@ -215,7 +243,6 @@ thread_local! {
     /// This thread's instances, by engine id (a reload makes a new engine; the
     /// old one keeps serving its in-flight requests for a while).
     static INSTANCES: RefCell<Vec<(u64, Inst)>> = const { RefCell::new(Vec::new()) };
-    static REQUEST_BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// router-core in wasmtime, implementing the proxy's engine interface.
@@ -229,6 +256,9 @@ pub struct WasmEngine {
     health: Mutex<Inst>,
     /// One byte per server, what requests read.
     snapshot: RwLock<Arc<Vec<u8>>>,
+    /// Bumped after each change of `snapshot`: a request carries the health
+    /// bytes only to an instance that has not seen the current generation.
+    generation: AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -267,6 +297,7 @@ impl WasmEngine {
             tickets,
             health: Mutex::new(health),
             snapshot,
+            generation: AtomicU64::new(0),
         })
     }
 
@@ -299,6 +330,9 @@ impl WasmEngine {
     fn publish(&self, inst: &mut Inst) {
         if let Ok(bytes) = inst.snapshot() {
             *self.snapshot.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(bytes);
+            // After the bytes: a reader that sees the new generation reads them
+            // (or newer ones, which the next generation sends again).
+            self.generation.fetch_add(1, Ordering::Release);
         }
     }
 
@@ -323,31 +357,33 @@ impl WasmEngine {
         frontend: ProxyId,
         req: &RequestFacts<'_>,
     ) -> Result<(Option<Decision<'c>>, Trace), WasmError> {
-        let health = self.snapshot_bytes();
-        REQUEST_BUF.with_borrow_mut(|buf| {
-            wire::encode_request(buf, mode, frontend, req, &health);
-            INSTANCES.with_borrow_mut(|instances| {
-                let pos = match instances.iter().position(|(id, _)| *id == self.id) {
-                    Some(p) => p,
-                    None => {
-                        if instances.len() >= 4 {
-                            instances.remove(0);
-                        }
-                        instances.push((self.id, Inst::new(&self.pre, &self.tickets, &self.load)?));
-                        instances.len() - 1
+        INSTANCES.with_borrow_mut(|instances| {
+            let pos = match instances.iter().position(|(id, _)| *id == self.id) {
+                Some(p) => p,
+                None => {
+                    if instances.len() >= 4 {
+                        instances.remove(0);
                     }
-                };
-                let inst = &mut instances[pos].1;
-                let result = inst.route(buf).and_then(|out| {
+                    instances.push((self.id, Inst::new(&self.pre, &self.tickets, &self.load)?));
+                    instances.len() - 1
+                }
+            };
+            let inst = &mut instances[pos].1;
+            let generation = self.generation.load(Ordering::Acquire);
+            let health = (inst.health_gen != generation).then(|| self.snapshot_bytes());
+            let result = inst
+                .route(mode, frontend, req, health.as_deref().map(|h| &h[..]))
+                .and_then(|out| {
                     wire::decode_decision(&self.cfg, out)
                         .map_err(|e| WasmError::Call(format!("undecodable decision: {e:?}")))
                 });
-                if result.is_err() {
-                    // A trap leaves the instance in an unknown state: the next request gets a fresh one.
-                    instances.remove(pos);
-                }
-                result
-            })
+            if result.is_ok() {
+                inst.health_gen = generation;
+            } else {
+                // A trap leaves the instance in an unknown state: the next request gets a fresh one.
+                instances.remove(pos);
+            }
+            result
         })
     }
 }
@@ -440,5 +476,70 @@ impl Engine for WasmEngine {
             tracing::error!("routing module failed forcing a server state: {e:#}");
         }
         self.publish(inst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CFG: &str = "frontend f\n bind :80\n default_backend b\n\
+        backend b\n balance roundrobin\n server s1 10.0.0.1:80 check\n server s2 10.0.0.2:80 check\n";
+
+    fn servers_chosen(engine: &WasmEngine, n: usize) -> Vec<String> {
+        let req = RequestFacts {
+            method: "GET",
+            target: "/",
+            version: "HTTP/1.1",
+            headers: &[("Host", "a")],
+            src: "10.9.9.9:1000".parse().unwrap_or_else(|e| panic!("{e}")),
+            dst: "10.0.0.9:80".parse().unwrap_or_else(|e| panic!("{e}")),
+        };
+        let fe = engine.cfg.default_frontend().unwrap_or_else(|| panic!());
+        (0..n)
+            .map(|_| match engine.decide(fe, &req) {
+                Decision::Forward(f) => engine.cfg.server(f.server).name.clone(),
+                d => panic!("{d:?}"),
+            })
+            .collect()
+    }
+
+    /// Health bytes travel only when they changed: an instance that already
+    /// routed must still see every later change, on this thread and on others.
+    #[test]
+    fn instances_follow_health_changes() {
+        let runtime = WasmRuntime::new(EMBEDDED_MODULE).unwrap_or_else(|e| panic!("{e}"));
+        let cfg = router_core::parse("t.cfg", CFG)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .config;
+        let s1 = cfg.server_id("b", "s1").unwrap_or_else(|| panic!());
+        let engine = WasmEngine::new(&runtime, cfg, CFG).unwrap_or_else(|e| panic!("{e}"));
+        let both = servers_chosen(&engine, 4);
+        assert!(both.contains(&String::from("s1")) && both.contains(&String::from("s2")));
+        std::thread::scope(|scope| {
+            // Another thread whose instance routed before the change, and after it.
+            let (ask, asked) = std::sync::mpsc::channel::<usize>();
+            let (tell, told) = std::sync::mpsc::channel();
+            let engine = &engine;
+            scope.spawn(move || {
+                for n in asked {
+                    if tell.send(servers_chosen(engine, n)).is_err() {
+                        break;
+                    }
+                }
+            });
+            let other = |n| {
+                ask.send(n).unwrap_or_else(|e| panic!("{e}"));
+                told.recv().unwrap_or_else(|e| panic!("{e}"))
+            };
+            assert!(other(4).contains(&String::from("s1")));
+            engine.force(s1, false, 0);
+            assert_eq!(servers_chosen(engine, 4), ["s2"; 4]);
+            assert_eq!(other(4), ["s2"; 4]);
+            engine.force(s1, true, 0);
+            assert!(other(4).contains(&String::from("s1")));
+        });
+        engine.force(s1, true, 0);
+        assert!(servers_chosen(&engine, 4).contains(&String::from("s1")));
     }
 }

@@ -10,10 +10,17 @@
 //! u16 frontend
 //! u16 backend, u32 server        (redispatch only: the server that failed)
 //! addr src, addr dst             u8 family (4|6), 4|16 bytes, u16 port
-//! str8 method, str32 target, str8 version
-//! u16 header count, then per header: str16 name, str32 value
-//! u32 health length, then one byte per server (1 = UP)
+//! u8  has-health                 0 = keep the states of the previous request
+//!     [u32 health length, then one byte per server (1 = UP)]
+//! u16 header count n
+//! u32 end[3 + 2n]                where each string ends in `text`, in order:
+//!                                method, target, version, then name, value per header
+//! text                           the strings back to back (UTF-8), end[last] bytes
 //! ```
+//!
+//! The strings sit together so that the module validates UTF-8 once per request
+//! (a call per string cost more than the rest of decoding in wasmtime), and the
+//! health bytes are only sent when they changed since the instance last saw them.
 //!
 //! Decision (module to host):
 //!
@@ -93,8 +100,8 @@ pub struct WireRequest<'a> {
     pub src: SocketAddr,
     /// Local address.
     pub dst: SocketAddr,
-    /// One byte per server.
-    pub health: &'a [u8],
+    /// One byte per server; `None`: unchanged since the previous request.
+    pub health: Option<&'a [u8]>,
 }
 
 /// Headers a decoded request holds without allocating (most requests have fewer).
@@ -170,40 +177,161 @@ fn put_addr(out: &mut Vec<u8>, a: SocketAddr) {
     put_u16(out, a.port());
 }
 
-/// Encodes a request for the module into `out` (cleared first).
+/// Encodes a request for the module into `out` (cleared first). `health`:
+/// one byte per server, or `None` when the module already has these states.
 pub fn encode_request(
     out: &mut Vec<u8>,
     mode: Mode,
     frontend: ProxyId,
     req: &RequestFacts<'_>,
-    health: &[u8],
+    health: Option<&[u8]>,
 ) {
     out.clear();
+    out.resize(request_len(mode, req, health), 0);
+    let n = write_request(out, mode, frontend, req, health);
+    out.truncate(n);
+}
+
+/// The size [`write_request`] needs for this request.
+pub fn request_len(mode: Mode, req: &RequestFacts<'_>, health: Option<&[u8]>) -> usize {
+    let count = header_count(req);
+    let text: usize = req.method.len()
+        + req.target.len()
+        + req.version.len()
+        + req.headers[..count]
+            .iter()
+            .map(|(n, v)| n.len() + v.len())
+            .sum::<usize>();
+    let mode_len = match mode {
+        Mode::Route { .. } => 3,
+        Mode::Redispatch { .. } => 9,
+    };
+    let addr_len = |a: &SocketAddr| if a.is_ipv4() { 7 } else { 19 };
+    mode_len
+        + addr_len(&req.src)
+        + addr_len(&req.dst)
+        + 1
+        + health.map_or(0, |h| 4 + h.len())
+        + 2
+        + 4 * (3 + 2 * count)
+        + text.min(u32::MAX as usize)
+}
+
+/// Headers that are encoded: at most `u16::MAX`.
+fn header_count(req: &RequestFacts<'_>) -> usize {
+    req.headers.len().min(usize::from(u16::MAX))
+}
+
+/// Writes a request into `out` (at least [`request_len`] bytes: hosts write
+/// straight into the module's input buffer) and returns the length written,
+/// or 0 when `out` is too small.
+pub fn write_request(
+    out: &mut [u8],
+    mode: Mode,
+    frontend: ProxyId,
+    req: &RequestFacts<'_>,
+    health: Option<&[u8]>,
+) -> usize {
+    let mut w = Writer {
+        buf: out,
+        pos: 0,
+        short: false,
+    };
     match mode {
         Mode::Route { trace } => {
-            out.push(u8::from(trace));
-            put_u16(out, frontend.0);
+            w.fixed([u8::from(trace)]);
+            w.fixed(frontend.0.to_le_bytes());
         }
         Mode::Redispatch { backend, server } => {
-            out.push(2);
-            put_u16(out, frontend.0);
-            put_u16(out, backend.0);
-            put_u32(out, server.0);
+            w.fixed([2]);
+            w.fixed(frontend.0.to_le_bytes());
+            w.fixed(backend.0.to_le_bytes());
+            w.fixed(server.0.to_le_bytes());
         }
     }
-    put_addr(out, req.src);
-    put_addr(out, req.dst);
-    put_str(out, req.method, 8);
-    put_str(out, req.target, 32);
-    put_str(out, req.version, 8);
-    let count = req.headers.len().min(usize::from(u16::MAX));
-    put_u16(out, count as u16);
-    for (n, v) in &req.headers[..count] {
-        put_str(out, n, 16);
-        put_str(out, v, 32);
+    w.addr(req.src);
+    w.addr(req.dst);
+    match health {
+        None => w.fixed([0]),
+        Some(h) => {
+            w.fixed([1]);
+            w.fixed(u32::try_from(h.len()).unwrap_or(u32::MAX).to_le_bytes());
+            w.put(h);
+        }
     }
-    put_u32(out, u32::try_from(health.len()).unwrap_or(u32::MAX));
-    out.extend_from_slice(health);
+    let count = header_count(req);
+    w.fixed((count as u16).to_le_bytes());
+    let mut table = w.pos;
+    w.pos += 4 * (3 + 2 * count);
+    let mut end: u32 = 0;
+    let mut string = |w: &mut Writer<'_>, s: &str| {
+        // The text stops at 4 GiB (at a char boundary); hosts refuse such
+        // requests long before (HAProxy's buffer is 16 KB).
+        let mut len = s.len().min((u32::MAX - end) as usize);
+        while !s.is_char_boundary(len) {
+            len -= 1;
+        }
+        w.put(&s.as_bytes()[..len]);
+        end += len as u32;
+        w.fixed_at(table, end.to_le_bytes());
+        table += 4;
+    };
+    string(&mut w, req.method);
+    string(&mut w, req.target);
+    string(&mut w, req.version);
+    for (n, v) in &req.headers[..count] {
+        string(&mut w, n);
+        string(&mut w, v);
+    }
+    if w.short { 0 } else { w.pos }
+}
+
+/// A cursor writing into a slice; a write past its end marks it `short`.
+struct Writer<'a> {
+    buf: &'a mut [u8],
+    pos: usize,
+    short: bool,
+}
+
+impl Writer<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.put_at(self.pos, bytes);
+        self.pos += bytes.len();
+    }
+
+    fn put_at(&mut self, at: usize, bytes: &[u8]) {
+        match self.buf.get_mut(at..at + bytes.len()) {
+            Some(dst) => dst.copy_from_slice(bytes),
+            None => self.short = true,
+        }
+    }
+
+    /// A fixed-size write: plain stores, no `memcpy` call.
+    fn fixed<const N: usize>(&mut self, bytes: [u8; N]) {
+        self.fixed_at(self.pos, bytes);
+        self.pos += N;
+    }
+
+    fn fixed_at<const N: usize>(&mut self, at: usize, bytes: [u8; N]) {
+        match self.buf.get_mut(at..at + N) {
+            Some(dst) => dst.copy_from_slice(&bytes),
+            None => self.short = true,
+        }
+    }
+
+    fn addr(&mut self, a: SocketAddr) {
+        match a.ip() {
+            IpAddr::V4(v4) => {
+                self.fixed([4]);
+                self.fixed(v4.octets());
+            }
+            IpAddr::V6(v6) => {
+                self.fixed([6]);
+                self.fixed(v6.octets());
+            }
+        }
+        self.fixed(a.port().to_le_bytes());
+    }
 }
 
 /// A cursor over a buffer.
@@ -304,26 +432,47 @@ pub fn decode_request(buf: &[u8]) -> Result<WireRequest<'_>, WireError> {
     };
     let src = r.addr()?;
     let dst = r.addr()?;
-    let method = r.str(8)?;
-    let target = r.str(32)?;
-    let version = r.str(8)?;
+    let health = if r.bool()? {
+        let hlen = r.u32()? as usize;
+        Some(r.take(hlen)?)
+    } else {
+        None
+    };
     let count = usize::from(r.u16()?);
+    let table_at = r.pos;
+    let table = r.take(4 * (3 + 2 * count))?;
+    let end_of = |i: usize| -> usize {
+        table
+            .get(4 * i..4 * i + 4)
+            .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    };
+    let text_at = r.pos;
+    let text = core::str::from_utf8(r.take(end_of(2 + 2 * count))?)
+        .map_err(|_| WireError::NotUtf8(text_at))?;
+    // String `i` runs from the end of string `i - 1` to its own end; an end that
+    // goes back, past the text or into a character is refused.
+    let string = |i: usize| -> Result<&str, WireError> {
+        let from = if i == 0 { 0 } else { end_of(i - 1) };
+        text.get(from..end_of(i))
+            .ok_or(WireError::BadTag(table_at + 4 * i))
+    };
+    let method = string(0)?;
+    let target = string(1)?;
+    let version = string(2)?;
     let mut inline = [("", ""); INLINE_HEADERS];
     let mut spilled = Vec::new();
     if count > INLINE_HEADERS {
         spilled.reserve(count);
     }
     for i in 0..count {
-        let n = r.str(16)?;
-        let v = r.str(32)?;
+        let n = string(3 + 2 * i)?;
+        let v = string(4 + 2 * i)?;
         match inline.get_mut(i) {
             Some(slot) if count <= INLINE_HEADERS => *slot = (n, v),
             _ => spilled.push((n, v)),
         }
     }
     let inline_len = count.min(INLINE_HEADERS);
-    let hlen = r.u32()? as usize;
-    let health = r.take(hlen)?;
     Ok(WireRequest {
         mode,
         frontend,
@@ -629,14 +778,17 @@ pub fn decode_decision<'c>(
 
 /// Runs a decoded request against `cfg`, as the module does: the one place where
 /// a wire request becomes a decision. `health` is refilled from the request's
-/// health bytes (a buffer the caller keeps from request to request).
+/// health bytes when it has some (a snapshot the caller keeps from request to
+/// request, which is what a request without health bytes is evaluated against).
 pub fn run<'c>(
     cfg: &'c Config,
     req: &WireRequest<'_>,
     health: &mut HealthSnapshot,
     tickets: &dyn crate::Tickets,
 ) -> (Option<Decision<'c>>, Option<Trace>) {
-    health.refill(cfg, req.health);
+    if let Some(bytes) = req.health {
+        health.refill(cfg, bytes);
+    }
     let health = &*health;
     let facts = req.facts();
     if usize::from(req.frontend.0) >= cfg.proxies.len()
@@ -709,7 +861,7 @@ mod tests {
         };
         let health = HealthSnapshot::all_up(cfg).to_bytes();
         let mut buf = Vec::new();
-        encode_request(&mut buf, mode, ProxyId(0), &req, &health);
+        encode_request(&mut buf, mode, ProxyId(0), &req, Some(&health));
         let decoded = decode_request(&buf).unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(
             (decoded.method, decoded.target, decoded.version),
@@ -824,7 +976,7 @@ mod tests {
             Mode::Route { trace: true },
             ProxyId(0),
             &req,
-            &[1, 1],
+            Some(&[1, 1]),
         );
         for n in 0..buf.len() {
             assert!(decode_request(&buf[..n]).is_err(), "prefix {n}");

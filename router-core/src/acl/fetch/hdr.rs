@@ -13,7 +13,11 @@ pub fn any_value<F: FnMut(Sample<'_>) -> bool>(
     req.headers
         .iter()
         .filter(|(n, _)| name.is_none_or(|want| n.eq_ignore_ascii_case(want)))
-        .any(|(_, line)| split_values(line).any(|v| f(Sample::Str(v))))
+        .any(|(_, line)| match find_comma_or_quote(line.as_bytes()) {
+            // One value (the usual case): no splitting state to carry.
+            None => f(Sample::Str(trim_blanks(line))),
+            Some(_) => split_values(line).any(|v| f(Sample::Str(v))),
+        })
 }
 
 /// Number of values of the named header.
@@ -37,7 +41,7 @@ pub fn split_values(line: &str) -> impl Iterator<Item = &str> {
         let mut from = 0;
         // Find the next comma outside quotes: jump from one ',' or '"' to the next.
         let cut = loop {
-            let Some(p) = b[from..].iter().position(|&c| c == b',' || c == b'"') else {
+            let Some(p) = find_comma_or_quote(&b[from..]) else {
                 break None;
             };
             let at = from + p;
@@ -62,6 +66,38 @@ pub fn split_values(line: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// Position of the first `,` or `"`, eight bytes at a time: most header values
+/// have neither, and this runs for every `hdr()` ACL (a byte loop cost more than
+/// the match itself in the wasm module).
+fn find_comma_or_quote(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of a byte of the result is set when that byte of `x` is zero;
+    // the lowest set bit is exact (bits above it may be false positives).
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let first = |w: u64| {
+        let m = has_zero(w ^ (ONES * u64::from(b','))) | has_zero(w ^ (ONES * u64::from(b'"')));
+        (m != 0).then(|| (m.trailing_zeros() / 8) as usize)
+    };
+    let mut chunks = b.chunks_exact(8);
+    let mut at = 0;
+    for c in &mut chunks {
+        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        if let Some(p) = first(w) {
+            return Some(at + p);
+        }
+        at += 8;
+    }
+    // The tail, padded with zero bytes (neither ',' nor '"').
+    // (Built by shifts: a copy into an array is a `memory.copy` call in wasm.)
+    let tail = chunks
+        .remainder()
+        .iter()
+        .rev()
+        .fold(0u64, |w, &c| (w << 8) | u64::from(c));
+    first(tail).map(|p| at + p)
+}
+
 /// `s` without leading and trailing spaces and tabs (bytes, not chars: both are ASCII).
 fn trim_blanks(s: &str) -> &str {
     let b = s.as_bytes();
@@ -76,6 +112,27 @@ fn trim_blanks(s: &str) -> &str {
 mod tests {
     use super::*;
     use alloc::vec::Vec;
+
+    #[test]
+    fn finds_the_first_comma_or_quote_at_any_position() {
+        for len in 0..40 {
+            for at in 0..len {
+                for c in [b',', b'"'] {
+                    let mut b = alloc::vec![b'a'; len];
+                    b[at] = c;
+                    if at + 3 < len {
+                        b[at + 3] = b',';
+                    }
+                    assert_eq!(find_comma_or_quote(&b), Some(at), "{len} {at}");
+                }
+            }
+            // Bytes next to ',' and '"' (and high bytes) are not matches.
+            let b: Vec<u8> = (0..len)
+                .map(|i| [b'+', b'-', b'!', b'#', 0xac, 0xa2][i % 6])
+                .collect();
+            assert_eq!(find_comma_or_quote(&b), None, "{len}");
+        }
+    }
 
     #[test]
     fn splits_and_trims() {

@@ -6,7 +6,9 @@
 pub fn path_of(target: &str) -> Option<&str> {
     let from = path_start(target)?;
     let rest = &target[from..];
-    Some(rest.split_once('?').map_or(rest, |(p, _)| p))
+    // A byte search: `str::split_once` with a char pattern is a slow loop in wasm.
+    let end = rest.bytes().position(|b| b == b'?').unwrap_or(rest.len());
+    Some(&rest[..end])
 }
 
 /// The URI from the path on, query included (what `redirect prefix` appends).
