@@ -346,6 +346,7 @@ impl WasmEngine {
         let (d, trace) = self.call(Mode::Route { trace: true }, frontend, req)?;
         let d = d.unwrap_or(Decision::Respond {
             status: router_core::router::NO_SERVER,
+            backend: None,
         });
         Ok((d, trace))
     }
@@ -398,11 +399,13 @@ impl Engine for WasmEngine {
             Ok((Some(d), _)) => d,
             Ok((None, _)) => Decision::Respond {
                 status: router_core::router::NO_SERVER,
+                backend: None,
             },
             Err(e) => {
                 tracing::error!("routing module failed, answering {TRAP_STATUS}: {e}");
                 Decision::Respond {
                     status: TRAP_STATUS,
+                    backend: None,
                 }
             }
         }

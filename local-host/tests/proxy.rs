@@ -137,6 +137,44 @@ async fn error_answers_are_haproxys() {
     wt.stop().await;
 }
 
+/// A 503 because the chosen backend has no usable server names that backend, as
+/// HAProxy 2.6.12 logged for this config (captured):
+/// `fe wt/<NOSRV> 0/-1/-1/-1/0 503 217 - - SC-- 1/1/0/0/0 0/0 "GET /x HTTP/1.1"`,
+/// `fe fe/<NOSRV> -1/-1/-1/-1/0 503 217 - - SC-- 1/1/0/0/0 0/0 "GET /none HTTP/1.1"`
+/// when no backend was chosen, `lis lis/<NOSRV> 0/-1/-1/-1/0 503 ...` for a listen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_server_503_names_the_backend() {
+    let (port, listen_port) = (free_port(), free_port());
+    let cfg = format!(
+        "defaults\n mode http\n option httplog\n timeout connect 1000\n timeout client 5000\n timeout server 5000\n\
+         frontend fe\n bind 127.0.0.1:{port}\n use_backend wt unless {{ path_beg /none }}\n\
+         backend wt\n server s 127.0.0.1:1 disabled\n\
+         listen lis\n bind 127.0.0.1:{listen_port}\n server s 127.0.0.1:1 disabled\n"
+    );
+    let (wt, log) = start(&cfg).await;
+    for (port, target, want) in [
+        (port, "/x", " fe wt/<NOSRV> 0/-1/-1/-1/"),
+        (port, "/none", " fe fe/<NOSRV> -1/-1/-1/-1/"),
+        (listen_port, "/y", " lis lis/<NOSRV> 0/-1/-1/-1/"),
+    ] {
+        let req = format!("GET {target} HTTP/1.1\r\nHost: x\r\n\r\n");
+        let resp = raw(
+            ([127, 0, 0, 1], port).into(),
+            req.as_bytes(),
+            Duration::from_millis(200),
+        )
+        .await;
+        assert_eq!(status_of(&resp), 503, "{}", String::from_utf8_lossy(&resp));
+        let line = log.recv_timeout(Duration::from_secs(2)).unwrap();
+        let rest = format!(" 503 217 - - SC-- 1/1/0/0/0 0/0 \"GET {target} HTTP/1.1\"");
+        assert!(
+            line.contains(want) && line.ends_with(&rest),
+            "{line}\nwant {want:?} ... {rest:?}"
+        );
+    }
+    wt.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_and_incomplete_requests() {
     let origin = RawOrigin::start(OK).await;

@@ -11,14 +11,14 @@ const MODULE: &str = r#"
 (module
   (import "wtedge" "take_ticket" (func $take (param i32) (result i64)))
   (memory (export "memory") 2)
-  ;; the decision "respond 503" with an empty trace: 2, 503 (le), 0 steps
-  (data (i32.const 2048) "\02\f7\01\00\00\00\00")
+  ;; the decision "respond 503" with an empty trace: 2, 503 (le), no backend, 0 steps
+  (data (i32.const 2048) "\02\f7\01\00\00\00\00\00")
   (func (export "wr_input") (param i32) (result i32) (i32.const 1024))
   (func (export "wr_output") (result i32) (i32.const 2048))
   (func (export "wr_load") (param i32) (result i32) (i32.const 0))
   (func (export "wr_route") (param $len i32) (result i64)
     (if (i32.and (local.get $len) (i32.const 1)) (then unreachable))
-    (i64.or (i64.shl (i64.const 2048) (i64.const 32)) (i64.const 7)))
+    (i64.or (i64.shl (i64.const 2048) (i64.const 32)) (i64.const 8)))
   (func (export "wr_observe") (param i32 i64 i32) (result i32) (i32.const -1))
   (func (export "wr_force") (param i32 i32 i64) (result i32) (i32.const 0))
   (func (export "wr_health") (result i32) (i32.const 0))

@@ -24,6 +24,8 @@ pub enum Decision<'c> {
     Respond {
         /// HTTP status.
         status: u16,
+        /// The backend that was chosen, `None` when no backend was.
+        backend: Option<ProxyId>,
     },
 }
 
@@ -90,7 +92,7 @@ impl Decision<'_> {
     pub fn status(&self) -> Option<u16> {
         match self {
             Decision::Redirect { code, .. } => Some(*code),
-            Decision::Respond { status } => Some(*status),
+            Decision::Respond { status, .. } => Some(*status),
             Decision::Forward(_) => None,
         }
     }

@@ -108,7 +108,10 @@ fn decide_normalized<'c>(
                 }
                 None => {
                     record(&mut trace, TraceStep::NoBackend { proxy: frontend });
-                    return Decision::Respond { status: NO_SERVER };
+                    return Decision::Respond {
+                        status: NO_SERVER,
+                        backend: None,
+                    };
                 }
             }
         }
@@ -145,7 +148,10 @@ fn decide_normalized<'c>(
 
     match balanced(cfg, backend, health, tickets, None, &mut trace) {
         Some(server) => Decision::Forward(forward(cfg, frontend, backend, server, true, req)),
-        None => Decision::Respond { status: NO_SERVER },
+        None => Decision::Respond {
+            status: NO_SERVER,
+            backend: Some(backend),
+        },
     }
 }
 

@@ -29,7 +29,7 @@
 //! u8 1 forward:   u16 frontend, u16 backend, u32 server, u8 balanced,
 //!                 u8 upstream (0 socket: addr | 1 name: u16 port; the name is the server's),
 //!                 u8 has-forwarded-for [str16 name, addr-ip], u8 has-original-to [str16 name, addr-ip]
-//! u8 2 respond:   u16 status
+//! u8 2 respond:   u16 status, u8 has-backend [u16 backend]   (the backend chosen, if any)
 //! u8 3 none:      (redispatch found no other server)
 //! then u32 trace step count and the steps (see `encode_step`)
 //! ```
@@ -527,9 +527,16 @@ pub fn encode_decision(out: &mut Vec<u8>, decision: Option<&Decision<'_>>, trace
             put_header(out, &f.forwarded_for);
             put_header(out, &f.original_to);
         }
-        Some(Decision::Respond { status }) => {
+        Some(Decision::Respond { status, backend }) => {
             out.push(2);
             put_u16(out, *status);
+            match backend {
+                None => out.push(0),
+                Some(b) => {
+                    out.push(1);
+                    put_u16(out, b.0);
+                }
+            }
         }
         None => out.push(3),
     }
@@ -764,7 +771,19 @@ pub fn decode_decision<'c>(
             f.original_to = header(&mut r, cfg, &f, true)?;
             Some(Decision::Forward(f))
         }
-        2 => Some(Decision::Respond { status: r.u16()? }),
+        2 => {
+            let status = r.u16()?;
+            let backend = if r.bool()? {
+                let b = ProxyId(r.u16()?);
+                if usize::from(b.0) >= cfg.proxies.len() {
+                    return Err(WireError::UnknownId);
+                }
+                Some(b)
+            } else {
+                None
+            };
+            Some(Decision::Respond { status, backend })
+        }
         3 => None,
         _ => return Err(WireError::BadTag(at)),
     };
@@ -797,6 +816,7 @@ pub fn run<'c>(
         return (
             Some(Decision::Respond {
                 status: crate::router::NO_SERVER,
+                backend: None,
             }),
             None,
         );
@@ -946,6 +966,68 @@ mod tests {
             panic!("{d:?}")
         };
         assert_eq!(f.server, ServerId(1));
+    }
+
+    #[test]
+    fn respond_carries_its_backend_or_none() {
+        let cfg = parse("t.cfg", CFG).unwrap_or_else(|e| panic!("{e}")).config;
+        let b = cfg.proxy_id("b").unwrap_or_else(|| panic!("b"));
+        // Backend `b` with both servers down: 503 naming `b`, through the wire with its trace.
+        let mut health = HealthSnapshot::all_up(&cfg);
+        for s in &cfg.proxy(b).servers {
+            health.set_down(*s);
+        }
+        let req = RequestFacts {
+            method: "GET",
+            target: "/",
+            version: "HTTP/1.1",
+            headers: &[],
+            src: "1.2.3.4:5".parse().unwrap_or_else(|_| panic!()),
+            dst: "1.2.3.4:6".parse().unwrap_or_else(|_| panic!()),
+        };
+        let mut trace = Trace::new();
+        let d = crate::decide(
+            &cfg,
+            ProxyId(0),
+            &req,
+            &health,
+            &LocalTickets::new(&cfg),
+            Some(&mut trace),
+        );
+        assert_eq!(
+            d,
+            Decision::Respond {
+                status: 503,
+                backend: Some(b)
+            }
+        );
+        let mut out = Vec::new();
+        encode_decision(&mut out, Some(&d), Some(&trace));
+        assert_eq!(decode_decision(&cfg, &out).ok(), Some((Some(d), trace)));
+        for backend in [None, Some(b), Some(ProxyId(2))] {
+            let d = Decision::Respond {
+                status: 503,
+                backend,
+            };
+            encode_decision(&mut out, Some(&d), None);
+            assert_eq!(
+                decode_decision(&cfg, &out).ok(),
+                Some((Some(d), Trace::new()))
+            );
+            for n in 0..out.len() {
+                assert!(decode_decision(&cfg, &out[..n]).is_err(), "prefix {n}");
+            }
+        }
+        // A backend id the configuration does not have is refused, as in a forward.
+        let unknown = Decision::Respond {
+            status: 503,
+            backend: Some(ProxyId(3)),
+        };
+        encode_decision(&mut out, Some(&unknown), None);
+        assert_eq!(
+            decode_decision(&cfg, &out).err(),
+            Some(WireError::UnknownId)
+        );
     }
 
     #[test]

@@ -67,7 +67,10 @@ fn acl(term: &str, req: &Req<'_>) -> bool {
     match decide(c, fe, &facts, &health, &LocalTickets::new(c), None) {
         Decision::Forward(f) => c.proxy(f.backend).name == "yes",
         // Backend `no` always has a server: a 503 means `yes` was chosen with none usable.
-        Decision::Respond { status: 503 } => true,
+        Decision::Respond {
+            status: 503,
+            backend: Some(b),
+        } => c.proxy(b).name == "yes",
         other => panic!("{term}: {other:?}"),
     }
 }

@@ -687,7 +687,16 @@ fn check_decision(
                 ctx()
             );
         }
-        Decision::Respond { status } => assert_eq!(*status, 503, "{}", ctx()),
+        Decision::Respond { status, backend } => {
+            assert_eq!(*status, 503, "{}", ctx());
+            if let Some(b) = backend {
+                assert!(
+                    cfg.proxy(*b).kind.is_backend(),
+                    "503 naming a proxy without servers: {}",
+                    ctx()
+                );
+            }
+        }
     }
 }
 

@@ -73,7 +73,10 @@ fn first_matching_use_backend_wins_even_without_servers() {
     );
     assert_eq!(
         run(&c, "f", "/", &[], &[]),
-        Decision::Respond { status: 503 }
+        Decision::Respond {
+            status: 503,
+            backend: c.proxy_id("empty")
+        }
     );
 }
 
@@ -83,7 +86,10 @@ fn no_rule_and_no_default_is_503() {
         cfg("frontend f\n bind :80\n use_backend b if FALSE\nbackend b\n server s 10.0.0.1:80\n");
     assert_eq!(
         run(&c, "f", "/", &[], &[]),
-        Decision::Respond { status: 503 }
+        Decision::Respond {
+            status: 503,
+            backend: None
+        }
     );
 }
 

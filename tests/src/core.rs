@@ -98,7 +98,7 @@ pub fn decide_case(
                 forwarded_for: None,
                 original_to: None,
             },
-            Decision::Respond { status } => CoreDecision {
+            Decision::Respond { status, .. } => CoreDecision {
                 outcome: Outcome::Respond { status },
                 forwarded_for: None,
                 original_to: None,

@@ -108,7 +108,7 @@ fn from_core(cfg: &router_core::Config, d: Decision<'_>) -> Seen {
             upstream: None,
             forwarded_for: None,
         },
-        Decision::Respond { status } => Seen {
+        Decision::Respond { status, .. } => Seen {
             outcome: Outcome::Respond { status },
             upstream: None,
             forwarded_for: None,

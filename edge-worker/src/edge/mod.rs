@@ -207,7 +207,7 @@ async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys:
             console_error!("wtedge: redirect: {}", js_error_text(&e));
             status_page(400)
         }),
-        Decision::Respond { status } => status_page(status),
+        Decision::Respond { status, .. } => status_page(status),
         Decision::Forward(fwd) => {
             let scheme = if parts.scheme.is_empty() {
                 "https"
@@ -513,7 +513,7 @@ fn dry_run_json(
         Decision::Redirect { code, location } => serde_json::json!({
             "action": "redirect", "status": code, "location": location,
         }),
-        Decision::Respond { status } => {
+        Decision::Respond { status, .. } => {
             serde_json::json!({ "action": "respond", "status": status })
         }
         Decision::Forward(f) => serde_json::json!({

@@ -158,7 +158,7 @@ fn to_json(cfg: &Config, d: &Decision<'_>, steps: &[String]) -> serde_json::Valu
             "action": "redirect", "status": code, "location": location,
             "backend": null, "server": null, "address": null, "headers": [], "trace": steps,
         }),
-        Decision::Respond { status } => json!({
+        Decision::Respond { status, .. } => json!({
             "action": "respond", "status": status, "location": null,
             "backend": null, "server": null, "address": null, "headers": [], "trace": steps,
         }),
@@ -180,7 +180,7 @@ fn to_json(cfg: &Config, d: &Decision<'_>, steps: &[String]) -> serde_json::Valu
 fn print_text(cfg: &Config, d: &Decision<'_>, steps: &[String]) {
     match d {
         Decision::Redirect { code, location } => println!("redirect {code} to {location}"),
-        Decision::Respond { status } => println!("respond {status}"),
+        Decision::Respond { status, .. } => println!("respond {status}"),
         Decision::Forward(f) => {
             println!("forward to {} at {}", cfg.server_path(f.server), f.upstream);
             for h in [f.forwarded_for, f.original_to].iter().flatten() {

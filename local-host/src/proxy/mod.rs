@@ -342,7 +342,7 @@ impl ClientConn {
         head: &RequestHead,
         date: SystemTime,
         started: Instant,
-        t_request: u64,
+        t_request: Option<u64>,
         backend_id: Option<ProxyId>,
         server_id: Option<ServerId>,
         f: LogFacts<'_>,
@@ -374,7 +374,7 @@ impl ClientConn {
             frontend: &fe.name,
             backend: f.backend,
             server: f.server,
-            t_request: Some(t_request),
+            t_request,
             t_queue: f.t_queue,
             t_connect: f.t_connect,
             t_response: f.t_response,
@@ -442,7 +442,7 @@ impl ClientConn {
                     head,
                     date,
                     started,
-                    t_request,
+                    Some(t_request),
                     None,
                     None,
                     LogFacts {
@@ -464,18 +464,21 @@ impl ClientConn {
                     After::Close
                 }
             }
-            Decision::Respond { status } => {
+            Decision::Respond { status, backend } => {
                 let close = !client_keeps;
                 let ok = write_all(wr, &h1::errors::forwarding(status, close), client_to).await;
+                // HAProxy 2.6 names the chosen backend (`fe wt/<NOSRV>`); when none was
+                // chosen, the frontend, and Tq is -1 (no backend ran its analysers).
+                let cfg = self.g.config();
                 self.log(
                     head,
                     date,
                     started,
-                    t_request,
+                    backend.map(|_| t_request),
                     None,
                     None,
                     LogFacts {
-                        backend: &fe.name,
+                        backend: backend.map_or(&fe.name, |b| &cfg.proxy(b).name),
                         server: None,
                         t_queue: None,
                         t_connect: None,
@@ -793,7 +796,7 @@ impl ClientConn {
                 head,
                 date,
                 started,
-                t_request,
+                Some(t_request),
                 Some(fwd.backend),
                 Some(fwd.server),
                 LogFacts {
@@ -858,7 +861,7 @@ impl ClientConn {
             head,
             date,
             started,
-            t_request,
+            Some(t_request),
             Some(fwd.backend),
             Some(fwd.server),
             LogFacts {
@@ -932,7 +935,7 @@ impl ClientConn {
             head,
             date,
             started,
-            t_request,
+            Some(t_request),
             Some(backend),
             server,
             LogFacts {
