@@ -787,6 +787,20 @@ impl ClientConn {
         let body_done = matches!(pump_res, Some(Ok(_)));
         let server_name = &cfg.server(fwd.server).name;
         let status = resp.status;
+        // The log facts of an answer the server gave: only the bytes and the
+        // termination state differ between the tunnel and the relayed body.
+        let served = |bytes: u64, termination: &'static str| LogFacts {
+            backend: &be.name,
+            server: Some(server_name),
+            t_queue: Some(t_queue),
+            t_connect: Some(t_connect),
+            t_response: Some(t_response),
+            status,
+            bytes,
+            termination,
+            retries,
+            redispatched,
+        };
 
         if status == 101 {
             let (bytes, out) = origin::client_head(&resp, head, false);
@@ -799,18 +813,7 @@ impl ClientConn {
                 Some(t_request),
                 Some(fwd.backend),
                 Some(fwd.server),
-                LogFacts {
-                    backend: &be.name,
-                    server: Some(server_name),
-                    t_queue: Some(t_queue),
-                    t_connect: Some(t_connect),
-                    t_response: Some(t_response),
-                    status,
-                    bytes,
-                    termination: "--",
-                    retries,
-                    redispatched,
-                },
+                served(bytes, "--"),
             );
             if !ok {
                 return After::Close;
@@ -864,18 +867,7 @@ impl ClientConn {
             Some(t_request),
             Some(fwd.backend),
             Some(fwd.server),
-            LogFacts {
-                backend: &be.name,
-                server: Some(server_name),
-                t_queue: Some(t_queue),
-                t_connect: Some(t_connect),
-                t_response: Some(t_response),
-                status,
-                bytes: log_bytes,
-                termination: term,
-                retries,
-                redispatched,
-            },
+            served(log_bytes, term),
         );
         if r.is_ok() && keep {
             After::KeepAlive
