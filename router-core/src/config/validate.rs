@@ -18,16 +18,19 @@ struct Out<'f> {
 }
 
 impl Out<'_> {
-    fn diag(
-        &self,
+    /// Appends a diagnostic to the warnings (`warning`) or the errors.
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        warning: bool,
         kind: K,
         line: u32,
         col: u32,
         keyword: &str,
         message: String,
         hint: Option<String>,
-    ) -> Diagnostic {
-        Diagnostic {
+    ) {
+        let d = Diagnostic {
             kind,
             file: String::from(self.file),
             line,
@@ -35,6 +38,11 @@ impl Out<'_> {
             keyword: String::from(keyword),
             message,
             hint,
+        };
+        if warning {
+            self.warnings.push(d);
+        } else {
+            self.errors.push(d);
         }
     }
 
@@ -47,8 +55,7 @@ impl Out<'_> {
         message: String,
         hint: Option<String>,
     ) {
-        let d = self.diag(kind, line, col, keyword, message, hint);
-        self.errors.push(d);
+        self.push(false, kind, line, col, keyword, message, hint);
     }
 
     fn warn(
@@ -60,8 +67,7 @@ impl Out<'_> {
         message: String,
         hint: Option<String>,
     ) {
-        let d = self.diag(kind, line, col, keyword, message, hint);
-        self.warnings.push(d);
+        self.push(true, kind, line, col, keyword, message, hint);
     }
 }
 
