@@ -28,7 +28,9 @@
 //! u8 0 redirect:  u16 code, str32 location
 //! u8 1 forward:   u16 frontend, u16 backend, u32 server, u8 balanced,
 //!                 u8 upstream (0 socket: addr | 1 name: u16 port; the name is the server's),
-//!                 u8 has-forwarded-for [str16 name, addr-ip], u8 has-original-to [str16 name, addr-ip]
+//!                 u8 has-forwarded-for [addr-ip], u8 has-original-to [addr-ip]
+//!                 (the header names are the backend's option, else the frontend's:
+//!                 the host takes them from its copy of the configuration)
 //! u8 2 respond:   u16 status, u8 has-backend [u16 backend]   (the backend chosen, if any)
 //! u8 3 none:      (redispatch found no other server)
 //! then u32 trace step count and the steps (see `encode_step`)
@@ -441,32 +443,33 @@ pub fn decode_request(buf: &[u8]) -> Result<WireRequest<'_>, WireError> {
     let count = usize::from(r.u16()?);
     let table_at = r.pos;
     let table = r.take(4 * (3 + 2 * count))?;
-    let end_of = |i: usize| -> usize {
-        table
-            .get(4 * i..4 * i + 4)
-            .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
-    };
+    let le32 = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
+    let (fixed, pairs) = table.split_at(12);
+    let text_len = table.last_chunk::<4>().map_or(0, |b| le32(b));
     let text_at = r.pos;
-    let text = core::str::from_utf8(r.take(end_of(2 + 2 * count))?)
-        .map_err(|_| WireError::NotUtf8(text_at))?;
-    // String `i` runs from the end of string `i - 1` to its own end; an end that
-    // goes back, past the text or into a character is refused.
-    let string = |i: usize| -> Result<&str, WireError> {
-        let from = if i == 0 { 0 } else { end_of(i - 1) };
-        text.get(from..end_of(i))
-            .ok_or(WireError::BadTag(table_at + 4 * i))
+    let text = core::str::from_utf8(r.take(text_len)?).map_err(|_| WireError::NotUtf8(text_at))?;
+    // Each string runs from the end of the one before to its own end; an end
+    // that goes back, past the text or into a character is refused. (A plain
+    // loop: a closure per string cost more than the rest of decoding in wasm.)
+    let bad = WireError::BadTag(table_at);
+    let (m, t, v) = (le32(&fixed[0..]), le32(&fixed[4..]), le32(&fixed[8..]));
+    let (Some(method), Some(target), Some(version)) =
+        (text.get(..m), text.get(m..t), text.get(t..v))
+    else {
+        return Err(bad);
     };
-    let method = string(0)?;
-    let target = string(1)?;
-    let version = string(2)?;
+    let mut from = v;
     let mut inline = [("", ""); INLINE_HEADERS];
     let mut spilled = Vec::new();
     if count > INLINE_HEADERS {
         spilled.reserve(count);
     }
-    for i in 0..count {
-        let n = string(3 + 2 * i)?;
-        let v = string(4 + 2 * i)?;
+    for (i, pair) in pairs.chunks_exact(8).enumerate() {
+        let (n_end, v_end) = (le32(&pair[0..]), le32(&pair[4..]));
+        let (Some(n), Some(v)) = (text.get(from..n_end), text.get(n_end..v_end)) else {
+            return Err(bad);
+        };
+        from = v_end;
         match inline.get_mut(i) {
             Some(slot) if count <= INLINE_HEADERS => *slot = (n, v),
             _ => spilled.push((n, v)),
@@ -493,7 +496,6 @@ fn put_header(out: &mut Vec<u8>, h: &Option<HeaderAppend<'_>>) {
         None => out.push(0),
         Some(h) => {
             out.push(1);
-            put_str(out, h.name, 16);
             put_ip(out, h.value);
         }
     }
@@ -689,32 +691,25 @@ fn header<'c>(
     if !r.bool()? {
         return Ok(None);
     }
-    let name = r.str(16)?;
     let value = r.ip()?;
-    // The name is one of the two proxies' configured names: borrow it from the config.
-    let opts = [
+    // The name is the backend's option, else the frontend's (as the router
+    // chooses it): borrowed from the config, never sent.
+    let (be, fe) = (
         &cfg.proxy(f.backend).settings.options,
         &cfg.proxy(f.frontend).settings.options,
-    ];
-    let stored = opts.iter().find_map(|o| {
-        if original_to {
-            o.originalto
-                .as_ref()
-                .map(|x| x.header.as_str())
-                .filter(|h| *h == name)
-        } else {
-            o.forwardfor
-                .as_ref()
-                .map(|x| x.header.as_str())
-                .filter(|h| *h == name)
-        }
-    });
-    let name = match stored {
-        Some(s) => s,
-        None if original_to && name == "X-Original-To" => "X-Original-To",
-        None if !original_to && name == "X-Forwarded-For" => "X-Forwarded-For",
-        None => return Err(WireError::UnknownId),
-    };
+    );
+    let name = if original_to {
+        be.originalto
+            .as_ref()
+            .or(fe.originalto.as_ref())
+            .map(|o| o.header.as_str())
+    } else {
+        be.forwardfor
+            .as_ref()
+            .or(fe.forwardfor.as_ref())
+            .map(|o| o.header.as_str())
+    }
+    .ok_or(WireError::UnknownId)?;
     Ok(Some(HeaderAppend { name, value }))
 }
 
