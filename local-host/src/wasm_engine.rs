@@ -197,7 +197,7 @@ impl Inst {
         req: &RequestFacts<'_>,
         health: Option<&[u8]>,
     ) -> Result<&[u8], WasmError> {
-        let len = wire::request_len(mode, req, health);
+        let len = wire::request_len(req, health);
         self.reserve_input(len)?;
         let at = self.input_buf.0;
         let dst = self

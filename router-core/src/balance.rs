@@ -71,14 +71,33 @@ pub fn select(
     let usable = |s: ServerId, backup: bool| {
         Some(s) != exclude && cfg.server(s).params.backup == backup && health.usable(cfg, s)
     };
+    // One pass: how many are eligible and whether their weights are all equal
+    // (the usual case, a plain modulo). Backups only when no active server is
+    // usable, and only the first of them unless `option allbackups`.
+    let scan = |backup: bool, limit: usize| {
+        let (mut count, mut first, mut equal) = (0usize, None, true);
+        for &s in &proxy.servers {
+            if count == limit {
+                break;
+            }
+            if usable(s, backup) {
+                let w = cfg.server(s).params.weight;
+                equal &= *first.get_or_insert(w) == w;
+                count += 1;
+            }
+        }
+        (count, equal)
+    };
     let mut backup = false;
-    let mut count = proxy.servers.iter().filter(|&&s| usable(s, false)).count();
+    let (mut count, mut equal) = scan(false, usize::MAX);
     if count == 0 {
         backup = true;
-        count = proxy.servers.iter().filter(|&&s| usable(s, true)).count();
-        if count > 1 && !proxy.settings.options.allbackups {
-            count = 1;
-        }
+        let limit = if proxy.settings.options.allbackups {
+            usize::MAX
+        } else {
+            1
+        };
+        (count, equal) = scan(true, limit);
     }
     if count == 0 {
         return (None, None);
@@ -90,15 +109,6 @@ pub fn select(
         .copied()
         .filter(|&s| usable(s, backup))
         .take(count);
-    let first_weight = proxy
-        .servers
-        .iter()
-        .copied()
-        .find(|&s| usable(s, backup))
-        .map(|s| cfg.server(s).params.weight);
-    let equal = eligible
-        .clone()
-        .all(|s| Some(cfg.server(s).params.weight) == first_weight);
     let server = if equal {
         let k = usize::try_from(ticket % count as u64).unwrap_or(0);
         eligible.nth(k)

@@ -6,21 +6,30 @@
 //! Request (host to module):
 //!
 //! ```text
-//! u8  mode            0 = route, 1 = route with trace, 2 = redispatch
-//! u16 frontend
-//! u16 backend, u32 server        (redispatch only: the server that failed)
-//! addr src, addr dst             u8 family (4|6), 4|16 bytes, u16 port
-//! u8  has-health                 0 = keep the states of the previous request
-//!     [u32 health length, then one byte per server (1 = UP)]
-//! u16 header count n
-//! u32 end[3 + 2n]                where each string ends in `text`, in order:
-//!                                method, target, version, then name, value per header
-//! text                           the strings back to back (UTF-8), end[last] bytes
+//! offset
+//!  0 u8  mode                   0 = route, 1 = route with trace, 2 = redispatch
+//!  1 u8  has-health             0 = keep the states of the previous request
+//!  2 u16 frontend
+//!  4 u16 backend                (redispatch: the backend of the failed attempt; else 0)
+//!  6 u16 header count n
+//!  8 u32 server                 (redispatch: the server that failed; else 0)
+//! 12 u32 health length h        (0 without health)
+//! 16 u8[16] src address         (IPv4: the first 4 bytes, the rest 0)
+//! 32 u16 src port
+//! 34 u8  src family, 35 u8 dst family   (4 | 6)
+//! 36 u8[16] dst address
+//! 52 u16 dst port
+//! 54 u16 0
+//! 56 h bytes of health          one byte per server (1 = UP)
+//!    u32 end[3 + 2n]            where each string ends in `text`, in order:
+//!                               method, target, version, then name, value per header
+//!    text                       the strings back to back (UTF-8), end[last] bytes
 //! ```
 //!
-//! The strings sit together so that the module validates UTF-8 once per request
-//! (a call per string cost more than the rest of decoding in wasmtime), and the
-//! health bytes are only sent when they changed since the instance last saw them.
+//! The fixed head is read with one length check, the strings sit together so
+//! that the module validates UTF-8 once per request, and the health bytes are
+//! only sent when they changed since the instance last saw them: in wasmtime,
+//! a check or call per field cost more than the routing decision itself.
 //!
 //! Decision (module to host):
 //!
@@ -189,34 +198,29 @@ pub fn encode_request(
     health: Option<&[u8]>,
 ) {
     out.clear();
-    out.resize(request_len(mode, req, health), 0);
+    out.resize(request_len(req, health), 0);
     let n = write_request(out, mode, frontend, req, health);
     out.truncate(n);
 }
 
+/// Size of a request's fixed head.
+const HEAD: usize = 56;
+
 /// The size [`write_request`] needs for this request.
-pub fn request_len(mode: Mode, req: &RequestFacts<'_>, health: Option<&[u8]>) -> usize {
+pub fn request_len(req: &RequestFacts<'_>, health: Option<&[u8]>) -> usize {
     let count = header_count(req);
-    let text: usize = req.method.len()
+    HEAD + health.map_or(0, <[u8]>::len) + 4 * (3 + 2 * count) + text_len(req, count)
+}
+
+/// Bytes of text: the request's strings.
+fn text_len(req: &RequestFacts<'_>, count: usize) -> usize {
+    req.method.len()
         + req.target.len()
         + req.version.len()
         + req.headers[..count]
             .iter()
             .map(|(n, v)| n.len() + v.len())
-            .sum::<usize>();
-    let mode_len = match mode {
-        Mode::Route { .. } => 3,
-        Mode::Redispatch { .. } => 9,
-    };
-    let addr_len = |a: &SocketAddr| if a.is_ipv4() { 7 } else { 19 };
-    mode_len
-        + addr_len(&req.src)
-        + addr_len(&req.dst)
-        + 1
-        + health.map_or(0, |h| 4 + h.len())
-        + 2
-        + 4 * (3 + 2 * count)
-        + text.min(u32::MAX as usize)
+            .sum::<usize>()
 }
 
 /// Headers that are encoded: at most `u16::MAX`.
@@ -225,8 +229,9 @@ fn header_count(req: &RequestFacts<'_>) -> usize {
 }
 
 /// Writes a request into `out` (at least [`request_len`] bytes: hosts write
-/// straight into the module's input buffer) and returns the length written,
-/// or 0 when `out` is too small.
+/// straight into the module's input buffer) and returns the length written;
+/// 0 when `out` is too small or the text exceeds 4 GiB (hosts refuse such
+/// requests long before: HAProxy's buffer is 16 KB).
 pub fn write_request(
     out: &mut [u8],
     mode: Mode,
@@ -234,47 +239,49 @@ pub fn write_request(
     req: &RequestFacts<'_>,
     health: Option<&[u8]>,
 ) -> usize {
+    let count = header_count(req);
+    let has_health = health.is_some();
+    let health = health.unwrap_or(&[]);
+    let (Ok(_), Ok(hlen)) = (
+        u32::try_from(text_len(req, count)),
+        u32::try_from(health.len()),
+    ) else {
+        return 0;
+    };
+    let mut head = [0u8; HEAD];
+    let (tag, backend, server) = match mode {
+        Mode::Route { trace } => (u8::from(trace), 0, 0),
+        Mode::Redispatch { backend, server } => (2, backend.0, server.0),
+    };
+    head[0] = tag;
+    head[1] = u8::from(has_health);
+    head[2..4].copy_from_slice(&frontend.0.to_le_bytes());
+    head[4..6].copy_from_slice(&backend.to_le_bytes());
+    head[6..8].copy_from_slice(&(count as u16).to_le_bytes());
+    head[8..12].copy_from_slice(&server.to_le_bytes());
+    head[12..16].copy_from_slice(&hlen.to_le_bytes());
+    let (src_ip, src_family) = ip_bytes(req.src.ip());
+    let (dst_ip, dst_family) = ip_bytes(req.dst.ip());
+    head[16..32].copy_from_slice(&src_ip);
+    head[32..34].copy_from_slice(&req.src.port().to_le_bytes());
+    head[34] = src_family;
+    head[35] = dst_family;
+    head[36..52].copy_from_slice(&dst_ip);
+    head[52..54].copy_from_slice(&req.dst.port().to_le_bytes());
     let mut w = Writer {
         buf: out,
         pos: 0,
         short: false,
     };
-    match mode {
-        Mode::Route { trace } => {
-            w.fixed([u8::from(trace)]);
-            w.fixed(frontend.0.to_le_bytes());
-        }
-        Mode::Redispatch { backend, server } => {
-            w.fixed([2]);
-            w.fixed(frontend.0.to_le_bytes());
-            w.fixed(backend.0.to_le_bytes());
-            w.fixed(server.0.to_le_bytes());
-        }
-    }
-    w.addr(req.src);
-    w.addr(req.dst);
-    match health {
-        None => w.fixed([0]),
-        Some(h) => {
-            w.fixed([1]);
-            w.fixed(u32::try_from(h.len()).unwrap_or(u32::MAX).to_le_bytes());
-            w.put(h);
-        }
-    }
-    let count = header_count(req);
-    w.fixed((count as u16).to_le_bytes());
+    w.fixed(head);
+    w.put(health);
     let mut table = w.pos;
     w.pos += 4 * (3 + 2 * count);
     let mut end: u32 = 0;
     let mut string = |w: &mut Writer<'_>, s: &str| {
-        // The text stops at 4 GiB (at a char boundary); hosts refuse such
-        // requests long before (HAProxy's buffer is 16 KB).
-        let mut len = s.len().min((u32::MAX - end) as usize);
-        while !s.is_char_boundary(len) {
-            len -= 1;
-        }
-        w.put(&s.as_bytes()[..len]);
-        end += len as u32;
+        w.put(s.as_bytes());
+        // No overflow: the total was checked above.
+        end += s.len() as u32;
         w.fixed_at(table, end.to_le_bytes());
         table += 4;
     };
@@ -286,6 +293,27 @@ pub fn write_request(
         string(&mut w, v);
     }
     if w.short { 0 } else { w.pos }
+}
+
+/// An address as 16 bytes (IPv4 in the first 4) and its family (4 or 6).
+fn ip_bytes(ip: IpAddr) -> ([u8; 16], u8) {
+    match ip {
+        IpAddr::V4(v4) => {
+            let mut b = [0u8; 16];
+            b[..4].copy_from_slice(&v4.octets());
+            (b, 4)
+        }
+        IpAddr::V6(v6) => (v6.octets(), 6),
+    }
+}
+
+/// An address written by [`ip_bytes`].
+fn ip_from(b: &[u8; 16], family: u8) -> Option<IpAddr> {
+    match family {
+        4 => Some(IpAddr::V4(Ipv4Addr::new(b[0], b[1], b[2], b[3]))),
+        6 => Some(IpAddr::V6(Ipv6Addr::from(*b))),
+        _ => None,
+    }
 }
 
 /// A cursor writing into a slice; a write past its end marks it `short`.
@@ -319,20 +347,6 @@ impl Writer<'_> {
             Some(dst) => dst.copy_from_slice(&bytes),
             None => self.short = true,
         }
-    }
-
-    fn addr(&mut self, a: SocketAddr) {
-        match a.ip() {
-            IpAddr::V4(v4) => {
-                self.fixed([4]);
-                self.fixed(v4.octets());
-            }
-            IpAddr::V6(v6) => {
-                self.fixed([6]);
-                self.fixed(v6.octets());
-            }
-        }
-        self.fixed(a.port().to_le_bytes());
     }
 }
 
@@ -420,27 +434,36 @@ impl<'a> Reader<'a> {
 
 /// Decodes a request encoded by [`encode_request`].
 pub fn decode_request(buf: &[u8]) -> Result<WireRequest<'_>, WireError> {
-    let mut r = Reader { buf, pos: 0 };
-    let at = r.pos;
-    let tag = r.u8()?;
-    let frontend = ProxyId(r.u16()?);
-    let mode = match tag {
-        0 | 1 => Mode::Route { trace: tag == 1 },
+    let Some(head) = buf.first_chunk::<HEAD>() else {
+        return Err(WireError::Truncated(0));
+    };
+    let u16_at = |i: usize| u16::from_le_bytes([head[i], head[i + 1]]);
+    let u32_at = |i: usize| u32::from_le_bytes([head[i], head[i + 1], head[i + 2], head[i + 3]]);
+    let frontend = ProxyId(u16_at(2));
+    let mode = match head[0] {
+        t @ (0 | 1) => Mode::Route { trace: t == 1 },
         2 => Mode::Redispatch {
-            backend: ProxyId(r.u16()?),
-            server: ServerId(r.u32()?),
+            backend: ProxyId(u16_at(4)),
+            server: ServerId(u32_at(8)),
         },
-        _ => return Err(WireError::BadTag(at)),
+        _ => return Err(WireError::BadTag(0)),
     };
-    let src = r.addr()?;
-    let dst = r.addr()?;
-    let health = if r.bool()? {
-        let hlen = r.u32()? as usize;
-        Some(r.take(hlen)?)
-    } else {
-        None
+    let addr = |ip: usize, port: usize, family: usize| -> Result<SocketAddr, WireError> {
+        let mut b = [0u8; 16];
+        b.copy_from_slice(&head[ip..ip + 16]);
+        let ip = ip_from(&b, head[family]).ok_or(WireError::BadTag(family))?;
+        Ok(SocketAddr::new(ip, u16_at(port)))
     };
-    let count = usize::from(r.u16()?);
+    let src = addr(16, 32, 34)?;
+    let dst = addr(36, 52, 35)?;
+    let count = usize::from(u16_at(6));
+    let mut r = Reader { buf, pos: HEAD };
+    let hlen = u32_at(12) as usize;
+    let health = match head[1] {
+        0 => None,
+        1 => Some(r.take(hlen)?),
+        _ => return Err(WireError::BadTag(1)),
+    };
     let table_at = r.pos;
     let table = r.take(4 * (3 + 2 * count))?;
     let le32 = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
