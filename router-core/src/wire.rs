@@ -171,14 +171,16 @@ fn put_str(out: &mut Vec<u8>, s: &str, width: u8) {
 }
 
 fn put_ip(out: &mut Vec<u8>, ip: IpAddr) {
+    // One append per address (each append checks the capacity).
     match ip {
         IpAddr::V4(v4) => {
-            out.push(4);
-            out.extend_from_slice(&v4.octets());
+            let o = v4.octets();
+            out.extend_from_slice(&[4, o[0], o[1], o[2], o[3]]);
         }
         IpAddr::V6(v6) => {
-            out.push(6);
-            out.extend_from_slice(&v6.octets());
+            let mut b = [6u8; 17];
+            b[1..].copy_from_slice(&v6.octets());
+            out.extend_from_slice(&b);
         }
     }
 }

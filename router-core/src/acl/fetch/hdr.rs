@@ -88,10 +88,20 @@ fn find_comma_or_quote(b: &[u8]) -> Option<usize> {
         }
         at += 8;
     }
-    // The tail, padded with zero bytes (neither ',' nor '"').
-    // (Built by shifts: a copy into an array is a `memory.copy` call in wasm.)
-    let tail = chunks
-        .remainder()
+    let rest = chunks.remainder();
+    if rest.is_empty() {
+        return None;
+    }
+    if at >= 8 {
+        // The last eight bytes again, the ones already seen shifted out (a
+        // byte loop over the tail cost more than the chunks in wasm).
+        let c = &b[b.len() - 8..];
+        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        let seen = 8 - rest.len();
+        return first(w >> (8 * seen)).map(|p| at + p);
+    }
+    // A value shorter than eight bytes, padded with zero bytes (neither ',' nor '"').
+    let tail = rest
         .iter()
         .rev()
         .fold(0u64, |w, &c| (w << 8) | u64::from(c));

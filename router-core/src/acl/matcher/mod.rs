@@ -172,9 +172,35 @@ fn int_any(v: i64, patterns: &[Pattern]) -> bool {
 
 /// Byte-wise equality, ASCII case-insensitive when `icase`.
 fn eq_bytes(a: &[u8], b: &[u8], icase: bool) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
     if icase {
         a.eq_ignore_ascii_case(b)
     } else {
         a == b
+    }
+}
+
+#[cfg(test)]
+mod eq_tests {
+    #[test]
+    fn eq_bytes_agrees_with_slice_equality() {
+        let words = [
+            "",
+            "a",
+            "abcdefgh",
+            "abcdefghi",
+            "/wtSecondary",
+            "sample.com",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(super::eq_bytes(a.as_bytes(), b.as_bytes(), false), a == b);
+            }
+        }
+        assert!(super::eq_bytes(b"SaMpLe.CoM", b"sample.com", true));
+        assert!(!super::eq_bytes(b"SaMpLe.CoM", b"sample.com", false));
+        assert!(!super::eq_bytes(b"sample.co", b"sample.com", true));
     }
 }
