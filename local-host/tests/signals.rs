@@ -20,6 +20,17 @@ fn signal(pid: u32, sig: &str) {
     assert!(ok, "kill -{sig} {pid}");
 }
 
+/// `wtedge run CFG`, its stdout and stderr made by `out`.
+fn spawn_run(cfg: &std::path::Path, out: fn() -> Stdio) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_wtedge"))
+        .arg("run")
+        .arg(cfg)
+        .stdout(out())
+        .stderr(out())
+        .spawn()
+        .expect("spawn wtedge run")
+}
+
 fn wait_listening(port: u16) {
     let t = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -58,13 +69,7 @@ async fn reload_and_graceful_stop() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let cfg = dir.join("wt.cfg");
     std::fs::write(&cfg, one_backend(port, origin.addr, "")).expect("write cfg");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wtedge"))
-        .arg("run")
-        .arg(&cfg)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn wtedge run");
+    let mut child = spawn_run(&cfg, Stdio::piped);
     let pid = child.id();
     let origin_addr = origin.addr;
     let t = tokio::task::spawn_blocking(move || {
@@ -124,4 +129,48 @@ async fn reload_and_graceful_stop() {
     );
     // Listeners are closed after the stop.
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
+}
+
+/// Names of the process's tokio worker threads (Linux: /proc/PID/task/*/comm).
+fn worker_threads(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|tasks| {
+            tasks
+                .filter_map(|t| t.ok())
+                .filter_map(|t| std::fs::read_to_string(t.path().join("comm")).ok())
+                .filter(|name| {
+                    name.starts_with("tokio-rt-worker") || name.starts_with("tokio-runtime-w")
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nbthread_sets_the_worker_threads() {
+    let origin = RawOrigin::start(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").await;
+    for n in [1usize, 3] {
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("wtedge-nbthread-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let cfg = dir.join("wt.cfg");
+        let text = format!(
+            "global\n nbthread {n}\n{}",
+            one_backend(port, origin.addr, "")
+        );
+        std::fs::write(&cfg, text).expect("write cfg");
+        let mut child = spawn_run(&cfg, Stdio::null);
+        let pid = child.id();
+        let (threads, answer) = tokio::task::spawn_blocking(move || {
+            wait_listening(port);
+            let answer = get(port, "/");
+            (worker_threads(pid), answer)
+        })
+        .await
+        .expect("blocking part");
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert_eq!(threads, n, "nbthread {n}");
+    }
 }

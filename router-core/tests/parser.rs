@@ -87,6 +87,28 @@ fn global_keywords_are_kept() {
 }
 
 #[test]
+fn nbthread_is_between_1_and_64_as_in_haproxy() {
+    for n in [1, 64] {
+        let (c, _) = ok(&format!("global\n nbthread {n}\n"));
+        assert_eq!(c.global.nbthread, Some(n));
+    }
+    for n in [0, 65] {
+        let d = err(&format!("global\n nbthread {n}\n"));
+        assert_eq!(
+            (d.kind, d.line, d.keyword.as_str()),
+            (K::InvalidValue, 2, "nbthread")
+        );
+        assert!(
+            d.message.contains(&format!(
+                "'nbthread' value must be between 1 and 64 (was {n})"
+            )),
+            "{}",
+            d.message
+        );
+    }
+}
+
+#[test]
 fn defaults_apply_to_later_proxies_and_proxy_lines_win() {
     let (c, _) = ok(&format!(
         "defaults\n mode http\n option httplog\n option dontlognull\n option http-server-close\n option http-pretend-keepalive\n\

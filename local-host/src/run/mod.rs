@@ -67,10 +67,18 @@ pub fn run(args: RunArgs) -> ExitCode {
         },
         None => (DEFAULT_CONFIG_NAME.to_string(), DEFAULT_CONFIG.to_string()),
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_all();
+    // `nbthread` as in HAProxy: the worker threads (default: one per core). Read
+    // once at start; a reload keeps the threads it has (an invalid config is
+    // reported by the start below).
+    if let Some(n) = router_core::parse(&name, &text)
+        .ok()
+        .and_then(|p| p.config.global.nbthread)
     {
+        builder.worker_threads(n as usize);
+    }
+    let rt = match builder.build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("wtedge: cannot start the runtime: {e}");

@@ -46,7 +46,7 @@ pub struct Global {
     pub daemon: bool,
     /// `nbproc`; kept.
     pub nbproc: Option<u32>,
-    /// `nbthread`; kept.
+    /// `nbthread`: wtedge's worker threads (1 to 64; default: one per core, as HAProxy).
     pub nbthread: Option<u32>,
     /// `chroot`; kept.
     pub chroot: Option<String>,

@@ -317,7 +317,18 @@ impl<'f> Parser<'f> {
                     .hint("remove 'nbproc' (use 'nbthread' with HAProxy)"),
                 );
             }
-            "nbthread" => g.nbthread = Some(int_arg(words, 1)?),
+            "nbthread" => {
+                let n: u32 = int_arg(words, 1)?;
+                if !(1..=MAX_THREADS).contains(&n) {
+                    return Err(Problem::new(
+                        K::InvalidValue,
+                        words[1].col,
+                        format!("'nbthread' value must be between 1 and {MAX_THREADS} (was {n})"),
+                    )
+                    .hint("write the number of threads to run, e.g. the number of cores"));
+                }
+                g.nbthread = Some(n);
+            }
             "chroot" => g.chroot = Some(str_arg(words, 1)?),
             "pidfile" => g.pidfile = Some(str_arg(words, 1)?),
             "quiet" | "node" | "description" => {}
@@ -1396,6 +1407,9 @@ fn word_arg(words: &[Word], i: usize) -> Result<&Word, Problem> {
 fn str_arg(words: &[Word], i: usize) -> Result<String, Problem> {
     Ok(word_arg(words, i)?.text.clone())
 }
+
+/// HAProxy 2.6's limit for `nbthread` (MAX_THREADS on 64-bit builds).
+const MAX_THREADS: u32 = 64;
 
 fn int_arg<T: core::str::FromStr>(words: &[Word], i: usize) -> Result<T, Problem> {
     let w = word_arg(words, i)?;
