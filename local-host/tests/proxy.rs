@@ -166,9 +166,11 @@ async fn no_server_503_names_the_backend() {
         .await;
         assert_eq!(status_of(&resp), 503, "{}", String::from_utf8_lossy(&resp));
         let line = log.recv_timeout(Duration::from_secs(2)).unwrap();
-        let rest = format!(" 503 217 - - SC-- 1/1/0/0/0 0/0 \"GET {target} HTTP/1.1\"");
+        // (The connection counters are left out: the previous request's connection
+        // may not be closed yet when this line is written.)
+        let rest = format!(" 0/0 \"GET {target} HTTP/1.1\"");
         assert!(
-            line.contains(want) && line.ends_with(&rest),
+            line.contains(want) && line.contains(" 503 217 - - SC-- ") && line.ends_with(&rest),
             "{line}\nwant {want:?} ... {rest:?}"
         );
     }

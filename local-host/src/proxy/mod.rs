@@ -598,12 +598,25 @@ impl ClientConn {
         let mut retries = 0u32;
         let mut redispatched = false;
         let turnaround = connect_to.min(Duration::from_secs(1));
+        // The request head exactly as HAProxy sends it, built for each attempt (a
+        // redispatch may change the appended headers) and sent with the connect.
+        let req_framing = origin::request_framing(head.framing);
+        // Body bytes already read go with the head (one write for small requests).
+        let inline_body = match req_framing {
+            origin::BodyFraming::Length(n) if (self.rbuf.len() as u64) >= n => Some(n as usize),
+            _ => None,
+        };
+        let mut out;
         let stream = loop {
             active.set_server(Some(fwd.server.0 as usize));
+            out = request_bytes(head, &fwd, server_close && !pretend);
+            if let Some(n) = inline_body {
+                out.extend_from_slice(&self.rbuf[..n]);
+            }
             connect_start = Instant::now();
-            let attempt = connect(fwd.upstream, connect_to).await;
+            let attempt = connect(fwd.upstream, connect_to, &out).await;
             match attempt {
-                Ok(s) => break Some(s),
+                Ok(connected) => break Some(connected),
                 Err(e) => {
                     if let Some(c) = g.counters.server(fwd.server.0 as usize) {
                         inc(&c.connect_errors);
@@ -639,7 +652,7 @@ impl ClientConn {
                 }
             }
         };
-        let Some(stream) = stream else {
+        let Some((stream, sent)) = stream else {
             drop(active);
             return self
                 .fail(
@@ -661,33 +674,17 @@ impl ClientConn {
                 .await;
         };
         let t_connect = ms(connect_start.elapsed());
-        let _ = stream.set_nodelay(true);
         let mut stream = stream;
         // Borrowed halves: dropping them costs nothing (owned halves would shut the
         // write side down on drop, one more syscall per request); the stream closes
         // when this exchange ends, as HAProxy's http-server-close does.
         let (mut srd, mut swr) = stream.split();
-
-        // The request head exactly as HAProxy sends it.
-        let mut appended: [(&str, std::net::IpAddr); 2] = [("", std::net::IpAddr::from([0; 4])); 2];
-        let mut n_appended = 0;
-        for a in [fwd.forwarded_for, fwd.original_to].into_iter().flatten() {
-            appended[n_appended] = (a.name, a.value);
-            n_appended += 1;
-        }
-        let appended = &appended[..n_appended];
-        let mut out = origin::request_head(head, appended, server_close && !pretend);
-        // Body bytes already read go with the head (one write for small requests).
-        let req_framing = origin::request_framing(head.framing);
         let mut left_framing = req_framing;
-        if let origin::BodyFraming::Length(n) = req_framing
-            && (self.rbuf.len() as u64) >= n
-        {
-            let body = self.rbuf.split_to(n as usize);
-            out.extend_from_slice(&body);
+        if let Some(n) = inline_body {
+            let _ = self.rbuf.split_to(n);
             left_framing = origin::BodyFraming::None;
         }
-        if !write_all(&mut swr, &out, server_to).await {
+        if !write_all(&mut swr, &out[sent..], server_to).await {
             drop(active);
             return self
                 .fail(
@@ -1013,12 +1010,73 @@ fn error_bytes(status: u16) -> u64 {
     access_log::haproxy_bytes(reason, hdrs.into_iter(), body.len() as u64, false)
 }
 
-async fn connect(up: Upstream<'_>, timeout: Duration) -> std::io::Result<TcpStream> {
+/// The request head for `fwd` (with its appended headers), as HAProxy sends it.
+fn request_bytes(head: &h1::RequestHead, fwd: &Forward<'_>, close: bool) -> Vec<u8> {
+    let mut appended: [(&str, std::net::IpAddr); 2] = [("", std::net::IpAddr::from([0; 4])); 2];
+    let mut n = 0;
+    for a in [fwd.forwarded_for, fwd.original_to].into_iter().flatten() {
+        appended[n] = (a.name, a.value);
+        n += 1;
+    }
+    origin::request_head(head, &appended[..n], close)
+}
+
+/// Connects to the server and sends what of `first` the socket takes at once.
+/// Returns the stream and how many bytes of `first` went out.
+///
+/// As HAProxy does, the request is written right after `connect()` instead of
+/// after a poller round trip: on a local network the handshake is usually over
+/// when `connect()` returns `EINPROGRESS`, and a write that succeeds proves the
+/// connection is up. When the socket takes nothing yet, it waits for the
+/// connection as a plain connect does.
+async fn connect(
+    up: Upstream<'_>,
+    timeout: Duration,
+    first: &[u8],
+) -> std::io::Result<(TcpStream, usize)> {
     let fut = async {
-        match up {
-            Upstream::Socket(addr) => TcpStream::connect(addr).await,
-            Upstream::Name { host, port } => TcpStream::connect((host, port)).await,
+        let addr = match up {
+            Upstream::Socket(addr) => addr,
+            Upstream::Name { host, port } => {
+                let s = TcpStream::connect((host, port)).await?;
+                let _ = s.set_nodelay(true);
+                return Ok((s, 0));
+            }
+        };
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(addr),
+            socket2::Type::STREAM.nonblocking(),
+            Some(socket2::Protocol::TCP),
+        )?;
+        let _ = socket.set_tcp_nodelay(true);
+        match socket.connect(&addr.into()) {
+            Ok(()) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+            Err(e) => return Err(e),
         }
+        let sent = if first.is_empty() {
+            0
+        } else {
+            match socket.send(first) {
+                Ok(n) => n,
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::WouldBlock
+                        || e.kind() == std::io::ErrorKind::NotConnected =>
+                {
+                    0
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        let stream = TcpStream::from_std(std::net::TcpStream::from(socket))?;
+        if sent == 0 {
+            // Not known to be connected yet: wait for the handshake's outcome.
+            stream.writable().await?;
+            if let Some(e) = stream.take_error()? {
+                return Err(e);
+            }
+        }
+        Ok((stream, sent))
     };
     match tokio::time::timeout(timeout, fut).await {
         Ok(r) => r,
