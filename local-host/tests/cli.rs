@@ -109,9 +109,14 @@ fn explain_affinity_failover_and_redirects() {
         (Some("bck_lb"), Some("srv2"))
     );
     let v = explain(&[&s2, "--down", "bck1/srv1", "--down", "bck2/srv2", "GET /"]);
+    // The default backend is chosen, and its servers (tracking the two) are down.
     assert_eq!(
-        (v["action"].as_str(), v["status"].as_u64()),
-        (Some("respond"), Some(503))
+        (
+            v["action"].as_str(),
+            v["status"].as_u64(),
+            v["backend"].as_str()
+        ),
+        (Some("respond"), Some(503), Some("bck_lb"))
     );
     let s3 = seed(3);
     let v = explain(&[&s3, "-H", "Host: www.sample.com", "GET / HTTP/1.1"]);

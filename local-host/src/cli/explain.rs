@@ -158,9 +158,10 @@ fn to_json(cfg: &Config, d: &Decision<'_>, steps: &[String]) -> serde_json::Valu
             "action": "redirect", "status": code, "location": location,
             "backend": null, "server": null, "address": null, "headers": [], "trace": steps,
         }),
-        Decision::Respond { status, .. } => json!({
+        Decision::Respond { status, backend } => json!({
             "action": "respond", "status": status, "location": null,
-            "backend": null, "server": null, "address": null, "headers": [], "trace": steps,
+            "backend": backend.map(|b| cfg.proxy(b).name.as_str()),
+            "server": null, "address": null, "headers": [], "trace": steps,
         }),
         Decision::Forward(f) => {
             let headers: Vec<String> = [f.forwarded_for, f.original_to]
@@ -180,7 +181,13 @@ fn to_json(cfg: &Config, d: &Decision<'_>, steps: &[String]) -> serde_json::Valu
 fn print_text(cfg: &Config, d: &Decision<'_>, steps: &[String]) {
     match d {
         Decision::Redirect { code, location } => println!("redirect {code} to {location}"),
-        Decision::Respond { status, .. } => println!("respond {status}"),
+        Decision::Respond { status, backend } => match backend {
+            Some(b) => println!(
+                "respond {status} (backend {} has no usable server)",
+                cfg.proxy(*b).name
+            ),
+            None => println!("respond {status}"),
+        },
         Decision::Forward(f) => {
             println!("forward to {} at {}", cfg.server_path(f.server), f.upstream);
             for h in [f.forwarded_for, f.original_to].iter().flatten() {
