@@ -170,3 +170,56 @@ async fn admin_endpoints() {
     );
     wt.stop().await;
 }
+
+/// A 503 because the chosen backend has no usable server counts against that
+/// backend (HAProxy's stats count it in the backend's 5xx), not only the frontend.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_server_503_counts_against_the_backend() {
+    let (port, admin_port) = (free_port(), free_port());
+    let cfg = format!(
+        "defaults\n mode http\n timeout connect 1000\n timeout client 5000\n timeout server 5000\n\
+         frontend fe\n bind 127.0.0.1:{port}\n default_backend wt\n\
+         backend wt\n server s 127.0.0.1:1 disabled\n"
+    );
+    let wt = Running::start(
+        "nosrv.cfg",
+        &cfg,
+        Options {
+            admin: Some(([127, 0, 0, 1], admin_port).into()),
+            logger: Logger::none(),
+            grace: Duration::from_secs(2),
+            engine: Default::default(),
+        },
+    )
+    .await
+    .unwrap();
+    let front: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    for _ in 0..2 {
+        let r = raw(
+            front,
+            b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n",
+            Duration::from_millis(500),
+        )
+        .await;
+        assert_eq!(status_of(&r), 503);
+    }
+    let r = raw(
+        ([127, 0, 0, 1], admin_port).into(),
+        b"GET /stats.json HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+        Duration::from_millis(500),
+    )
+    .await;
+    let text = String::from_utf8_lossy(&r).to_string();
+    let json = text.split_once("\r\n\r\n").map(|x| x.1).unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    let proxy = |name: &str| {
+        v["proxies"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["name"] == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name} in {json}"))
+    };
+    assert_eq!(proxy("wt")["responses"][4], 2, "{json}");
+    assert_eq!(proxy("fe")["responses"][4], 2, "{json}");
+    wt.stop().await;
+}

@@ -470,12 +470,13 @@ impl ClientConn {
                 // HAProxy 2.6 names the chosen backend (`fe wt/<NOSRV>`); when none was
                 // chosen, the frontend, and Tq is -1 (no backend ran its analysers).
                 let cfg = self.g.config();
+                // The 503 counts against that backend too, as in HAProxy's stats.
                 self.log(
                     head,
                     date,
                     started,
                     backend.map(|_| t_request),
-                    None,
+                    backend,
                     None,
                     LogFacts {
                         backend: backend.map_or(&fe.name, |b| &cfg.proxy(b).name),
