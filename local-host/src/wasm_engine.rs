@@ -13,13 +13,13 @@ use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use router_core::Tickets;
 use router_core::config::model::{Config, ProxyId, ServerId};
 use router_core::decision::{Decision, Forward};
 use router_core::health::{HealthSnapshot, Observation, Transition};
 use router_core::request::RequestFacts;
 use router_core::trace::Trace;
 use router_core::wire::{self, Mode};
+use router_core::{HeaderInterest, Tickets};
 use wasmtime::{Caller, Instance, InstancePre, Linker, Memory, Module, Store, TypedFunc};
 
 use crate::engine::{AtomicTickets, Engine};
@@ -196,6 +196,7 @@ impl Inst {
         frontend: ProxyId,
         req: &RequestFacts<'_>,
         health: Option<&[u8]>,
+        interest: &HeaderInterest,
     ) -> Result<&[u8], WasmError> {
         let len = wire::request_len(req, health);
         self.reserve_input(len)?;
@@ -205,7 +206,7 @@ impl Inst {
             .data_mut(&mut self.store)
             .get_mut(at..at.saturating_add(len))
             .ok_or_else(|| WasmError::Call(String::from("input buffer outside memory")))?;
-        let written = wire::write_request(dst, mode, frontend, req, health);
+        let written = wire::write_request(dst, mode, frontend, req, health, interest);
         let n = u32::try_from(written).map_err(err(WasmError::Call))?;
         if n == 0 {
             return Err(WasmError::Call(String::from(
@@ -259,6 +260,8 @@ pub struct WasmEngine {
     /// Bumped after each change of `snapshot`: a request carries the health
     /// bytes only to an instance that has not seen the current generation.
     generation: AtomicU64,
+    /// The headers the config can look at: only those are sent to the module.
+    interest: HeaderInterest,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -287,6 +290,7 @@ impl WasmEngine {
         load.extend_from_slice(cfg.file.as_bytes());
         load.extend_from_slice(text.as_bytes());
         let tickets = Arc::new(AtomicTickets::new(&cfg));
+        let interest = HeaderInterest::of(&cfg);
         let mut health = Inst::new(&pre, &tickets, &load)?;
         let snapshot = RwLock::new(Arc::new(health.snapshot()?));
         Ok(WasmEngine {
@@ -298,6 +302,7 @@ impl WasmEngine {
             health: Mutex::new(health),
             snapshot,
             generation: AtomicU64::new(0),
+            interest,
         })
     }
 
@@ -373,7 +378,13 @@ impl WasmEngine {
             let generation = self.generation.load(Ordering::Acquire);
             let health = (inst.health_gen != generation).then(|| self.snapshot_bytes());
             let result = inst
-                .route(mode, frontend, req, health.as_deref().map(|h| &h[..]))
+                .route(
+                    mode,
+                    frontend,
+                    req,
+                    health.as_deref().map(|h| &h[..]),
+                    &self.interest,
+                )
                 .and_then(|out| {
                     wire::decode_decision(&self.cfg, out)
                         .map_err(|e| WasmError::Call(format!("undecodable decision: {e:?}")))

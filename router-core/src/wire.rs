@@ -53,6 +53,7 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use crate::acl::AclRef;
 use crate::config::model::{Config, ProxyId, ServerHost, ServerId};
 use crate::decision::{Decision, Forward, HeaderAppend, Upstream};
+use crate::header_interest::HeaderInterest;
 use crate::health::HealthSnapshot;
 use crate::request::RequestFacts;
 use crate::trace::{Trace, TraceStep};
@@ -201,53 +202,65 @@ pub fn encode_request(
 ) {
     out.clear();
     out.resize(request_len(req, health), 0);
-    let n = write_request(out, mode, frontend, req, health);
+    let n = write_request(out, mode, frontend, req, health, &HeaderInterest::All);
     out.truncate(n);
 }
 
 /// Size of a request's fixed head.
 const HEAD: usize = 56;
 
-/// The size [`write_request`] needs for this request.
+/// A size [`write_request`] needs at most for this request (all headers counted).
 pub fn request_len(req: &RequestFacts<'_>, health: Option<&[u8]>) -> usize {
-    let count = header_count(req);
-    HEAD + health.map_or(0, <[u8]>::len) + 4 * (3 + 2 * count) + text_len(req, count)
-}
-
-/// Bytes of text: the request's strings.
-fn text_len(req: &RequestFacts<'_>, count: usize) -> usize {
-    req.method.len()
+    let headers = req.headers.len().min(usize::from(u16::MAX));
+    let text: usize = req.headers[..headers]
+        .iter()
+        .map(|(n, v)| n.len() + v.len())
+        .sum();
+    HEAD + health.map_or(0, <[u8]>::len)
+        + 4 * (3 + 2 * headers)
+        + req.method.len()
         + req.target.len()
         + req.version.len()
-        + req.headers[..count]
-            .iter()
-            .map(|(n, v)| n.len() + v.len())
-            .sum::<usize>()
-}
-
-/// Headers that are encoded: at most `u16::MAX`.
-fn header_count(req: &RequestFacts<'_>) -> usize {
-    req.headers.len().min(usize::from(u16::MAX))
+        + text
 }
 
 /// Writes a request into `out` (at least [`request_len`] bytes: hosts write
 /// straight into the module's input buffer) and returns the length written;
 /// 0 when `out` is too small or the text exceeds 4 GiB (hosts refuse such
-/// requests long before: HAProxy's buffer is 16 KB).
+/// requests long before: HAProxy's buffer is 16 KB). Only the headers
+/// `interest` wants are sent ([`HeaderInterest::of`] the loaded config: the
+/// decision is the same).
 pub fn write_request(
     out: &mut [u8],
     mode: Mode,
     frontend: ProxyId,
     req: &RequestFacts<'_>,
     health: Option<&[u8]>,
+    interest: &HeaderInterest,
 ) -> usize {
-    let count = header_count(req);
+    // One pass decides which headers go (a bit each for the first 128: the
+    // write below does not compare names again).
+    let (mut count, mut headers_text, mut sent) = (0usize, 0usize, 0u128);
+    for (i, (n, v)) in req.headers.iter().enumerate() {
+        if count < usize::from(u16::MAX) && interest.wants(n) {
+            count += 1;
+            headers_text += n.len() + v.len();
+            if i < 128 {
+                sent |= 1 << i;
+            }
+        }
+    }
+    let goes = |i: usize, n: &str| {
+        if i < 128 {
+            sent & (1 << i) != 0
+        } else {
+            interest.wants(n)
+        }
+    };
+    let text = req.method.len() + req.target.len() + req.version.len() + headers_text;
     let has_health = health.is_some();
     let health = health.unwrap_or(&[]);
-    let (Ok(_), Ok(hlen)) = (
-        u32::try_from(text_len(req, count)),
-        u32::try_from(health.len()),
-    ) else {
+    let (Ok(_), Ok(hlen)) = (u32::try_from(text), u32::try_from(health.len())) else {
         return 0;
     };
     let mut head = [0u8; HEAD];
@@ -290,9 +303,13 @@ pub fn write_request(
     string(&mut w, req.method);
     string(&mut w, req.target);
     string(&mut w, req.version);
-    for (n, v) in &req.headers[..count] {
-        string(&mut w, n);
-        string(&mut w, v);
+    let mut written = 0;
+    for (i, (n, v)) in req.headers.iter().enumerate() {
+        if written < count && goes(i, n) {
+            string(&mut w, n);
+            string(&mut w, v);
+            written += 1;
+        }
     }
     if w.short { 0 } else { w.pos }
 }

@@ -17,6 +17,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
+use router_core::HeaderInterest;
 use router_core::wire::{self, Mode};
 use router_core::{
     Config, Decision, HealthSnapshot, LocalTickets, ProxyId, RequestFacts, ServerId, Trace, decide,
@@ -717,7 +718,48 @@ fn route_and_check(rng: &mut Rng, cfg: &Config, strict: bool) {
         let mut trace = Trace::new();
         let d2 = decide(cfg, fe, facts, &health, &tickets, Some(&mut trace));
         check_decision(cfg, fe, &health, &d2, strict, &ctx);
+        same_with_wanted_headers_only(cfg, fe, facts, &health);
     });
+}
+
+/// Only the headers [`HeaderInterest::of`] the config wants (what the wasm engine
+/// sends) give the same decision and trace as all of them.
+fn same_with_wanted_headers_only(
+    cfg: &Config,
+    fe: ProxyId,
+    facts: &RequestFacts<'_>,
+    health: &HealthSnapshot,
+) {
+    let interest = HeaderInterest::of(cfg);
+    let wanted: Vec<(&str, &str)> = facts
+        .headers
+        .iter()
+        .copied()
+        .filter(|(n, _)| interest.wants(n))
+        .collect();
+    let fewer = RequestFacts {
+        headers: &wanted,
+        ..*facts
+    };
+    let (mut t_all, mut t_fewer) = (Trace::new(), Trace::new());
+    let all = decide(
+        cfg,
+        fe,
+        facts,
+        health,
+        &LocalTickets::new(cfg),
+        Some(&mut t_all),
+    );
+    let some = decide(
+        cfg,
+        fe,
+        &fewer,
+        health,
+        &LocalTickets::new(cfg),
+        Some(&mut t_fewer),
+    );
+    assert_eq!(all, some, "{interest:?} {facts:?}");
+    assert_eq!(t_all, t_fewer, "{interest:?} {facts:?}");
 }
 
 #[test]
@@ -741,6 +783,7 @@ fn random_requests_on_the_seeds_get_well_formed_decisions() {
                         || format!("{name} frontend {} request {:?}", cfg.proxy(fe).name, facts);
                     let d = decide(cfg, fe, facts, &health, &tickets, None);
                     check_decision(cfg, fe, &health, &d, true, &ctx);
+                    same_with_wanted_headers_only(cfg, fe, facts, &health);
                     match d {
                         Decision::Forward(_) => forwards += 1,
                         Decision::Redirect { .. } => redirects += 1,
