@@ -183,45 +183,67 @@ pub fn parse_response(
         fields,
         framing: BodyFraming::None,
     };
+    let framing = body_framing(request_method, status, head.headers())?;
+    Ok(Some((ResponseHead { framing, ..head }, end)))
+}
+
+/// How the response body is delimited (RFC 9112 6.3, as HAProxy 2.6 reads it):
+/// none for HEAD, 1xx, 204 and 304; chunked with Transfer-Encoding (which
+/// overrides Content-Length); else Content-Length (every value must agree); else
+/// until close. HAProxy 2.6.12 answers 502 to a response whose transfer codings,
+/// over all its Transfer-Encoding lines, are anything but one `chunked` (`gzip`,
+/// `gzip, chunked`, `chunked, chunked`: probed), so they are refused here too.
+/// `headers` are (lowercase name, value) pairs.
+fn body_framing<'h>(
+    request_method: &str,
+    status: u16,
+    headers: impl Iterator<Item = (&'h [u8], &'h [u8])>,
+) -> Result<BodyFraming, BadResponse> {
     let mut length: Option<u64> = None;
-    let mut chunked = false;
-    for (n, v) in head.headers() {
+    // Transfer codings seen: how many are `chunked`, whether any other is.
+    let (mut chunked, mut other_coding, mut te) = (0u32, false, false);
+    for (n, v) in headers {
         if n == b"content-length" {
             for part in v.split(|&b| b == b',') {
                 let p = String::from_utf8_lossy(part);
-                let p = p.trim();
-                let l: u64 = p.parse().map_err(|_| BadResponse)?;
+                let l: u64 = p.trim().parse().map_err(|_| BadResponse)?;
                 if length.is_some_and(|x| x != l) {
                     return Err(BadResponse);
                 }
                 length = Some(l);
             }
         } else if n == b"transfer-encoding" {
-            chunked = v.split(|&b| b == b',').next_back().is_some_and(|t| {
-                String::from_utf8_lossy(t)
+            te = true;
+            for coding in v.split(|&b| b == b',') {
+                if String::from_utf8_lossy(coding)
                     .trim()
                     .eq_ignore_ascii_case("chunked")
-            });
+                {
+                    chunked += 1;
+                } else {
+                    other_coding = true;
+                }
+            }
         }
+    }
+    if te && (other_coding || chunked != 1) {
+        return Err(BadResponse);
     }
     let no_body = request_method.eq_ignore_ascii_case("HEAD")
         || status == 204
         || status == 304
         || (100..200).contains(&status);
-    let framing = if no_body {
+    Ok(if no_body {
         BodyFraming::None
-    } else if chunked {
+    } else if te {
         BodyFraming::Chunked
-    } else if let Some(l) = length {
-        if l == 0 {
-            BodyFraming::None
-        } else {
-            BodyFraming::Length(l)
-        }
     } else {
-        BodyFraming::Close
-    };
-    Ok(Some((ResponseHead { framing, ..head }, end)))
+        match length {
+            Some(0) => BodyFraming::None,
+            Some(l) => BodyFraming::Length(l),
+            None => BodyFraming::Close,
+        }
+    })
 }
 
 /// The request head for the server. `connection` (and `proxy-connection`) are dropped
@@ -472,6 +494,59 @@ pub fn request_framing(f: Framing) -> BodyFraming {
 #[cfg(test)]
 mod tests {
     use super::*;
+    /// The framing rule on its own (RFC 9112 section 6.3; HAProxy 2.6 answers 502
+    /// to a response whose Content-Length values disagree).
+    #[test]
+    fn body_framing_follows_rfc_9112() {
+        let f = |method: &str, status: u16, headers: &[(&str, &str)]| {
+            body_framing(
+                method,
+                status,
+                headers.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())),
+            )
+        };
+        let cl = [("content-length", "12")];
+        assert_eq!(f("GET", 200, &cl), Ok(BodyFraming::Length(12)));
+        assert_eq!(f("HEAD", 200, &cl), Ok(BodyFraming::None));
+        for status in [100, 101, 204, 304] {
+            assert_eq!(f("GET", status, &cl), Ok(BodyFraming::None), "{status}");
+        }
+        assert_eq!(
+            f("GET", 200, &[("content-length", "0")]),
+            Ok(BodyFraming::None)
+        );
+        assert_eq!(f("GET", 200, &[]), Ok(BodyFraming::Close));
+        assert_eq!(
+            f("GET", 200, &[("content-length", "7, 7")]),
+            Ok(BodyFraming::Length(7))
+        );
+        assert_eq!(
+            f("GET", 200, &[("content-length", "7, 8")]),
+            Err(BadResponse)
+        );
+        assert_eq!(
+            f(
+                "GET",
+                200,
+                &[("content-length", "7"), ("content-length", "8")]
+            ),
+            Err(BadResponse)
+        );
+        assert_eq!(f("GET", 200, &[("content-length", "x")]), Err(BadResponse));
+        // Transfer-Encoding overrides Content-Length; HAProxy 2.6.12 (probed with
+        // a raw origin) forwards `chunked`/`Chunked` and answers 502 to any other
+        // set of codings.
+        let te = |v| [("transfer-encoding", v), ("content-length", "3")];
+        assert_eq!(f("GET", 200, &te("Chunked")), Ok(BodyFraming::Chunked));
+        for bad in ["gzip", "gzip, chunked", "chunked, gzip", "chunked, chunked"] {
+            assert_eq!(f("GET", 200, &te(bad)), Err(BadResponse), "{bad}");
+        }
+        let two_lines = [
+            ("transfer-encoding", "gzip"),
+            ("transfer-encoding", "chunked"),
+        ];
+        assert_eq!(f("GET", 200, &two_lines), Err(BadResponse));
+    }
 
     #[test]
     fn parses_responses() {
@@ -608,44 +683,13 @@ mod tests {
                 value.to_vec(),
             ));
         }
-        let mut length: Option<u64> = None;
-        let mut chunked = false;
-        for (n, v) in &headers {
-            if n == "content-length" {
-                for part in v.split(|&b| b == b',') {
-                    let p = String::from_utf8_lossy(part);
-                    let p = p.trim();
-                    let l: u64 = p.parse().map_err(|_| BadResponse)?;
-                    if length.is_some_and(|x| x != l) {
-                        return Err(BadResponse);
-                    }
-                    length = Some(l);
-                }
-            } else if n == "transfer-encoding" {
-                chunked = v.split(|&b| b == b',').next_back().is_some_and(|t| {
-                    String::from_utf8_lossy(t)
-                        .trim()
-                        .eq_ignore_ascii_case("chunked")
-                });
-            }
-        }
-        let no_body = request_method.eq_ignore_ascii_case("HEAD")
-            || status == 204
-            || status == 304
-            || (100..200).contains(&status);
-        let framing = if no_body {
-            BodyFraming::None
-        } else if chunked {
-            BodyFraming::Chunked
-        } else if let Some(l) = length {
-            if l == 0 {
-                BodyFraming::None
-            } else {
-                BodyFraming::Length(l)
-            }
-        } else {
-            BodyFraming::Close
-        };
+        // The framing rule itself is shared (`body_framing`): the reference checks
+        // the line splitting and header storage of the one-buffer parser.
+        let framing = body_framing(
+            request_method,
+            status,
+            headers.iter().map(|(n, v)| (n.as_bytes(), v.as_slice())),
+        )?;
         Ok(Some((
             Reference {
                 status,
