@@ -90,25 +90,30 @@ async fn tcp_checks_fall_and_rise() {
     wt.stop().await;
 }
 
+/// wtedge on `cfg` with its admin listener on `admin_port` and the default engine
+/// (router-core as wasm in wasmtime).
+async fn start_with_admin(name: &str, cfg: &str, admin_port: u16) -> Running {
+    Running::start(
+        name,
+        cfg,
+        Options {
+            admin: Some(([127, 0, 0, 1], admin_port).into()),
+            logger: Logger::none(),
+            grace: Duration::from_secs(2),
+            engine: Default::default(),
+        },
+    )
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_endpoints() {
     let origin = RawOrigin::start(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").await;
     let port = free_port();
     let admin_port = free_port();
     let cfg = one_backend(port, origin.addr, "");
-    let wt = Running::start(
-        "admin.cfg",
-        &cfg,
-        Options {
-            admin: Some(([127, 0, 0, 1], admin_port).into()),
-            logger: Logger::none(),
-            grace: Duration::from_secs(2),
-            // The default engine: router-core as wasm in wasmtime.
-            engine: Default::default(),
-        },
-    )
-    .await
-    .unwrap();
+    let wt = start_with_admin("admin.cfg", &cfg, admin_port).await;
     let front: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
     for _ in 0..3 {
         raw(front, b"GET / HTTP/1.1\r\n\r\n", Duration::from_millis(200)).await;
@@ -181,18 +186,7 @@ async fn no_server_503_counts_against_the_backend() {
          frontend fe\n bind 127.0.0.1:{port}\n default_backend wt\n\
          backend wt\n server s 127.0.0.1:1 disabled\n"
     );
-    let wt = Running::start(
-        "nosrv.cfg",
-        &cfg,
-        Options {
-            admin: Some(([127, 0, 0, 1], admin_port).into()),
-            logger: Logger::none(),
-            grace: Duration::from_secs(2),
-            engine: Default::default(),
-        },
-    )
-    .await
-    .unwrap();
+    let wt = start_with_admin("nosrv.cfg", &cfg, admin_port).await;
     let front: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
     for _ in 0..2 {
         let r = raw(

@@ -172,9 +172,6 @@ fn int_any(v: i64, patterns: &[Pattern]) -> bool {
 
 /// Byte-wise equality, ASCII case-insensitive when `icase`.
 fn eq_bytes(a: &[u8], b: &[u8], icase: bool) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
     if icase {
         a.eq_ignore_ascii_case(b)
     } else {
