@@ -23,34 +23,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
 
-WORK=$(mktemp -d /tmp/wtedge-ab.XXXXXX)
-chmod 755 "$WORK"
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-mkdir -p "$WORK/www"
-python3 -c "print('<!DOCTYPE html><html><head><title>Wt</title></head><body>' + 'x' * 1800 + '</body></html>')" > "$WORK/www/index.html"
-cat > "$WORK/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx.err;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    server { listen 127.0.0.1:9090; root $WORK/www; }
-}
-NGINX
-"$NGINX" -c "$WORK/nginx.conf" -p "$WORK" & PIDS+=($!)
-sed -e 's/^contimeout /timeout connect /; s/^clitimeout /timeout client /; s/^srvtimeout /timeout server /' \
-    -e 's/^listen 0.0.0.0:8181$/listen seed1\nbind 127.0.0.1:8182/' \
-    "$ROOT/tests/corpus/configs/seed1.cfg" > "$WORK/haproxy.cfg"
+# shellcheck source=scripts/lib/bench-origin.sh
+. "$ROOT/scripts/lib/bench-origin.sh"
+bench_workdir wtedge-ab
+bench_start_origin "$NGINX"
+bench_haproxy_seed1 "$ROOT" > "$WORK/haproxy.cfg"
 sleep 0.5
 "$HAPROXY" -db -f "$WORK/haproxy.cfg" >"$WORK/haproxy.out" 2>&1 & PIDS+=($!)
 "$A" run "$ROOT/tests/corpus/configs/seed1.cfg" >"$WORK/a.log" 2>"$WORK/a.err" & PIDS+=($!)

@@ -41,31 +41,10 @@ else
     WTEDGE=("$ROOT/target/release/wtedge" run)
 fi
 
-WORK=$(mktemp -d /tmp/wtedge-bench.XXXXXX)
-chmod 755 "$WORK" # nginx's workers run as nobody
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/lib/bench-origin.sh
+. "$ROOT/scripts/lib/bench-origin.sh"
+bench_workdir wtedge-bench
 
-# The origin: nginx-light serving a Wt-bootstrap-sized static page on 127.0.0.1:9090.
-mkdir -p "$WORK/www"
-python3 -c "print('<!DOCTYPE html><html><head><title>Wt</title></head><body>' + 'x' * 1800 + '</body></html>')" > "$WORK/www/index.html"
-cat > "$WORK/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx.err;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    server { listen 127.0.0.1:9090; root $WORK/www; }
-}
-NGINX
 wait_port() {
     for _ in $(seq 1 100); do
         if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
@@ -75,16 +54,13 @@ wait_port() {
     cat "$WORK"/*.err "$WORK/haproxy.out" >&2 || true
     exit 1
 }
-"$NGINX" -c "$WORK/nginx.conf" -p "$WORK" & PIDS+=($!)
+# The origin: nginx-light serving a Wt-bootstrap-sized static page on 127.0.0.1:9090.
+bench_start_origin "$NGINX"
 # The proxies start once the origin listens: a server whose first check fails is DOWN
 # (HAProxy starts it at health = rise) until `rise` checks pass.
 wait_port 9090
 
-# HAProxy 2.6 refuses the 1.4 keywords of seed1: the same config in modern syntax
-# (timeouts renamed, the listen address as a bind), on port 8182.
-sed -e 's/^contimeout /timeout connect /; s/^clitimeout /timeout client /; s/^srvtimeout /timeout server /' \
-    -e 's/^listen 0.0.0.0:8181$/listen seed1\nbind 127.0.0.1:8182/' \
-    "$ROOT/tests/corpus/configs/seed1.cfg" > "$WORK/haproxy.cfg"
+bench_haproxy_seed1 "$ROOT" > "$WORK/haproxy.cfg"
 "$HAPROXY" -db -f "$WORK/haproxy.cfg" >"$WORK/haproxy.out" 2>&1 & PIDS+=($!)
 declare -A PID=([haproxy]=$!)
 
