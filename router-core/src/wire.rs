@@ -44,7 +44,7 @@
 //! u8 3 none:      (redispatch found no other server)
 //! then u32 trace step count and the steps (see `encode_step`)
 //! ```
-//! `strN` is a length (N bits) followed by UTF-8 bytes; `addr-ip` is an addr without port.
+//! `str32` is a u32 length followed by UTF-8 bytes; `addr-ip` is an addr without port.
 
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
@@ -150,25 +150,15 @@ fn put_u32(out: &mut Vec<u8>, v: u32) {
     out.extend_from_slice(&v.to_le_bytes());
 }
 
-fn put_str(out: &mut Vec<u8>, s: &str, width: u8) {
-    let bytes = s.as_bytes();
-    // Longer strings are cut at the width's limit (at a char boundary); hosts
-    // refuse such requests long before (HAProxy's buffer is 16 KB).
-    let max = match width {
-        8 => usize::from(u8::MAX),
-        16 => usize::from(u16::MAX),
-        _ => u32::MAX as usize,
-    };
-    let mut len = bytes.len().min(max);
+/// A u32 length and the bytes (a location longer than 4 GiB is cut at a char
+/// boundary; hosts refuse such requests long before).
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    let mut len = s.len().min(u32::MAX as usize);
     while !s.is_char_boundary(len) {
         len -= 1;
     }
-    match width {
-        8 => out.push(len as u8),
-        16 => put_u16(out, len as u16),
-        _ => put_u32(out, len as u32),
-    }
-    out.extend_from_slice(&bytes[..len]);
+    put_u32(out, len as u32);
+    out.extend_from_slice(&s.as_bytes()[..len]);
 }
 
 fn put_ip(out: &mut Vec<u8>, ip: IpAddr) {
@@ -409,12 +399,8 @@ impl<'a> Reader<'a> {
         Ok(lo | (hi << 32))
     }
 
-    fn str(&mut self, width: u8) -> Result<&'a str, WireError> {
-        let len = match width {
-            8 => usize::from(self.u8()?),
-            16 => usize::from(self.u16()?),
-            _ => self.u32()? as usize,
-        };
+    fn str(&mut self) -> Result<&'a str, WireError> {
+        let len = self.u32()? as usize;
         let at = self.pos;
         core::str::from_utf8(self.take(len)?).map_err(|_| WireError::NotUtf8(at))
     }
@@ -550,7 +536,7 @@ pub fn encode_decision(out: &mut Vec<u8>, decision: Option<&Decision<'_>>, trace
         Some(Decision::Redirect { code, location }) => {
             out.push(0);
             put_u16(out, *code);
-            put_str(out, location, 32);
+            put_str(out, location);
         }
         Some(Decision::Forward(f)) => {
             out.push(1);
@@ -766,7 +752,7 @@ pub fn decode_decision<'c>(
     let decision = match r.u8()? {
         0 => {
             let code = r.u16()?;
-            let location = Cow::Owned(alloc::string::String::from(r.str(32)?));
+            let location = Cow::Owned(alloc::string::String::from(r.str()?));
             Some(Decision::Redirect { code, location })
         }
         1 => {
