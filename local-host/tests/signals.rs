@@ -131,16 +131,14 @@ async fn reload_and_graceful_stop() {
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
 }
 
-/// Names of the process's tokio worker threads (Linux: /proc/PID/task/*/comm).
+/// The process's worker threads, named `wtedge-worker` (Linux: /proc/PID/task/*/comm).
 fn worker_threads(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/task"))
         .map(|tasks| {
             tasks
                 .filter_map(|t| t.ok())
                 .filter_map(|t| std::fs::read_to_string(t.path().join("comm")).ok())
-                .filter(|name| {
-                    name.starts_with("tokio-rt-worker") || name.starts_with("tokio-runtime-w")
-                })
+                .filter(|name| name.trim_end() == "wtedge-worker")
                 .count()
         })
         .unwrap_or(0)

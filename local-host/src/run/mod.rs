@@ -68,7 +68,9 @@ pub fn run(args: RunArgs) -> ExitCode {
         None => (DEFAULT_CONFIG_NAME.to_string(), DEFAULT_CONFIG.to_string()),
     };
     let mut builder = tokio::runtime::Builder::new_multi_thread();
-    builder.enable_all();
+    // Named for `top -H` and for the nbthread test (blocking-pool threads, used
+    // only to resolve server names, get the same name).
+    builder.enable_all().thread_name("wtedge-worker");
     // `nbthread` as in HAProxy: the worker threads (default: one per core). Read
     // once at start; a reload keeps the threads it has (an invalid config is
     // reported by the start below).
