@@ -14,10 +14,14 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 
+mod listen;
+mod workers;
+
 use crate::access_log::Logger;
 use crate::engine::Engine;
 use crate::engine_choice::{EngineChoice, EngineKind};
-use crate::proxy::{ConnInfo, Generation, Global, now_ms, serve_connection};
+use crate::proxy::{ConnInfo, Generation, Global, now_ms};
+use workers::{Handoff, Pool, Workers};
 
 /// The embedded default configuration (seed 2 on loopback ports).
 pub const DEFAULT_CONFIG: &str = include_str!("default.cfg");
@@ -67,20 +71,13 @@ pub fn run(args: RunArgs) -> ExitCode {
         },
         None => (DEFAULT_CONFIG_NAME.to_string(), DEFAULT_CONFIG.to_string()),
     };
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    // Named for `top -H` and for the nbthread test (blocking-pool threads, used
-    // only to resolve server names, get the same name).
-    builder.enable_all().thread_name("wtedge-worker");
-    // `nbthread` as in HAProxy: the worker threads (default: one per core). Read
-    // once at start; a reload keeps the threads it has (an invalid config is
-    // reported by the start below).
-    if let Some(n) = router_core::parse(&name, &text)
-        .ok()
-        .and_then(|p| p.config.global.nbthread)
+    // The control runtime (signals, reloads, health checks, admin) on this thread;
+    // connections are served by the worker threads `Running::start` starts.
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .thread_name("wtedge-blocking")
+        .build()
     {
-        builder.worker_threads(n as usize);
-    }
-    let rt = match builder.build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("wtedge: cannot start the runtime: {e}");
@@ -187,7 +184,8 @@ pub struct Options {
 pub type Current = Arc<RwLock<Arc<Generation>>>;
 
 struct Listener {
-    task: JoinHandle<()>,
+    /// One accept loop per worker thread.
+    tasks: Vec<JoinHandle<()>>,
     addr: SocketAddr,
 }
 
@@ -205,6 +203,8 @@ pub struct Running {
     accept_slots: Arc<Semaphore>,
     /// Builds the engine of each generation.
     engine: EngineChoice,
+    /// The threads serving connections (`nbthread`, default one per core).
+    workers: Workers,
 }
 
 fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -269,6 +269,13 @@ impl Running {
             }
             None => None,
         };
+        // `nbthread` as in HAProxy: the serving threads (default: one per core). Read
+        // once at start; a reload keeps the threads it has.
+        let threads = g.config().global.nbthread.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            |n| n as usize,
+        );
+        let workers = Workers::start(threads)?;
         let running = Running {
             current,
             global,
@@ -279,6 +286,7 @@ impl Running {
             grace: opts.grace,
             accept_slots: Arc::new(Semaphore::new(maxconn.min(Semaphore::MAX_PERMITS))),
             engine: opts.engine,
+            workers,
         };
         running.sync_listeners(&g).await?;
         crate::health_check::spawn_all(&g, checks_rx);
@@ -290,31 +298,42 @@ impl Running {
     async fn sync_listeners(&self, g: &Generation) -> Result<(), String> {
         let wanted = bind_map(g);
         let mut ls = self.listeners.lock().await;
+        let reuseport = !g.config().global.noreuseport;
         let mut fresh = Vec::new();
         for addr in wanted.keys() {
             if ls.contains_key(addr) {
                 continue;
             }
-            let l = TcpListener::bind(addr)
-                .await
-                .map_err(|e| format!("wtedge: cannot bind {addr}: {e}"))?;
-            fresh.push((*addr, l));
+            let sockets = listen::bind(*addr, self.workers.handles().len(), reuseport)?;
+            fresh.push((*addr, sockets));
         }
-        for (addr, l) in fresh {
-            let local = l.local_addr().unwrap_or(addr);
-            let task = tokio::spawn(accept_loop(
-                l,
-                addr,
-                self.current.clone(),
-                self.global.stopping.clone(),
-                self.accept_slots.clone(),
-            ));
-            ls.insert(addr, Listener { task, addr: local });
+        for (addr, sockets) in fresh {
+            let local = sockets
+                .first()
+                .and_then(|l| l.local_addr().ok())
+                .unwrap_or(addr);
+            let tasks = sockets
+                .into_iter()
+                .zip(self.workers.handles())
+                .enumerate()
+                .map(|(me, (l, handle))| {
+                    handle.spawn(accept_loop(
+                        l,
+                        addr,
+                        me,
+                        self.workers.pool().clone(),
+                        self.current.clone(),
+                        self.global.stopping.clone(),
+                        self.accept_slots.clone(),
+                    ))
+                })
+                .collect();
+            ls.insert(addr, Listener { tasks, addr: local });
         }
         ls.retain(|addr, l| {
             let keep = wanted.contains_key(addr);
             if !keep {
-                l.task.abort();
+                l.tasks.iter().for_each(JoinHandle::abort);
             }
             keep
         });
@@ -340,6 +359,11 @@ impl Running {
             .collect();
         out.sort();
         out
+    }
+
+    /// Connections each serving thread has now (thread order).
+    pub fn thread_loads(&self) -> Vec<usize> {
+        self.workers.pool().loads()
     }
 
     pub fn admin_addr(&self) -> Option<SocketAddr> {
@@ -376,7 +400,7 @@ impl Running {
     /// closes idle keep-alive connections.
     pub async fn stop(self) {
         for (_, l) in self.listeners.lock().await.drain() {
-            l.task.abort();
+            l.tasks.iter().for_each(JoinHandle::abort);
         }
         let _ = self.stop_tx.send(true);
         let _ = lock(&self.checks_stop).send(true);
@@ -392,13 +416,24 @@ impl Running {
     }
 }
 
+/// Accepts on one worker thread (`me`); serves each connection there or hands it to
+/// a less loaded thread.
 async fn accept_loop(
-    listener: TcpListener,
+    listener: std::net::TcpListener,
     bind: SocketAddr,
+    me: usize,
+    pool: Arc<Pool>,
     current: Current,
     mut stopping: watch::Receiver<bool>,
     slots: Arc<Semaphore>,
 ) {
+    let listener = match TcpListener::from_std(listener) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("cannot poll the listener {bind}: {e}");
+            return;
+        }
+    };
     // The frontend of this bind in the generation last seen (recomputed on reload).
     let mut cached: Option<(Arc<Generation>, Option<ProxyId>)> = None;
     loop {
@@ -430,10 +465,39 @@ async fn accept_loop(
         let Some(frontend) = frontend else {
             continue;
         };
-        let dst = stream.local_addr().unwrap_or(bind);
-        tokio::spawn(async move {
-            serve_connection(now, ConnInfo { frontend, src, dst }, stream).await;
-            drop(permit);
-        });
+        let info = ConnInfo {
+            frontend,
+            src,
+            dst: stream.local_addr().unwrap_or(bind),
+        };
+        let to = pool.choose(me);
+        if to == me {
+            pool.serve_here(me, now, info, stream, permit);
+            continue;
+        }
+        let handoff = match stream.into_std() {
+            Ok(stream) => Handoff {
+                stream,
+                g: now,
+                info,
+                permit,
+            },
+            Err(e) => {
+                tracing::error!("cannot hand over a connection from {src}: {e}");
+                pool.release(to);
+                continue;
+            }
+        };
+        if let Err(h) = pool.hand_over(to, handoff) {
+            // That thread is gone (the process is stopping): serve it here.
+            pool.release(to);
+            match tokio::net::TcpStream::from_std(h.stream) {
+                Ok(stream) => {
+                    pool.count(me);
+                    pool.serve_here(me, h.g, h.info, stream, h.permit);
+                }
+                Err(e) => tracing::error!("cannot take back a connection from {src}: {e}"),
+            }
+        }
     }
 }

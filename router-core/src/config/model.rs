@@ -48,6 +48,9 @@ pub struct Global {
     pub nbproc: Option<u32>,
     /// `nbthread`: wtedge's worker threads (1 to 64; default: one per core, as HAProxy).
     pub nbthread: Option<u32>,
+    /// `noreuseport`: one listening socket per address shared by every thread instead
+    /// of one per thread with SO_REUSEPORT (HAProxy's default). Default: false.
+    pub noreuseport: bool,
     /// `chroot`; kept.
     pub chroot: Option<String>,
     /// `pidfile`; kept.

@@ -1,0 +1,65 @@
+//! The serving threads: connections spread over them (SO_REUSEPORT sockets, or one
+//! shared socket with `noreuseport`, plus hand-over to a less loaded thread).
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Opens `n` keep-alive connections to `port`, one request each, and keeps them open.
+async fn keep_alive_clients(port: u16, n: usize) -> Vec<tokio::net::TcpStream> {
+    let mut open = Vec::new();
+    for _ in 0..n {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("connect");
+        s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .expect("write");
+        // The whole response (`ok` ends it), the connection left open.
+        let mut r = Vec::new();
+        while !r.ends_with(b"ok") {
+            let mut buf = [0u8; 1024];
+            match tokio::time::timeout(Duration::from_secs(2), s.read(&mut buf)).await {
+                Ok(Ok(n)) if n > 0 => r.extend_from_slice(&buf[..n]),
+                other => panic!("{other:?} after {}", String::from_utf8_lossy(&r)),
+            }
+        }
+        assert_eq!(status_of(&r), 200, "{}", String::from_utf8_lossy(&r));
+        open.push(s);
+    }
+    open
+}
+
+async fn spread(global: &str) {
+    let origin = RawOrigin::start(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").await;
+    let port = free_port();
+    let cfg = format!("global\n{global}\n{}", one_backend(port, origin.addr, ""));
+    let (wt, _log) = start(&cfg).await;
+    let clients = keep_alive_clients(port, 12).await;
+    let loads = wt.thread_loads();
+    assert_eq!(loads.len(), 3, "nbthread 3");
+    assert_eq!(loads.iter().sum::<usize>(), 12, "{loads:?}");
+    // A thread hands a connection over when another has two fewer.
+    let (min, max) = (loads.iter().min(), loads.iter().max());
+    assert!(max.zip(min).is_some_and(|(a, b)| a - b <= 2), "{loads:?}");
+    drop(clients);
+    // Closed connections are counted off.
+    let t = std::time::Instant::now();
+    while wt.thread_loads().iter().sum::<usize>() > 0 {
+        assert!(
+            t.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            wt.thread_loads()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    wt.stop().await;
+}
+
+#[tokio::test]
+async fn keep_alive_connections_spread_over_the_threads() {
+    spread(" nbthread 3").await;
+}
