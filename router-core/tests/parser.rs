@@ -66,13 +66,9 @@ const BE: &str = "backend b\n server s 10.0.0.1:80\n";
 #[test]
 fn global_keywords_are_kept() {
     let (c, w) = ok(
-        "global\n log 127.0.0.1 local0\n log 127.0.0.1 local1 notice\n maxconn 4096\n user haproxy\n group haproxy\n daemon\n nbproc 1\n nbthread 2\n chroot /var/empty\n pidfile /run/h.pid\n",
+        "global\n log 127.0.0.1 local0\n log 127.0.0.1 local1 notice\n maxconn 4096\n user haproxy\n group haproxy\n daemon\n noreuseport\n nbthread 2\n chroot /var/empty\n pidfile /run/h.pid\n quiet\n node n-1.a_b\n description a b c\n",
     );
-    // `nbproc` is kept, with HAProxy 2.5+'s refusal as a warning.
-    assert_eq!(
-        w.iter().map(|w| (w.kind, w.line)).collect::<Vec<_>>(),
-        [(K::Legacy, 8)]
-    );
+    assert!(w.is_empty(), "{w:?}");
     assert_eq!(
         c.global.log,
         ["127.0.0.1 local0", "127.0.0.1 local1 notice"]
@@ -81,9 +77,131 @@ fn global_keywords_are_kept() {
     assert_eq!(c.global.user.as_deref(), Some("haproxy"));
     assert_eq!(c.global.group.as_deref(), Some("haproxy"));
     assert!(c.global.daemon);
-    assert_eq!((c.global.nbproc, c.global.nbthread), (Some(1), Some(2)));
+    assert!(c.global.noreuseport);
+    assert_eq!(c.global.nbthread, Some(2));
     assert_eq!(c.global.chroot.as_deref(), Some("/var/empty"));
     assert_eq!(c.global.pidfile.as_deref(), Some("/run/h.pid"));
+}
+
+#[test]
+fn noreuseport_is_off_unless_set_and_takes_no_argument() {
+    assert!(!ok("global\n daemon\n").0.global.noreuseport);
+    assert!(ok("global\n noreuseport\n").0.global.noreuseport);
+    assert_err(
+        "global\n noreuseport x\n",
+        K::InvalidValue,
+        2,
+        14,
+        "noreuseport",
+        "unexpected 'x'",
+        Some("'noreuseport' takes no argument"),
+    );
+}
+
+#[test]
+fn global_arguments_are_checked_as_haproxy_2_6() {
+    // One argument at most (none for daemon/quiet/noreuseport), as HAProxy's
+    // "cannot handle unexpected argument".
+    for (kw, line) in [
+        ("maxconn", "1 2"),
+        ("daemon", "extra"),
+        ("quiet", "extra"),
+        ("nbthread", "2 3"),
+        ("pidfile", "a b"),
+        ("chroot", "a b"),
+        ("user", "a b"),
+        ("gid", "1 2"),
+        ("node", "a b"),
+    ] {
+        let extra = line.rsplit(' ').next().unwrap();
+        assert_err(
+            &format!("global\n {kw} {line}\n"),
+            K::InvalidValue,
+            2,
+            (kw.len() + line.len() - extra.len() + 3) as u32,
+            kw,
+            &format!("unexpected '{extra}'"),
+            Some(&format!("'{kw}' takes ")),
+        );
+    }
+    // An empty argument is a missing one; only the word after the last argument counts.
+    for (line, col, kw, hint) in [
+        ("node", 2, "node", "write 'node NAME'"),
+        ("description", 2, "description", "write 'description TEXT'"),
+        ("pidfile ''", 10, "pidfile", "write 'pidfile FILE'"),
+        ("maxconn ''", 10, "maxconn", "write 'maxconn N'"),
+    ] {
+        assert_err(
+            &format!("global\n {line}\n"),
+            K::MissingArgument,
+            2,
+            col,
+            kw,
+            &format!("'{kw}' is missing an argument"),
+            Some(hint),
+        );
+    }
+    ok("global\n daemon '' x\n maxconn 5 ''\n");
+    assert_err(
+        "global\n node a:b\n",
+        K::InvalidValue,
+        2,
+        7,
+        "node",
+        "invalid character ':' in node name 'a:b'",
+        Some("letters, digits, '-', '_' and '.'"),
+    );
+    assert_err(
+        "global\n nbproc 1\n",
+        K::UnknownKeyword,
+        2,
+        2,
+        "nbproc",
+        "removed in HAProxy 2.5",
+        Some("nbthread"),
+    );
+}
+
+#[test]
+fn global_maxconn_reads_as_atol_and_uid_warns_as_haproxy_2_6() {
+    // atol(): 0 or less sets no limit, as HAProxy; a non-number is warned about.
+    for (v, want, warned) in [
+        ("0", None, false),
+        ("x", None, true),
+        ("-1", None, true),
+        ("12ab", Some(12), true),
+        ("+7", Some(7), false),
+    ] {
+        let (c, w) = ok(&format!("global\n maxconn {v}\n"));
+        assert_eq!(c.global.maxconn, want, "{v}");
+        assert_eq!(
+            w.iter().map(|w| (w.kind, w.line)).collect::<Vec<_>>(),
+            if warned {
+                vec![(K::InvalidValue, 2)]
+            } else {
+                vec![]
+            },
+            "{v}"
+        );
+    }
+    // uid/gid must be numbers: HAProxy warns and ignores the line.
+    let (c, w) = ok("global\n uid x\n gid 65534\n");
+    assert_eq!(
+        (c.global.user, c.global.group.as_deref()),
+        (None, Some("65534"))
+    );
+    assert_eq!((w.len(), w[0].line, w[0].kind), (1, 2, K::InvalidValue));
+    assert!(w[0].hint.as_deref().unwrap().contains("'user x'"), "{w:?}");
+    // A value set twice: HAProxy alerts and keeps the first.
+    let (c, w) = ok("global\n maxconn 100\n maxconn 200\n user a\n uid 5\n");
+    assert_eq!(
+        (c.global.maxconn, c.global.user.as_deref()),
+        (Some(100), Some("a"))
+    );
+    assert_eq!(
+        w.iter().map(|w| (w.kind, w.line)).collect::<Vec<_>>(),
+        [(K::Duplicate, 3), (K::Duplicate, 5)]
+    );
 }
 
 #[test]
@@ -938,11 +1056,11 @@ fn errors_name_line_column_keyword_and_hint() {
         Some("start a section"),
     );
     assert_err(
-        "global\n maxconn lots\n",
+        "global\n nbthread lots\n",
         K::InvalidValue,
         2,
-        10,
-        "maxconn",
+        11,
+        "nbthread",
         "not a valid number",
         None,
     );

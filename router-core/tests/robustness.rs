@@ -92,6 +92,7 @@ const WORDS: &[&str] = &[
     "daemon",
     "nbproc",
     "nbthread",
+    "noreuseport",
     "chroot",
     "pidfile",
     "quiet",

@@ -381,7 +381,8 @@ def gen_cases():
           "gid", "daemon", "daemon extra", "nbproc 1", "nbproc 2", "nbproc", "nbthread 2",
           "nbthread", "nbthread 0", "chroot /tmp", "chroot", "pidfile /tmp/wtedge-acc.pid",
           "pidfile", "quiet", "quiet extra", "node n1", "node", "description hello world",
-          "description", "stats socket /tmp/x.sock", "nosuchglobal", "mode http", "timeout connect 5s"]
+          "description", "stats socket /tmp/x.sock", "nosuchglobal", "mode http", "timeout connect 5s",
+          "noreuseport", "noreuseport x"]
     for line in gl:
         add(f"global.{slug(line)}", where["global"].replace("{L}", line))
     return out

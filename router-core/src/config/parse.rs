@@ -196,10 +196,7 @@ impl<'f> Parser<'f> {
                 if kind == ProxyKind::Listen && name.contains(':') {
                     // HAProxy 1.4: `listen 0.0.0.0:8181` (an address where the name goes).
                     legacy_addr = Some(name_word);
-                } else if let Some(bad) = name
-                    .chars()
-                    .find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c)))
-                {
+                } else if let Some(bad) = bad_char(&name, "-_.:") {
                     return Err(Problem::new(
                         K::InvalidValue,
                         name_word.col,
@@ -295,28 +292,123 @@ impl<'f> Parser<'f> {
 
     fn global_keyword(&mut self, words: &[Word]) -> Res {
         let kw = words[0].text.as_str();
+        if kw == "nbproc" {
+            return Err(Problem::new(
+                K::UnknownKeyword,
+                words[0].col,
+                "'nbproc' was removed in HAProxy 2.5 (one process, several threads): HAProxy 2.6 refuses it",
+            )
+            .hint("remove it; 'nbthread N' runs N threads"));
+        }
+        if !keywords::GLOBAL.contains(&kw) {
+            if keywords::HAPROXY_GLOBAL.contains(&kw)
+                || kw.starts_with("tune.")
+                || kw.starts_with("ssl-")
+            {
+                return Err(Problem::new(
+                    K::Unsupported,
+                    words[0].col,
+                    format!("global keyword '{kw}' is not supported by Wt Edge"),
+                )
+                .hint("remove it; see the README for the supported keywords"));
+            }
+            return Err(Problem::new(
+                K::UnknownKeyword,
+                words[0].col,
+                format!("unknown keyword '{kw}' in 'global' section"),
+            )
+            .maybe_hint(
+                closest(kw, keywords::GLOBAL.iter().copied())
+                    .map(|s| format!("did you mean '{s}'?")),
+            ));
+        }
+        // As HAProxy 2.6: every keyword but `log` and `description` takes at most one
+        // argument (only the word after it is looked at, and an empty one is none),
+        // and one that sets a value already set keeps the first (an alert that does
+        // not refuse the config).
+        let (max, takes) = match kw {
+            "daemon" | "quiet" | "noreuseport" => (0, "no argument"),
+            "log" | "description" => (words.len(), ""),
+            _ => (1, "one argument"),
+        };
+        if words.get(max + 1).is_some_and(|w| !w.text.is_empty()) {
+            extra_words(words, max + 1)
+                .map_err(|p| p.hint(format!("'{kw}' takes {takes}: remove the extra words")))?;
+        }
+        let g = &self.global;
+        let set = match kw {
+            "maxconn" => g.maxconn.is_some(),
+            "user" | "uid" => g.user.is_some(),
+            "group" | "gid" => g.group.is_some(),
+            "chroot" => g.chroot.is_some(),
+            "pidfile" => g.pidfile.is_some(),
+            _ => false,
+        };
+        if set {
+            self.warn(
+                Problem::new(
+                    K::Duplicate,
+                    words[0].col,
+                    format!("'{kw}' is already set above: HAProxy 2.6 keeps the first value and ignores this line"),
+                )
+                .hint("remove one of the two lines"),
+            );
+            return Ok(());
+        }
         let rest: Vec<&str> = words[1..].iter().map(|w| w.text.as_str()).collect();
-        let g = &mut self.global;
         match kw {
             "log" => {
                 check_log(words, true)?;
-                g.log.push(rest.join(" "));
+                self.global.log.push(rest.join(" "));
             }
-            "maxconn" => g.maxconn = Some(int_arg(words, 1)?),
-            "user" | "uid" => g.user = Some(str_arg(words, 1)?),
-            "group" | "gid" => g.group = Some(str_arg(words, 1)?),
-            "daemon" => g.daemon = true,
-            "nbproc" => {
-                g.nbproc = Some(int_arg(words, 1)?);
-                self.warn(
-                    Problem::new(
-                        K::Legacy,
-                        words[0].col,
-                        "'nbproc' is refused by HAProxy since 2.5 (one process, several threads); kept and ignored",
-                    )
-                    .hint("remove 'nbproc' (use 'nbthread' with HAProxy)"),
-                );
+            "maxconn" => {
+                let w = global_arg(words)?;
+                // HAProxy reads it with atol(); 0 (or less) sets no limit.
+                let n = atol(&w.text);
+                if w.text.parse::<u32>().is_err() {
+                    self.warn(
+                        Problem::new(
+                            K::InvalidValue,
+                            w.col,
+                            format!(
+                                "'{}' is not a number: HAProxy 2.6 reads it as {n}{}",
+                                w.text,
+                                if n > 0 { "" } else { " (no limit)" }
+                            ),
+                        )
+                        .hint("write the connection limit, e.g. 'maxconn 4096'"),
+                    );
+                }
+                self.global.maxconn = u32::try_from(n.max(0)).ok().filter(|&m| m > 0);
             }
+            "user" => self.global.user = Some(global_arg(words)?.text.clone()),
+            "group" => self.global.group = Some(global_arg(words)?.text.clone()),
+            "uid" | "gid" => {
+                let w = global_arg(words)?;
+                if w.text.starts_with('+') || w.text.parse::<i32>().is_err() {
+                    let named = if kw == "uid" { "user" } else { "group" };
+                    self.warn(
+                        Problem::new(
+                            K::InvalidValue,
+                            w.col,
+                            format!(
+                                "'{}' is not a number: HAProxy 2.6 ignores this line",
+                                w.text
+                            ),
+                        )
+                        .hint(format!(
+                            "write '{named} {}' for a system {named} name",
+                            w.text
+                        )),
+                    );
+                } else if kw == "uid" {
+                    self.global.user = Some(w.text.clone());
+                } else {
+                    self.global.group = Some(w.text.clone());
+                }
+            }
+            "daemon" => self.global.daemon = true,
+            "noreuseport" => self.global.noreuseport = true,
             "nbthread" => {
                 let n: u32 = int_arg(words, 1)?;
                 if !(1..=MAX_THREADS).contains(&n) {
@@ -327,33 +419,25 @@ impl<'f> Parser<'f> {
                     )
                     .hint("write the number of threads to run, e.g. the number of cores"));
                 }
-                g.nbthread = Some(n);
+                self.global.nbthread = Some(n);
             }
-            "chroot" => g.chroot = Some(str_arg(words, 1)?),
-            "pidfile" => g.pidfile = Some(str_arg(words, 1)?),
-            "quiet" | "node" | "description" => {}
-            _ => {
-                if keywords::HAPROXY_GLOBAL.contains(&kw)
-                    || kw.starts_with("tune.")
-                    || kw.starts_with("ssl-")
-                {
+            "chroot" => self.global.chroot = Some(global_arg(words)?.text.clone()),
+            "pidfile" => self.global.pidfile = Some(global_arg(words)?.text.clone()),
+            "node" => {
+                let w = global_arg(words)?;
+                if let Some(bad) = bad_char(&w.text, "-_.") {
                     return Err(Problem::new(
-                        K::Unsupported,
-                        words[0].col,
-                        format!("global keyword '{kw}' is not supported by Wt Edge"),
+                        K::InvalidValue,
+                        w.col,
+                        format!("invalid character '{bad}' in node name '{}'", w.text),
                     )
-                    .hint("remove it; see the README for the supported keywords"));
+                    .hint("node names use letters, digits, '-', '_' and '.'"));
                 }
-                return Err(Problem::new(
-                    K::UnknownKeyword,
-                    words[0].col,
-                    format!("unknown keyword '{kw}' in 'global' section"),
-                )
-                .maybe_hint(
-                    closest(kw, keywords::GLOBAL.iter().copied())
-                        .map(|s| format!("did you mean '{s}'?")),
-                ));
             }
+            "description" => {
+                global_arg(words)?;
+            }
+            _ => {} // quiet: nothing to keep
         }
         Ok(())
     }
@@ -850,10 +934,7 @@ impl<'f> Parser<'f> {
         let i = self.current()?;
         let name_word = word_arg(words, 1)?;
         let name = name_word.text.as_str();
-        if let Some(bad) = name
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || "-_.:".contains(*c)))
-        {
+        if let Some(bad) = bad_char(name, "-_.:") {
             return Err(Problem::new(
                 K::InvalidValue,
                 name_word.col,
@@ -1404,8 +1485,49 @@ fn word_arg(words: &[Word], i: usize) -> Result<&Word, Problem> {
     })
 }
 
-fn str_arg(words: &[Word], i: usize) -> Result<String, Problem> {
-    Ok(word_arg(words, i)?.text.clone())
+/// A global keyword's argument: HAProxy 2.6 reads an empty one (`''`) as missing.
+fn global_arg(words: &[Word]) -> Result<&Word, Problem> {
+    let kw = words[0].text.as_str();
+    match words.get(1) {
+        Some(w) if !w.text.is_empty() => Ok(w),
+        w => {
+            let what = match kw {
+                "maxconn" | "uid" | "gid" => "N",
+                "user" => "USER",
+                "group" => "GROUP",
+                "chroot" => "DIR",
+                "pidfile" => "FILE",
+                "node" => "NAME",
+                _ => "TEXT",
+            };
+            Err(Problem::new(
+                K::MissingArgument,
+                w.map_or(words[0].col, |w| w.col),
+                format!("'{kw}' is missing an argument"),
+            )
+            .hint(format!("write '{kw} {what}'")))
+        }
+    }
+}
+
+/// C's `atol()`, as HAProxy reads some numbers: blanks, a sign, then the digits up
+/// to the first other character (`x` is 0, `12ab` is 12).
+fn atol(text: &str) -> i64 {
+    let t = text.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (neg, t) = match t.strip_prefix('-') {
+        Some(t) => (true, t),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let n = t.bytes().take_while(u8::is_ascii_digit).fold(0i64, |n, d| {
+        n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
+    });
+    if neg { -n } else { n }
+}
+
+/// The first character of `name` that is neither a letter, a digit nor in `extra`.
+fn bad_char(name: &str, extra: &str) -> Option<char> {
+    name.chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || extra.contains(*c)))
 }
 
 /// HAProxy 2.6's limit for `nbthread` (MAX_THREADS on 64-bit builds).
