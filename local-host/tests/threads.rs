@@ -63,3 +63,9 @@ async fn spread(global: &str) {
 async fn keep_alive_connections_spread_over_the_threads() {
     spread(" nbthread 3").await;
 }
+
+#[tokio::test]
+async fn with_noreuseport_one_shared_socket_still_spreads() {
+    // One socket: whichever thread polls first takes a burst; the hand-over spreads it.
+    spread(" nbthread 3\n noreuseport").await;
+}

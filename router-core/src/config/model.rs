@@ -44,8 +44,6 @@ pub struct Global {
     pub group: Option<String>,
     /// `daemon`; kept, hosts stay in the foreground.
     pub daemon: bool,
-    /// `nbproc`; kept.
-    pub nbproc: Option<u32>,
     /// `nbthread`: wtedge's worker threads (1 to 64; default: one per core, as HAProxy).
     pub nbthread: Option<u32>,
     /// `noreuseport`: one listening socket per address shared by every thread instead
