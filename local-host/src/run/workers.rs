@@ -4,6 +4,12 @@
 //! woken to steal every new task: 30k context switches in 4 s against HAProxy's 17.6k,
 //! and 13-15% of the machine idle under load).
 //!
+//! When there are as many threads as CPUs the process may run on (the default), each
+//! thread is bound to one CPU. Unbound, the scheduler left a thread waiting behind
+//! another process on one CPU for milliseconds while the other thread and the load
+//! generator shared the other CPU: p99 1.3x HAProxy's in keep-alive; bound, the
+//! other processes move instead (p99 0.86-1.07x; see docs/benchmarks.md).
+//!
 //! Each thread accepts on its own socket of every bind (see `listen.rs`). A thread that
 //! accepts a connection while another thread serves at least [`HANDOFF_SLACK`] fewer
 //! hands it over, as HAProxy's accept queues do, so the kernel's spreading of a few
@@ -137,7 +143,9 @@ impl Workers {
         let mut stops = Vec::with_capacity(n);
         let (pool, receivers) = Pool::new(n);
         let pool = Arc::new(pool);
+        let cpus = placement(n);
         for (me, inbox) in receivers.into_iter().enumerate() {
+            let cpu = cpus.get(me).copied();
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 // Blocking-pool threads (none on the proxy path).
@@ -151,6 +159,11 @@ impl Workers {
             std::thread::Builder::new()
                 .name("wtedge-worker".into())
                 .spawn(move || {
+                    if let Some(cpu) = cpu
+                        && !core_affinity::set_for_current(cpu)
+                    {
+                        tracing::debug!("worker {me}: could not bind to a CPU");
+                    }
                     rt.block_on(async move {
                         tokio::select! {
                             _ = stop_rx => {}
@@ -174,6 +187,17 @@ impl Workers {
 
     pub fn pool(&self) -> &Arc<Pool> {
         &self.pool
+    }
+}
+
+/// The CPU of each thread: one each when `threads` equals the CPUs this process may
+/// run on (its affinity mask, e.g. under `taskset` or a container's cpuset); none
+/// otherwise (fewer threads than CPUs would leave CPUs unused when others are busy,
+/// more would share them: the scheduler places those better).
+fn placement(threads: usize) -> Vec<core_affinity::CoreId> {
+    match core_affinity::get_core_ids() {
+        Some(cpus) if cpus.len() == threads => cpus,
+        _ => Vec::new(),
     }
 }
 
@@ -214,5 +238,50 @@ mod tests {
         let (pool, _rx) = Pool::new(1);
         assert!((0..5).all(|_| pool.choose(0) == 0));
         assert_eq!(pool.loads(), [5]);
+    }
+
+    /// CPU lists (`Cpus_allowed_list`) of this process's `wtedge-worker` threads.
+    fn worker_cpu_lists() -> Vec<String> {
+        let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+            return Vec::new();
+        };
+        tasks
+            .flatten()
+            .filter(|t| {
+                std::fs::read_to_string(t.path().join("comm"))
+                    .is_ok_and(|c| c.trim_end() == "wtedge-worker")
+            })
+            .filter_map(|t| std::fs::read_to_string(t.path().join("status")).ok())
+            .filter_map(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+                    .map(|v| v.trim().to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_thread_per_cpu_binds_each_to_its_cpu_and_more_threads_are_left_free() {
+        let cpus: Vec<String> = core_affinity::get_core_ids()
+            .unwrap_or_default()
+            .iter()
+            .map(|c| c.id.to_string())
+            .collect();
+        assert!(placement(cpus.len() + 1).is_empty());
+        let workers = Workers::start(cpus.len()).unwrap();
+        // The threads bind themselves as they start.
+        let mut lists = Vec::new();
+        for _ in 0..200 {
+            lists = worker_cpu_lists();
+            if cpus.iter().all(|c| lists.contains(c)) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(
+            cpus.iter().all(|c| lists.contains(c)),
+            "{cpus:?} vs {lists:?}"
+        );
+        drop(workers);
     }
 }
