@@ -1025,11 +1025,11 @@ fn request_bytes(head: &h1::RequestHead, fwd: &Forward<'_>, close: bool) -> Vec<
 /// Connects to the server and sends what of `first` the socket takes at once.
 /// Returns the stream and how many bytes of `first` went out.
 ///
-/// As HAProxy does, the request is written right after `connect()` instead of
-/// after a poller round trip: on a local network the handshake is usually over
-/// when `connect()` returns `EINPROGRESS`, and a write that succeeds proves the
-/// connection is up. When the socket takes nothing yet, it waits for the
-/// connection as a plain connect does.
+/// The request is written right after `connect()` instead of after a poller round
+/// trip (HAProxy 2.6 waits for the poller, strace shows): on a local network the
+/// handshake is usually over when `connect()` returns `EINPROGRESS`, and a write
+/// that succeeds proves the connection is up. When the socket takes nothing yet, it
+/// waits for the connection as a plain connect does.
 async fn connect(
     up: Upstream<'_>,
     timeout: Duration,
