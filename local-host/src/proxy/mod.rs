@@ -171,6 +171,9 @@ async fn read_head(
 
 /// Serves one client connection until it closes.
 pub async fn serve_connection(g: Arc<Generation>, info: ConnInfo, stream: TcpStream) {
+    // Linux gives accepted sockets the listener's TCP_NODELAY (set in run/listen.rs):
+    // one system call per connection less.
+    #[cfg(not(target_os = "linux"))]
     let _ = stream.set_nodelay(true);
     // The frontend's maxconn: above it, a connection waits until one closes.
     let _fe_slot = match g.frontend_slots.get(usize::from(info.frontend.0)) {

@@ -42,6 +42,8 @@ fn socket(addr: SocketAddr, reuseport: bool) -> std::io::Result<TcpListener> {
     if reuseport {
         s.set_reuse_port(true)?;
     }
+    // Accepted sockets inherit it on Linux (HAProxy sets it on each connection).
+    s.set_tcp_nodelay(true)?;
     s.set_nonblocking(true)?;
     s.bind(&addr.into())?;
     s.listen(BACKLOG)?;
@@ -67,7 +69,14 @@ mod tests {
             }
             got
         });
-        assert!(accepted.is_some(), "no socket accepted the connection");
+        let (conn, _) = accepted.expect("no socket accepted the connection");
+        // The proxy relies on this instead of a setsockopt per connection.
+        if cfg!(target_os = "linux") {
+            assert!(
+                conn.nodelay().unwrap(),
+                "TCP_NODELAY inherited from the listener"
+            );
+        }
     }
 
     #[test]
