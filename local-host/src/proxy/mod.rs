@@ -234,6 +234,25 @@ struct LogFacts<'a> {
     redispatched: bool,
 }
 
+impl<'a> LogFacts<'a> {
+    /// An answer wtedge gave without a server's response (redirect, error): no
+    /// server timings, no retries.
+    fn answered(backend: &'a str, status: u16, bytes: u64, termination: &'static str) -> Self {
+        LogFacts {
+            backend,
+            server: None,
+            t_queue: None,
+            t_connect: None,
+            t_response: None,
+            status,
+            bytes,
+            termination,
+            retries: 0,
+            redispatched: false,
+        }
+    }
+}
+
 impl ClientConn {
     async fn run(&mut self, fe: &Proxy, mut rd: OwnedReadHalf, mut wr: OwnedWriteHalf) {
         let t = &fe.settings.timeouts;
@@ -448,18 +467,7 @@ impl ClientConn {
                     Some(t_request),
                     None,
                     None,
-                    LogFacts {
-                        backend: &fe.name,
-                        server: None,
-                        t_queue: None,
-                        t_connect: None,
-                        t_response: None,
-                        status: code,
-                        bytes,
-                        termination: "LR",
-                        retries: 0,
-                        redispatched: false,
-                    },
+                    LogFacts::answered(&fe.name, code, bytes, "LR"),
                 );
                 if ok && !close {
                     After::KeepAlive
@@ -481,18 +489,12 @@ impl ClientConn {
                     backend.map(|_| t_request),
                     backend,
                     None,
-                    LogFacts {
-                        backend: backend.map_or(&fe.name, |b| &cfg.proxy(b).name),
-                        server: None,
-                        t_queue: None,
-                        t_connect: None,
-                        t_response: None,
+                    LogFacts::answered(
+                        backend.map_or(&fe.name, |b| &cfg.proxy(b).name),
                         status,
-                        bytes: error_bytes(status),
-                        termination: "SC",
-                        retries: 0,
-                        redispatched: false,
-                    },
+                        error_bytes(status),
+                        "SC",
+                    ),
                 );
                 if ok && !close {
                     After::KeepAlive
@@ -932,20 +934,21 @@ impl ClientConn {
             Some(backend),
             server,
             LogFacts {
-                backend: &be.name,
                 server: server.map(|s| cfg.server(s).name.as_str()),
                 t_queue,
                 t_connect,
-                t_response: None,
-                status,
-                bytes: if status == 400 {
-                    0
-                } else {
-                    error_bytes(status)
-                },
-                termination,
                 retries,
                 redispatched,
+                ..LogFacts::answered(
+                    &be.name,
+                    status,
+                    if status == 400 {
+                        0
+                    } else {
+                        error_bytes(status)
+                    },
+                    termination,
+                )
             },
         );
         if ok && !close {
