@@ -1,12 +1,41 @@
 //! The platform side of the worker's request path, as pure functions so that they
-//! are tested natively: turning workerd's request into router-core's facts, the
-//! origin URL of a decision, the turn-around delay, error pages.
+//! are tested natively: turning workerd's request into router-core's facts (which
+//! headers to copy), the origin URL of a decision, the turn-around delay, error pages.
 //! No routing rule lives here: decisions come from `router_core::decide` and
 //! `router_core::redispatch` only.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use router_core::Upstream;
+use router_core::{Config, HeaderInterest, Upstream};
+
+/// How the worker copies the request's headers into router-core's facts, decided
+/// once per loaded config from [`HeaderInterest::of`]: only the headers its
+/// decisions can depend on (the request forwarded to the origin keeps them all).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderCopy {
+    /// Walk every header workerd gives (sorted by name, repeats joined with `, `,
+    /// each `set-cookie` line apart) and keep those `interest` wants: the config
+    /// reads every header, or `set-cookie`, whose lines only the walk gives apart.
+    Walk(HeaderInterest),
+    /// Look these names up one by one (`Headers.get`: the walk's joined value):
+    /// lower-case, sorted as the walk is, so the facts are the walk's, filtered.
+    Lookup(Vec<String>),
+}
+
+impl HeaderCopy {
+    /// The copy for `cfg`.
+    pub fn of(cfg: &Config) -> Self {
+        match HeaderInterest::of(cfg) {
+            HeaderInterest::Names(names) if !names.iter().any(|n| n == "set-cookie") => {
+                let mut names: Vec<String> = names.iter().map(|n| n.to_ascii_lowercase()).collect();
+                names.sort();
+                names.dedup();
+                HeaderCopy::Lookup(names)
+            }
+            interest => HeaderCopy::Walk(interest),
+        }
+    }
+}
 
 /// A request URL as workerd gives it (`https://host:port/path?query`), split.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,6 +185,43 @@ pub fn fingerprint(text: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn copy_of(text: &str) -> HeaderCopy {
+        HeaderCopy::of(
+            &router_core::parse("t.cfg", text)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .config,
+        )
+    }
+
+    #[test]
+    fn headers_are_looked_up_by_name_in_the_walk_order() {
+        let c = copy_of(
+            "frontend f\n bind :80\n option forwardfor\n acl a hdr_beg(X-Wt) v\n\
+             use_backend b if a { hdr_cnt(Cookie) gt 1 }\n default_backend b\n\
+             backend b\n server s 10.0.0.1:80\n",
+        );
+        let names = ["cookie", "host", "x-forwarded-for", "x-wt"].map(String::from);
+        assert_eq!(c, HeaderCopy::Lookup(names.to_vec()));
+    }
+
+    #[test]
+    fn every_header_or_set_cookie_is_walked() {
+        let all = copy_of(
+            "frontend f\n bind :80\n acl a hdr_sub -i x\n use_backend b if a\n\
+             default_backend b\nbackend b\n server s 10.0.0.1:80\n",
+        );
+        assert_eq!(all, HeaderCopy::Walk(HeaderInterest::All));
+        let cookie = copy_of(
+            "frontend f\n bind :80\n use_backend b if { hdr_cnt(Set-Cookie) gt 1 }\n\
+             default_backend b\nbackend b\n server s 10.0.0.1:80\n",
+        );
+        let HeaderCopy::Walk(interest) = cookie else {
+            panic!("{cookie:?}")
+        };
+        assert!(interest.wants("set-cookie") && interest.wants("host"));
+        assert!(!interest.wants("user-agent"));
+    }
 
     #[test]
     fn urls_split_into_scheme_authority_and_target() {

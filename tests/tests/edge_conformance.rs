@@ -2,13 +2,17 @@
 //! case is sent over HTTP to `wrangler dev`, the Worker builds router-core's facts
 //! from what workerd gives it and decides; with the test hooks
 //! (`WTEDGE_TEST_HOOKS=1`) it answers the decision and the facts instead of acting.
+//! The facts hold only the headers the config can read (`HeaderInterest::of`): every
+//! header in them must be one the config wants.
 //!
 //! Two comparisons per request:
 //! - **strict**: the Worker's decision (outcome, upstream, X-Forwarded-For) equals
 //!   router-core's, run natively on the facts the Worker saw, with the same config,
 //!   health and round-robin sequence. Every request must pass.
 //! - **against the raw request**: router-core on the request exactly as the corpus
-//!   writes it (`tests/src/core.rs`). Where the decisions differ, the facts must differ:
+//!   writes it (`tests/src/core.rs`), every header included: this is what shows that
+//!   leaving the other headers out changes no decision. Where the decisions differ,
+//!   the facts must differ in a header the config wants (or in the request line):
 //!   under `wrangler dev`, what reaches a Worker is normalized (absolute-form targets
 //!   become origin-form, the Host header is lower-cased and loses a default port,
 //!   header names are lower-cased and repeats joined; `accept-encoding` and
@@ -25,7 +29,7 @@
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
 
-use router_core::{Decision, HealthSnapshot, LocalTickets, RequestFacts};
+use router_core::{Decision, HeaderInterest, HealthSnapshot, LocalTickets, RequestFacts};
 use serde_json::{Value, json};
 use wtedge_tests::client::{self, Response, Source};
 use wtedge_tests::core;
@@ -139,8 +143,26 @@ fn normalized(headers: &[(&str, &str)]) -> BTreeMap<String, String> {
     out
 }
 
-/// What differs between the corpus request and the facts the Worker saw.
-fn fact_differences(raw: &Request, facts: &Value) -> Vec<String> {
+/// The `[name, value]` pairs of the facts' header list.
+fn fact_headers(facts: &Value) -> Vec<(String, String)> {
+    facts["headers"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|p| {
+                    (
+                        p[0].as_str().unwrap_or("").to_string(),
+                        p[1].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What differs between the corpus request and the facts the Worker saw, among the
+/// headers the config wants (the Worker leaves the others out of the facts).
+fn fact_differences(raw: &Request, facts: &Value, interest: &HeaderInterest) -> Vec<String> {
     let (method, target, version) = raw.parts();
     let mut out = Vec::new();
     let f = |k: &str| facts[k].as_str().unwrap_or("").to_string();
@@ -153,24 +175,14 @@ fn fact_differences(raw: &Request, facts: &Value) -> Vec<String> {
     if f("version") != version {
         out.push(format!("version {version:?} -> {:?}", f("version")));
     }
-    let pairs = raw.header_pairs();
+    let mut pairs = raw.header_pairs();
+    pairs.retain(|(k, _)| interest.wants(k));
     let want = normalized(&pairs);
-    let got_pairs: Vec<(String, String)> = facts["headers"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|p| {
-                    (
-                        p[0].as_str().unwrap_or("").to_string(),
-                        p[1].as_str().unwrap_or("").to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let got_pairs = fact_headers(facts);
     let got_refs: Vec<(&str, &str)> = got_pairs
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
+        .filter(|(k, _)| interest.wants(k))
         .collect();
     let got = normalized(&got_refs);
     for (k, v) in &want {
@@ -230,6 +242,7 @@ fn run_case(case: &Case, t: &mut Tally) -> Result<(), String> {
         health.set_down(cfg.server_id(&b, &s).ok_or("no such server")?);
     }
     let tickets = LocalTickets::new(cfg);
+    let interest = HeaderInterest::of(cfg);
 
     let rejected = |i: usize| {
         case.request[i]
@@ -281,19 +294,18 @@ fn run_case(case: &Case, t: &mut Tally) -> Result<(), String> {
         };
         // Strict: router-core natively on the Worker's facts.
         let facts = &answer["facts"];
-        let headers: Vec<(String, String)> = facts["headers"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|p| {
-                        (
-                            p[0].as_str().unwrap_or("").to_string(),
-                            p[1].as_str().unwrap_or("").to_string(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let headers = fact_headers(facts);
+        // Only the headers the config can read reach router-core.
+        let unwanted: Vec<&str> = headers
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .filter(|k| !interest.wants(k))
+            .collect();
+        if !unwanted.is_empty() {
+            t.failures.push(format!(
+                "{label}: headers the config never reads in the facts: {unwanted:?}"
+            ));
+        }
         let hrefs: Vec<(&str, &str)> = headers
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -339,7 +351,7 @@ fn run_case(case: &Case, t: &mut Tally) -> Result<(), String> {
             t.raw_equal += 1;
         } else {
             // What the runtime adds to every request cannot explain a difference.
-            let mut diffs: Vec<String> = fact_differences(req, facts)
+            let mut diffs: Vec<String> = fact_differences(req, facts, &interest)
                 .into_iter()
                 .filter(|d| {
                     !d.starts_with("header accept-encoding: (absent)")

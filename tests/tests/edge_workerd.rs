@@ -160,14 +160,20 @@ fn worker_in_workerd() {
     eprintln!("edge: affinity ok");
 
     // The header edits: X-Forwarded-For from CF-Connecting-IP, X-Forwarded-Host and
-    // X-Forwarded-Proto for Wt (the origin sees its own name as Host).
+    // X-Forwarded-Proto for Wt (the origin sees its own name as Host). A header the
+    // config never reads (left out of router-core's facts) still reaches the origin.
     let (id1, _) = sessions
         .iter()
         .find(|(_, by)| by == "wt1")
         .cloned()
         .unwrap_or_else(|| panic!("no wt1 session"));
     let target = format!("/?wtd={id1}&xff=1");
-    let r = send("GET", &target, &["CF-Connecting-IP: 203.0.113.7"], None);
+    let r = send(
+        "GET",
+        &target,
+        &["CF-Connecting-IP: 203.0.113.7", "X-Wt-Note: not routed on"],
+        None,
+    );
     assert_eq!(r.status, 200);
     let seen = wt1
         .recorded()
@@ -190,6 +196,7 @@ fn worker_in_workerd() {
     );
     assert_eq!(hdr("x-forwarded-host"), [HOST]);
     assert_eq!(hdr("x-forwarded-proto"), ["http"]);
+    assert_eq!(hdr("x-wt-note"), ["not routed on"], "{:?}", seen.headers);
     assert_eq!(hdr("host"), ["localhost:28081"]);
     assert_eq!(seen.method, "GET");
     eprintln!("edge: forwarded headers ok");

@@ -21,8 +21,8 @@ use worker::{Context, Env, console_error, console_log, event};
 pub use health_do::HealthObject;
 
 use crate::host::{
-    client_addr, edge_dst, error_page, is_websocket_upgrade, origin_url, router_target, split_url,
-    turnaround_ms,
+    HeaderCopy, client_addr, edge_dst, error_page, is_websocket_upgrade, origin_url, router_target,
+    split_url, turnaround_ms,
 };
 use health_do::CONFIG_HEADER;
 use state::Router;
@@ -63,35 +63,53 @@ pub(crate) fn js_error_text(e: &JsValue) -> String {
         .unwrap_or_else(|| format!("{e:?}"))
 }
 
-fn header(req: &web_sys::Request, name: &str) -> Option<String> {
-    req.headers().get(name).ok().flatten()
+fn header(headers: &web_sys::Headers, name: &str) -> Option<String> {
+    headers.get(name).ok().flatten()
 }
 
-/// The request's header lines, as workerd exposes them (lower-case names; repeated
-/// headers joined with `, `). Entries that are not strings are skipped.
-fn header_lines(req: &web_sys::Request, test_hooks: bool) -> Vec<(String, String)> {
+/// The request's header lines router-core gets, as workerd exposes them (lower-case
+/// names; repeated headers joined with `, `), only those `copy` says the config can
+/// read. With the test hooks, their own headers are left out.
+fn fact_headers(
+    headers: &web_sys::Headers,
+    copy: &HeaderCopy,
+    test_hooks: bool,
+) -> Vec<(String, String)> {
+    let hook = |k: &str| test_hooks && k.starts_with("x-wtedge-");
     let mut out = Vec::new();
-    let Ok(Some(iter)) = js_sys::try_iter(&req.headers()) else {
-        return out;
-    };
-    for entry in iter.flatten() {
-        let pair: js_sys::Array = entry.unchecked_into();
-        if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
-            if test_hooks && k.starts_with("x-wtedge-") {
-                continue;
+    match copy {
+        HeaderCopy::Lookup(names) => {
+            for name in names.iter().filter(|n| !hook(n)) {
+                if let Some(v) = header(headers, name) {
+                    out.push((name.clone(), v));
+                }
             }
-            out.push((k, v));
+        }
+        HeaderCopy::Walk(interest) => {
+            // Entries that are not strings are skipped.
+            let Ok(Some(iter)) = js_sys::try_iter(headers) else {
+                return out;
+            };
+            for entry in iter.flatten() {
+                let pair: js_sys::Array = entry.unchecked_into();
+                let Some(k) = pair.get(0).as_string() else {
+                    continue;
+                };
+                if hook(&k) || !interest.wants(&k) {
+                    continue;
+                }
+                if let Some(v) = pair.get(1).as_string() {
+                    out.push((k, v));
+                }
+            }
         }
     }
     out
 }
 
 /// The value of header `name` (lower-case) among the collected lines.
-fn line<'a>(lines: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    lines
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+fn line<'a>(lines: &[(&'a str, &'a str)], name: &str) -> Option<&'a str> {
+    lines.iter().find(|(k, _)| *k == name).map(|&(_, v)| v)
 }
 
 /// `HTTP/1.1`, `HTTP/2`... from `request.cf.httpProtocol` (HTTP/1.1 when absent).
@@ -159,17 +177,22 @@ async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys:
     let method = req.method();
     let target = router_target(&parts);
     let version = http_version(&req);
-    let lines = header_lines(&req, test_hooks);
+    let req_headers = req.headers();
+    let lines = fact_headers(&req_headers, &router.headers, test_hooks);
     let refs: Vec<(&str, &str)> = lines
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     let test_src = if test_hooks {
-        header(&req, TEST_SRC_HEADER)
+        header(&req_headers, TEST_SRC_HEADER)
     } else {
         None
     };
-    let src = client_addr(test_src.as_deref().or(line(&lines, "cf-connecting-ip")));
+    let src = client_addr(
+        test_src
+            .or_else(|| header(&req_headers, "cf-connecting-ip"))
+            .as_deref(),
+    );
     let dst = router
         .dst
         .unwrap_or_else(|| edge_dst(parts.scheme, parts.authority));
@@ -185,7 +208,7 @@ async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys:
     let decision =
         router_core::decide(cfg, router.frontend, &facts, &health, &router.tickets, None);
 
-    if test_hooks && header(&req, DRY_RUN_HEADER).is_some() {
+    if test_hooks && header(&req_headers, DRY_RUN_HEADER).is_some() {
         // In the body, and in a header for HEAD requests (their body is dropped).
         let json = dry_run_json(router, &decision, &facts).to_string();
         let resp = response(200, &[("content-type", "application/json")], Some(&json))?;
@@ -214,11 +237,13 @@ async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys:
             } else {
                 parts.scheme
             };
+            // Host is in every config's facts; the others are read here (the
+            // facts only hold the headers the config can read).
             let ctx_req = Outgoing {
                 scheme,
-                host: line(&lines, "host").unwrap_or(parts.authority),
-                websocket: is_websocket_upgrade(line(&lines, "upgrade")),
-                content_length: line(&lines, "content-length")
+                host: line(&refs, "host").unwrap_or(parts.authority),
+                websocket: is_websocket_upgrade(header(&req_headers, "upgrade").as_deref()),
+                content_length: header(&req_headers, "content-length")
                     .and_then(|v| v.trim().parse::<u64>().ok()),
                 test_hooks,
             };

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use router_core::{Config, HealthSnapshot, ProxyId};
 use worker::Env;
 
-use crate::host::fingerprint;
+use crate::host::{HeaderCopy, fingerprint};
 
 /// A loaded config and what routing needs alongside it.
 pub struct Router {
@@ -19,6 +19,8 @@ pub struct Router {
     /// This isolate's round-robin positions.
     /// Round-robin positions of this isolate (per isolate, not global).
     pub tickets: router_core::LocalTickets,
+    /// Which request headers go into router-core's facts (computed once per config).
+    pub headers: HeaderCopy,
     /// Fingerprint of the config text (shared with the health Durable Object).
     pub fingerprint: u64,
     /// Test hooks only: a fixed health state instead of the Durable Object's.
@@ -57,10 +59,12 @@ pub fn load(
             .ok_or_else(|| format!("{name}: no frontend or listen section"))?,
     };
     let tickets = router_core::LocalTickets::starting_at(&cfg, start);
+    let headers = HeaderCopy::of(&cfg);
     Ok(Router {
         cfg,
         frontend,
         tickets,
+        headers,
         fingerprint: fingerprint(text),
         fixed_health: None,
         dst: None,
