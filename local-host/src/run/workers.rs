@@ -7,8 +7,8 @@
 //! When there are as many threads as CPUs the process may run on (the default), each
 //! thread is bound to one CPU. Unbound, the scheduler left a thread waiting behind
 //! another process on one CPU for milliseconds while the other thread and the load
-//! generator shared the other CPU: p99 1.3x HAProxy's in keep-alive; bound, the
-//! other processes move instead (p99 0.86-1.07x; see docs/benchmarks.md).
+//! generator shared the other CPU: p99 1.2-1.4x HAProxy's in keep-alive; bound, the
+//! other processes move instead (p99 0.83-0.87x in the bench runs; docs/benchmarks.md).
 //!
 //! Each thread accepts on its own socket of every bind (see `listen.rs`). A thread that
 //! accepts a connection while another thread serves at least [`HANDOFF_SLACK`] fewer
