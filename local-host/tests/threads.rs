@@ -69,3 +69,48 @@ async fn with_noreuseport_one_shared_socket_still_spreads() {
     // One socket: whichever thread polls first takes a burst; the hand-over spreads it.
     spread(" nbthread 3\n noreuseport").await;
 }
+
+#[tokio::test]
+async fn a_reload_opens_new_binds_on_every_thread_and_closes_dropped_ones() {
+    let origin = RawOrigin::start(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok").await;
+    let (a, b) = (free_port(), free_port());
+    let with_binds = |binds: &[u16]| {
+        let lines: String = binds
+            .iter()
+            .map(|p| format!(" bind 127.0.0.1:{p}\n"))
+            .collect();
+        format!("global\n nbthread 3\n{}", one_backend(a, origin.addr, ""))
+            .replace(&format!(" bind 127.0.0.1:{a}\n"), &lines)
+    };
+    let (wt, _log) = start(&with_binds(&[a])).await;
+    wt.reload("test.cfg", &with_binds(&[a, b]))
+        .await
+        .expect("reload adding a bind");
+    // New connections to the new bind are served, whichever thread's socket takes them.
+    let clients = keep_alive_clients(b, 9).await;
+    assert_eq!(wt.thread_loads().iter().sum::<usize>(), 9);
+    drop(clients);
+    wt.reload("test.cfg", &with_binds(&[b]))
+        .await
+        .expect("reload dropping a bind");
+    // Every thread's socket of the dropped bind is closed: no connection gets through.
+    let t = std::time::Instant::now();
+    loop {
+        let mut refused = 0;
+        for _ in 0..20 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", a))
+                .await
+                .is_err()
+            {
+                refused += 1;
+            }
+        }
+        if refused == 20 {
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(3), "{refused}/20 refused");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!keep_alive_clients(b, 1).await.is_empty());
+    wt.stop().await;
+}
