@@ -33,31 +33,11 @@ echo "edge-bench: building the Worker with edge-worker/config/local-test.cfg" >&
 WTEDGE_CONFIG=edge-worker/config/local-test.cfg "$ROOT/scripts/edge-build.sh" >/dev/null 2>&1 ||
     { echo "edge-bench: build failed (run scripts/edge-build.sh)" >&2; exit 1; }
 
-WORK=$(mktemp -d /tmp/wtedge-edge-bench.XXXXXX)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-mkdir -p "$WORK/www"
-chmod 755 "$WORK" "$WORK/www"
-python3 -c "print('<!DOCTYPE html><html><head><title>Wt</title></head><body>' + 'x' * 1800 + '</body></html>')" > "$WORK/www/index.html"
-cat > "$WORK/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx.err;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    server { listen 127.0.0.1:28081; listen 127.0.0.1:28082; root $WORK/www; }
-}
-NGINX
-"$NGINX" -c "$WORK/nginx.conf" -p "$WORK" & PIDS+=($!)
+# shellcheck source=scripts/lib/bench-origin.sh
+. "$ROOT/scripts/lib/bench-origin.sh"
+bench_workdir wtedge-edge-bench
+# The two origins of the test config, one nginx.
+bench_start_origin "$NGINX" 28081 28082
 
 cp "$ROOT/edge-worker/build/index.js" "$ROOT/edge-worker/build/index_bg.wasm" "$WORK/"
 cat > "$WORK/proxy.js" <<'JS'

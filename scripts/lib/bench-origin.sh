@@ -16,8 +16,11 @@ bench_cleanup() {
     rm -rf "$WORK"
 }
 
-# Starts nginx-light (binary $1) on 127.0.0.1:9090.
+# Starts nginx-light (binary $1) on 127.0.0.1 at the ports given after it (default 9090).
 bench_start_origin() {
+    local nginx=$1 listen="" port
+    shift
+    for port in "${@:-9090}"; do listen+="listen 127.0.0.1:$port; "; done
     mkdir -p "$WORK/www"
     python3 -c "print('<!DOCTYPE html><html><head><title>Wt</title></head><body>' + 'x' * 1800 + '</body></html>')" > "$WORK/www/index.html"
     cat > "$WORK/nginx.conf" <<NGINX
@@ -29,10 +32,10 @@ events { worker_connections 4096; }
 http {
     access_log off;
     keepalive_requests 1000000;
-    server { listen 127.0.0.1:9090; root $WORK/www; }
+    server { ${listen}root $WORK/www; }
 }
 NGINX
-    "$1" -c "$WORK/nginx.conf" -p "$WORK" & PIDS+=($!)
+    "$nginx" -c "$WORK/nginx.conf" -p "$WORK" & PIDS+=($!)
 }
 
 # HAProxy 2.6 refuses the 1.4 keywords of seed1: the same config in modern syntax
