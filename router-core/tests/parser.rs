@@ -289,6 +289,39 @@ fn defaults_apply_to_later_proxies_and_proxy_lines_win() {
 }
 
 #[test]
+fn tcp_smart_accept_is_on_in_http_mode_and_smart_connect_off_as_in_haproxy() {
+    let (c, w) = ok(&format!("frontend f\n bind :80\n default_backend b\n{BE}"));
+    let (fe, be) = (
+        &c.proxies[0].settings.options,
+        &c.proxies[1].settings.options,
+    );
+    assert!(fe.tcp_smart_accept && !be.tcp_smart_connect, "{w:?}");
+    let (c, w) = ok(&format!(
+        "defaults\n no option tcp-smart-accept\n option tcp-smart-connect\n\
+         frontend f\n bind :80\n default_backend b\nfrontend g\n bind :81\n option tcp-smart-accept\n default_backend b\n{BE}"
+    ));
+    assert!(w.is_empty(), "{w:?}");
+    let o = |i: usize| &c.proxies[i].settings.options;
+    assert!(!o(0).tcp_smart_accept && o(1).tcp_smart_accept && o(2).tcp_smart_connect);
+    // In the section without the capability HAProxy warns and ignores the line.
+    let (c, w) = ok(
+        "frontend f\n bind :80\n option tcp-smart-connect\n default_backend b\nbackend b\n no option tcp-smart-accept\n",
+    );
+    let lines: Vec<(K, u32)> = w.iter().map(|d| (d.kind, d.line)).collect();
+    assert_eq!(lines, [(K::NotAllowedHere, 3), (K::NotAllowedHere, 6)]);
+    assert!(!c.proxies[0].settings.options.tcp_smart_connect);
+    assert_err(
+        &format!("frontend f\n bind :80\n option tcp-smart-accept x\n default_backend b\n{BE}"),
+        K::InvalidValue,
+        3,
+        26,
+        "option tcp-smart-accept",
+        "unexpected 'x'",
+        Some("remove the extra words"),
+    );
+}
+
+#[test]
 fn httpchk_forms() {
     let chk = |line: &str| {
         let (c, _) = ok(&format!(

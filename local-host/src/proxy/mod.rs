@@ -4,6 +4,7 @@
 //! client, streaming bodies both ways, and tunnels bytes after a `101`.
 
 pub mod origin;
+mod quickack;
 pub mod stats;
 
 use std::net::SocketAddr;
@@ -122,12 +123,15 @@ enum HeadRead {
     Stopping,
 }
 
+/// Reads a request head. `smart_accept`: the socket delays its ACKs until more of a
+/// head is awaited (see [`quickack::for_more`]).
 async fn read_head(
     rd: &mut OwnedReadHalf,
     rbuf: &mut BytesMut,
     idle: Duration,
     request_timeout: Duration,
     stopping: &mut watch::Receiver<bool>,
+    smart_accept: bool,
 ) -> HeadRead {
     let mut first_byte: Option<Instant> = (!rbuf.is_empty()).then(Instant::now);
     loop {
@@ -143,6 +147,9 @@ async fn read_head(
             }
         }
         let partial = first_byte.is_some();
+        if partial && smart_accept {
+            quickack::for_more(rd);
+        }
         let wait = match first_byte {
             None => idle,
             Some(t) => request_timeout.saturating_sub(t.elapsed()),
@@ -269,6 +276,7 @@ impl ClientConn {
                 idle,
                 request_to,
                 &mut self.stopping,
+                fe.settings.options.tcp_smart_accept,
             )
             .await;
             let was_first = first;
@@ -620,7 +628,8 @@ impl ClientConn {
                 out.extend_from_slice(&self.rbuf[..n]);
             }
             connect_start = Instant::now();
-            let attempt = connect(fwd.upstream, connect_to, &out).await;
+            let attempt =
+                connect(fwd.upstream, connect_to, &out, bs.options.tcp_smart_connect).await;
             match attempt {
                 Ok(connected) => break Some(connected),
                 Err(e) => {
@@ -689,6 +698,9 @@ impl ClientConn {
         if let Some(n) = inline_body {
             let _ = self.rbuf.split_to(n);
             left_framing = origin::BodyFraming::None;
+        }
+        if left_framing != origin::BodyFraming::None && fe.settings.options.tcp_smart_accept {
+            quickack::for_more(rd);
         }
         if !write_all(&mut swr, &out[sent..], server_to).await {
             drop(active);
@@ -1036,10 +1048,14 @@ fn request_bytes(head: &h1::RequestHead, fwd: &Forward<'_>, close: bool) -> Vec<
 /// handshake is usually over when `connect()` returns `EINPROGRESS`, and a write
 /// that succeeds proves the connection is up. When the socket takes nothing yet, it
 /// waits for the connection as a plain connect does.
+///
+/// `smart_connect` (the backend's `option tcp-smart-connect`): the socket delays the
+/// ACK that ends the handshake so that the request carries it.
 async fn connect(
     up: Upstream<'_>,
     timeout: Duration,
     first: &[u8],
+    smart_connect: bool,
 ) -> std::io::Result<(TcpStream, usize)> {
     let fut = async {
         let addr = match up {
@@ -1056,6 +1072,12 @@ async fn connect(
             Some(socket2::Protocol::TCP),
         )?;
         let _ = socket.set_tcp_nodelay(true);
+        #[cfg(target_os = "linux")]
+        if smart_connect && !first.is_empty() {
+            let _ = socket.set_tcp_quickack(false);
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = smart_connect;
         match socket.connect(&addr.into()) {
             Ok(()) => {}
             Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}

@@ -300,11 +300,16 @@ impl Running {
         let mut ls = self.listeners.lock().await;
         let reuseport = !g.config().global.noreuseport;
         let mut fresh = Vec::new();
-        for addr in wanted.keys() {
+        for (addr, fe) in &wanted {
             if ls.contains_key(addr) {
                 continue;
             }
-            let sockets = listen::bind(*addr, self.workers.handles().len(), reuseport)?;
+            let setup = listen::Setup {
+                threads: self.workers.handles().len(),
+                reuseport,
+                smart_accept: g.config().proxy(*fe).settings.options.tcp_smart_accept,
+            };
+            let sockets = listen::bind(*addr, setup)?;
             fresh.push((*addr, sockets));
         }
         for (addr, sockets) in fresh {

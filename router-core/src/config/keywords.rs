@@ -232,6 +232,8 @@ pub const OPTIONS: &[&str] = &[
     "httpchk",
     "allbackups",
     "http-keep-alive",
+    "tcp-smart-accept",
+    "tcp-smart-connect",
 ];
 
 /// HAProxy options Wt Edge refuses.

@@ -188,8 +188,9 @@ pub enum Balance {
     RoundRobin,
 }
 
-/// `option` flags. Every flag defaults to off.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// `option` flags. Every flag defaults to off but `tcp-smart-accept`, which HAProxy
+/// turns on in HTTP mode (the only mode Wt Edge serves).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Options {
     /// `option httplog`: HTTP log format.
     pub httplog: bool,
@@ -209,6 +210,32 @@ pub struct Options {
     pub httpchk: Option<HttpCheck>,
     /// `option allbackups`: use every backup server at once, not only the first.
     pub allbackups: bool,
+    /// `option tcp-smart-accept` (frontend): the ACK of a request that arrives whole
+    /// is delayed so that the response carries it, one packet less per request.
+    /// Default: on, as HAProxy has it in HTTP mode; `no option tcp-smart-accept`
+    /// turns it off.
+    pub tcp_smart_accept: bool,
+    /// `option tcp-smart-connect` (backend): the ACK that ends the handshake with a
+    /// server is delayed so that the request carries it. Default: off.
+    pub tcp_smart_connect: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            httplog: false,
+            dontlognull: false,
+            http_server_close: false,
+            http_pretend_keepalive: false,
+            forwardfor: None,
+            originalto: None,
+            redispatch: false,
+            httpchk: None,
+            allbackups: false,
+            tcp_smart_accept: true,
+            tcp_smart_connect: false,
+        }
+    }
 }
 
 /// `option forwardfor [except NET] [header NAME] [if-none]`.

@@ -715,7 +715,18 @@ impl<'f> Parser<'f> {
         let w = word_arg(words, at)?;
         let name = w.text.as_str();
         let here = self.here();
-        let backend_only = ["redispatch", "httpchk", "allbackups"];
+        let backend_only = ["redispatch", "httpchk", "allbackups", "tcp-smart-connect"];
+        if name == "tcp-smart-accept" && here == Where::Backend {
+            self.warn(
+                Problem::new(
+                    K::NotAllowedHere,
+                    w.col,
+                    "'option tcp-smart-accept' has no effect in a backend; ignored",
+                )
+                .hint("set it in the frontend or in defaults"),
+            );
+            return Ok(());
+        }
         if backend_only.contains(&name) && here == Where::Frontend {
             self.warn(
                 Problem::new(
@@ -756,6 +767,8 @@ impl<'f> Parser<'f> {
             "http-pretend-keepalive" => Some(&mut o.http_pretend_keepalive),
             "redispatch" => Some(&mut o.redispatch),
             "allbackups" => Some(&mut o.allbackups),
+            "tcp-smart-accept" => Some(&mut o.tcp_smart_accept),
+            "tcp-smart-connect" => Some(&mut o.tcp_smart_connect),
             _ => None,
         };
         if let Some(flag) = flag {
