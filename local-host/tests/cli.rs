@@ -141,3 +141,30 @@ fn explain_rejects_unknown_servers_with_a_suggestion() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("did you mean 'bck1/srv1'"));
 }
+
+#[test]
+fn a_port_in_use_names_the_bind_line_and_exits_non_zero() {
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let port = held.local_addr().unwrap_or_else(|e| panic!("{e}")).port();
+    let dir = std::env::temp_dir().join(format!("wtedge-cli-bind-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.join("held.cfg");
+    std::fs::write(
+        &path,
+        format!(
+            "defaults\n mode http\n timeout connect 1s\n timeout client 1s\n timeout server 1s\n\
+             frontend f\n bind 127.0.0.1:{port}\n default_backend b\nbackend b\n server s 127.0.0.1:9\n"
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let p = path.display().to_string();
+    let out = wtedge(&["run", &p]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "{p}:7: error: 'bind': cannot listen on 127.0.0.1:{port} for 'f': "
+        )) && err.contains("another process listens on this port"),
+        "{err}"
+    );
+}

@@ -31,25 +31,37 @@ pub struct Setup {
 }
 
 /// `setup.threads` listening sockets for `addr` (non-blocking), one per thread.
-pub fn bind(addr: SocketAddr, setup: Setup) -> Result<Vec<TcpListener>, String> {
-    let err = |e: std::io::Error| format!("wtedge: cannot bind {addr}: {e}");
+pub fn bind(addr: SocketAddr, setup: Setup) -> std::io::Result<Vec<TcpListener>> {
     let mut out = Vec::with_capacity(setup.threads);
     if setup.reuseport {
-        let first = socket(addr, setup).map_err(err)?;
+        let first = socket(addr, setup)?;
         // Once the first is bound, the port is ours: the others join it.
-        let addr = first.local_addr().map_err(err)?;
+        let addr = first.local_addr()?;
         out.push(first);
         for _ in 1..setup.threads {
-            out.push(socket(addr, setup).map_err(err)?);
+            out.push(socket(addr, setup)?);
         }
     } else {
-        let one = socket(addr, setup).map_err(err)?;
+        let one = socket(addr, setup)?;
         for _ in 1..setup.threads {
-            out.push(one.try_clone().map_err(err)?);
+            out.push(one.try_clone()?);
         }
         out.push(one);
     }
     Ok(out)
+}
+
+/// What to do about a `bind` that cannot listen, for the error message.
+pub fn hint(e: &std::io::Error) -> &'static str {
+    use std::io::ErrorKind as E;
+    match e.kind() {
+        E::AddrInUse => "another process listens on this port: stop it or change the bind",
+        E::PermissionDenied => {
+            "ports below 1024 need root or CAP_NET_BIND_SERVICE: use a port above 1023"
+        }
+        E::AddrNotAvailable => "this machine has no such address: bind one of its addresses or `*`",
+        _ => "check the bind's address and port",
+    }
 }
 
 fn socket(addr: SocketAddr, setup: Setup) -> std::io::Result<TcpListener> {
@@ -115,7 +127,8 @@ mod tests {
         let addr = held.local_addr().unwrap();
         for reuseport in [true, false] {
             let e = bind(addr, setup(2, reuseport)).unwrap_err();
-            assert!(e.contains(&addr.to_string()), "{e}");
+            assert_eq!(e.kind(), std::io::ErrorKind::AddrInUse);
+            assert!(hint(&e).contains("another process"), "{e}");
         }
     }
 

@@ -288,14 +288,14 @@ impl Running {
             engine: opts.engine,
             workers,
         };
-        running.sync_listeners(&g).await?;
+        running.sync_listeners(&g, name).await?;
         crate::health_check::spawn_all(&g, checks_rx);
         Ok(running)
     }
 
     /// Binds the listeners `g` needs and closes those it no longer has. Listeners
     /// that stay keep their socket (no connection is refused during a reload).
-    async fn sync_listeners(&self, g: &Generation) -> Result<(), String> {
+    async fn sync_listeners(&self, g: &Generation, name: &str) -> Result<(), String> {
         let wanted = bind_map(g);
         let mut ls = self.listeners.lock().await;
         let reuseport = !g.config().global.noreuseport;
@@ -309,7 +309,20 @@ impl Running {
                 reuseport,
                 smart_accept: g.config().proxy(*fe).settings.options.tcp_smart_accept,
             };
-            let sockets = listen::bind(*addr, setup)?;
+            let sockets = listen::bind(*addr, setup).map_err(|e| {
+                let p = g.config().proxy(*fe);
+                let any = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+                let line = p
+                    .binds
+                    .iter()
+                    .find(|b| SocketAddr::new(b.host.unwrap_or(any), b.port) == *addr)
+                    .map_or(p.line, |b| b.line);
+                format!(
+                    "{name}:{line}: error: 'bind': cannot listen on {addr} for '{}': {e} (hint: {})",
+                    p.name,
+                    listen::hint(&e)
+                )
+            })?;
             fresh.push((*addr, sockets));
         }
         for (addr, sockets) in fresh {
@@ -392,7 +405,7 @@ impl Running {
             self.engine
                 .build(cfg, text, Some((old.engine.as_ref(), now_ms())))?;
         let g = Arc::new(Generation::new(engine, self.global.clone()));
-        self.sync_listeners(&g).await?;
+        self.sync_listeners(&g, name).await?;
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = g.clone();
         let (tx, rx) = watch::channel(false);
         let old_tx = std::mem::replace(&mut *lock(&self.checks_stop), tx);
