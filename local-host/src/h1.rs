@@ -334,6 +334,15 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadErr
         if !connect_authority_ok(&target, host.as_deref()) {
             return Err(HeadError::Host);
         }
+        // HAProxy 2.6 drops a default port (80 or 443) from a CONNECT's Host (probed:
+        // `Host: x:443` and `x:80` reach the server as `x`, `x:8443` stays).
+        for (n, v) in headers.iter_mut() {
+            if n.eq_ignore_ascii_case("host")
+                && let (h, Some("80" | "443")) = split_port(v)
+            {
+                *v = h.to_string();
+            }
+        }
     } else if let Some(abs) = Absolute::parse(&target) {
         let authority = &target[abs.authority.clone()];
         if let Some(h) = host.as_deref()

@@ -116,10 +116,21 @@ fn reserve_port(held: &mut Vec<TcpListener>) -> Result<u16, String> {
 impl Haproxy {
     /// Starts HAProxy on `config` (legacy text accepted); retries on a port clash.
     pub fn start(config: &str, accept_proxy: bool) -> Result<Haproxy, String> {
+        Self::start_with(config, accept_proxy, &|_, _| None)
+    }
+
+    /// As [`Haproxy::start`], but `server_port(proxy, server)` may name the port of a
+    /// server the caller runs itself (a scripted origin); `None` starts a loopback
+    /// [`Backend`] for that line as usual.
+    pub fn start_with(
+        config: &str,
+        accept_proxy: bool,
+        server_port: &dyn Fn(&str, &str) -> Option<u16>,
+    ) -> Result<Haproxy, String> {
         let bin = binary()?;
         let mut last = String::new();
         for _ in 0..5 {
-            match Self::start_once(&bin, config, accept_proxy) {
+            match Self::start_once(&bin, config, accept_proxy, server_port) {
                 Ok(h) => return Ok(h),
                 Err((retry, e)) => {
                     last = e;
@@ -132,7 +143,12 @@ impl Haproxy {
         Err(last)
     }
 
-    fn start_once(bin: &Path, config: &str, accept_proxy: bool) -> Result<Haproxy, (bool, String)> {
+    fn start_once(
+        bin: &Path,
+        config: &str,
+        accept_proxy: bool,
+        server_port: &dyn Fn(&str, &str) -> Option<u16>,
+    ) -> Result<Haproxy, (bool, String)> {
         let fatal = |e: String| (false, e);
         let dir = TempDir::new("haproxy").map_err(fatal)?;
         let socket = dir.path().join("admin.sock");
@@ -147,6 +163,9 @@ impl Haproxy {
             &mut |ep| match ep {
                 Endpoint::Frontend(_) => reserve_port(&mut held),
                 Endpoint::Server { proxy, server } => {
+                    if let Some(p) = server_port(proxy, server) {
+                        return Ok(p);
+                    }
                     let b = Backend::start(proxy, server)
                         .map_err(|e| format!("loopback server {proxy}/{server}: {e}"))?;
                     let p = b.port();
@@ -216,6 +235,30 @@ impl Haproxy {
     /// The temporary directory (config, log, socket).
     pub fn dir(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// The config HAProxy runs, for wtedge to run beside it: the lines the harness
+    /// adds for HAProxy's own sake (admin socket, `noreuseport`) left out and every
+    /// frontend moved to a fresh loopback port. Returns the text and
+    /// (frontend name, wtedge address) pairs.
+    pub fn config_for_wtedge(&self) -> Result<(String, Vec<(String, SocketAddr)>), String> {
+        let harness_only = |line: &str| {
+            let t = line.trim();
+            t.starts_with("stats socket") || t == "noreuseport"
+        };
+        let mut text = String::with_capacity(self.config.text.len());
+        for line in self.config.text.lines().filter(|l| !harness_only(l)) {
+            text.push_str(line);
+            text.push('\n');
+        }
+        let mut addrs = Vec::with_capacity(self.config.frontends.len());
+        for (name, port) in &self.config.frontends {
+            let free = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr());
+            let addr = free.map_err(|e| format!("free port: {e}"))?;
+            text = text.replace(&format!("127.0.0.1:{port}"), &addr.to_string());
+            addrs.push((name.clone(), addr));
+        }
+        Ok((text, addrs))
     }
 
     /// Address of a frontend/listen (`None`: the first).

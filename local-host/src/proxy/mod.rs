@@ -730,9 +730,8 @@ impl ClientConn {
         sbuf.clear();
         let mut pump_res: Option<Result<u64, origin::Stop>> =
             (left_framing == origin::BodyFraming::None).then_some(Ok(0));
-        let method = head.method.clone();
+        let mut upload = origin::Progress::default();
         let resp = {
-            let mut progress = 0u64;
             let pump = origin::relay(
                 rd,
                 &mut self.rbuf,
@@ -741,10 +740,10 @@ impl ClientConn {
                 left_framing,
                 client_to,
                 server_to,
-                &mut progress,
+                &mut upload,
             );
             tokio::pin!(pump);
-            let read_head = read_response(&mut srd, &mut sbuf, &method, wr, client_to);
+            let read_head = read_response(&mut srd, &mut sbuf, head, wr, client_to);
             tokio::pin!(read_head);
             let mut deadline = tokio::time::Instant::now() + server_to;
             loop {
@@ -817,7 +816,7 @@ impl ClientConn {
             redispatched,
         };
 
-        if status == 101 {
+        if origin::is_tunnel(&resp, head) {
             let (bytes, out) = origin::client_head(&resp, head, false);
             let ok = write_all(wr, &out, client_to).await;
             drop(active);
@@ -841,12 +840,25 @@ impl ClientConn {
             return After::Tunnel(stream, sbuf, dur(tunnel_to));
         }
 
+        // The server answered before the whole request body was forwarded (or stopped
+        // taking it): as HAProxy 2.6, the client connection stays open and the rest of
+        // the body is read and dropped after the response.
+        let body_left = match pump_res {
+            None | Some(Err(origin::Stop::WriteFailed)) => match left_framing {
+                origin::BodyFraming::Length(n) => {
+                    Some(origin::BodyFraming::Length(n.saturating_sub(upload.bytes)))
+                }
+                other => Some(other),
+            },
+            Some(Ok(_)) => None,
+            Some(Err(_)) => Some(origin::BodyFraming::Close),
+        };
         let keep = head.keep_alive
-            && body_done
+            && body_left != Some(origin::BodyFraming::Close)
             && resp.framing != origin::BodyFraming::Close
             && !*self.stopping.borrow();
         let (head_bytes, out) = origin::client_head(&resp, head, !keep);
-        let mut progress = 0u64;
+        let mut progress = origin::Progress::default();
         let r = origin::relay(
             &mut srd,
             &mut sbuf,
@@ -874,7 +886,8 @@ impl ClientConn {
         sbuf.clear();
         self.sbuf = sbuf;
         let chunked = resp.framing == origin::BodyFraming::Chunked;
-        let log_bytes = head_bytes + progress + u64::from(chunked && progress > 0);
+        let sent = progress.bytes;
+        let log_bytes = head_bytes + sent + u64::from(chunked && sent > 0);
         self.log(
             head,
             date,
@@ -884,11 +897,26 @@ impl ClientConn {
             Some(fwd.server),
             served(log_bytes, term),
         );
-        if r.is_ok() && keep {
-            After::KeepAlive
-        } else {
-            After::Close
+        if !(r.is_ok() && keep) {
+            return After::Close;
         }
+        if let Some(left) = body_left {
+            let drained = origin::relay(
+                rd,
+                &mut self.rbuf,
+                &mut tokio::io::sink(),
+                Vec::new(),
+                left,
+                client_to,
+                client_to,
+                &mut upload,
+            )
+            .await;
+            if drained.is_err() {
+                return After::Close;
+            }
+        }
+        After::KeepAlive
     }
 
     fn passive_failure(&self, server: ServerId, err: &std::io::Error) {
@@ -1169,30 +1197,29 @@ async fn tunnel(
 async fn read_response(
     srd: &mut tokio::net::tcp::ReadHalf<'_>,
     sbuf: &mut BytesMut,
-    method: &str,
+    req: &RequestHead,
     wr: &mut OwnedWriteHalf,
     client_to: Duration,
 ) -> Result<origin::ResponseHead, Failure> {
     loop {
-        match origin::parse_response(sbuf, method) {
+        match origin::parse_response(sbuf, &req.method) {
             Err(_) => return Err(Failure::Invalid),
             Ok(Some((h, n))) => {
                 sbuf.advance(n);
                 if (100..200).contains(&h.status) && h.status != 101 {
-                    let mut out = format!("HTTP/1.1 {} ", h.status).into_bytes();
-                    out.extend_from_slice(h.reason());
-                    out.extend_from_slice(b"\r\n");
-                    for (k, v) in h.headers() {
-                        out.extend_from_slice(k);
-                        out.extend_from_slice(b": ");
-                        out.extend_from_slice(v);
-                        out.extend_from_slice(b"\r\n");
-                    }
-                    out.extend_from_slice(b"\r\n");
+                    let (_, out) = origin::client_head(&h, req, false);
                     if !write_all(wr, &out, client_to).await {
                         return Err(Failure::Closed);
                     }
                     continue;
+                }
+                // HAProxy 2.6 answers 502 to a 101 the request did not ask for, and
+                // to chunks it sees are invalid before it forwards the head.
+                if (h.status == 101 && !req.websocket)
+                    || (h.framing == origin::BodyFraming::Chunked
+                        && origin::chunked_start_invalid(sbuf))
+                {
+                    return Err(Failure::Invalid);
                 }
                 return Ok(h);
             }

@@ -36,6 +36,9 @@ pub enum BodyFraming {
 #[derive(Debug, Clone)]
 pub struct ResponseHead {
     pub status: u16,
+    /// The version's two digits when it is below 1.1 (`0.9`, `1.0`): HAProxy 2.6
+    /// writes such a version back as received, and 1.1 for any other.
+    legacy_version: Option<[u8; 2]>,
     /// The reason, then each header's name (lower-cased) and value, back to back.
     text: Vec<u8>,
     reason: Range<usize>,
@@ -111,6 +114,10 @@ pub fn parse_response(
             }
             break pos;
         }
+        // A bare CR inside a line (HAProxy 2.6: 502, as it refuses it in requests).
+        if memchr::memchr(b'\r', line).is_some() {
+            return Err(BadResponse);
+        }
         let Some(slot) = spans.get_mut(count) else {
             return Err(BadResponse);
         };
@@ -127,6 +134,10 @@ pub fn parse_response(
     if !matches!(ver, [a, b'.', b] if a.is_ascii_digit() && b.is_ascii_digit()) {
         return Err(BadResponse);
     }
+    let legacy_version = match ver {
+        [maj @ (b'0' | b'1'), b'.', min] if (*maj, *min) < (b'1', b'1') => Some([*maj, *min]),
+        _ => None,
+    };
     let rest = &rest[1..];
     let (code, reason) = match rest.iter().position(|&b| b == b' ') {
         Some(i) => (&rest[..i], &rest[i + 1..]),
@@ -139,6 +150,9 @@ pub fn parse_response(
         return Err(BadResponse);
     }
     let status = u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0');
+    // HAProxy 2.6's limit, the request's (h1.rs): 15275 in this cost model, probed
+    // with a raw origin (one header or forty, the same sum).
+    let mut cost = 8 + code.len() + reason.len();
     let mut text = Vec::with_capacity(end);
     push_lossy(&mut text, reason);
     let reason = 0..text.len();
@@ -151,6 +165,7 @@ pub fn parse_response(
             text.extend_from_slice(b"  ");
             text.extend_from_slice(line);
             v.end = text.len();
+            cost += 2 + line.len();
             continue;
         }
         let colon = memchr::memchr(b':', line).ok_or(BadResponse)?;
@@ -169,6 +184,7 @@ pub fn parse_response(
         while let [r @ .., b' ' | b'\t'] = value {
             value = r;
         }
+        cost += name.len() + value.len() + 8;
         let n0 = text.len();
         push_lossy(&mut text, name);
         text[n0..].make_ascii_lowercase();
@@ -176,8 +192,12 @@ pub fn parse_response(
         text.extend_from_slice(value);
         fields.push((n0..v0, v0..text.len()));
     }
+    if cost > h1::MAX_HEAD_COST {
+        return Err(BadResponse);
+    }
     let head = ResponseHead {
         status,
+        legacy_version,
         text,
         reason,
         fields,
@@ -249,8 +269,9 @@ fn body_framing<'h>(
 /// The request head for the server. `connection` (and `proxy-connection`) are dropped
 /// except on upgrades, `accept-encoding` is dropped from upgrades, the configured
 /// lines are appended, then `connection: close` when the server connection must not
-/// be kept (`http-server-close` without `http-pretend-keepalive`) or
-/// `connection: keep-alive` for HTTP/1.0.
+/// be kept (`http-server-close` without `http-pretend-keepalive`; nothing for HTTP/1.0,
+/// which closes by default, as HAProxy 2.6 does) or `connection: keep-alive` for
+/// HTTP/1.0.
 pub fn request_head(
     head: &RequestHead,
     appended: &[(&str, IpAddr)],
@@ -297,7 +318,9 @@ pub fn request_head(
     }
     if !head.websocket {
         if announce_close {
-            out.extend_from_slice(b"connection: close\r\n");
+            if head.version != Version::Http10 {
+                out.extend_from_slice(b"connection: close\r\n");
+            }
         } else if head.version == Version::Http10 {
             out.extend_from_slice(b"connection: keep-alive\r\n");
         }
@@ -306,10 +329,27 @@ pub fn request_head(
     out
 }
 
-/// The response head for the client and HAProxy's `%B` count for it.
+/// Whether the exchange becomes a byte tunnel after this response: a `101`, or a
+/// `2xx` to `CONNECT`.
+pub fn is_tunnel(resp: &ResponseHead, req: &RequestHead) -> bool {
+    resp.status == 101
+        || ((200..300).contains(&resp.status) && req.method.eq_ignore_ascii_case("CONNECT"))
+}
+
+/// The response head for the client and HAProxy's `%B` count for it, as HAProxy 2.6
+/// rewrites it: the version kept only when below 1.1; `connection` dropped (except in a
+/// tunnel) and written again for the client connection (`close` for a 1.1 answer, or
+/// `keep-alive` when the request or the answer is 1.0); `content-length` and
+/// `transfer-encoding` dropped from 1xx and 204 answers; `content-length` dropped
+/// beside `transfer-encoding`, and several merged into one.
 pub fn client_head(resp: &ResponseHead, req: &RequestHead, close: bool) -> (u64, Vec<u8>) {
     let mut out = Vec::with_capacity(256 + resp.text.len() + 4 * resp.fields.len());
-    out.extend_from_slice(b"HTTP/1.1 ");
+    match resp.legacy_version {
+        Some([maj, min]) => {
+            out.extend_from_slice(&[b'H', b'T', b'T', b'P', b'/', maj, b'.', min, b' '])
+        }
+        None => out.extend_from_slice(b"HTTP/1.1 "),
+    }
     // `{:03}`: the status has three digits.
     let s = resp.status;
     out.extend_from_slice(&[
@@ -320,11 +360,31 @@ pub fn client_head(resp: &ResponseHead, req: &RequestHead, close: bool) -> (u64,
     ]);
     out.extend_from_slice(resp.reason());
     out.extend_from_slice(b"\r\n");
-    let tunnel = resp.status == 101;
+    let tunnel = is_tunnel(resp, req);
+    let interim = (100..200).contains(&resp.status) && !tunnel;
+    let no_length = interim || resp.status == 204;
+    let chunked = resp.headers().any(|(n, _)| n == b"transfer-encoding");
+    let mut length_written = false;
     let mut counted = 0usize;
-    for (n, v) in resp.headers() {
-        if !tunnel && n == b"connection" {
+    for (n, mut v) in resp.headers() {
+        let merged;
+        if n == b"connection" && !tunnel {
             continue;
+        }
+        if n == b"content-length" || n == b"transfer-encoding" {
+            if no_length {
+                continue;
+            }
+            if n == b"content-length" {
+                if chunked || length_written {
+                    continue;
+                }
+                length_written = true;
+                // The values agree (`parse_response`): the first one, alone.
+                let first = v.split(|&b| b == b',').next().unwrap_or_default();
+                merged = String::from_utf8_lossy(first).trim().to_string();
+                v = merged.as_bytes();
+            }
         }
         counted += n.len() + v.len();
         out.extend_from_slice(n);
@@ -332,18 +392,39 @@ pub fn client_head(resp: &ResponseHead, req: &RequestHead, close: bool) -> (u64,
         out.extend_from_slice(v);
         out.extend_from_slice(b"\r\n");
     }
-    if !tunnel && (100..200).contains(&resp.status) {
-        // Interim answers carry no connection header.
-    } else if !tunnel {
+    let legacy = resp.legacy_version.is_some();
+    if !tunnel && !interim {
         if close || resp.framing == BodyFraming::Close {
-            out.extend_from_slice(b"connection: close\r\n");
-        } else if req.version == Version::Http10 {
+            if !legacy {
+                out.extend_from_slice(b"connection: close\r\n");
+            }
+        } else if req.version == Version::Http10 || legacy {
             out.extend_from_slice(b"connection: keep-alive\r\n");
         }
     }
     out.extend_from_slice(b"\r\n");
     let bytes = 21 + 8 + 3 + resp.reason().len() as u64 + counted as u64;
     (bytes, out)
+}
+
+/// The chunked body bytes that came with a response head are already invalid: HAProxy
+/// 2.6 parses what it read with the head before it forwards the head, and answers 502
+/// (probed with a raw origin sending `zz` as the first chunk size).
+pub fn chunked_start_invalid(buf: &[u8]) -> bool {
+    let mut st = ChunkState::Size;
+    let mut pos = 0;
+    loop {
+        match h1::chunk_step(&mut st, &buf[pos..]) {
+            ChunkStep::Invalid => return true,
+            ChunkStep::More => return false,
+            ChunkStep::Consumed { consumed, .. } => {
+                if consumed == 0 || st == ChunkState::Done {
+                    return false;
+                }
+                pos += consumed;
+            }
+        }
+    }
 }
 
 /// Why a body transfer stopped early.
@@ -381,6 +462,23 @@ async fn put<W: AsyncWrite + Unpin>(w: &mut W, data: &[u8], idle: Duration) -> R
     }
 }
 
+/// How far a body transfer got: payload bytes, and where the chunk decoder stands (a
+/// transfer dropped midway can be resumed, to drain the rest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub bytes: u64,
+    pub chunk: ChunkState,
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Progress {
+            bytes: 0,
+            chunk: ChunkState::Size,
+        }
+    }
+}
+
 /// Copies a body from `r` (bytes in `buf` first) to `w`, re-encoding chunks.
 /// `out` holds bytes to send before the body (the head), sent with the first data.
 /// Returns the payload size.
@@ -393,7 +491,7 @@ pub async fn relay<R, W>(
     framing: BodyFraming,
     read_idle: Duration,
     write_idle: Duration,
-    progress: &mut u64,
+    progress: &mut Progress,
 ) -> Result<u64, Stop>
 where
     R: AsyncRead + Unpin,
@@ -417,7 +515,7 @@ where
                 out.extend_from_slice(&buf[..n]);
                 let _ = buf.split_to(n);
                 left -= n as u64;
-                *progress += n as u64;
+                progress.bytes += n as u64;
                 if out.len() >= flush_at {
                     put(w, &out, write_idle).await?;
                     out.clear();
@@ -425,9 +523,12 @@ where
             }
         }
         BodyFraming::Chunked => {
-            let mut st = ChunkState::Size;
-            while st != ChunkState::Done {
-                match h1::chunk_step(&mut st, buf) {
+            let st = &mut progress.chunk;
+            // HAProxy 2.6 forwards trailers, names in lower case.
+            let mut trailers = Vec::new();
+            while *st != ChunkState::Done {
+                let in_trailers = *st == ChunkState::Trailers;
+                match h1::chunk_step(st, buf) {
                     ChunkStep::More => {
                         if !out.is_empty() {
                             put(w, &out, write_idle).await?;
@@ -442,12 +543,16 @@ where
                         return Err(Stop::Invalid);
                     }
                     ChunkStep::Consumed { consumed, data } => {
+                        if in_trailers {
+                            let line = buf.get(..consumed.saturating_sub(1)).unwrap_or_default();
+                            push_trailer(&mut trailers, trim_line(line))?;
+                        }
                         if let Some((a, b)) = data {
                             let len = b - a;
                             out.extend_from_slice(format!("{len:x}\r\n").as_bytes());
                             out.extend_from_slice(&buf[a..b]);
                             out.extend_from_slice(b"\r\n");
-                            *progress += len as u64;
+                            progress.bytes += len as u64;
                         }
                         let _ = buf.split_to(consumed);
                         if out.len() >= flush_at {
@@ -457,12 +562,14 @@ where
                     }
                 }
             }
-            out.extend_from_slice(b"0\r\n\r\n");
+            out.extend_from_slice(b"0\r\n");
+            out.extend_from_slice(&trailers);
+            out.extend_from_slice(b"\r\n");
         }
         BodyFraming::Close => loop {
             if !buf.is_empty() {
                 out.extend_from_slice(buf);
-                *progress += buf.len() as u64;
+                progress.bytes += buf.len() as u64;
                 buf.clear();
             }
             if !out.is_empty() {
@@ -479,7 +586,21 @@ where
     if !out.is_empty() {
         put(w, &out, write_idle).await?;
     }
-    Ok(*progress)
+    Ok(progress.bytes)
+}
+
+/// Appends a trailer line (`name: value`, the name in lower case) to `out`.
+fn push_trailer(out: &mut Vec<u8>, line: &[u8]) -> Result<(), Stop> {
+    if line.is_empty() {
+        return Ok(());
+    }
+    let colon = memchr::memchr(b':', line).ok_or(Stop::Invalid)?;
+    let (name, value) = line.split_at(colon);
+    out.extend(name.iter().map(u8::to_ascii_lowercase));
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value.get(1..).unwrap_or_default().trim_ascii());
+    out.extend_from_slice(b"\r\n");
+    Ok(())
 }
 
 /// The request body framing as a response-style framing (for [`relay`]).
@@ -597,6 +718,89 @@ mod tests {
         );
     }
 
+    /// Observed on HAProxy 2.6.12 with a raw origin (tests/tests/e2e_responses.rs).
+    #[test]
+    fn client_heads_as_haproxy_rewrites_them() {
+        let req = |raw: &[u8]| h1::parse_request(raw).unwrap().unwrap().0;
+        let get11 = req(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        let get10 = req(b"GET / HTTP/1.0\r\n\r\n");
+        let out = |raw: &[u8], r: &RequestHead, close: bool| {
+            let (h, _) = parse_response(raw, &r.method).unwrap().unwrap();
+            String::from_utf8(client_head(&h, r, close).1).unwrap()
+        };
+        // (server's head, request, close, what the client gets)
+        let cases: [(&[u8], &RequestHead, bool, &str); 7] = [
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\ncontent-length: 2\r\n\r\n",
+                &get11,
+                false,
+                "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n",
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nTransfer-Encoding: chunked\r\n\r\n",
+                &get11,
+                true,
+                "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n",
+            ),
+            (
+                b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\nX: y\r\n\r\n",
+                &get11,
+                false,
+                "HTTP/1.1 204 No Content\r\nx: y\r\n\r\n",
+            ),
+            (
+                b"HTTP/1.1 103 Early Hints\r\nConnection: keep-alive\r\nLink: </a>\r\n\r\n",
+                &get10,
+                true,
+                "HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\n",
+            ),
+            (
+                b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n",
+                &get11,
+                false,
+                "HTTP/1.0 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\n",
+            ),
+            (
+                b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n",
+                &get11,
+                true,
+                "HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\n",
+            ),
+            (
+                b"HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\n",
+                &get10,
+                false,
+                "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\n",
+            ),
+        ];
+        for (raw, r, close, expected) in cases {
+            assert_eq!(out(raw, r, close), expected);
+        }
+        let connect = req(b"CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n");
+        assert_eq!(connect.header("host"), Some("x"));
+        assert_eq!(
+            out(b"HTTP/1.1 200 OK\r\n\r\n", &connect, false),
+            "HTTP/1.1 200 OK\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn refuses_what_haproxy_refuses_in_responses() {
+        let bad = |raw: &[u8]| parse_response(raw, "GET").is_err();
+        assert!(bad(b"HTTP/1.1 200 OK\r\nX-A: a\rb\r\n\r\n"));
+        let head = |n: usize| {
+            format!(
+                "HTTP/1.1 200 OK\r\nX-Big: {}\r\ncontent-length: 2\r\n\r\n",
+                "v".repeat(n)
+            )
+        };
+        assert!(!bad(head(15226).as_bytes()));
+        assert!(bad(head(15227).as_bytes()));
+        assert!(chunked_start_invalid(b"zz\r\nok\r\n"));
+        assert!(!chunked_start_invalid(b"2\r\nok\r\n0\r\n\r\n"));
+        assert!(!chunked_start_invalid(b"2\r\no"));
+    }
+
     /// What the parser returned before it kept the head in one buffer.
     #[derive(Debug, PartialEq)]
     struct Reference {
@@ -630,6 +834,9 @@ mod tests {
                     continue;
                 }
                 break pos;
+            }
+            if line.contains(&b'\r') {
+                return Err(BadResponse);
             }
             lines.push(line);
             if lines.len() > h1::MAX_HEADERS + 1 {

@@ -1,0 +1,691 @@
+//! The differential test of what happens after routing: servers that answer oddly
+//! (malformed heads, unusual framing, interim answers, early answers, closing early)
+//! and connection semantics (HTTP/1.0, pipelining, `Expect: 100-continue`, half-close,
+//! `OPTIONS *`, `CONNECT`). Every case runs through a real HAProxy 2.6 and through
+//! wtedge on the same config, in front of the same scripted origin (a raw TCP server
+//! that plays the case's script for each request it reads); what the client receives
+//! (interim and final heads byte for byte, body bytes, whether the connection stays
+//! open) and what the origin receives must be the same. Nothing here is hard-coded:
+//! the expected result is HAProxy's, observed at run time.
+//!
+//! Needs `haproxy` (`apt-get install -y haproxy`; the README's test command installs it).
+
+use std::collections::BTreeMap;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use local_host::access_log::Logger;
+use local_host::engine_choice::EngineChoice;
+use local_host::run::{Options, Running};
+use wtedge_tests::haproxy::{self, Haproxy};
+
+/// What the origin does with one request, in order.
+#[derive(Debug, Clone)]
+enum Step {
+    /// Reads the request body (`Content-Length` or chunked) and records it.
+    Body,
+    /// Writes these bytes.
+    Send(Vec<u8>),
+    /// Waits (lets the proxy forward what it has before the next step).
+    Pause(u64),
+    /// Closes the connection; the script ends.
+    Close,
+}
+
+struct Case {
+    name: String,
+    /// Sent by the client in one write (`X-Case: <name>` picks the origin's script).
+    request: Vec<u8>,
+    /// Final answers the client waits for (two for a pipelined pair).
+    answers: usize,
+    /// The client shuts its sending side down after the request.
+    half_close: bool,
+    /// The origin's script for each request of this case.
+    script: Vec<Step>,
+    /// A difference README.md lists ("Known differences from HAProxy 2.6"): how
+    /// HAProxy's first head starts (checked, so that the README stays true); wtedge
+    /// answers 502 there.
+    known: Option<Vec<u8>>,
+}
+
+const OK: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+
+/// The cases, one a line: `name | request | the origin's script | options`.
+///
+/// - request: `GET` (a plain `GET /name`), or the bytes, `{name}` standing for the
+///   case's name (the `X-Case` header that picks the origin's script);
+/// - script: steps split by ` && `: `send BYTES` (`OK` alone: a `200` with `ok`),
+///   `pause MS`, `body` (read the request body), `close`;
+/// - option (one at most): `answers=N` (final answers awaited, for pipelining),
+///   `half-close` (the client shuts its sending side after the request), `known=START`
+///   (a known difference, see [`Case::known`]).
+///
+/// Bytes take `\r`, `\n`, `\xHH` and `\\`.
+const CASES: &str = r#"
+plain | GET | send OK
+bad-status-code | GET | send HTTP/1.1 2x0 OK\r\n\r\n && close
+four-digit-status | GET | send HTTP/1.1 2000 OK\r\n\r\n && close | known=HTTP/1.1 2000 OK\r\n
+two-digit-status | GET | send HTTP/1.1 20 OK\r\n\r\n && close | known=HTTP/1.1 20 OK\r\n
+leading-zero-status | GET | send HTTP/1.1 0200 OK\r\ncontent-length: 2\r\n\r\nok | known=HTTP/1.1 0200 OK\r\n
+http09-response | GET | send HTTP/0.9 200 OK\r\ncontent-length: 2\r\n\r\nok
+http20-response | GET | send HTTP/2.0 200 OK\r\ncontent-length: 2\r\n\r\nok
+http10-response-close-delimited | GET | send HTTP/1.0 200 OK\r\n\r\nhello && pause 100 && close
+lf-line-ends | GET | send HTTP/1.1 200 OK\nX-A: 1\ncontent-length: 2\n\nok
+empty-lines-first | GET | send \r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok
+control-chars-in-value | GET | send HTTP/1.1 200 OK\r\nX-A: a\x01b\x7fc\x00d\r\ncontent-length: 2\r\n\r\nok
+bare-cr-in-value | GET | send HTTP/1.1 200 OK\r\nX-A: a\rb\r\ncontent-length: 2\r\n\r\nok && close
+8-bit-reason-and-value | GET | send HTTP/1.1 200 \xc3\xa9t\xe9\r\nX-A: \xff\r\ncontent-length: 2\r\n\r\nok
+more-than-content-length | GET | send HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nokEXTRA && pause 100 && close
+transfer-encoding-gzip | GET | send HTTP/1.1 200 OK\r\ntransfer-encoding: gzip\r\n\r\nhello && close
+chunk-extension-and-lf | GET | send HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2 ; a=b\nok\n0\n\n
+upgrade-without-request | GET | send HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nraw && pause 100 && close
+continue-to-http10 | GET / HTTP/1.0\r\nConnection: keep-alive\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 100 Continue\r\n\r\n && send OK
+response-close-to-http10-keep-alive | GET / HTTP/1.0\r\nConnection: keep-alive\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 200 OK\r\nConnection: close\r\ncontent-length: 2\r\n\r\nok && close
+request-connection-close | GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Case: {name}\r\n\r\n | send OK
+bad-version | GET | send HTTP/x.1 200 OK\r\n\r\n && close
+no-reason | GET | send HTTP/1.1 200\r\ncontent-length: 2\r\n\r\nok
+garbage | GET | send hello there\r\n\r\n && close
+http10-response | GET | send HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nok
+bad-header-name | GET | send HTTP/1.1 200 OK\r\nBad Name: x\r\ncontent-length: 2\r\n\r\nok
+header-without-colon | GET | send HTTP/1.1 200 OK\r\nNoColon\r\ncontent-length: 2\r\n\r\nok
+obs-fold | GET | send HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\ncontent-length: 2\r\n\r\nok
+conflicting-content-length | GET | send HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\nokk && close
+same-content-length-twice | GET | send HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 2\r\n\r\nok
+content-length-list | GET | send HTTP/1.1 200 OK\r\ncontent-length: 2, 2\r\n\r\nok
+negative-content-length | GET | send HTTP/1.1 200 OK\r\ncontent-length: -2\r\n\r\nok && close
+content-length-and-chunked | GET | send HTTP/1.1 200 OK\r\ncontent-length: 10\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n
+chunked | GET | send HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2;x=1\r\nok\r\n3\r\nabc\r\n0\r\nX-Trailer: t\r\n\r\n
+bad-chunk-size | GET | send HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nok\r\n0\r\n\r\n && close
+bad-chunk-size-later | GET | send HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n && pause 150 && send zz\r\nok\r\n0\r\n\r\n && close
+close-delimited | GET | send HTTP/1.1 200 OK\r\n\r\nhello && pause 100 && close
+close-delimited-keep-alive-header | GET | send HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n\r\nhello && pause 100 && close
+close-delimited-to-http10 | GET / HTTP/1.0\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 200 OK\r\n\r\nhello && pause 100 && close
+close-delimited-to-http10-keep-alive | GET / HTTP/1.0\r\nConnection: keep-alive\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 200 OK\r\n\r\nhello && pause 100 && close
+close-mid-head | GET | send HTTP/1.1 200 OK\r\ncontent-le && pause 100 && close
+close-mid-body | GET | send HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhello && pause 150 && close
+close-mid-chunk | GET | send HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhel && pause 150 && close
+nothing-then-close | GET | close
+continue-then-200 | GET | send HTTP/1.1 100 Continue\r\n\r\n && pause 100 && send OK
+early-hints-then-200 | GET | send HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n && pause 100 && send OK
+interim-and-final-together | GET | send HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok
+204-with-body | GET | send HTTP/1.1 204 No Content\r\ncontent-length: 5\r\n\r\nhello && pause 100 && close
+204-with-content-length | GET | send HTTP/1.1 204 No Content\r\ncontent-length: 5\r\n\r\n
+204-chunked | GET | send HTTP/1.1 204 No Content\r\ntransfer-encoding: chunked\r\n\r\n
+103-with-length-and-connection | GET | send HTTP/1.1 103 Early Hints\r\ncontent-length: 0\r\nConnection: keep-alive\r\nLink: </a>\r\n\r\n && send OK
+204-plain | GET | send HTTP/1.1 204 No Content\r\n\r\n
+304-with-content-length | GET | send HTTP/1.1 304 Not Modified\r\ncontent-length: 5\r\n\r\n
+304-chunked | GET | send HTTP/1.1 304 Not Modified\r\ntransfer-encoding: chunked\r\n\r\n
+head-with-content-length | HEAD / HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n
+head-chunked | HEAD / HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n
+head-no-length | HEAD / HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 200 OK\r\n\r\n
+response-connection-close | GET | send HTTP/1.1 200 OK\r\nConnection: close\r\ncontent-length: 2\r\n\r\nok && close
+response-connection-keep-alive | GET | send HTTP/1.1 200 OK\r\nConnection: keep-alive\r\ncontent-length: 2\r\n\r\nok
+http10-client | GET / HTTP/1.0\r\nX-Case: {name}\r\n\r\n | send OK
+http10-client-keep-alive | GET / HTTP/1.0\r\nConnection: keep-alive\r\nX-Case: {name}\r\n\r\n | send OK
+http10-client-chunked-response | GET / HTTP/1.0\r\nConnection: keep-alive\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n
+expect-100-continue | POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\nX-Case: {name}\r\n\r\nbody | send HTTP/1.1 100 Continue\r\n\r\n && body && send OK
+expect-100-continue-server-silent | POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\nX-Case: {name}\r\n\r\nbody | body && send OK
+post-chunked | POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nX-Case: {name}\r\n\r\n4\r\nbody\r\n0\r\n\r\n | body && send OK
+post-chunked-trailers | POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nX-Case: {name}\r\n\r\n4\r\nbody\r\n0\r\nX-T: 1\r\n\r\n | body && send OK
+answer-before-body | POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nX-Case: {name}\r\n\r\nabc | send OK && pause 100 && close
+options-star | OPTIONS * HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+connect | CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 200 Connection established\r\n\r\ntunnelled && pause 100 && close
+connect-80 | CONNECT x:80 HTTP/1.1\r\nHost: x:80\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 200 OK\r\n\r\n && pause 100 && close
+connect-8443 | CONNECT x:8443 HTTP/1.1\r\nHost: x:8443\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 200 OK\r\n\r\n && pause 100 && close
+connect-refused | CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 403 Forbidden\r\ncontent-length: 2\r\n\r\nno
+pipelined | GET /1 HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK | answers=2
+half-close | GET | send OK | half-close
+half-close-http10 | GET / HTTP/1.0\r\nX-Case: {name}\r\n\r\n | send OK | half-close
+"#;
+
+/// `\r`, `\n`, `\xHH` and `\\` in `s`, as bytes.
+fn unescape(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match (b[i], b.get(i + 1)) {
+            (b'\\', Some(b'r')) => out.push(b'\r'),
+            (b'\\', Some(b'n')) => out.push(b'\n'),
+            (b'\\', Some(b'\\')) => out.push(b'\\'),
+            (b'\\', Some(b'x')) => {
+                let hex = s.get(i + 2..i + 4).expect("\\x needs two hex digits");
+                out.push(u8::from_str_radix(hex, 16).expect("hex"));
+                i += 2;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    out
+}
+
+fn cases() -> Vec<Case> {
+    let mut v: Vec<Case> = CASES
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split(" | ").collect();
+            let name = f[0].to_string();
+            let request = match f[1] {
+                "GET" => format!("GET /{name} HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n"),
+                r => String::from_utf8_lossy(&unescape(r)).replace("{name}", &name),
+            };
+            let script = f[2]
+                .split(" && ")
+                .map(|step| match step.split_once(' ') {
+                    _ if step == "send OK" => Step::Send(OK.to_vec()),
+                    Some(("send", b)) => Step::Send(unescape(b)),
+                    Some(("pause", ms)) => Step::Pause(ms.parse().expect("pause MS")),
+                    None if step == "body" => Step::Body,
+                    None if step == "close" => Step::Close,
+                    _ => panic!("{name}: bad step {step:?}"),
+                })
+                .collect();
+            let mut case = Case {
+                request: request.into_bytes(),
+                answers: 1,
+                half_close: false,
+                script,
+                known: None,
+                name,
+            };
+            match f.get(3).map(|o| o.split_once('=').unwrap_or((o, ""))) {
+                None => {}
+                Some(("answers", n)) => case.answers = n.parse().expect("answers=N"),
+                Some(("known", start)) => case.known = Some(unescape(start)),
+                Some(("half-close", "")) => case.half_close = true,
+                Some(other) => panic!("{}: bad option {other:?}", case.name),
+            }
+            case
+        })
+        .collect();
+    // Heads around HAProxy's size limit (15275 in h1.rs's cost model) and header count.
+    for (n, big) in [(15000, false), (15226, false), (15227, true), (20000, true)] {
+        let resp = format!(
+            "HTTP/1.1 200 OK\r\nX-Big: {}\r\ncontent-length: 2\r\n\r\nok",
+            "v".repeat(n)
+        );
+        v.push(generated(format!("header-of-{n}"), resp, big));
+    }
+    for (n, many) in [(99, false), (100, true), (101, true)] {
+        let h: String = (0..n).map(|i| format!("X-{i}: a\r\n")).collect();
+        let resp = format!("HTTP/1.1 200 OK\r\n{h}content-length: 2\r\n\r\nok");
+        v.push(generated(format!("{n}-headers"), resp, many));
+    }
+    v
+}
+
+/// A plain GET answered `resp`; the origin closes after it when `close`.
+fn generated(name: String, resp: String, close: bool) -> Case {
+    let mut script = vec![Step::Send(resp.into_bytes())];
+    if close {
+        script.push(Step::Close);
+    }
+    Case {
+        request: format!("GET /{name} HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n").into_bytes(),
+        answers: 1,
+        half_close: false,
+        script,
+        known: None,
+        name,
+    }
+}
+
+/// What the origin received, per request: (case, head and body bytes).
+type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
+/// Scripts being played now (the test waits for none before it reads [`Received`]).
+static PLAYING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// The scripted origin: for each request head it reads, plays the script named by the
+/// request's `X-Case` header (without one: answers `200 ok`).
+fn start_origin(scripts: BTreeMap<String, Vec<Step>>) -> (u16, Received) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind origin");
+    let port = listener.local_addr().expect("origin addr").port();
+    let received: Received = Arc::default();
+    let scripts = Arc::new(scripts);
+    {
+        let received = received.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { continue };
+                let (scripts, received) = (scripts.clone(), received.clone());
+                std::thread::spawn(move || serve(conn, &scripts, &received));
+            }
+        });
+    }
+    (port, received)
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.split("\r\n").skip(1).find_map(|l| {
+        let (n, v) = l.split_once(':')?;
+        n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+struct Playing;
+
+impl Playing {
+    fn new() -> Playing {
+        PLAYING.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Playing
+    }
+}
+
+impl Drop for Playing {
+    fn drop(&mut self) {
+        PLAYING.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+fn serve(mut conn: TcpStream, scripts: &BTreeMap<String, Vec<Step>>, received: &Received) {
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 16384];
+    let mut fill = |conn: &mut TcpStream, buf: &mut Vec<u8>| -> bool {
+        match conn.read(&mut chunk) {
+            Ok(0) | Err(_) => false,
+            Ok(n) => {
+                buf.extend_from_slice(&chunk[..n]);
+                true
+            }
+        }
+    };
+    loop {
+        let end = loop {
+            if let Some(p) = find(&buf, b"\r\n\r\n") {
+                break p + 4;
+            }
+            if !fill(&mut conn, &mut buf) {
+                return;
+            }
+        };
+        let head: Vec<u8> = buf.drain(..end).collect();
+        let _playing = Playing::new();
+        let text = String::from_utf8_lossy(&head).into_owned();
+        let case = header(&text, "x-case").unwrap_or("").to_string();
+        let ok = vec![Step::Body, Step::Send(OK.to_vec())];
+        let script = scripts.get(&case).unwrap_or(&ok);
+        let mut record = head;
+        for step in script {
+            match step {
+                Step::Body => {
+                    if header(&text, "transfer-encoding").is_some() {
+                        // Up to the empty line after the last chunk (and trailers).
+                        let end = loop {
+                            let last = find(&buf, b"\r\n0\r\n").map(|p| p + 2);
+                            let last = last.or(buf.starts_with(b"0\r\n").then_some(0));
+                            if let Some(p) = last
+                                && let Some(e) = find(&buf[p + 1..], b"\r\n\r\n")
+                            {
+                                break p + 1 + e + 4;
+                            }
+                            if !fill(&mut conn, &mut buf) {
+                                break buf.len();
+                            }
+                        };
+                        record.extend(buf.drain(..end));
+                    } else {
+                        let n: usize = header(&text, "content-length")
+                            .and_then(|v| v.parse().ok())
+                            .unwrap_or(0);
+                        while buf.len() < n && fill(&mut conn, &mut buf) {}
+                        record.extend(buf.drain(..n.min(buf.len())));
+                    }
+                }
+                Step::Send(b) => {
+                    let _ = conn.write_all(b);
+                }
+                Step::Pause(ms) => std::thread::sleep(Duration::from_millis(*ms)),
+                Step::Close => {
+                    received.lock().expect("received").push((case, record));
+                    let _ = conn.shutdown(Shutdown::Both);
+                    return;
+                }
+            }
+        }
+        received.lock().expect("received").push((case, record));
+    }
+}
+
+/// What the client saw: every head (interim ones included) byte for byte, each body,
+/// and how the connection ended.
+#[derive(Debug, PartialEq, Eq)]
+struct Seen {
+    parts: Vec<String>,
+    end: String,
+}
+
+struct Reader {
+    s: TcpStream,
+    buf: Vec<u8>,
+    eof: Option<String>,
+}
+
+impl Reader {
+    fn fill(&mut self) -> bool {
+        if self.eof.is_some() {
+            return false;
+        }
+        let mut chunk = [0u8; 65536];
+        match self.s.read(&mut chunk) {
+            Ok(0) => self.eof = Some("closed".into()),
+            Ok(n) => {
+                self.buf.extend_from_slice(&chunk[..n]);
+                return true;
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                self.eof = Some("silent (client read timeout)".into())
+            }
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => self.eof = Some("closed".into()),
+            Err(e) => self.eof = Some(format!("error {:?}", e.kind())),
+        }
+        false
+    }
+
+    fn take(&mut self, n: usize) -> Option<Vec<u8>> {
+        while self.buf.len() < n {
+            if !self.fill() {
+                return None;
+            }
+        }
+        Some(self.buf.drain(..n).collect())
+    }
+
+    fn head(&mut self) -> Option<String> {
+        loop {
+            if let Some(p) = find(&self.buf, b"\r\n\r\n") {
+                let h: Vec<u8> = self.buf.drain(..p + 4).collect();
+                return Some(String::from_utf8_lossy(&h).into_owned());
+            }
+            if !self.fill() {
+                return None;
+            }
+        }
+    }
+
+    /// A chunked body: the payload, then the trailer lines.
+    fn chunked(&mut self) -> Option<String> {
+        let mut out = String::new();
+        loop {
+            let line = self.line()?;
+            let size = line.split(';').next().unwrap_or("").trim();
+            let n = usize::from_str_radix(size, 16).ok()?;
+            if n == 0 {
+                break;
+            }
+            let data = self.take(n)?;
+            out.push_str(&String::from_utf8_lossy(&data));
+            if !self.line()?.is_empty() {
+                return None;
+            }
+        }
+        loop {
+            let t = self.line()?;
+            if t.is_empty() {
+                return Some(out);
+            }
+            out.push_str(&format!(" [trailer {t}]"));
+        }
+    }
+
+    fn line(&mut self) -> Option<String> {
+        loop {
+            if let Some(p) = find(&self.buf, b"\r\n") {
+                let l: Vec<u8> = self.buf.drain(..p + 2).collect();
+                return Some(String::from_utf8_lossy(&l[..p]).into_owned());
+            }
+            if !self.fill() {
+                return None;
+            }
+        }
+    }
+
+    fn rest(&mut self) -> Vec<u8> {
+        while self.fill() {}
+        std::mem::take(&mut self.buf)
+    }
+
+    /// One final answer (after any interim ones); `false` when the connection ended.
+    fn answer(&mut self, head_request: bool, parts: &mut Vec<String>) -> bool {
+        let head = loop {
+            let Some(head) = self.head() else {
+                let left = std::mem::take(&mut self.buf);
+                if !left.is_empty() {
+                    parts.push(format!("partial: {:?}", String::from_utf8_lossy(&left)));
+                }
+                return false;
+            };
+            let status: u16 = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+            parts.push(head);
+            if !(100..200).contains(&status) || status == 101 {
+                break (
+                    head_request || matches!(status, 101 | 204 | 304),
+                    parts.len() - 1,
+                );
+            }
+        };
+        let (no_body, i) = head;
+        let head = parts[i].clone();
+        let body = if no_body {
+            Some(Vec::new())
+        } else if header(&head, "transfer-encoding").is_some() {
+            // Decoded: how a proxy cuts the data into chunks depends on when it arrives.
+            match self.chunked() {
+                Some(b) => {
+                    parts.push(format!("chunked body: {b:?}"));
+                    return true;
+                }
+                None => None,
+            }
+        } else if let Some(n) = header(&head, "content-length").and_then(|v| v.parse().ok()) {
+            self.take(n)
+        } else {
+            let b = self.rest();
+            parts.push(format!(
+                "body until close: {:?}",
+                String::from_utf8_lossy(&b)
+            ));
+            return false;
+        };
+        match body {
+            Some(b) => {
+                parts.push(format!("body: {:?}", String::from_utf8_lossy(&b)));
+                true
+            }
+            None => {
+                let b = std::mem::take(&mut self.buf);
+                parts.push(format!("cut body: {:?}", String::from_utf8_lossy(&b)));
+                false
+            }
+        }
+    }
+}
+
+fn run_client(addr: SocketAddr, case: &Case) -> Seen {
+    let s = match TcpStream::connect(addr) {
+        Ok(s) => s,
+        Err(e) => {
+            return Seen {
+                parts: Vec::new(),
+                end: format!("connect: {e}"),
+            };
+        }
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(4)));
+    let mut r = Reader {
+        s,
+        buf: Vec::new(),
+        eof: None,
+    };
+    let _ = r.s.write_all(&case.request);
+    if case.half_close {
+        let _ = r.s.shutdown(Shutdown::Write);
+    }
+    let head_request = case.request.starts_with(b"HEAD ");
+    let mut parts = Vec::new();
+    let mut open = true;
+    for _ in 0..case.answers {
+        if !r.answer(head_request, &mut parts) {
+            open = false;
+            break;
+        }
+    }
+    if open && !r.buf.is_empty() {
+        parts.push(format!("extra: {:?}", String::from_utf8_lossy(&r.buf)));
+        r.buf.clear();
+    }
+    let end = if !open {
+        r.eof.clone().unwrap_or_else(|| "closed".into())
+    } else if case.half_close {
+        // Nothing more to send: the proxy closes, or stays silent.
+        let rest = r.rest();
+        format!("{} after {rest:?}", r.eof.clone().unwrap_or_default())
+    } else {
+        // Is the connection still usable? A second request tells.
+        let _ = r.s.write_all(b"GET /probe HTTP/1.1\r\nHost: x\r\n\r\n");
+        let mut probe = Vec::new();
+        if r.answer(false, &mut probe) {
+            format!("open, a second request is answered: {:?}", probe.first())
+        } else {
+            format!(
+                "{} (second request: {probe:?})",
+                r.eof.clone().unwrap_or_default()
+            )
+        }
+    };
+    Seen { parts, end }
+}
+
+type Edge = (tokio::runtime::Runtime, Running, SocketAddr);
+
+fn wtedge_for(hap: &Haproxy) -> Edge {
+    let (text, addrs) = hap.config_for_wtedge().unwrap_or_else(|e| panic!("{e}"));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let running = rt
+        .block_on(Running::start(
+            "responses.cfg",
+            &text,
+            Options {
+                admin: None,
+                logger: Logger::none(),
+                grace: Duration::from_millis(200),
+                // Routing is not what this test is about: the native engine starts faster.
+                engine: EngineChoice::Native,
+            },
+        ))
+        .unwrap_or_else(|e| panic!("wtedge: {e}"));
+    (rt, running, addrs[0].1)
+}
+
+/// Runs every case through HAProxy and wtedge on `options` (lines for `defaults`).
+fn compare(options: &str) {
+    if let Err(e) = haproxy::binary() {
+        panic!("this test compares wtedge with HAProxy 2.6 and needs it: {e}");
+    }
+    let cases = cases();
+    let filter = std::env::var("WTEDGE_CASE").unwrap_or_default();
+    let scripts = cases
+        .iter()
+        .map(|c| (c.name.to_string(), c.script.clone()))
+        .collect();
+    let (port, received) = start_origin(scripts);
+    let cfg = format!(
+        "defaults\n mode http\n timeout connect 1s\n timeout client 3s\n timeout server 2s\n{options}\
+         frontend fe\n bind 127.0.0.1:1\n default_backend b\nbackend b\n server s1 127.0.0.1:9\n"
+    );
+    let hap =
+        Haproxy::start_with(&cfg, false, &|_, _| Some(port)).unwrap_or_else(|e| panic!("{e}"));
+    let (rt, edge, edge_addr) = wtedge_for(&hap);
+    let hap_addr = hap.frontend_addr(None).unwrap_or_else(|e| panic!("{e}"));
+    let mut diffs = Vec::new();
+    let mut n = 0;
+    for case in cases.iter().filter(|c| c.name.contains(&filter)) {
+        n += 1;
+        let mut seen = Vec::new();
+        for addr in [hap_addr, edge_addr] {
+            received.lock().expect("received").clear();
+            let client = run_client(addr, case);
+            // The origin finishes its scripts (a pause, a close) first.
+            for _ in 0..200 {
+                std::thread::sleep(Duration::from_millis(10));
+                if PLAYING.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                    break;
+                }
+            }
+            let at_origin = std::mem::take(&mut *received.lock().expect("received"));
+            // Sorted: requests on different server connections end in any order.
+            let mut at_origin: Vec<String> = at_origin
+                .iter()
+                .map(|(c, b)| format!("{c}: {:?}", String::from_utf8_lossy(b)))
+                .collect();
+            at_origin.sort();
+            seen.push((client, at_origin));
+        }
+        let (h, w) = (&seen[0], &seen[1]);
+        if let Some(start) = &case.known {
+            let start = String::from_utf8_lossy(start);
+            let first = |s: &Seen| s.parts.first().cloned().unwrap_or_default();
+            if !first(&h.0).starts_with(&*start) || !first(&w.0).starts_with("HTTP/1.1 502 ") {
+                diffs.push(format!(
+                    "{} (known difference, README.md): haproxy {:?} (expected {start:?}), wtedge {:?} (expected 502)",
+                    case.name,
+                    first(&h.0),
+                    first(&w.0)
+                ));
+            }
+            continue;
+        }
+        if h != w {
+            let short = |s: String| -> String {
+                if s.len() > 600 {
+                    format!("{}...({} bytes)", &s[..s.floor_char_boundary(600)], s.len())
+                } else {
+                    s
+                }
+            };
+            diffs.push(format!(
+                "{}:\n  haproxy: {}\n           origin {}\n  wtedge:  {}\n           origin {}",
+                case.name,
+                short(format!("{:?}", h.0)),
+                short(format!("{:?}", h.1)),
+                short(format!("{:?}", w.0)),
+                short(format!("{:?}", w.1))
+            ));
+        }
+    }
+    rt.block_on(edge.stop());
+    eprintln!("{n} cases compared with `{}`", options.trim());
+    assert!(
+        diffs.is_empty(),
+        "{} differences:\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
+}
+
+#[test]
+fn server_close_answers_as_haproxy() {
+    compare(" option http-server-close\n");
+}
+
+#[test]
+fn keep_alive_answers_as_haproxy() {
+    compare("");
+}
