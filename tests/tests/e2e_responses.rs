@@ -42,6 +42,8 @@ struct Case {
     answers: usize,
     /// The client shuts its sending side down after the request.
     half_close: bool,
+    /// Sent by the client once a first head came back (a body after `100 Continue`).
+    then: Option<Vec<u8>>,
     /// The origin's script for each request of this case.
     script: Vec<Step>,
     /// A difference README.md lists ("Known differences from HAProxy 2.6"): how
@@ -59,8 +61,9 @@ const OK: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
 /// - script: steps split by ` && `: `send BYTES` (`OK` alone: a `200` with `ok`),
 ///   `pause MS`, `body` (read the request body), `close`;
 /// - option (one at most): `answers=N` (final answers awaited, for pipelining),
-///   `half-close` (the client shuts its sending side after the request), `known=START`
-///   (a known difference, see [`Case::known`]).
+///   `half-close` (the client shuts its sending side after the request), `then=BYTES`
+///   (sent once a first head came back), `known=START` (a known difference, see
+///   [`Case::known`]).
 ///
 /// Bytes take `\r`, `\n`, `\xHH` and `\\`.
 const CASES: &str = r#"
@@ -138,6 +141,14 @@ connect-refused | CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\nX-Case: {name}\r\n\r\
 pipelined | GET /1 HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK | answers=2
 half-close | GET | send OK | half-close
 half-close-http10 | GET / HTTP/1.0\r\nX-Case: {name}\r\n\r\n | send OK | half-close
+expect-then-body | POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 100 Continue\r\n\r\n && body && send OK | then=body
+expect-final-without-continue | POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 417 Expectation Failed\r\ncontent-length: 0\r\n\r\n | then=body
+answer-before-chunked-body | POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nX-Case: {name}\r\n\r\n3\r\nabc\r\n | send OK && pause 100 && close | then=0\r\n\r\n
+server-silent | GET | pause 1300 && close
+stall-mid-body | GET | send HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhello && pause 1300 && close
+head-with-body | HEAD / HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello && pause 100 && close
+304-with-body | GET | send HTTP/1.1 304 Not Modified\r\ncontent-length: 5\r\n\r\nhello && pause 100 && close
+pipelined-response-close | GET /1 HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 200 OK\r\nConnection: close\r\ncontent-length: 2\r\n\r\nok && close | answers=2
 "#;
 
 /// `\r`, `\n`, `\xHH` and `\\` in `s`, as bytes.
@@ -192,6 +203,7 @@ fn cases() -> Vec<Case> {
                 request: request.into_bytes(),
                 answers: 1,
                 half_close: false,
+                then: None,
                 script,
                 known: None,
                 name,
@@ -200,6 +212,7 @@ fn cases() -> Vec<Case> {
                 None => {}
                 Some(("answers", n)) => case.answers = n.parse().expect("answers=N"),
                 Some(("known", start)) => case.known = Some(unescape(start)),
+                Some(("then", bytes)) => case.then = Some(unescape(bytes)),
                 Some(("half-close", "")) => case.half_close = true,
                 Some(other) => panic!("{}: bad option {other:?}", case.name),
             }
@@ -232,6 +245,7 @@ fn generated(name: String, resp: String, close: bool) -> Case {
         request: format!("GET /{name} HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n").into_bytes(),
         answers: 1,
         half_close: false,
+        then: None,
         script,
         known: None,
         name,
@@ -536,6 +550,15 @@ fn run_client(addr: SocketAddr, case: &Case) -> Seen {
     }
     let head_request = case.request.starts_with(b"HEAD ");
     let mut parts = Vec::new();
+    if let Some(then) = &case.then {
+        // An interim head is kept; a final one goes back to be read as the answer.
+        match r.head() {
+            Some(h) if h.get(9..10) == Some("1") => parts.push(h),
+            Some(h) => r.buf.splice(0..0, h.into_bytes()).for_each(drop),
+            None => parts.push("no first head".into()),
+        }
+        let _ = r.s.write_all(then);
+    }
     let mut open = true;
     for _ in 0..case.answers {
         if !r.answer(head_request, &mut parts) {
@@ -607,7 +630,7 @@ fn compare(options: &str) {
         .collect();
     let (port, received) = start_origin(scripts);
     let cfg = format!(
-        "defaults\n mode http\n timeout connect 1s\n timeout client 3s\n timeout server 2s\n{options}\
+        "defaults\n mode http\n timeout connect 1s\n timeout client 3s\n timeout server 1s\n{options}\
          frontend fe\n bind 127.0.0.1:1\n default_backend b\nbackend b\n server s1 127.0.0.1:9\n"
     );
     let hap =
@@ -623,7 +646,7 @@ fn compare(options: &str) {
             received.lock().expect("received").clear();
             let client = run_client(addr, case);
             // The origin finishes its scripts (a pause, a close) first.
-            for _ in 0..200 {
+            for _ in 0..500 {
                 std::thread::sleep(Duration::from_millis(10));
                 if PLAYING.load(std::sync::atomic::Ordering::SeqCst) == 0 {
                     break;
