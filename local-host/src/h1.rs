@@ -68,6 +68,8 @@ pub struct RequestHead {
     pub keep_alive: bool,
     /// `Upgrade: websocket` with `Connection: upgrade`.
     pub websocket: bool,
+    /// `Connection: upgrade`, for any protocol.
+    pub upgrade: bool,
 }
 
 impl RequestHead {
@@ -408,8 +410,44 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadErr
         framing,
         keep_alive,
         websocket,
+        upgrade: conn_upgrade,
     };
     Ok(Some((head, end)))
+}
+
+/// A `Connection` value as HAProxy 2.6 forwards it, both ways
+/// (`h1_parse_connection_header` with `H1_MF_CLEAN_CONN_HDR`): the `close` and
+/// `keep-alive` tokens removed. Until one is removed the value is kept as written (up
+/// to the end of the last token kept); after that, each token kept is appended after a
+/// bare `,`. Empty: the line is dropped.
+pub fn connection_kept(value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut as_written = true;
+    let mut i = 0;
+    while i < value.len() {
+        if matches!(value[i], b' ' | b'\t') {
+            i += 1;
+            continue;
+        }
+        let end = memchr::memchr(b',', &value[i..]).map_or(value.len(), |p| i + p);
+        let mut word = &value[i..end];
+        while let [rest @ .., b' ' | b'\t'] = word {
+            word = rest;
+        }
+        if word.eq_ignore_ascii_case(b"close") || word.eq_ignore_ascii_case(b"keep-alive") {
+            as_written = false;
+        } else if as_written {
+            out.clear();
+            out.extend_from_slice(&value[..end]);
+        } else {
+            if !out.is_empty() {
+                out.push(b',');
+            }
+            out.extend_from_slice(word);
+        }
+        i = end + 1;
+    }
+    out
 }
 
 /// Where the parts of an absolute-form target are (HAProxy's `http_parse_scheme` and
@@ -853,6 +891,21 @@ mod tests {
         assert_eq!(chunk_step(&mut st, b"zz\r\n"), ChunkStep::Invalid);
         let mut st = ChunkState::DataEnd;
         assert_eq!(chunk_step(&mut st, b"xx"), ChunkStep::Invalid);
+    }
+
+    /// Observed on HAProxy 2.6.12 (tests/tests/e2e_responses.rs, `connection` cases).
+    #[test]
+    fn connection_values_as_haproxy_cleans_them() {
+        for (v, kept) in [
+            ("close", ""),
+            ("Keep-Alive , X-Foo", "X-Foo"),
+            ("X-Foo,X-Bar ,close", "X-Foo,X-Bar "),
+            ("keep-alive, Upgrade", "Upgrade"),
+            ("Upgrade, HTTP2-Settings", "Upgrade, HTTP2-Settings"),
+            ("X-Foo, close, X-Bar,  X-Baz", "X-Foo,X-Bar,X-Baz"),
+        ] {
+            assert_eq!(connection_kept(v.as_bytes()), kept.as_bytes(), "{v}");
+        }
     }
 
     #[test]

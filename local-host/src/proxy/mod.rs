@@ -1215,7 +1215,7 @@ async fn read_response(
                 }
                 // HAProxy 2.6 answers 502 to a 101 the request did not ask for, and
                 // to chunks it sees are invalid before it forwards the head.
-                if (h.status == 101 && !req.websocket)
+                if (h.status == 101 && !req.upgrade)
                     || (h.framing == origin::BodyFraming::Chunked
                         && origin::chunked_start_invalid(sbuf))
                 {

@@ -42,8 +42,8 @@ pub struct ResponseHead {
     /// The reason, then each header's name (lower-cased) and value, back to back.
     text: Vec<u8>,
     reason: Range<usize>,
-    /// (name, value) of each header line in `text`, in order. `connection` is kept
-    /// here and dropped when the head is written to the client (except for a 101).
+    /// (name, value) of each header line in `text`, in order (`connection` as
+    /// received: [`client_head`] rewrites it).
     fields: Vec<(Range<usize>, Range<usize>)>,
     pub framing: BodyFraming,
 }
@@ -225,8 +225,14 @@ fn body_framing<'h>(
     for (n, v) in headers {
         if n == b"content-length" {
             for part in v.split(|&b| b == b',') {
-                let p = String::from_utf8_lossy(part);
-                let l: u64 = p.trim().parse().map_err(|_| BadResponse)?;
+                // Digits only (HAProxy 2.6: 502 to `+2`, as to `-2`).
+                let p = part.trim_ascii();
+                if p.is_empty() || !p.iter().all(u8::is_ascii_digit) {
+                    return Err(BadResponse);
+                }
+                let l: u64 = String::from_utf8_lossy(p)
+                    .parse()
+                    .map_err(|_| BadResponse)?;
                 if length.is_some_and(|x| x != l) {
                     return Err(BadResponse);
                 }
@@ -266,12 +272,12 @@ fn body_framing<'h>(
     })
 }
 
-/// The request head for the server. `connection` (and `proxy-connection`) are dropped
-/// except on upgrades, `accept-encoding` is dropped from upgrades, the configured
-/// lines are appended, then `connection: close` when the server connection must not
-/// be kept (`http-server-close` without `http-pretend-keepalive`; nothing for HTTP/1.0,
-/// which closes by default, as HAProxy 2.6 does) or `connection: keep-alive` for
-/// HTTP/1.0.
+/// The request head for the server. `connection` loses its `close` and `keep-alive`
+/// tokens ([`h1::connection_kept`]), `accept-encoding` is dropped from WebSocket
+/// upgrades, the configured lines are appended, then, unless the request asks for an upgrade, `connection: close` when
+/// the server connection must not be kept (`http-server-close` without
+/// `http-pretend-keepalive`; nothing for HTTP/1.0, which closes by default, as HAProxy
+/// 2.6 does) or `connection: keep-alive` for HTTP/1.0.
 pub fn request_head(
     head: &RequestHead,
     appended: &[(&str, IpAddr)],
@@ -297,17 +303,22 @@ pub fn request_head(
     out.extend_from_slice(head.version.as_str().as_bytes());
     out.extend_from_slice(b"\r\n");
     for (n, v) in &head.headers {
-        let drop = if head.websocket {
-            n.eq_ignore_ascii_case("accept-encoding")
-        } else {
-            n.eq_ignore_ascii_case("connection") || n.eq_ignore_ascii_case("proxy-connection")
-        };
-        if drop {
+        if head.websocket && n.eq_ignore_ascii_case("accept-encoding") {
             continue;
         }
+        let kept;
+        let v = if n.eq_ignore_ascii_case("connection") {
+            kept = h1::connection_kept(v.as_bytes());
+            if kept.is_empty() {
+                continue;
+            }
+            &kept[..]
+        } else {
+            v.as_bytes()
+        };
         out.extend(n.bytes().map(|b| b.to_ascii_lowercase()));
         out.extend_from_slice(b": ");
-        out.extend_from_slice(v.as_bytes());
+        out.extend_from_slice(v);
         out.extend_from_slice(b"\r\n");
     }
     for (n, v) in appended {
@@ -316,7 +327,7 @@ pub fn request_head(
         out.extend_from_slice(IpText::new(*v).as_str().as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    if !head.websocket {
+    if !head.upgrade {
         if announce_close {
             if head.version != Version::Http10 {
                 out.extend_from_slice(b"connection: close\r\n");
@@ -337,8 +348,8 @@ pub fn is_tunnel(resp: &ResponseHead, req: &RequestHead) -> bool {
 }
 
 /// The response head for the client and HAProxy's `%B` count for it, as HAProxy 2.6
-/// rewrites it: the version kept only when below 1.1; `connection` dropped (except in a
-/// tunnel) and written again for the client connection (`close` for a 1.1 answer, or
+/// rewrites it: the version kept only when below 1.1; `connection` without its `close`
+/// and `keep-alive` tokens, then one written for the client connection (`close` for a 1.1 answer, or
 /// `keep-alive` when the request or the answer is 1.0); `content-length` and
 /// `transfer-encoding` dropped from 1xx and 204 answers; `content-length` dropped
 /// beside `transfer-encoding`, and several merged into one.
@@ -368,8 +379,13 @@ pub fn client_head(resp: &ResponseHead, req: &RequestHead, close: bool) -> (u64,
     let mut counted = 0usize;
     for (n, mut v) in resp.headers() {
         let merged;
-        if n == b"connection" && !tunnel {
-            continue;
+        let kept;
+        if n == b"connection" {
+            kept = h1::connection_kept(v);
+            if kept.is_empty() {
+                continue;
+            }
+            v = &kept;
         }
         if n == b"content-length" || n == b"transfer-encoding" {
             if no_length {
@@ -409,15 +425,23 @@ pub fn client_head(resp: &ResponseHead, req: &RequestHead, close: bool) -> (u64,
 
 /// The chunked body bytes that came with a response head are already invalid: HAProxy
 /// 2.6 parses what it read with the head before it forwards the head, and answers 502
-/// (probed with a raw origin sending `zz` as the first chunk size).
+/// (probed with a raw origin sending `zz` as the first chunk size, or a trailer line
+/// without a colon).
 pub fn chunked_start_invalid(buf: &[u8]) -> bool {
     let mut st = ChunkState::Size;
     let mut pos = 0;
     loop {
+        let in_trailers = st == ChunkState::Trailers;
         match h1::chunk_step(&mut st, &buf[pos..]) {
             ChunkStep::Invalid => return true,
             ChunkStep::More => return false,
             ChunkStep::Consumed { consumed, .. } => {
+                let line = buf.get(pos..(pos + consumed).saturating_sub(1));
+                if in_trailers
+                    && push_trailer(&mut Vec::new(), trim_line(line.unwrap_or_default())).is_err()
+                {
+                    return true;
+                }
                 if consumed == 0 || st == ChunkState::Done {
                     return false;
                 }
@@ -545,7 +569,12 @@ where
                     ChunkStep::Consumed { consumed, data } => {
                         if in_trailers {
                             let line = buf.get(..consumed.saturating_sub(1)).unwrap_or_default();
-                            push_trailer(&mut trailers, trim_line(line))?;
+                            if push_trailer(&mut trailers, trim_line(line)).is_err() {
+                                if !out.is_empty() {
+                                    let _ = put(w, &out, write_idle).await;
+                                }
+                                return Err(Stop::Invalid);
+                            }
                         }
                         if let Some((a, b)) = data {
                             let len = b - a;
