@@ -173,6 +173,10 @@ response-connection-two-tokens | GET | send HTTP/1.1 200 OK\r\nConnection: X-Foo
 request-proxy-connection | GET / HTTP/1.1\r\nHost: x\r\nProxy-Connection: keep-alive\r\nX-Case: {name}\r\n\r\n | send OK
 request-firefox-websocket | GET / HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\nframes && pause 100 && close
 request-upgrade-h2c-101 | GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\nh2 && pause 100 && close
+http10-response-keep-alive | GET | send HTTP/1.0 200 OK\r\nConnection: keep-alive\r\ncontent-length: 2\r\n\r\nok
+http10-response-to-http10-client | GET / HTTP/1.0\r\nX-Case: {name}\r\n\r\n | send HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nok
+expect-http10 | POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 4\r\nX-Case: {name}\r\n\r\nbody | body && send OK
+pipelined-with-bodies | POST /1 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nX-Case: {name}\r\n\r\nabcPOST /2 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nX-Case: {name}\r\n\r\n1\r\nd\r\n0\r\n\r\n | body && send OK | answers=2
 pipelined-response-close | GET /1 HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 200 OK\r\nConnection: close\r\ncontent-length: 2\r\n\r\nok && close | answers=2
 "#;
 
@@ -252,6 +256,18 @@ fn cases() -> Vec<Case> {
         );
         v.push(generated(format!("header-of-{n}"), resp, big));
     }
+    // Bodies larger than a buffer, with a length and chunked.
+    let big_body = "0123456789abcdef".repeat(12 * 1024);
+    let resp = format!(
+        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{big_body}",
+        big_body.len()
+    );
+    v.push(generated("large-body".into(), resp, false));
+    let chunks: String = (0..300)
+        .map(|i| format!("{:x}\r\n{}\r\n", i + 1, "x".repeat(i + 1)))
+        .collect();
+    let resp = format!("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n{chunks}0\r\n\r\n");
+    v.push(generated("many-chunks".into(), resp, false));
     for (n, many) in [(99, false), (100, true), (101, true)] {
         let h: String = (0..n).map(|i| format!("X-{i}: a\r\n")).collect();
         let resp = format!("HTTP/1.1 200 OK\r\n{h}content-length: 2\r\n\r\nok");
