@@ -769,3 +769,8 @@ fn server_close_answers_as_haproxy() {
 fn keep_alive_answers_as_haproxy() {
     compare("");
 }
+
+#[test]
+fn pretend_keepalive_answers_as_haproxy() {
+    compare(" option http-server-close\n option http-pretend-keepalive\n");
+}
