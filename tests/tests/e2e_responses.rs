@@ -6,7 +6,10 @@
 //! that plays the case's script for each request it reads); what the client receives
 //! (interim and final heads byte for byte, body bytes, whether the connection stays
 //! open) and what the origin receives must be the same. Nothing here is hard-coded:
-//! the expected result is HAProxy's, observed at run time.
+//! the expected result is HAProxy's, observed at run time (the few cases README.md
+//! lists as known differences only check that HAProxy still answers as it says).
+//! Three variants: `option http-server-close`, without it, and with
+//! `http-pretend-keepalive` too.
 //!
 //! Needs `haproxy` (`apt-get install -y haproxy`; the README's test command installs it).
 
