@@ -345,7 +345,7 @@ async fn tunnel_after_101_carries_bytes_and_ends_on_timeout_tunnel() {
             }
             head.push(b[0]);
         }
-        c.write_all(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+        c.write_all(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
             .await
             .unwrap();
         let mut buf = [0u8; 1024];
@@ -383,7 +383,7 @@ async fn tunnel_after_101_carries_bytes_and_ends_on_timeout_tunnel() {
     let text = String::from_utf8_lossy(&got).to_string();
     assert!(
         text.starts_with(
-            "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n\r\n"
+            "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
         ),
         "{text}"
     );

@@ -1213,9 +1213,16 @@ async fn read_response(
                     }
                     continue;
                 }
-                // HAProxy 2.6 answers 502 to a 101 the request did not ask for, and
-                // to chunks it sees are invalid before it forwards the head.
-                if (h.status == 101 && !req.upgrade)
+                // HAProxy 2.6 answers 502 to a 101 the request did not ask for or that
+                // does not complete a WebSocket handshake (no Sec-WebSocket-Accept),
+                // and to chunks it sees are invalid before it forwards the head.
+                let unasked_101 = h.status == 101
+                    && (!req.upgrade
+                        || (req.websocket
+                            && !h
+                                .headers()
+                                .any(|(k, _)| k.eq_ignore_ascii_case(b"sec-websocket-accept"))));
+                if unasked_101
                     || (h.framing == origin::BodyFraming::Chunked
                         && origin::chunked_start_invalid(sbuf))
                 {
