@@ -378,7 +378,6 @@ pub fn client_head(resp: &ResponseHead, req: &RequestHead, close: bool) -> (u64,
     let mut length_written = false;
     let mut counted = 0usize;
     for (n, mut v) in resp.headers() {
-        let merged;
         let kept;
         if n == b"connection" {
             kept = h1::connection_kept(v);
@@ -397,9 +396,11 @@ pub fn client_head(resp: &ResponseHead, req: &RequestHead, close: bool) -> (u64,
                 }
                 length_written = true;
                 // The values agree (`parse_response`): the first one, alone.
-                let first = v.split(|&b| b == b',').next().unwrap_or_default();
-                merged = String::from_utf8_lossy(first).trim().to_string();
-                v = merged.as_bytes();
+                v = v
+                    .split(|&b| b == b',')
+                    .next()
+                    .unwrap_or_default()
+                    .trim_ascii();
             }
         }
         counted += n.len() + v.len();
