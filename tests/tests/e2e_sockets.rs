@@ -17,11 +17,6 @@ use wtedge_tests::corpus::{self, Case, Outcome};
 use wtedge_tests::haproxy::{self, Haproxy};
 use wtedge_tests::{core, run};
 
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
 fn need_haproxy() {
     if let Err(e) = haproxy::binary() {
         panic!(
@@ -30,29 +25,13 @@ fn need_haproxy() {
     }
 }
 
-/// wtedge on HAProxy's modernized config: same servers, its own frontend ports.
-/// Returns the runtime, the proxy and (frontend name, wtedge address) pairs.
 /// A runtime, wtedge running on it, and (frontend name, wtedge address) pairs.
 type Edge = (tokio::runtime::Runtime, Running, Vec<(String, SocketAddr)>);
 
+/// wtedge on HAProxy's modernized config: same servers, its own frontend ports.
+/// `Err`: wtedge refuses the config.
 fn wtedge_for(hap: &Haproxy) -> Result<Edge, String> {
-    let mut text: String = hap
-        .config
-        .text
-        .lines()
-        // Lines the harness adds for HAProxy's own sake (admin socket, port clashes).
-        .filter(|l| {
-            let t = l.trim();
-            !(t.starts_with("stats socket") || t == "noreuseport")
-        })
-        .map(|l| format!("{l}\n"))
-        .collect();
-    let mut addrs = Vec::new();
-    for (name, port) in &hap.config.frontends {
-        let mine = free_port();
-        text = text.replace(&format!("127.0.0.1:{port}"), &format!("127.0.0.1:{mine}"));
-        addrs.push((name.clone(), SocketAddr::from(([127, 0, 0, 1], mine))));
-    }
+    let (text, addrs) = hap.config_for_wtedge().unwrap_or_else(|e| panic!("{e}"));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
