@@ -186,10 +186,35 @@ impl IpText {
     }
 }
 
+/// HAProxy's longest log line (the default `len` of a `log` target, 1024 bytes, the
+/// newline included): longer lines are cut there, as HAProxy cuts them.
+pub const MAX_LINE: usize = 1023;
+
+/// Appends `s` to `out` as HAProxy writes the request line in a log: `"`, `#`, control
+/// characters and bytes from 0x7f are written `#XX` (uppercase hex).
+fn push_escaped(out: &mut String, s: &str) {
+    let escape = |b: u8| !(0x20..0x7f).contains(&b) || b == b'"' || b == b'#';
+    if !s.bytes().any(escape) {
+        out.push_str(s);
+        return;
+    }
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for b in s.bytes() {
+        if escape(b) {
+            out.push('#');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        } else {
+            out.push(char::from(b));
+        }
+    }
+}
+
 /// Appends one line (no trailing newline) to `line`: `client_ip:port [date] frontend
 /// backend/server Tq/Tw/Tc/Tr/Ta status bytes - - term-- actconn/feconn/beconn/srv_conn/
 /// retries srv_queue/backend_queue "request"`.
 pub fn format_into(line: &mut String, e: &Entry<'_>, show_session_ids: bool) {
+    let start = line.len();
     line.push_str(IpText::new(e.client.ip()).as_str());
     line.push(':');
     push_u64(line, u64::from(e.client.port()));
@@ -241,14 +266,22 @@ pub fn format_into(line: &mut String, e: &Entry<'_>, show_session_ids: bool) {
                 redact_wtd(t)
             };
             line.push('"');
-            line.push_str(m);
+            push_escaped(line, m);
             line.push(' ');
-            line.push_str(&t);
+            push_escaped(line, &t);
             line.push(' ');
-            line.push_str(v);
+            push_escaped(line, v);
             line.push('"');
         }
         None => line.push_str("\"<BADREQ>\""),
+    }
+    if line.len() - start > MAX_LINE {
+        // The request is escaped to ASCII; names from the config might not be.
+        let mut end = start + MAX_LINE;
+        while !line.is_char_boundary(end) {
+            end -= 1;
+        }
+        line.truncate(end);
     }
 }
 
@@ -635,6 +668,25 @@ mod tests {
         e.retries = 1;
         e.redispatched = true;
         assert!(format(&e, true).contains(" 1/1/0/0/+1 0/0 "));
+    }
+
+    #[test]
+    fn request_is_escaped_and_long_lines_cut_as_haproxy() {
+        let mut e = entry();
+        e.request = Some(("GET", "/cl?q=\"a\"#\u{e9}\u{7f}\t<>{}|\\^`~", "HTTP/1.1"));
+        assert!(
+            format(&e, true).ends_with("\"GET /cl?q=#22a#22#23#C3#A9#7F#09<>{}|\\^`~ HTTP/1.1\""),
+            "{}",
+            format(&e, true)
+        );
+        let target = format!("/{}", "a".repeat(2000));
+        e.request = Some(("GET", &target, "HTTP/1.1"));
+        let mut line = String::from("kept");
+        format_into(&mut line, &e, true);
+        assert_eq!(line.len(), 4 + MAX_LINE);
+        assert!(line.starts_with("kept127.0.0.1:58936 ["), "{line}");
+        assert!(line.contains(" \"GET /aaaa"), "{line}");
+        assert!(line.ends_with("aaaa"), "{line}");
     }
 
     #[test]
