@@ -223,8 +223,27 @@ struct ClientConn {
 enum After {
     KeepAlive,
     Close,
-    /// After a 101: the server connection, bytes it sent after its head, the idle timeout.
-    Tunnel(TcpStream, BytesMut, Duration),
+    /// After a 101: the server connection, bytes it sent after its head, the idle
+    /// timeout, and the log line to write when the tunnel ends.
+    Tunnel(TcpStream, BytesMut, Duration, Box<TunnelLog>),
+}
+
+/// The log line of a tunnelled exchange (101), written when the tunnel ends, as HAProxy
+/// 2.6 does: Ta then covers the tunnel and the bytes include what the server sent
+/// through it.
+struct TunnelLog {
+    t_request: u64,
+    backend_id: ProxyId,
+    server_id: ServerId,
+    backend: String,
+    server: String,
+    t_queue: u64,
+    t_connect: u64,
+    t_response: u64,
+    status: u16,
+    head_bytes: u64,
+    retries: u32,
+    redispatched: bool,
 }
 
 /// What the access log line needs besides the request.
@@ -269,6 +288,8 @@ impl ClientConn {
         let mut first = true;
         loop {
             let accept_date = SystemTime::now();
+            // Ta of a request that never came counts from here, as HAProxy's.
+            let accepted = Instant::now();
             let idle = if first { request_to } else { keepalive_to };
             let read = read_head(
                 &mut rd,
@@ -289,17 +310,17 @@ impl ClientConn {
                     // `option dontlognull` (and only for its first request).
                     let null = !partial && (was_first && !fe.settings.options.dontlognull);
                     if partial || null {
-                        self.log_badreq(accept_date, Instant::now(), 400, 0, "CR");
+                        self.log_badreq(accept_date, accepted, 400, 0, "CR");
                     }
                     return;
                 }
                 HeadRead::Timeout { partial } => {
                     if !partial && was_first && !fe.settings.options.dontlognull {
-                        self.log_badreq(accept_date, Instant::now(), 408, 0, "cR");
+                        self.log_badreq(accept_date, accepted, 408, 0, "cR");
                     }
                     if partial {
                         let _ = write_all(&mut wr, h1::errors::E408, client_to).await;
-                        self.log_badreq(accept_date, Instant::now(), 408, 0, "cR");
+                        self.log_badreq(accept_date, accepted, 408, 0, "cR");
                     }
                     return;
                 }
@@ -323,10 +344,17 @@ impl ClientConn {
                     let _ = wr.shutdown().await;
                     return;
                 }
-                After::Tunnel(server, server_left, idle) => {
-                    let Ok(client) = rd.reunite(wr) else { return };
-                    let client_left = std::mem::take(&mut self.rbuf);
-                    tunnel(client, client_left, server, server_left, idle).await;
+                After::Tunnel(server, server_left, idle, pending) => {
+                    let (sent, timed_out) = match rd.reunite(wr) {
+                        Ok(client) => {
+                            let client_left = std::mem::take(&mut self.rbuf);
+                            tunnel(client, client_left, server, server_left, idle).await
+                        }
+                        Err(_) => (0, false),
+                    };
+                    // HAProxy 2.6 logs a tunnel that went idle past its timeout `cD`.
+                    let term = if timed_out { "cD" } else { "--" };
+                    self.log_tunnel(&head, accept_date, started, &pending, sent, term);
                     return;
                 }
             }
@@ -364,6 +392,39 @@ impl ClientConn {
             backend_queue: 0,
             request: None,
         });
+    }
+
+    /// Logs a tunnelled exchange once the tunnel is over; `sent`: the bytes the server
+    /// sent through it.
+    fn log_tunnel(
+        &self,
+        head: &RequestHead,
+        date: SystemTime,
+        started: Instant,
+        p: &TunnelLog,
+        sent: u64,
+        termination: &'static str,
+    ) {
+        self.log(
+            head,
+            date,
+            started,
+            Some(p.t_request),
+            Some(p.backend_id),
+            Some(p.server_id),
+            LogFacts {
+                backend: &p.backend,
+                server: Some(&p.server),
+                t_queue: Some(p.t_queue),
+                t_connect: Some(p.t_connect),
+                t_response: Some(p.t_response),
+                status: p.status,
+                bytes: p.head_bytes + sent,
+                termination,
+                retries: p.retries,
+                redispatched: p.redispatched,
+            },
+        );
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -801,8 +862,7 @@ impl ClientConn {
         let body_done = matches!(pump_res, Some(Ok(_)));
         let server_name = &cfg.server(fwd.server).name;
         let status = resp.status;
-        // The log facts of an answer the server gave: only the bytes and the
-        // termination state differ between the tunnel and the relayed body.
+        // The log facts of a relayed answer (a tunnel's are in its `TunnelLog`).
         let served = |bytes: u64, termination: &'static str| LogFacts {
             backend: &be.name,
             server: Some(server_name),
@@ -820,16 +880,22 @@ impl ClientConn {
             let (bytes, out) = origin::client_head(&resp, head, false);
             let ok = write_all(wr, &out, client_to).await;
             drop(active);
-            self.log(
-                head,
-                date,
-                started,
-                Some(t_request),
-                Some(fwd.backend),
-                Some(fwd.server),
-                served(bytes, "--"),
-            );
+            let pending = Box::new(TunnelLog {
+                t_request,
+                backend_id: fwd.backend,
+                server_id: fwd.server,
+                backend: be.name.clone(),
+                server: server_name.clone(),
+                t_queue,
+                t_connect,
+                t_response,
+                status,
+                head_bytes: bytes,
+                retries,
+                redispatched,
+            });
             if !ok {
+                self.log_tunnel(head, date, started, &pending, 0, "--");
                 return After::Close;
             }
             let tunnel_to = bs.timeouts.tunnel.or(fe.settings.timeouts.tunnel).or(fe
@@ -837,7 +903,7 @@ impl ClientConn {
                 .timeouts
                 .client
                 .max(bs.timeouts.server));
-            return After::Tunnel(stream, sbuf, dur(tunnel_to));
+            return After::Tunnel(stream, sbuf, dur(tunnel_to), pending);
         }
 
         // The server answered before the whole request body was forwarded (or stopped
@@ -1156,25 +1222,27 @@ async fn write_all<W: tokio::io::AsyncWrite + Unpin>(
 }
 
 /// After a `101`: bytes both ways, no framing work, until either side closes or nothing
-/// moves for `idle` (`timeout tunnel`). Closing either side closes the other.
+/// moves for `idle` (`timeout tunnel`). Closing either side closes the other. Returns the
+/// bytes the server sent through the tunnel and whether it ended idle.
 async fn tunnel(
     mut client: TcpStream,
     client_left: BytesMut,
     mut server: TcpStream,
     server_left: BytesMut,
     idle: Duration,
-) {
+) -> (u64, bool) {
     if !client_left.is_empty() && server.write_all(&client_left).await.is_err() {
-        return;
+        return (0, false);
     }
     if !server_left.is_empty() && client.write_all(&server_left).await.is_err() {
-        return;
+        return (0, false);
     }
+    let sent = AtomicU64::new(server_left.len() as u64);
     let (mut cr, mut cw) = client.split();
     let (mut sr, mut sw) = server.split();
     let last = AtomicU64::new(now_ms());
-    let c2s = copy_half(&mut cr, &mut sw, &last);
-    let s2c = copy_half(&mut sr, &mut cw, &last);
+    let c2s = copy_half(&mut cr, &mut sw, &last, None);
+    let s2c = copy_half(&mut sr, &mut cw, &last, Some(&sent));
     let watchdog = async {
         loop {
             let since = now_ms().saturating_sub(get(&last));
@@ -1185,11 +1253,12 @@ async fn tunnel(
             tokio::time::sleep(Duration::from_millis(left)).await;
         }
     };
-    tokio::select! {
-        _ = c2s => {}
-        _ = s2c => {}
-        _ = watchdog => {}
-    }
+    let timed_out = tokio::select! {
+        _ = c2s => false,
+        _ = s2c => false,
+        _ = watchdog => true,
+    };
+    (get(&sent), timed_out)
 }
 
 /// Reads the response head; interim answers (100 Continue...) go to the client as they
@@ -1243,7 +1312,7 @@ async fn read_response(
     }
 }
 
-async fn copy_half<R, W>(r: &mut R, w: &mut W, last: &AtomicU64)
+async fn copy_half<R, W>(r: &mut R, w: &mut W, last: &AtomicU64, sent: Option<&AtomicU64>)
 where
     R: tokio::io::AsyncRead + Unpin,
     W: tokio::io::AsyncWrite + Unpin,
@@ -1257,6 +1326,9 @@ where
         last.store(now_ms(), std::sync::atomic::Ordering::Relaxed);
         if w.write_all(&buf[..n]).await.is_err() {
             break;
+        }
+        if let Some(s) = sent {
+            add(s, n as u64);
         }
     }
     let _ = w.shutdown().await;
