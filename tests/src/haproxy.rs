@@ -119,6 +119,17 @@ impl Haproxy {
         Self::start_with(config, accept_proxy, &|_, _| None)
     }
 
+    /// As [`Haproxy::start_with`], and HAProxy logs: `log stdout format raw local0` in
+    /// `global` and `log global` in every `defaults` section (the modernized config has
+    /// no `log` line), so that its log lines land in [`Haproxy::log_text`]. The config
+    /// says which proxies log how (`option httplog`, `option dontlognull`).
+    pub fn start_logging(
+        config: &str,
+        server_port: &dyn Fn(&str, &str) -> Option<u16>,
+    ) -> Result<Haproxy, String> {
+        Self::start_retrying(config, false, server_port, true)
+    }
+
     /// As [`Haproxy::start`], but `server_port(proxy, server)` may name the port of a
     /// server the caller runs itself (a scripted origin); `None` starts a loopback
     /// [`Backend`] for that line as usual.
@@ -127,10 +138,20 @@ impl Haproxy {
         accept_proxy: bool,
         server_port: &dyn Fn(&str, &str) -> Option<u16>,
     ) -> Result<Haproxy, String> {
+        Self::start_retrying(config, accept_proxy, server_port, false)
+    }
+
+    /// [`Haproxy::start_once`], retried on a port clash.
+    fn start_retrying(
+        config: &str,
+        accept_proxy: bool,
+        server_port: &dyn Fn(&str, &str) -> Option<u16>,
+        logs: bool,
+    ) -> Result<Haproxy, String> {
         let bin = binary()?;
         let mut last = String::new();
         for _ in 0..5 {
-            match Self::start_once(&bin, config, accept_proxy, server_port) {
+            match Self::start_once(&bin, config, accept_proxy, server_port, logs) {
                 Ok(h) => return Ok(h),
                 Err((retry, e)) => {
                     last = e;
@@ -148,6 +169,7 @@ impl Haproxy {
         config: &str,
         accept_proxy: bool,
         server_port: &dyn Fn(&str, &str) -> Option<u16>,
+        logs: bool,
     ) -> Result<Haproxy, (bool, String)> {
         let fatal = |e: String| (false, e);
         let dir = TempDir::new("haproxy").map_err(fatal)?;
@@ -175,6 +197,10 @@ impl Haproxy {
             },
         )
         .map_err(fatal)?;
+        let mut modern = modern;
+        if logs {
+            modern.text = with_logs(&modern.text);
+        }
         let cfg_path = dir.path().join("haproxy.cfg");
         fs::write(&cfg_path, &modern.text).map_err(|e| fatal(format!("write config: {e}")))?;
         let log = dir.path().join("haproxy.log");
@@ -238,13 +264,13 @@ impl Haproxy {
     }
 
     /// The config HAProxy runs, for wtedge to run beside it: the lines the harness
-    /// adds for HAProxy's own sake (admin socket, `noreuseport`) left out and every
+    /// adds for HAProxy's own sake (admin socket, `noreuseport`, `log`) left out and every
     /// frontend moved to a fresh loopback port. Returns the text and
     /// (frontend name, wtedge address) pairs.
     pub fn config_for_wtedge(&self) -> Result<(String, Vec<(String, SocketAddr)>), String> {
         let harness_only = |line: &str| {
             let t = line.trim();
-            t.starts_with("stats socket") || t == "noreuseport"
+            t.starts_with("stats socket") || t == "noreuseport" || t.starts_with("log ")
         };
         let mut text = String::with_capacity(self.config.text.len());
         for line in self.config.text.lines().filter(|l| !harness_only(l)) {
@@ -337,6 +363,22 @@ impl Haproxy {
         }
         Ok(())
     }
+}
+
+/// `text` (a modernized config, without `log` lines) with HAProxy's log on stdout.
+fn with_logs(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 64);
+    for line in text.lines() {
+        out.push_str(line);
+        out.push('\n');
+        let first = line.split_whitespace().next().unwrap_or("");
+        if first == "global" {
+            out.push_str("    log stdout format raw local0\n");
+        } else if first == "defaults" {
+            out.push_str("    log global\n");
+        }
+    }
+    out
 }
 
 impl Drop for Haproxy {
