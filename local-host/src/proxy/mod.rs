@@ -201,6 +201,7 @@ pub async fn serve_connection(g: Arc<Generation>, info: ConnInfo, stream: TcpStr
         rbuf: BytesMut::with_capacity(8192),
         sbuf: BytesMut::new(),
         stopping: g.global.stopping.clone(),
+        queue_pos: [AtomicU64::new(0), AtomicU64::new(0)],
     };
     let (rd, wr) = stream.into_split();
     conn.run(fe, rd, wr).await;
@@ -217,6 +218,9 @@ struct ClientConn {
     /// The server's bytes (response heads and bodies), kept for the next exchange.
     sbuf: BytesMut,
     stopping: watch::Receiver<bool>,
+    /// The current request's place in a queue (server, backend), for its log line:
+    /// HAProxy logs 0/0 for a request that did not wait, else the queue it waited in.
+    queue_pos: [AtomicU64; 2],
 }
 
 /// How an exchange ended, for the connection loop.
@@ -479,8 +483,8 @@ impl ClientConn {
             srv_conn: srv_c.map_or(0, |c| get(&c.cur)),
             retries: f.retries,
             redispatched: f.redispatched,
-            srv_queue: srv_c.map_or(0, |c| get(&c.queue_cur)),
-            backend_queue: be_c.map_or(0, |c| get(&c.queue_cur)),
+            srv_queue: self.queue_pos[0].swap(0, std::sync::atomic::Ordering::Relaxed),
+            backend_queue: self.queue_pos[1].swap(0, std::sync::atomic::Ordering::Relaxed),
             request: Some((&head.method, &head.target, &head.version_text)),
         });
     }
@@ -630,6 +634,15 @@ impl ClientConn {
                     if let Some(c) = be_c {
                         inc(&c.queue_cur);
                     }
+                    // HAProxy queues a balanced request in the backend's queue (no
+                    // server yet), a `use-server` one in its server's; the log gives
+                    // its place there (1: nobody was ahead).
+                    let (place, which) = if fwd.balanced {
+                        (be_c.map_or(1, |c| get(&c.queue_cur)), 1)
+                    } else {
+                        (sc.map_or(1, |c| get(&c.queue_cur)), 0)
+                    };
+                    self.queue_pos[which].store(place.max(1), std::sync::atomic::Ordering::Relaxed);
                     let got = tokio::time::timeout(queue_to, sem.clone().acquire_owned()).await;
                     if let Some(c) = sc {
                         dec(&c.queue_cur);
@@ -650,7 +663,8 @@ impl ClientConn {
                                     wr,
                                     client_to,
                                     fwd.backend,
-                                    Some(fwd.server),
+                                    // A balanced request had no server yet.
+                                    (!fwd.balanced).then_some(fwd.server),
                                     503,
                                     "sQ",
                                     Some(ms(queue_start.elapsed())),
