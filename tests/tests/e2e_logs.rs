@@ -42,6 +42,8 @@ enum Act {
     Sleep(u64),
     /// Closes the connection.
     Close,
+    /// Plays these acts on another connection, beside the next ones.
+    Beside(Vec<Act>),
 }
 
 struct Case {
@@ -247,6 +249,25 @@ fn cases() -> Vec<Case> {
         c("empty-connection-dontlognull", 1, vec![Sleep(100)]),
         c("dontlognull-request", 1, close("GET", "/cl")),
         get("session-id", "/cl?wtd=wt1T03a3rAGfn1ZKEkN&request=ws"),
+        // Backend `q`: one connection at a time, `timeout queue 300ms`.
+        c(
+            "queue-timeout",
+            0,
+            [
+                vec![Beside(close("GET", "/q/slow600")), Sleep(100)],
+                close("GET", "/q/x"),
+            ]
+            .concat(),
+        ),
+        c(
+            "queued-then-served",
+            0,
+            [
+                vec![Beside(close("GET", "/q/slow150")), Sleep(50)],
+                close("GET", "/q/x"),
+            ]
+            .concat(),
+        ),
     ]
 }
 
@@ -281,6 +302,11 @@ fn serve(mut s: TcpStream) {
             }
             "/head" => b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n",
             "/close" => return,
+            "/q/slow600" | "/q/slow150" => {
+                let ms = if path.ends_with("600") { 600 } else { 150 };
+                std::thread::sleep(Duration::from_millis(ms));
+                b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+            }
             "/cut" => {
                 let _ = s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nhello");
                 std::thread::sleep(Duration::from_millis(100));
@@ -358,6 +384,7 @@ fn count(hay: &[u8], needle: &[u8]) -> usize {
 
 /// Plays a case's client side on a fresh connection.
 fn run_client(addr: SocketAddr, acts: &[Act]) {
+    let mut beside = Vec::new();
     let mut conn = Some(TcpStream::connect(addr).expect("connect"));
     let mut got = Vec::new();
     let mut b = [0u8; 4096];
@@ -374,6 +401,10 @@ fn run_client(addr: SocketAddr, acts: &[Act]) {
             }
             Act::Sleep(ms) => std::thread::sleep(Duration::from_millis(*ms)),
             Act::Close => conn = None,
+            Act::Beside(acts) => {
+                let acts = acts.clone();
+                beside.push(std::thread::spawn(move || run_client(addr, &acts)));
+            }
             Act::Until(_, _) | Act::Eof => {
                 let deadline = Instant::now() + Duration::from_secs(5);
                 loop {
@@ -394,6 +425,9 @@ fn run_client(addr: SocketAddr, acts: &[Act]) {
                 }
             }
         }
+    }
+    for t in beside {
+        let _ = t.join();
     }
 }
 
@@ -589,11 +623,13 @@ fn compare(options: &str) {
          \x20use_backend empty if {{ path_beg /none }}\n\
          \x20use_backend dead if {{ path_beg /dead }}\n\
          \x20use_backend redisp if {{ path_beg /redisp }}\n\
+         \x20use_backend q if {{ path_beg /q/ }}\n\
          \x20default_backend b\n\
          frontend quiet\n bind 127.0.0.1:2\n option dontlognull\n default_backend b\n\
          backend b\n server s1 127.0.0.1:9\n\
          backend empty\n server e1 127.0.0.1:9 disabled\n\
          backend dead\n retries 2\n server d1 127.0.0.1:9\n\
+         backend q\n timeout queue 300ms\n server q1 127.0.0.1:9 maxconn 1\n\
          backend redisp\n retries 2\n option redispatch\n server d1 127.0.0.1:9\n server s2 127.0.0.1:9\n"
     );
     let hap = Haproxy::start_logging(&cfg, &|_, server| {
