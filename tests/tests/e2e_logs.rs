@@ -42,13 +42,15 @@ enum Act {
     Sleep(u64),
     /// Closes the connection.
     Close,
+    /// Shuts the sending side down.
+    HalfClose,
     /// Plays these acts on another connection, beside the next ones.
     Beside(Vec<Act>),
 }
 
 struct Case {
     name: &'static str,
-    /// 0: `fe`; 1: `quiet` (`option dontlognull`).
+    /// 0: `fe`; 1: `quiet` (`option dontlognull`); 2: `bare` (no `default_backend`).
     frontend: usize,
     acts: Vec<Act>,
 }
@@ -249,6 +251,26 @@ fn cases() -> Vec<Case> {
         c("empty-connection-dontlognull", 1, vec![Sleep(100)]),
         c("dontlognull-request", 1, close("GET", "/cl")),
         get("session-id", "/cl?wtd=wt1T03a3rAGfn1ZKEkN&request=ws"),
+        c(
+            "client-leaves-before-answer",
+            0,
+            vec![
+                send(&format!("GET /q/slow600 HTTP/1.1\r\n{KEEP}")),
+                Sleep(100),
+                Close,
+                Sleep(800),
+            ],
+        ),
+        c(
+            "client-half-closes-before-answer",
+            0,
+            vec![
+                Send(b"GET /q/slow150 HTTP/1.1\r\nHost: x\r\n\r\n".to_vec()),
+                HalfClose,
+                Eof,
+            ],
+        ),
+        c("no-backend", 2, close("GET", "/elsewhere")),
         // Backend `q`: one connection at a time, `timeout queue 300ms`.
         c(
             "queue-timeout",
@@ -401,6 +423,9 @@ fn run_client(addr: SocketAddr, acts: &[Act]) {
             }
             Act::Sleep(ms) => std::thread::sleep(Duration::from_millis(*ms)),
             Act::Close => conn = None,
+            Act::HalfClose => {
+                let _ = s.shutdown(std::net::Shutdown::Write);
+            }
             Act::Beside(acts) => {
                 let acts = acts.clone();
                 beside.push(std::thread::spawn(move || run_client(addr, &acts)));
@@ -626,6 +651,7 @@ fn compare(options: &str) {
          \x20use_backend q if {{ path_beg /q/ }}\n\
          \x20default_backend b\n\
          frontend quiet\n bind 127.0.0.1:2\n option dontlognull\n default_backend b\n\
+         frontend bare\n bind 127.0.0.1:3\n use_backend b if {{ path_beg /b }}\n\
          backend b\n server s1 127.0.0.1:9\n\
          backend empty\n server e1 127.0.0.1:9 disabled\n\
          backend dead\n retries 2\n server d1 127.0.0.1:9\n\
@@ -640,6 +666,7 @@ fn compare(options: &str) {
     let hap_addrs = [
         hap.frontend_addr(Some("fe")).expect("fe"),
         hap.frontend_addr(Some("quiet")).expect("quiet"),
+        hap.frontend_addr(Some("bare")).expect("bare"),
     ];
     let mut hap_log = HaproxyLines { hap: &hap, seen: 0 };
     let filter = std::env::var("WTEDGE_CASE").unwrap_or_default();
