@@ -336,14 +336,11 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadErr
         if !connect_authority_ok(&target, host.as_deref()) {
             return Err(HeadError::Host);
         }
-        // HAProxy 2.6 drops a default port (80 or 443) from a CONNECT's Host (probed:
-        // `Host: x:443` and `x:80` reach the server as `x`, `x:8443` stays).
-        for (n, v) in headers.iter_mut() {
-            if n.eq_ignore_ascii_case("host")
-                && let (h, Some("80" | "443")) = split_port(v)
-            {
-                *v = h.to_string();
-            }
+        // HAProxy 2.6 forwards a CONNECT's target as written but its Host without a
+        // default port (probed: `Host: x:443` and `x:80` reach the server as `x`,
+        // `x:8443` stays): router-core's scheme-based normalization gives that host.
+        if let Some(rw) = router_core::normalize::scheme_based("CONNECT", &target) {
+            set_hosts(&mut headers, &rw.host);
         }
     } else if let Some(abs) = Absolute::parse(&target) {
         let authority = &target[abs.authority.clone()];
@@ -353,22 +350,11 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadErr
         {
             return Err(HeadError::Host);
         }
-        // Scheme-based normalization: a default port leaves the target and Host.
-        if let Some(colon) = authority.rfind(':') {
-            let port = &authority[colon + 1..];
-            let host_only = authority[..colon].to_string();
-            if port.bytes().all(|b| b.is_ascii_digit())
-                && !port.is_empty()
-                && is_default_port(&target[..abs.scheme_end], port)
-            {
-                let cut = abs.authority.start + colon..abs.authority.end;
-                target.replace_range(cut, "");
-                for (n, v) in headers.iter_mut() {
-                    if n.eq_ignore_ascii_case("host") {
-                        *v = host_only.clone();
-                    }
-                }
-            }
+        // Scheme-based normalization (router-core's): a default port leaves the
+        // target and Host.
+        if let Some(rw) = router_core::normalize::scheme_based("", &target) {
+            target = rw.target;
+            set_hosts(&mut headers, &rw.host);
         }
     }
 
@@ -490,6 +476,15 @@ impl Absolute {
 /// The authority of an absolute-form target (`http://u@host:port/p` -> `host:port`).
 pub fn absolute_authority(target: &str) -> Option<&str> {
     Absolute::parse(target).map(|a| &target[a.authority])
+}
+
+/// Gives every Host line the value `host`.
+fn set_hosts(headers: &mut [(String, String)], host: &str) {
+    for (n, v) in headers.iter_mut() {
+        if n.eq_ignore_ascii_case("host") {
+            host.clone_into(v);
+        }
+    }
 }
 
 /// HAProxy's `http_is_default_port`: empty, or 80 with `http://`, or 443 with `https://`.
