@@ -28,8 +28,10 @@ use std::time::{Duration, Instant};
 
 use local_host::access_log::{Logger, redact_wtd};
 use local_host::engine_choice::EngineChoice;
-use local_host::run::{Options, Running};
+use local_host::run::Running;
 use wtedge_tests::haproxy::{self, Haproxy};
+
+mod common;
 
 /// What the client does, in order.
 #[derive(Debug, Clone)]
@@ -602,27 +604,22 @@ type Edge = (
 );
 
 fn wtedge_for(hap: &Haproxy) -> Edge {
-    let (text, addrs) = hap.config_for_wtedge().unwrap_or_else(|e| panic!("{e}"));
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
     // Session ids shown: HAProxy logs them as they are.
     let (logger, rx) = Logger::channel(true);
-    let running = rt
-        .block_on(Running::start(
-            "logs.cfg",
-            &text,
-            Options {
-                admin: None,
-                logger,
-                grace: Duration::from_millis(200),
-                engine: EngineChoice::Native,
-            },
-        ))
-        .unwrap_or_else(|e| panic!("wtedge: {e}\n{text}"));
-    (rt, running, addrs.into_iter().map(|(_, a)| a).collect(), rx)
+    let e = common::wtedge_beside(
+        hap,
+        "logs.cfg",
+        logger,
+        EngineChoice::Native,
+        Duration::from_millis(200),
+    )
+    .unwrap_or_else(|e| panic!("wtedge: {e}"));
+    (
+        e.rt,
+        e.running,
+        e.addrs.into_iter().map(|(_, a)| a).collect(),
+        rx,
+    )
 }
 
 /// Waits (2 s at most) until HAProxy's `show sess` lists only the CLI's own stream.

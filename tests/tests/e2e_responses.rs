@@ -22,8 +22,10 @@ use std::time::Duration;
 
 use local_host::access_log::Logger;
 use local_host::engine_choice::EngineChoice;
-use local_host::run::{Options, Running};
+use local_host::run::Running;
 use wtedge_tests::haproxy::{self, Haproxy};
+
+mod common;
 
 /// What the origin does with one request, in order.
 #[derive(Debug, Clone)]
@@ -231,15 +233,7 @@ fn cases() -> Vec<Case> {
                     _ => panic!("{name}: bad step {step:?}"),
                 })
                 .collect();
-            let mut case = Case {
-                request: request.into_bytes(),
-                answers: 1,
-                half_close: false,
-                then: None,
-                script,
-                known: None,
-                name,
-            };
+            let mut case = Case::new(name, request.into_bytes(), script);
             match f.get(3).map(|o| o.split_once('=').unwrap_or((o, ""))) {
                 None => {}
                 Some(("answers", n)) => case.answers = n.parse().expect("answers=N"),
@@ -285,14 +279,22 @@ fn generated(name: String, resp: String, close: bool) -> Case {
     if close {
         script.push(Step::Close);
     }
-    Case {
-        request: format!("GET /{name} HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n").into_bytes(),
-        answers: 1,
-        half_close: false,
-        then: None,
-        script,
-        known: None,
-        name,
+    let request = format!("GET /{name} HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n");
+    Case::new(name, request.into_bytes(), script)
+}
+
+impl Case {
+    /// One request, one answer expected, no options.
+    fn new(name: String, request: Vec<u8>, script: Vec<Step>) -> Case {
+        Case {
+            request,
+            answers: 1,
+            half_close: false,
+            then: None,
+            script,
+            known: None,
+            name,
+        }
     }
 }
 
@@ -657,26 +659,16 @@ fn run_client(addr: SocketAddr, case: &Case) -> Seen {
 type Edge = (tokio::runtime::Runtime, Running, SocketAddr);
 
 fn wtedge_for(hap: &Haproxy) -> Edge {
-    let (text, addrs) = hap.config_for_wtedge().unwrap_or_else(|e| panic!("{e}"));
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let running = rt
-        .block_on(Running::start(
-            "responses.cfg",
-            &text,
-            Options {
-                admin: None,
-                logger: Logger::none(),
-                grace: Duration::from_millis(200),
-                // Routing is not what this test is about: the native engine starts faster.
-                engine: EngineChoice::Native,
-            },
-        ))
-        .unwrap_or_else(|e| panic!("wtedge: {e}"));
-    (rt, running, addrs[0].1)
+    // Routing is not what this test is about: the native engine starts faster.
+    let e = common::wtedge_beside(
+        hap,
+        "responses.cfg",
+        Logger::none(),
+        EngineChoice::Native,
+        Duration::from_millis(200),
+    )
+    .unwrap_or_else(|e| panic!("wtedge: {e}"));
+    (e.rt, e.running, e.addrs[0].1)
 }
 
 /// Runs every case through HAProxy and wtedge on `options` (lines for `defaults`).

@@ -11,11 +11,13 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use local_host::access_log::Logger;
-use local_host::run::{Options, Running};
+use local_host::run::Running;
 use wtedge_tests::client::{self, Source};
 use wtedge_tests::corpus::{self, Case, Outcome};
 use wtedge_tests::haproxy::{self, Haproxy};
 use wtedge_tests::{core, run};
+
+mod common;
 
 fn need_haproxy() {
     if let Err(e) = haproxy::binary() {
@@ -31,24 +33,15 @@ type Edge = (tokio::runtime::Runtime, Running, Vec<(String, SocketAddr)>);
 /// wtedge on HAProxy's modernized config: same servers, its own frontend ports.
 /// `Err`: wtedge refuses the config.
 fn wtedge_for(hap: &Haproxy) -> Result<Edge, String> {
-    let (text, addrs) = hap.config_for_wtedge().unwrap_or_else(|e| panic!("{e}"));
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let running = rt.block_on(Running::start(
+    // The default engine: router-core as wasm in wasmtime.
+    let e = common::wtedge_beside(
+        hap,
         "modernized.cfg",
-        &text,
-        Options {
-            admin: None,
-            logger: Logger::none(),
-            grace: Duration::from_secs(2),
-            // The default engine: router-core as wasm in wasmtime.
-            engine: Default::default(),
-        },
-    ))?;
-    Ok((rt, running, addrs))
+        Logger::none(),
+        Default::default(),
+        Duration::from_secs(2),
+    )?;
+    Ok((e.rt, e.running, e.addrs))
 }
 
 /// `Ok(None)`: wtedge refuses the config (router-core's choice, checked by its own

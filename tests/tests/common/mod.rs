@@ -1,0 +1,44 @@
+//! What the differential tests over sockets share: wtedge started beside a running
+//! HAProxy, on the same config (`Haproxy::config_for_wtedge`).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use local_host::access_log::Logger;
+use local_host::engine_choice::EngineChoice;
+use local_host::run::{Options, Running};
+use wtedge_tests::haproxy::Haproxy;
+
+/// wtedge running beside `hap` on its own runtime (two workers).
+pub struct Edge {
+    /// Keeps wtedge's tasks alive; dropped last.
+    pub rt: tokio::runtime::Runtime,
+    pub running: Running,
+    /// (frontend name, wtedge address), in HAProxy's frontend order.
+    pub addrs: Vec<(String, SocketAddr)>,
+}
+
+/// Starts wtedge on `hap`'s config with `logger` and `engine`. `Err`: wtedge refuses
+/// the config (its message).
+pub fn wtedge_beside(
+    hap: &Haproxy,
+    name: &str,
+    logger: Logger,
+    engine: EngineChoice,
+    grace: Duration,
+) -> Result<Edge, String> {
+    let (text, addrs) = hap.config_for_wtedge().unwrap_or_else(|e| panic!("{e}"));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("runtime: {e}"));
+    let options = Options {
+        admin: None,
+        logger,
+        grace,
+        engine,
+    };
+    let running = rt.block_on(Running::start(name, &text, options))?;
+    Ok(Edge { rt, running, addrs })
+}
