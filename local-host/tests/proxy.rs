@@ -337,13 +337,8 @@ async fn tunnel_after_101_carries_bytes_and_ends_on_timeout_tunnel() {
     let flag = origin_saw_close.clone();
     tokio::spawn(async move {
         let (mut c, _) = l.accept().await.unwrap();
-        let mut head = Vec::new();
-        let mut b = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            if c.read(&mut b).await.unwrap_or(0) == 0 {
-                return;
-            }
-            head.push(b[0]);
+        if read_head(&mut c).await.is_none() {
+            return;
         }
         c.write_all(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n")
             .await
@@ -499,4 +494,53 @@ async fn server_0000_means_the_address_the_client_connected_to() {
             .contains(" fe b/s1 ")
     );
     wt.stop().await;
+}
+
+/// Wt 4.14's gzipped 101 (should one still come: wtedge drops Accept-Encoding from
+/// upgrades) carries no usable socket: router-core's rule answers it with 502.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn encoded_101_is_a_failed_upgrade() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut c, _) = l.accept().await.unwrap();
+        if read_head(&mut c).await.is_none() {
+            return;
+        }
+        let _ = c
+            .write_all(b"HTTP/1.1 101 Switching Protocol\r\nConnection: Upgrade\r\nUpgrade: WebSocket\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nContent-Encoding: gzip\r\n\r\n\x1f\x8b\x08\0\0\0\0\0\0\x03")
+            .await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    });
+    let port = free_port();
+    let (wt, _log) = start(&one_backend(port, origin, "")).await;
+    let mut c = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    c.write_all(b"GET /?wtd=wt1x&request=ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    let n = tokio::time::timeout(Duration::from_secs(2), c.read(&mut buf))
+        .await
+        .expect("answer in time")
+        .unwrap();
+    let text = String::from_utf8_lossy(&buf[..n]).to_string();
+    assert!(text.starts_with("HTTP/1.1 502 Bad Gateway\r\n"), "{text}");
+    wt.stop().await;
+}
+
+/// Reads a request head byte by byte (nothing after it); `None` if the peer closed.
+async fn read_head(c: &mut tokio::net::TcpStream) -> Option<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut head = Vec::new();
+    let mut b = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if c.read(&mut b).await.unwrap_or(0) == 0 {
+            return None;
+        }
+        head.push(b[0]);
+    }
+    Some(head)
 }

@@ -35,6 +35,7 @@ pub mod balance;
 pub mod config;
 pub mod decision;
 pub mod diag;
+pub mod encoding;
 pub mod eval;
 pub mod header_interest;
 pub mod health;

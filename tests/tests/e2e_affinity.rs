@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use local_host::access_log::Logger;
 use local_host::run::{Options, Running};
 use tokio::sync::Semaphore;
-use wtedge_tests::mock_wt::client::{Conn, websocket, ws_send, ws_text};
-use wtedge_tests::mock_wt::{MockWt, pages, session_id_in_page};
+use wtedge_tests::mock_wt::client::{Browser, Conn, websocket_as};
+use wtedge_tests::mock_wt::{Behaviour, FirstFrame, MockWt, pages, session_id_in_page};
 
 fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -35,9 +35,15 @@ struct Setup {
     front: SocketAddr,
 }
 
+/// wt1 writes its first WebSocket frame with the 101 head, wt2 right after it: both
+/// of Wt's timings in every test.
 async fn setup() -> Setup {
-    let wt1 = MockWt::start_local("wt1").await.expect("wt1");
-    let wt2 = MockWt::start_local("wt2").await.expect("wt2");
+    let wt1 = MockWt::start_local_with("wt1", Behaviour::first_frame(FirstFrame::WithHead))
+        .await
+        .expect("wt1");
+    let wt2 = MockWt::start_local_with("wt2", Behaviour::first_frame(FirstFrame::AfterHead))
+        .await
+        .expect("wt2");
     let port = free_port();
     let cfg = seed2(port, wt1.addr(), wt2.addr());
     let edge = Running::start(
@@ -68,6 +74,11 @@ fn prefix(id: &str) -> &str {
 /// One browser session: bootstrap, style, script, an event POST, a WebSocket with one
 /// message. Every answer must come from the server that owns the id.
 async fn session(front: SocketAddr) -> Result<String, String> {
+    session_as(front, Browser::Plain).await
+}
+
+/// A session whose WebSocket is opened with `browser`'s upgrade request.
+async fn session_as(front: SocketAddr, browser: Browser) -> Result<String, String> {
     let mut c = Conn::open(front).await.map_err(|e| e.to_string())?;
     let boot = c.get("/").await.map_err(|e| format!("bootstrap: {e}"))?;
     if boot.status != 200 {
@@ -98,7 +109,7 @@ async fn session(front: SocketAddr) -> Result<String, String> {
         ))
         .await
         .map_err(|e| e.to_string())?;
-    check("script", &a, &format!("/* script {id} */"))?;
+    check("script", &a, &pages::script(&id))?;
     let form = "request=jsupdate&ackId=0&signal=none";
     let a = c
         .send(
@@ -110,18 +121,26 @@ async fn session(front: SocketAddr) -> Result<String, String> {
         .await
         .map_err(|e| e.to_string())?;
     check("jsupdate", &a, &format!("/* update {id} {} */", form.len()))?;
-    let mut ws = websocket(front, &format!("/?wtd={id}&request=ws"))
+    let mut ws = websocket_as(front, &format!("/?wtd={id}&request=ws"), browser)
         .await
         .map_err(|e| format!("websocket of {id}: {e}"))?;
-    if ws_text(&mut ws).await.as_deref() != Some("connect") {
-        return Err(format!("websocket of {id}: no connect frame"));
+    let connect = ws.text().await;
+    if connect.as_deref() != Ok("connect") {
+        return Err(format!("websocket of {id}: no connect frame: {connect:?}"));
     }
-    ws_send(&mut ws, "&signal=none&connected=0").await;
-    let echo = ws_text(&mut ws).await;
-    if echo.as_deref() != Some(&format!("{id}:&signal=none&connected=0")) {
+    if ws.deflate() != (browser == Browser::Chrome) {
+        return Err(format!(
+            "websocket of {id}: deflate {}: {}",
+            ws.deflate(),
+            ws.head
+        ));
+    }
+    ws.send("&signal=none&connected=0").await;
+    let echo = ws.text().await;
+    if echo.as_deref() != Ok(&format!("{id}:&signal=none&connected=0")) {
         return Err(format!("websocket of {id}: echo {echo:?}"));
     }
-    let _ = ws.close(None).await;
+    ws.close().await;
     Ok(id)
 }
 
@@ -131,12 +150,19 @@ async fn thousand_sessions_keep_full_affinity() {
     let limit = Arc::new(Semaphore::new(32));
     let mut set = tokio::task::JoinSet::new();
     let started = Instant::now();
-    for _ in 0..1000 {
+    for n in 0..1000 {
         let limit = limit.clone();
         let front = s.front;
+        // Every other session's WebSocket is opened as Chromium opens it (gzip in
+        // Accept-Encoding, permessage-deflate offered and used).
+        let browser = if n % 2 == 0 {
+            Browser::Plain
+        } else {
+            Browser::Chrome
+        };
         set.spawn(async move {
             let _p = limit.acquire_owned().await;
-            tokio::time::timeout(Duration::from_secs(30), session(front))
+            tokio::time::timeout(Duration::from_secs(30), session_as(front, browser))
                 .await
                 .unwrap_or_else(|_| Err("session hung".into()))
         });
@@ -163,6 +189,13 @@ async fn thousand_sessions_keep_full_affinity() {
         (0, 0, 0, 0)
     );
     assert_eq!(w1.ws_accepted + w2.ws_accepted, 1000);
+    // Wt never saw gzip in an upgrade's Accept-Encoding; Chromium's deflate went through.
+    assert_eq!((w1.ws_gzipped, w2.ws_gzipped), (0, 0));
+    assert_eq!(w1.ws_deflate + w2.ws_deflate, 500);
+    assert!(
+        w1.ws_accepted >= 400 && w2.ws_accepted >= 400,
+        "{w1:?} {w2:?}"
+    );
     // Round-robin spread the bootstraps over both servers.
     assert_eq!(w1.bootstraps + w2.bootstraps, 1000);
     assert!(
@@ -187,7 +220,7 @@ async fn websocket_upgrade_drops_accept_encoding() {
         .await
         .expect("connect");
     let req = format!(
-        "GET /?wtd={id}&request=ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAccept-Encoding: gzip, deflate\r\n\r\n"
+        "GET /?wtd={id}&request=ws HTTP/1.1\r\nHost: x\r\nOrigin: http://x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAccept-Encoding: gzip, deflate\r\n\r\n"
     );
     c.write_all(req.as_bytes()).await.expect("write");
     let mut buf = vec![0u8; 4096];
@@ -196,8 +229,13 @@ async fn websocket_upgrade_drops_accept_encoding() {
         .expect("101 in time")
         .expect("read");
     let head = String::from_utf8_lossy(&buf[..n]).to_string();
+    // Wt's own reason phrase, passed through.
     assert!(
-        head.starts_with("HTTP/1.1 101 Switching Protocols\r\n"),
+        head.starts_with("HTTP/1.1 101 Switching Protocol\r\n"),
+        "{head}"
+    );
+    assert!(
+        !head.to_ascii_lowercase().contains("content-encoding"),
         "{head}"
     );
     assert!(
@@ -331,5 +369,69 @@ async fn failover_when_an_origin_dies_and_recovery_after_rise() {
     }
     assert_eq!(prefixes.len(), 2, "round-robin uses both servers again");
     assert_eq!(wt1.stats().unknown, 0);
+    s.edge.stop().await;
+}
+
+/// wtedge forwards every byte of a WebSocket in order under load: 200 sockets at once
+/// (wt1 writes its first frame in the 101's segment, wt2 right after it; half of them
+/// deflated as Chromium's), 40 pipelined messages of 0-3,000 bytes each way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websockets_under_load_keep_every_byte_in_order() {
+    let s = setup().await;
+    let wt1 = s.wt1.as_ref().expect("wt1");
+    let mut set = tokio::task::JoinSet::new();
+    for n in 0..200 {
+        let id = if n % 2 == 0 {
+            wt1.new_session()
+        } else {
+            s.wt2.new_session()
+        };
+        let front = s.front;
+        let browser = if n % 4 < 2 {
+            Browser::Plain
+        } else {
+            Browser::Chrome
+        };
+        set.spawn(async move {
+            let t = format!("/?wtd={id}&request=ws");
+            let mut ws = websocket_as(front, &t, browser)
+                .await
+                .map_err(|e| format!("{id}: {e}"))?;
+            let first = ws.text().await;
+            if first.as_deref() != Ok("connect") {
+                return Err(format!("{id}: first message {first:?} after {:?}", ws.head));
+            }
+            let msgs: Vec<String> = (0..40)
+                .map(|i| format!("m{i}:{}", "x".repeat((i * 377 + n) % 3000)))
+                .collect();
+            for m in &msgs {
+                if !ws.send(m).await {
+                    return Err(format!("{id}: send failed"));
+                }
+            }
+            for m in &msgs {
+                let got = ws.text().await.map_err(|e| format!("{id}: {e}"))?;
+                if got != format!("{id}:{m}") {
+                    return Err(format!("{id}: out of order: {:.40} for {:.40}", got, m));
+                }
+            }
+            ws.close().await;
+            Ok::<_, String>(())
+        });
+    }
+    let mut errors = Vec::new();
+    while let Some(r) = set.join_next().await {
+        if let Err(e) = r.expect("task") {
+            errors.push(e);
+        }
+    }
+    assert!(
+        errors.is_empty(),
+        "{} failed: {:?}",
+        errors.len(),
+        &errors[..errors.len().min(5)]
+    );
+    let (w1, w2) = (wt1.stats(), s.wt2.stats());
+    assert_eq!(w1.ws_messages + w2.ws_messages, 200 * 40);
     s.edge.stop().await;
 }

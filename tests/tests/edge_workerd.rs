@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use wtedge_tests::client::{self, Response, Source};
 use wtedge_tests::corpus::Request;
-use wtedge_tests::mock_wt::{self, MockWt};
+use wtedge_tests::mock_wt::{self, Behaviour, FirstFrame, MockWt};
 
 const WT1: &str = "127.0.0.1:28081";
 const WT2: &str = "127.0.0.1:28082";
@@ -103,13 +103,17 @@ fn worker_in_workerd() {
         .enable_all()
         .build()
         .unwrap_or_else(|e| panic!("runtime: {e}"));
-    let start = |prefix: &str, addr: &str| {
+    let start = |prefix: &str, addr: &str, first_frame| {
         let addr: SocketAddr = addr.parse().unwrap_or_else(|e| panic!("{e}"));
-        rt.block_on(MockWt::start(prefix, addr))
-            .unwrap_or_else(|e| panic!("mock {prefix} on {addr}: {e}"))
+        rt.block_on(MockWt::start_with(
+            prefix,
+            addr,
+            Behaviour::first_frame(first_frame),
+        ))
+        .unwrap_or_else(|e| panic!("mock {prefix} on {addr}: {e}"))
     };
-    let wt1 = start("wt1", WT1);
-    let mut wt2 = start("wt2", WT2);
+    let wt1 = start("wt1", WT1, FirstFrame::WithHead);
+    let mut wt2 = start("wt2", WT2, FirstFrame::AfterHead);
 
     // The Durable Object's checks see both origins UP.
     let up = |h: &Value, s: &str| {
@@ -269,48 +273,75 @@ fn worker_in_workerd() {
     }
     assert_eq!(get("/app").status, 301, "the worker still answers");
 
-    // WebSocket: the origin's 101 passes through, frames both ways; the upgrade
-    // request reaches the origin without Accept-Encoding (Wt 4.14's compression bug).
-    let (id2, _) = sessions
-        .iter()
-        .find(|(_, by)| by == "wt2")
-        .cloned()
-        .unwrap_or_else(|| panic!("no wt2 session"));
-    rt.block_on(async {
-        let t = format!("/?wtd={id2}&request=ws");
-        let mut ws = mock_wt::client::websocket(edge(), &t)
-            .await
-            .unwrap_or_else(|e| panic!("websocket: {e}"));
-        assert_eq!(
-            mock_wt::client::ws_text(&mut ws).await.as_deref(),
-            Some("connect")
-        );
-        for m in ["hello", "&signal=none&connected=0"] {
-            assert!(mock_wt::client::ws_send(&mut ws, m).await);
-            assert_eq!(
-                mock_wt::client::ws_text(&mut ws).await,
-                Some(format!("{id2}:{m}"))
-            );
+    // WebSocket: the origin's 101 passes through, frames both ways, with both of Wt's
+    // timings (wt1 writes `connect` with the 101, wt2 right after it), opened as a plain
+    // client and as Chromium opens it (gzip in Accept-Encoding, permessage-deflate). The
+    // upgrade reaches Wt without gzip in Accept-Encoding (Wt 4.14 would gzip the 101 and
+    // its frames, which no browser reads), though workerd adds `br, gzip` on its own.
+    use mock_wt::client::{Browser, websocket_to};
+    for (id, by) in sessions.iter().take(4) {
+        for browser in [Browser::Plain, Browser::Chrome] {
+            rt.block_on(async {
+                let t = format!("/?wtd={id}&request=ws");
+                // The page's host: Wt checks the socket's Origin against it.
+                let mut ws = websocket_to(edge(), HOST, &t, browser)
+                    .await
+                    .unwrap_or_else(|e| panic!("websocket {by} {browser:?}: {e}"));
+                assert_eq!(
+                    ws.text().await.as_deref(),
+                    Ok("connect"),
+                    "{by} {browser:?}: {}",
+                    ws.head
+                );
+                assert_eq!(ws.deflate(), browser == Browser::Chrome, "{}", ws.head);
+                for m in ["hello", "&signal=none&connected=0"] {
+                    assert!(ws.send(m).await);
+                    assert_eq!(ws.text().await, Ok(format!("{id}:{m}")));
+                }
+                ws.ping(b"keepalive")
+                    .await
+                    .unwrap_or_else(|e| panic!("ping: {e}"));
+                ws.close().await;
+            });
         }
-        let refused =
-            mock_wt::client::websocket(edge(), "/?wtd=wt2XXXXXXXXXXXXXXXX&request=ws").await;
+    }
+    rt.block_on(async {
+        let refused = websocket_to(
+            edge(),
+            HOST,
+            "/?wtd=wt2XXXXXXXXXXXXXXXX&request=ws",
+            Browser::Plain,
+        )
+        .await;
         assert!(
             refused.as_ref().is_err_and(|e| e.contains("403")),
             "unknown id: {:?}",
             refused.err()
         );
     });
-    assert_eq!(wt2.stats().ws_accepted, 1);
-    let upgrade = wt2
+    let (s1, s2) = (wt1.stats(), wt2.stats());
+    assert_eq!(s1.ws_accepted + s2.ws_accepted, 8, "{s1:?} {s2:?}");
+    assert_eq!(
+        (s1.ws_gzipped, s2.ws_gzipped),
+        (0, 0),
+        "Wt was asked to gzip a 101"
+    );
+    assert_eq!(s1.ws_deflate + s2.ws_deflate, 4);
+    for upgrade in wt1
         .recorded()
         .into_iter()
-        .find(|r| r.target.contains("request=ws") && r.target.contains(id2.as_str()))
-        .unwrap_or_else(|| panic!("no upgrade recorded"));
-    assert!(
-        !upgrade.headers.iter().any(|(k, _)| k == "accept-encoding"),
-        "{:?}",
-        upgrade.headers
-    );
+        .chain(wt2.recorded())
+        .filter(|r| r.target.contains("request=ws"))
+    {
+        assert!(
+            !upgrade
+                .header("accept-encoding")
+                .unwrap_or("")
+                .contains("gzip"),
+            "{:?}",
+            upgrade.headers
+        );
+    }
     eprintln!("edge: websocket ok");
 
     // Failover: kill wt2. The Durable Object marks bck2/srv2 DOWN after `fall` (3)
@@ -349,12 +380,17 @@ fn worker_in_workerd() {
         let (id, by) = new_session();
         assert_eq!(by, "wt1", "{id}");
     }
+    let (id2, _) = sessions
+        .iter()
+        .find(|(_, by)| by == "wt2")
+        .cloned()
+        .unwrap_or_else(|| panic!("no wt2 session"));
     let r = get(&format!("/?wtd={id2}"));
     assert_eq!((r.status, origin(&r)), (200, "wt1".to_string()));
     eprintln!("edge: failover ok");
 
     // Recovery: wt2 comes back and is UP after `rise` (2) passing checks.
-    wt2 = start("wt2", WT2);
+    wt2 = start("wt2", WT2, FirstFrame::AfterHead);
     wait_for("bck2/srv2 UP again", Duration::from_secs(30), || {
         server(&health(), "bck2/srv2")["up"] == true
     });

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use futures_util::future::{Either, select};
 use js_sys::{Reflect, Uint8Array};
-use router_core::{Decision, Forward, RequestFacts};
+use router_core::{Decision, Forward, RequestFacts, encoding};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use worker::{Context, Env, console_error, console_log, event};
@@ -120,6 +120,19 @@ fn http_version(req: &web_sys::Request) -> String {
         .and_then(|cf| Reflect::get(&cf, &JsValue::from_str("httpProtocol")).ok())
         .and_then(|v| v.as_string())
         .unwrap_or_else(|| "HTTP/1.1".to_string())
+}
+
+/// The `Accept-Encoding` the client sent: Cloudflare (and workerd under `wrangler
+/// dev`) replaces the header with its own `br, gzip` and keeps the original in
+/// `request.cf.clientAcceptEncoding` (empty when the client sent none).
+fn client_accept_encoding(req: &web_sys::Request, headers: &web_sys::Headers) -> Option<String> {
+    let cf = Reflect::get(req, &JsValue::from_str("cf"))
+        .ok()
+        .filter(|cf| cf.is_object());
+    match cf.and_then(|cf| Reflect::get(&cf, &JsValue::from_str("clientAcceptEncoding")).ok()) {
+        Some(v) if v.is_string() => v.as_string(),
+        _ => header(headers, "accept-encoding"),
+    }
 }
 
 fn response(status: u16, headers: &[(&str, &str)], body: Option<&str>) -> Res<web_sys::Response> {
@@ -243,6 +256,7 @@ async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys:
                 scheme,
                 host: line(&refs, "host").unwrap_or(parts.authority),
                 websocket: is_websocket_upgrade(header(&req_headers, "upgrade").as_deref()),
+                accept_encoding: client_accept_encoding(&req, &req_headers),
                 content_length: header(&req_headers, "content-length")
                     .and_then(|v| v.trim().parse::<u64>().ok()),
                 test_hooks,
@@ -380,6 +394,8 @@ struct Outgoing<'a> {
     host: &'a str,
     /// A WebSocket upgrade.
     websocket: bool,
+    /// The client's own `Accept-Encoding` (the runtime replaces the header).
+    accept_encoding: Option<String>,
     /// Content-Length, when given.
     content_length: Option<u64>,
     /// Test hooks on: strip their headers.
@@ -424,9 +440,17 @@ async fn proxy(
         // The origin sees its own name as Host: tell Wt what the client asked for.
         headers.set("x-forwarded-host", out.host)?;
         headers.set("x-forwarded-proto", out.scheme)?;
-        if out.websocket {
-            // A 101 is never compressed; Wt 4.14 breaks WebSockets when asked to.
-            headers.delete("accept-encoding")?;
+        // router-core's rule: no encoding asked for on an upgrade (Wt 4.14 gzips its
+        // 101), and `identity` where the runtime would add `br, gzip` by itself.
+        match encoding::accept_encoding(
+            encoding::Platform::Workers,
+            out.websocket,
+            out.accept_encoding.as_deref(),
+        ) {
+            encoding::AcceptEncoding::Keep => {}
+            encoding::AcceptEncoding::Remove => headers.delete("accept-encoding")?,
+            encoding::AcceptEncoding::Set(v) => headers.set("accept-encoding", v)?,
+            _ => headers.delete("accept-encoding")?,
         }
         if out.test_hooks {
             for name in [DRY_RUN_HEADER, TEST_SRC_HEADER] {
@@ -449,6 +473,21 @@ async fn proxy(
             }
         };
         match attempt(&url, &init, deadline_ms).await {
+            Attempt::Answer(resp)
+                if out.websocket
+                    && resp.status() == 101
+                    && !encoding::upgrade_answer_usable(
+                        header(&resp.headers(), "content-encoding")
+                            .as_deref()
+                            .map(str::as_bytes),
+                    ) =>
+            {
+                console_error!(
+                    "wtedge: {} answered the WebSocket upgrade with an encoded 101",
+                    cfg.server_path(fwd.server)
+                );
+                return status_page(502);
+            }
             Attempt::Answer(resp) => return Ok(resp),
             Attempt::TimedOut => {
                 console_log!(

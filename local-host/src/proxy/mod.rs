@@ -1305,7 +1305,17 @@ async fn read_response(
                             && !h
                                 .headers()
                                 .any(|(k, _)| k.eq_ignore_ascii_case(b"sec-websocket-accept"))));
+                // A WebSocket's 101 with an encoded content (Wt 4.14's gzip bug) carries
+                // no usable socket: router-core's rule, 502 like any invalid answer.
+                let encoded_101 = h.status == 101
+                    && req.websocket
+                    && !router_core::encoding::upgrade_answer_usable(
+                        h.headers()
+                            .find(|(k, _)| k.eq_ignore_ascii_case(b"content-encoding"))
+                            .map(|(_, v)| v),
+                    );
                 if unasked_101
+                    || encoded_101
                     || (h.framing == origin::BodyFraming::Chunked
                         && origin::chunked_start_invalid(sbuf))
                 {

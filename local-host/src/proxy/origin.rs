@@ -13,6 +13,7 @@ use std::ops::Range;
 use std::time::Duration;
 
 use bytes::BytesMut;
+use router_core::encoding;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::access_log::IpText;
@@ -302,8 +303,13 @@ pub fn request_head(
     out.push(b' ');
     out.extend_from_slice(head.version.as_str().as_bytes());
     out.extend_from_slice(b"\r\n");
+    // router-core's rule: no encoding is asked for on a WebSocket upgrade.
+    let drop_accept_encoding = matches!(
+        encoding::accept_encoding(encoding::Platform::Socket, head.websocket, None),
+        encoding::AcceptEncoding::Remove
+    );
     for (n, v) in &head.headers {
-        if head.websocket && n.eq_ignore_ascii_case("accept-encoding") {
+        if drop_accept_encoding && n.eq_ignore_ascii_case("accept-encoding") {
             continue;
         }
         let kept;
