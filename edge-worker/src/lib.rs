@@ -12,6 +12,7 @@
 pub mod checks;
 pub mod host;
 pub mod reach;
+pub mod websocket;
 
 /// The bundled config's name, relative to the repository root (used in messages).
 pub const CONFIG_NAME: &str = env!("WTEDGE_CONFIG_NAME");

@@ -8,6 +8,7 @@
 
 mod health_do;
 mod state;
+mod tunnel;
 
 use std::time::Duration;
 
@@ -472,7 +473,35 @@ async fn proxy(
                 false
             }
         };
-        match attempt(&url, &init, deadline_ms).await {
+        let outcome = if out.websocket {
+            // A new server connection per upgrade (crate::websocket says why).
+            let (hostname, port) = match &fwd.upstream {
+                router_core::Upstream::Name { host, port } => (host.to_string(), *port),
+                router_core::Upstream::Socket(a) => (a.ip().to_string(), a.port()),
+            };
+            match tunnel::upgrade(tunnel::Handshake {
+                hostname: &hostname,
+                port,
+                tls: server.params.ssl,
+                target,
+                headers: tunnel::header_lines(&headers),
+            })
+            .await
+            {
+                tunnel::Upgrade::Answer(r) => Attempt::Answer(r),
+                tunnel::Upgrade::ConnectFailed(e) => Attempt::ConnectFailed(e),
+                tunnel::Upgrade::Invalid(e) => {
+                    console_error!(
+                        "wtedge: {} answered the WebSocket upgrade with {e}",
+                        cfg.server_path(fwd.server)
+                    );
+                    return status_page(502);
+                }
+            }
+        } else {
+            attempt(&url, &init, deadline_ms).await
+        };
+        match outcome {
             Attempt::Answer(resp)
                 if out.websocket
                     && resp.status() == 101

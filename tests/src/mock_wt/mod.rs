@@ -15,6 +15,10 @@
 //! - `/resources/...` is static (a Content-Length) and carries no `wtd`; every server
 //!   serves it. Dynamic answers are chunked, and gzipped when the request accepts gzip.
 //! - Keep-alive connections idle for 10 s are closed (Wt's `KEEPALIVE_TIMEOUT`).
+//! - Wt 4.14 fails a WebSocket upgrade that arrives on a connection that already
+//!   served a request: the 101 head goes out, then the connection closes (its log says
+//!   "invalid WebSocket request, ignoring"). A proxy must open a fresh connection for
+//!   every upgrade.
 //! - The WebSocket endpoint ([`websocket`]): Wt's 101 head, `permessage-deflate` in
 //!   Wt's spelling, the `connect` frame in the same write as the head or right after it
 //!   ([`FirstFrame`]), and Wt 4.14's bug: a 101 and frames gzipped when the upgrade
@@ -120,6 +124,9 @@ pub struct Stats {
     pub resources: u64,
     /// Connections closed by the keep-alive timeout.
     pub idle_closed: u64,
+    /// WebSocket upgrades that came on a connection that had served a request before
+    /// (Wt 4.14 answers 101 and closes: the socket never works).
+    pub ws_reused_connection: u64,
 }
 
 #[derive(Default)]
@@ -135,6 +142,7 @@ struct Counters {
     ws_messages: AtomicU64,
     resources: AtomicU64,
     idle_closed: AtomicU64,
+    ws_reused_connection: AtomicU64,
 }
 
 /// One request as the origin received it.
@@ -360,6 +368,7 @@ impl MockWt {
             ws_messages: l(&c.ws_messages),
             resources: l(&c.resources),
             idle_closed: l(&c.idle_closed),
+            ws_reused_connection: l(&c.ws_reused_connection),
         }
     }
 
@@ -943,6 +952,38 @@ mod tests {
             "{:?}",
             String::from_utf8_lossy(&buf[..n])
         );
+    }
+
+    #[tokio::test]
+    async fn upgrade_on_a_reused_connection_fails_as_in_wt() {
+        let wt = MockWt::start_local("wt1").await.unwrap();
+        let id = wt.new_session();
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut c = tokio::net::TcpStream::connect(wt.addr()).await.unwrap();
+        c.write_all(
+            format!(
+                "GET /resources/a.css HTTP/1.1\r\nHost: x\r\n\r\n\
+                 GET /?wtd={id}&request=ws HTTP/1.1\r\nHost: x\r\nOrigin: http://x\r\n\
+                 Upgrade: websocket\r\nConnection: Upgrade\r\n\
+                 Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+        let mut got = Vec::new();
+        c.read_to_end(&mut got).await.unwrap();
+        let text = String::from_utf8_lossy(&got);
+        // The 101 comes, no frame follows, the connection ends.
+        assert!(
+            text.ends_with("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("HTTP/1.1 101 Switching Protocol\r\n"),
+            "{text}"
+        );
+        assert_eq!(wt.stats().ws_reused_connection, 1);
     }
 
     #[test]

@@ -75,6 +75,7 @@ impl Req {
 pub async fn serve(st: Arc<State>, mut stream: TcpStream) {
     let _ = stream.set_nodelay(true);
     let mut buf: Vec<u8> = Vec::with_capacity(4096);
+    let mut served = 0u32;
     loop {
         let req = match read_request(&mut stream, &mut buf, st.behaviour.keepalive_timeout).await {
             Ok(Some(r)) => r,
@@ -97,10 +98,23 @@ pub async fn serve(st: Arc<State>, mut stream: TcpStream) {
             Answer::Http(reply) => {
                 let close = req.wants_close();
                 let bytes = reply.to_bytes(&req, close);
+                served += 1;
                 // Wt closes after an HTTP/1.0 answer (no length is known in advance).
                 if stream.write_all(&bytes).await.is_err() || close || req.http10() {
                     return;
                 }
+            }
+            Answer::WebSocket { id } if served > 0 => {
+                // Wt 4.14's bug: an upgrade on a connection that already served a
+                // request reuses that request's reply object; the handshake goes out
+                // but the session refuses the socket ("invalid WebSocket request,
+                // ignoring") and the connection closes without a frame.
+                let _ = id;
+                st.counters
+                    .ws_reused_connection
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                super::websocket::refuse_after_101(stream, &req).await;
+                return;
             }
             Answer::WebSocket { id } => {
                 let rest = std::mem::take(&mut buf);

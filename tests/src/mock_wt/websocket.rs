@@ -91,33 +91,11 @@ pub fn negotiate_deflate(offer: Option<&str>) -> Result<Option<String>, Refused>
     Ok(Some(out))
 }
 
-/// The server side of one WebSocket, from the upgrade request to the close.
-pub(super) async fn run(
-    st: Arc<State>,
-    mut stream: TcpStream,
-    mut buf: Vec<u8>,
-    req: &Req,
-    id: String,
-) {
-    let c = &st.counters;
-    let (Some(key), Ok(ext)) = (
-        req.header("sec-websocket-key"),
-        negotiate_deflate(req.header("sec-websocket-extensions")),
-    ) else {
-        let _ = stream
-            .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
-            .await;
-        return;
-    };
-    c.ws_accepted.fetch_add(1, Ordering::Relaxed);
-    let deflate = ext.is_some();
-    let gzip = req.accepts_gzip();
-    if deflate {
-        c.ws_deflate.fetch_add(1, Ordering::Relaxed);
-    }
-    if gzip {
-        c.ws_gzipped.fetch_add(1, Ordering::Relaxed);
-    }
+/// Wt's 101 head for `req` (its extension answer, its gzip bug), or `None` when Wt
+/// refuses the handshake.
+fn head_101(req: &Req) -> Option<String> {
+    let key = req.header("sec-websocket-key")?;
+    let ext = negotiate_deflate(req.header("sec-websocket-extensions")).ok()?;
     let mut head = format!(
         "HTTP/1.1 101 Switching Protocol\r\nX-Content-Type-Options: nosniff\r\n\
          Strict-Transport-Security: max-age=15724800; includeSubDomains\r\n\
@@ -128,10 +106,46 @@ pub(super) async fn run(
     if let Some(ext) = &ext {
         head.push_str(&format!("Sec-WebSocket-Extensions: {ext}\r\n"));
     }
-    if gzip {
+    if req.accepts_gzip() {
         head.push_str("Content-Encoding: gzip\r\n");
     }
     head.push_str("\r\n");
+    Some(head)
+}
+
+/// Wt's answer to an upgrade on a reused keep-alive connection: the 101 head, then
+/// the connection closes without a frame.
+pub(super) async fn refuse_after_101(mut stream: TcpStream, req: &Req) {
+    if let Some(head) = head_101(req) {
+        let _ = stream.write_all(head.as_bytes()).await;
+    }
+    let _ = stream.shutdown().await;
+}
+
+/// The server side of one WebSocket, from the upgrade request to the close.
+pub(super) async fn run(
+    st: Arc<State>,
+    mut stream: TcpStream,
+    mut buf: Vec<u8>,
+    req: &Req,
+    id: String,
+) {
+    let c = &st.counters;
+    let Some(head) = head_101(req) else {
+        let _ = stream
+            .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+            .await;
+        return;
+    };
+    c.ws_accepted.fetch_add(1, Ordering::Relaxed);
+    let deflate = head.contains("Sec-WebSocket-Extensions: permessage-deflate");
+    let gzip = req.accepts_gzip();
+    if deflate {
+        c.ws_deflate.fetch_add(1, Ordering::Relaxed);
+    }
+    if gzip {
+        c.ws_gzipped.fetch_add(1, Ordering::Relaxed);
+    }
 
     let mut out = Outgoing {
         deflater: deflate.then(Deflater::default),
