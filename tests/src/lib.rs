@@ -8,8 +8,10 @@
 //! - [`run`]: a case against HAProxy.
 //! - [`core`]: a case through router-core, natively.
 //! - [`mock_wt`]: a mock Wt origin.
+//! - [`browser`]: headless Chromium driving a mock Wt session through a proxy.
 
 pub mod backend;
+pub mod browser;
 pub mod client;
 pub mod core;
 pub mod corpus;

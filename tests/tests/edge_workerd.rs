@@ -1,7 +1,7 @@
 //! The Worker under `wrangler dev` (the real workerd runtime), in front of two mock Wt
 //! origins: redirects, default round-robin, affinity by session prefix, the
 //! X-Forwarded-* headers, request bodies, retries and redispatch, odd requests,
-//! a WebSocket round trip, and failover when an origin is killed (the health Durable
+//! WebSockets (a test client as Chromium's and headless Chromium itself), and failover when an origin is killed (the health Durable
 //! Object marks it DOWN after `fall` checks, traffic moves) and comes back (`rise`).
 //!
 //! `scripts/edge-test.sh` builds the Worker with `edge-worker/config/local-test.cfg`,
@@ -348,6 +348,34 @@ fn worker_in_workerd() {
         );
     }
     eprintln!("edge: websocket ok");
+
+    // A real browser: headless Chromium loads the mock Wt's page through the Worker;
+    // the page's script opens the session's WebSocket as Wt's does and reports.
+    let url = format!("http://{}/", edge());
+    let mut owners = Vec::new();
+    for n in 0..4 {
+        if n % 2 == 1 {
+            // A page load is two round-robin picks (page, favicon): shift by one.
+            assert_eq!(get("/resources/x.css").status, 200);
+        }
+        let (id, outcome) =
+            wtedge_tests::browser::session_through(&url, &[&wt1, &wt2], Duration::from_secs(30))
+                .unwrap_or_else(|e| panic!("browser session {n}: {e}"));
+        assert_eq!(
+            outcome,
+            wtedge_tests::browser::Outcome::WebSocketWorks,
+            "browser session {n} ({id})"
+        );
+        owners.push(id[..3].to_string());
+    }
+    assert!(
+        owners.iter().any(|o| o == "wt1") && owners.iter().any(|o| o == "wt2"),
+        "{owners:?}"
+    );
+    let (s1, s2) = (wt1.stats(), wt2.stats());
+    assert_eq!((s1.ws_gzipped, s2.ws_gzipped), (0, 0));
+    assert_eq!((s1.ws_reused_connection, s2.ws_reused_connection), (0, 0));
+    eprintln!("edge: 4 Chromium sessions, WebSocket working in each ({owners:?})");
 
     // Failover: kill wt2. The Durable Object marks bck2/srv2 DOWN after `fall` (3)
     // failed checks; traffic moves to wt1 (wt2's sessions are lost, as with HAProxy).
