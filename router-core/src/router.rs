@@ -156,8 +156,9 @@ fn decide_normalized<'c>(
 }
 
 /// Picks another server of the same backend after `failed` could not be
-/// reached, for `option redispatch` on the last retry. `None` when no other
-/// server is usable (the host then retries `failed` or answers 503).
+/// reached, for `option redispatch`: HAProxy's round-robin pick avoiding
+/// `failed`, which is still the answer when it is the only usable server (the
+/// host then retries it). `None` when no server is usable.
 pub fn redispatch<'c>(
     cfg: &'c Config,
     failed: &Forward<'_>,
@@ -188,10 +189,10 @@ fn balanced(
     backend: ProxyId,
     health: &HealthSnapshot,
     tickets: &dyn Tickets,
-    exclude: Option<ServerId>,
+    avoid: Option<ServerId>,
     trace: &mut Option<&mut Trace>,
 ) -> Option<ServerId> {
-    let (ticket, server) = balance::select(cfg, backend, health, exclude, tickets);
+    let (ticket, server) = balance::select(cfg, backend, health, avoid, tickets);
     record(
         trace,
         TraceStep::Balance {
