@@ -66,7 +66,7 @@ fn decide_normalized<'c>(
         health,
         proxy: frontend,
     };
-    if let Some(d) = redirects(fe, &ctx, &mut trace) {
+    if let Some(d) = redirects(fe, &ctx, None, &mut trace) {
         return d;
     }
 
@@ -123,7 +123,7 @@ fn decide_normalized<'c>(
         ..ctx
     };
     if backend != frontend
-        && let Some(d) = redirects(be, &bctx, &mut trace)
+        && let Some(d) = redirects(be, &bctx, Some(backend), &mut trace)
     {
         return d;
     }
@@ -204,9 +204,12 @@ fn balanced(
     server
 }
 
+/// `proxy`'s redirect rules; `backend` is `Some` when `proxy` runs them as the
+/// backend (not as the frontend that received the request).
 fn redirects<'c>(
     proxy: &'c Proxy,
     ctx: &EvalCtx<'_, '_>,
+    backend: Option<ProxyId>,
     trace: &mut Option<&mut Trace>,
 ) -> Option<Decision<'c>> {
     for rule in &proxy.redirects {
@@ -223,6 +226,7 @@ fn redirects<'c>(
             return Some(Decision::Redirect {
                 code: rule.code,
                 location: redirect::location(rule, ctx.req),
+                backend,
             });
         }
     }

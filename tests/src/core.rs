@@ -90,7 +90,7 @@ pub fn decide_case(
         };
         let d = router_core::decide(cfg, fe, &facts, &health, &tickets, None);
         out.push(Some(match d {
-            Decision::Redirect { code, location } => CoreDecision {
+            Decision::Redirect { code, location, .. } => CoreDecision {
                 outcome: Outcome::Redirect {
                     status: code,
                     location: location.into_owned(),
