@@ -346,7 +346,10 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadErr
         }
     } else if let Some(abs) = Absolute::parse(&target) {
         let authority = &target[abs.authority.clone()];
+        // An empty authority (`https:///p`) is not compared with Host (HAProxy 2.6's
+        // h1 parser checks only a non-empty one).
         if let Some(h) = host.as_deref()
+            && !authority.is_empty()
             && !h.eq_ignore_ascii_case(authority)
             && !mismatch_allowed(&target[..abs.scheme_end], authority, h)
         {
@@ -778,6 +781,12 @@ mod tests {
         let h = ok(b"POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n");
         assert_eq!((h.framing, h.headers.len()), (Framing::Chunked, 1));
         assert!(ok(b"OPTIONS * HTTP/1.1\r\n\r\n").keep_alive);
+        // An empty authority is not compared with Host; target and Host stay as sent.
+        let h = ok(b"GET https:///static?wtd=wt1 HTTP/1.1\r\nHost: x:443\r\n\r\n");
+        assert_eq!(
+            (h.target.as_str(), h.header("host")),
+            ("https:///static?wtd=wt1", Some("x:443"))
+        );
         ok(b"CONNECT x:443 HTTP/1.1\r\n\r\n");
         ok(b"GET /\"<> HTTP/1.1\r\n\r\n");
         assert_eq!(ok(b"GET / HTTP/0.9\r\n\r\n").version, Version::Http11);
@@ -839,6 +848,7 @@ mod tests {
         );
         assert_eq!(bad(b"GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n"), Host);
         assert_eq!(bad(b"GET http://h/p HTTP/1.1\r\nHost: x\r\n\r\n"), Host);
+        assert_eq!(bad(b"GET https://:443/p HTTP/1.1\r\nHost: x\r\n\r\n"), Host);
         assert_eq!(
             bad(b"GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"),
             WebSocketKey
