@@ -299,18 +299,25 @@ mod tests {
 
     #[test]
     fn tickets_rotate_per_backend_from_their_start() {
-        use router_core::{ProxyId, Tickets};
+        use router_core::{HealthSnapshot, ProxyId, balance::select};
         let parsed = router_core::parse(
             "t.cfg",
-            "backend a\n server s1 a.example:1\nbackend b\n server s1 b.example:1\n",
+            "backend a\n server s1 a.example:1\n server s2 a.example:2\n\
+             backend b\n server s1 b.example:1\n server s2 b.example:2\n",
         )
         .unwrap_or_else(|e| panic!("{e}"));
+        let cfg = &parsed.config;
+        let health = HealthSnapshot::all_up(cfg);
         // Per isolate, each backend's rotation starts at an offset (random in the Worker).
-        let t = router_core::LocalTickets::starting_at(&parsed.config, |i| 10 * i as u64);
-        assert_eq!(t.take(ProxyId(0)), 0);
-        assert_eq!(t.take(ProxyId(0)), 1);
-        assert_eq!(t.take(ProxyId(1)), 10);
-        assert_eq!(t.take(ProxyId(9)), 0);
+        let t = router_core::LocalTickets::starting_at(cfg, |i| i as u64);
+        let pick = |b: u16| {
+            let (_, s) = select(cfg, ProxyId(b), &health, None, &t);
+            s.map(|s| cfg.server(s).name.clone())
+        };
+        assert_eq!(pick(0).as_deref(), Some("s1"));
+        assert_eq!(pick(0).as_deref(), Some("s2"));
+        assert_eq!(pick(1).as_deref(), Some("s2"));
+        assert_eq!(pick(1).as_deref(), Some("s1"));
     }
 
     #[test]

@@ -3,10 +3,9 @@
 //! same router-core compiled to wasm and run in wasmtime) can replace [`NativeEngine`]
 //! without touching the proxy.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use router_core::balance::Tickets;
+use router_core::balance::{Rotation, Tickets};
 use router_core::config::model::{Config, ProxyId, ServerId};
 use router_core::decision::{Decision, Forward};
 use router_core::health::{Health, HealthSnapshot, Observation, Transition};
@@ -37,20 +36,25 @@ pub trait Engine: Send + Sync + 'static {
     fn force(&self, server: ServerId, up: bool, now_ms: u64);
 }
 
-/// Round-robin positions shared by every worker thread: one atomic per proxy.
-pub struct AtomicTickets(Vec<AtomicU64>);
+/// Round-robin state shared by every worker thread: one rotation per proxy, each
+/// behind its lock (HAProxy also picks under the backend's lock).
+pub struct SharedTickets(Vec<Mutex<Rotation>>);
 
-impl AtomicTickets {
+impl SharedTickets {
     pub fn new(cfg: &Config) -> Self {
-        AtomicTickets((0..cfg.proxies.len()).map(|_| AtomicU64::new(0)).collect())
+        SharedTickets(
+            (0..cfg.proxies.len())
+                .map(|_| Mutex::new(Rotation::default()))
+                .collect(),
+        )
     }
 }
 
-impl Tickets for AtomicTickets {
-    fn take(&self, backend: ProxyId) -> u64 {
-        self.0
-            .get(usize::from(backend.0))
-            .map_or(0, |c| c.fetch_add(1, Ordering::Relaxed))
+impl Tickets for SharedTickets {
+    fn turn(&self, backend: ProxyId, turn: &mut dyn FnMut(&mut Rotation)) {
+        if let Some(r) = self.0.get(usize::from(backend.0)) {
+            turn(&mut lock(r));
+        }
     }
 }
 
@@ -61,7 +65,7 @@ pub struct NativeEngine {
     health: Mutex<Health>,
     /// What routing reads: swapped on each transition, cloned (an `Arc`) per request.
     snapshot: RwLock<Arc<HealthSnapshot>>,
-    tickets: AtomicTickets,
+    tickets: SharedTickets,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -72,7 +76,7 @@ impl NativeEngine {
     pub fn new(cfg: Config) -> Self {
         let health = Health::new(&cfg);
         let snapshot = RwLock::new(Arc::new(health.snapshot()));
-        let tickets = AtomicTickets::new(&cfg);
+        let tickets = SharedTickets::new(&cfg);
         NativeEngine {
             cfg,
             health: Mutex::new(health),

@@ -18,7 +18,9 @@
 //!   `Transfer-Encoding` must end with `chunked` and then wins over `Content-Length`,
 //!   which is dropped;
 //! - several `Host` lines must agree; an absolute-form target's authority must equal
-//!   `Host`; a WebSocket upgrade must carry `Sec-WebSocket-Key`.
+//!   `Host` (an empty authority is not checked); a WebSocket upgrade (the last `Upgrade`
+//!   line names `websocket`) must carry a 24-byte `Sec-WebSocket-Key`, unless the
+//!   request has a body: then its `Upgrade` lines are dropped and it is a plain request.
 
 use std::fmt::Write as _;
 
@@ -344,7 +346,10 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadErr
         }
     } else if let Some(abs) = Absolute::parse(&target) {
         let authority = &target[abs.authority.clone()];
+        // An empty authority (`https:///p`) is not compared with Host (HAProxy 2.6's
+        // h1 parser checks only a non-empty one).
         if let Some(h) = host.as_deref()
+            && !authority.is_empty()
             && !h.eq_ignore_ascii_case(authority)
             && !mismatch_allowed(&target[..abs.scheme_end], authority, h)
         {
@@ -372,12 +377,21 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadErr
                 conn_upgrade |= t.eq_ignore_ascii_case("upgrade");
             }
         } else if n.eq_ignore_ascii_case("upgrade") {
-            upgrade_ws |= v
+            // Each `Upgrade` line decides anew (`h1_parse_upgrade_header`): the last wins.
+            upgrade_ws = v
                 .split(',')
                 .any(|t| t.trim().eq_ignore_ascii_case("websocket"));
         } else if n.eq_ignore_ascii_case("sec-websocket-key") {
-            ws_key = true;
+            // A key is 16 bytes in base64: HAProxy only takes a 24-byte value.
+            ws_key |= v.len() == 24;
         }
+    }
+    // A request with a body cannot upgrade (`h1_postparse_req_hdrs`): its `Upgrade`
+    // lines are dropped and it goes on as a plain request, no key needed. The
+    // `Connection: upgrade` token stays, so nothing is added to that header.
+    if conn_upgrade && framing != Framing::None {
+        headers.retain(|(n, _)| !n.eq_ignore_ascii_case("upgrade"));
+        upgrade_ws = false;
     }
     let websocket = conn_upgrade && upgrade_ws;
     if websocket && !ws_key {
@@ -767,11 +781,32 @@ mod tests {
         let h = ok(b"POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n");
         assert_eq!((h.framing, h.headers.len()), (Framing::Chunked, 1));
         assert!(ok(b"OPTIONS * HTTP/1.1\r\n\r\n").keep_alive);
+        // An empty authority is not compared with Host; target and Host stay as sent.
+        let h = ok(b"GET https:///static?wtd=wt1 HTTP/1.1\r\nHost: x:443\r\n\r\n");
+        assert_eq!(
+            (h.target.as_str(), h.header("host")),
+            ("https:///static?wtd=wt1", Some("x:443"))
+        );
         ok(b"CONNECT x:443 HTTP/1.1\r\n\r\n");
         ok(b"GET /\"<> HTTP/1.1\r\n\r\n");
         assert_eq!(ok(b"GET / HTTP/0.9\r\n\r\n").version, Version::Http11);
-        let ws = ok(b"GET /?wtd=a HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: k\r\n\r\n");
-        assert!(ws.websocket);
+        let ws = ok(b"GET /?wtd=a HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+        assert!(ws.websocket && ws.upgrade);
+        // With a body, no upgrade (HAProxy 2.6 answered the server's 200 to these):
+        // the `Upgrade` lines go, `Connection: Upgrade` stays.
+        for body in ["Content-Length: 7", "Transfer-Encoding: chunked"] {
+            let r = format!(
+                "POST /app HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n{body}\r\n\r\n"
+            );
+            let h = ok(r.as_bytes());
+            assert!(!h.websocket && h.upgrade, "{body}");
+            assert!(h.header("upgrade").is_none() && h.header("connection") == Some("Upgrade"));
+        }
+        // The last `Upgrade` line decides whether it is a WebSocket handshake.
+        let h = ok(
+            b"GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nUpgrade: h2c\r\n\r\n",
+        );
+        assert!(!h.websocket && h.header("upgrade") == Some("websocket"));
         let hs: Vec<u8> = (0..99)
             .flat_map(|i| format!("X-{i}: a\r\n").into_bytes())
             .collect();
@@ -813,10 +848,20 @@ mod tests {
         );
         assert_eq!(bad(b"GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n"), Host);
         assert_eq!(bad(b"GET http://h/p HTTP/1.1\r\nHost: x\r\n\r\n"), Host);
+        assert_eq!(bad(b"GET https://:443/p HTTP/1.1\r\nHost: x\r\n\r\n"), Host);
         assert_eq!(
             bad(b"GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"),
             WebSocketKey
         );
+        // Probed on HAProxy 2.6.12: an empty body, a key that is not 24 bytes, and
+        // `websocket` on the last `Upgrade` line are refused too.
+        for r in [
+            "GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nContent-Length: 0\r\n\r\n",
+            "GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: k\r\n\r\n",
+            "GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: h2c\r\nUpgrade: websocket\r\n\r\n",
+        ] {
+            assert_eq!(bad(r.as_bytes()), WebSocketKey, "{r}");
+        }
         let hs: Vec<u8> = (0..100)
             .flat_map(|i| format!("X-{i}: a\r\n").into_bytes())
             .collect();

@@ -4,25 +4,26 @@
 //! The module is compiled once ([`WasmRuntime`]); each reload builds an
 //! `InstancePre` from it. Every tokio worker thread gets its own Store + Instance
 //! (thread-local, used only inside a synchronous call, never across an `.await`),
-//! so the hot path takes no lock. Round-robin counters (host import
-//! `take_ticket`) and the health snapshot live in the host and are shared by all
-//! threads. A trap answers 500 for that request and the thread's instance is
+//! so the hot path takes no lock. The round-robin state of each backend (host
+//! imports `rr_load` / `rr_store`: the module's [`router_core::balance::Rotation`]
+//! as bytes, stored back only if no other thread stored in between) and the health
+//! snapshot live in the host and are shared by all threads. A trap answers 500 for that request and the thread's instance is
 //! rebuilt for the next one.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
+use router_core::HeaderInterest;
 use router_core::config::model::{Config, ProxyId, ServerId};
 use router_core::decision::{Decision, Forward};
 use router_core::health::{HealthSnapshot, Observation, Transition};
 use router_core::request::RequestFacts;
 use router_core::trace::Trace;
 use router_core::wire::{self, Mode};
-use router_core::{HeaderInterest, Tickets};
 use wasmtime::{Caller, Instance, InstancePre, Linker, Memory, Module, Store, TypedFunc};
 
-use crate::engine::{AtomicTickets, Engine};
+use crate::engine::Engine;
 
 /// The router-core module built with the workspace (see build.rs).
 pub static EMBEDDED_MODULE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/router_core.wasm"));
@@ -76,8 +77,87 @@ impl WasmRuntime {
     }
 }
 
+/// Each backend's round-robin state as the module encodes it, with a version that
+/// moves on at each store.
+struct Rotations(Vec<Mutex<(u32, Vec<u8>)>>);
+
+impl Rotations {
+    fn new(cfg: &Config) -> Self {
+        Rotations(
+            (0..cfg.proxies.len())
+                .map(|_| Mutex::new((0, Vec::new())))
+                .collect(),
+        )
+    }
+
+    fn get(&self, backend: i32) -> Option<&Mutex<(u32, Vec<u8>)>> {
+        usize::try_from(backend).ok().and_then(|b| self.0.get(b))
+    }
+}
+
 struct HostData {
-    tickets: Arc<AtomicTickets>,
+    rotations: Arc<Rotations>,
+}
+
+fn memory(caller: &mut Caller<'_, HostData>) -> Option<Memory> {
+    match caller.get_export("memory") {
+        Some(wasmtime::Extern::Memory(m)) => Some(m),
+        _ => None,
+    }
+}
+
+/// `rr_load(backend, ptr, cap) -> version << 32 | len`: writes the state at `ptr`
+/// when it fits in `cap` bytes.
+fn rr_load(mut caller: Caller<'_, HostData>, backend: i32, ptr: i32, cap: i32) -> i64 {
+    let rotations = caller.data().rotations.clone();
+    let Some(slot) = rotations.get(backend) else {
+        return 0;
+    };
+    let guard = lock(slot);
+    let (version, bytes) = (&guard.0, &guard.1);
+    let fits = usize::try_from(cap).is_ok_and(|cap| bytes.len() <= cap);
+    if fits && !bytes.is_empty() {
+        let written = match (memory(&mut caller), usize::try_from(ptr)) {
+            (Some(m), Ok(at)) => m.write(&mut caller, at, bytes).is_ok(),
+            _ => false,
+        };
+        if !written {
+            // Nothing readable: the module starts from a fresh rotation.
+            return i64::from(*version) << 32;
+        }
+    }
+    (i64::from(*version) << 32) | i64::try_from(bytes.len()).unwrap_or(0)
+}
+
+/// `rr_store(backend, version, ptr, len) -> 1 stored | 0 stale`.
+fn rr_store(
+    mut caller: Caller<'_, HostData>,
+    backend: i32,
+    version: i32,
+    ptr: i32,
+    len: i32,
+) -> i32 {
+    let rotations = caller.data().rotations.clone();
+    let Some(slot) = rotations.get(backend) else {
+        return 1;
+    };
+    let (Ok(at), Ok(n)) = (usize::try_from(ptr), usize::try_from(len)) else {
+        return 1;
+    };
+    let Some(mem) = memory(&mut caller) else {
+        return 1;
+    };
+    let Some(bytes) = mem.data(&caller).get(at..at.saturating_add(n)) else {
+        return 1;
+    };
+    let mut guard = lock(slot);
+    if guard.0 != version as u32 {
+        return 0;
+    }
+    guard.0 = guard.0.wrapping_add(1);
+    guard.1.clear();
+    guard.1.extend_from_slice(bytes);
+    1
 }
 
 /// One instance with its exports, owned by one thread.
@@ -100,13 +180,13 @@ struct Inst {
 impl Inst {
     fn new(
         pre: &InstancePre<HostData>,
-        tickets: &Arc<AtomicTickets>,
+        rotations: &Arc<Rotations>,
         load: &[u8],
     ) -> Result<Self, WasmError> {
         let mut store = Store::new(
             pre.module().engine(),
             HostData {
-                tickets: tickets.clone(),
+                rotations: rotations.clone(),
             },
         );
         let instance: Instance = pre.instantiate(&mut store).map_err(err(WasmError::Call))?;
@@ -252,7 +332,7 @@ pub struct WasmEngine {
     cfg: Config,
     load: Vec<u8>,
     pre: InstancePre<HostData>,
-    tickets: Arc<AtomicTickets>,
+    rotations: Arc<Rotations>,
     /// The single writer of health state: one instance, off the request path.
     health: Mutex<Inst>,
     /// One byte per server, what requests read.
@@ -273,14 +353,10 @@ impl WasmEngine {
     pub fn new(runtime: &WasmRuntime, cfg: Config, text: &str) -> Result<Self, WasmError> {
         let mut linker: Linker<HostData> = Linker::new(&runtime.engine);
         linker
-            .func_wrap(
-                "wtedge",
-                "take_ticket",
-                |caller: Caller<'_, HostData>, backend: i32| -> i64 {
-                    let backend = ProxyId(u16::try_from(backend).unwrap_or(u16::MAX));
-                    caller.data().tickets.take(backend) as i64
-                },
-            )
+            .func_wrap("wtedge", "rr_load", rr_load)
+            .map_err(err(WasmError::Abi))?;
+        linker
+            .func_wrap("wtedge", "rr_store", rr_store)
             .map_err(err(WasmError::Abi))?;
         let pre = linker
             .instantiate_pre(&runtime.module)
@@ -289,16 +365,16 @@ impl WasmEngine {
         load.extend_from_slice(&u32::try_from(cfg.file.len()).unwrap_or(0).to_le_bytes());
         load.extend_from_slice(cfg.file.as_bytes());
         load.extend_from_slice(text.as_bytes());
-        let tickets = Arc::new(AtomicTickets::new(&cfg));
+        let rotations = Arc::new(Rotations::new(&cfg));
         let interest = HeaderInterest::of(&cfg);
-        let mut health = Inst::new(&pre, &tickets, &load)?;
+        let mut health = Inst::new(&pre, &rotations, &load)?;
         let snapshot = RwLock::new(Arc::new(health.snapshot()?));
         Ok(WasmEngine {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             cfg,
             load,
             pre,
-            tickets,
+            rotations,
             health: Mutex::new(health),
             snapshot,
             generation: AtomicU64::new(0),
@@ -370,7 +446,7 @@ impl WasmEngine {
                     if instances.len() >= 4 {
                         instances.remove(0);
                     }
-                    instances.push((self.id, Inst::new(&self.pre, &self.tickets, &self.load)?));
+                    instances.push((self.id, Inst::new(&self.pre, &self.rotations, &self.load)?));
                     instances.len() - 1
                 }
             };
@@ -555,5 +631,47 @@ mod tests {
         });
         engine.force(s1, true, 0);
         assert!(servers_chosen(&engine, 4).contains(&String::from("s1")));
+    }
+
+    /// Every instance takes its turn in one shared rotation: the picks of two
+    /// threads, in the order they were made, are HAProxy 2.6's sequence for
+    /// weights 1:2 (`bbabba...`, from a fresh HAProxy), and a server set DOWN and
+    /// UP is repositioned as HAProxy does.
+    #[test]
+    fn threads_share_haproxys_weighted_rotation() {
+        let text = CFG.replace("s2 10.0.0.2:80 check", "s2 10.0.0.2:80 check weight 2");
+        let runtime = WasmRuntime::new(EMBEDDED_MODULE).unwrap_or_else(|e| panic!("{e}"));
+        let cfg = router_core::parse("t.cfg", &text)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .config;
+        let s2 = cfg.server_id("b", "s2").unwrap_or_else(|| panic!());
+        let engine = WasmEngine::new(&runtime, cfg, &text).unwrap_or_else(|e| panic!("{e}"));
+        let mut seq = Vec::new();
+        for i in 0..6 {
+            let picks = if i % 2 == 0 {
+                servers_chosen(&engine, 2)
+            } else {
+                std::thread::scope(|s| {
+                    s.spawn(|| servers_chosen(&engine, 2))
+                        .join()
+                        .unwrap_or_else(|_| panic!())
+                })
+            };
+            seq.extend(picks);
+        }
+        let short = |v: &[String]| v.iter().map(|n| &n[1..]).collect::<String>();
+        assert_eq!(short(&seq), "221221221221");
+        // HAProxy 2.6, same config: 3 picks, s2 DOWN, 4, s2 UP, 6: 221 1111 212212.
+        let engine =
+            WasmEngine::new(&runtime, engine.cfg.clone(), &text).unwrap_or_else(|e| panic!("{e}"));
+        let a = servers_chosen(&engine, 3);
+        engine.force(s2, false, 0);
+        let b = servers_chosen(&engine, 4);
+        engine.force(s2, true, 0);
+        let c = servers_chosen(&engine, 6);
+        assert_eq!(
+            (short(&a), short(&b), short(&c)),
+            ("221".into(), "1111".into(), "212212".into())
+        );
     }
 }

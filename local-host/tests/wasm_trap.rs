@@ -9,7 +9,7 @@ use router_core::{Decision, RequestFacts};
 
 const MODULE: &str = r#"
 (module
-  (import "wtedge" "take_ticket" (func $take (param i32) (result i64)))
+  (import "wtedge" "rr_load" (func $load (param i32 i32 i32) (result i64)))
   (memory (export "memory") 2)
   ;; the decision "respond 503" with an empty trace: 2, 503 (le), no backend, 0 steps
   (data (i32.const 2048) "\02\f7\01\00\00\00\00\00")

@@ -27,8 +27,16 @@
 //! | `wr_health() -> i32` | | output: one byte per server (1 = UP, own check state) |
 //! | `wr_next_check(server) -> i64` | | ms until the server's next check |
 //!
-//! Import: `wtedge.take_ticket(backend: i32) -> i64`, the host's round-robin
-//! counter for a backend (shared by every instance, so threads agree).
+//! Imports: the round-robin state of each backend ([`crate::balance::Rotation`]
+//! as bytes) lives in the host, shared by every instance so that threads follow
+//! one rotation, as HAProxy's one process does. A pick loads it, advances it and
+//! stores it back if nobody stored in between (else it runs again on the fresher
+//! state):
+//!
+//! | import | result |
+//! | --- | --- |
+//! | `wtedge.rr_load(backend, ptr, cap) -> i64` | the state's version << 32 \| its length; the bytes are written at `ptr` when they fit in `cap` (empty: a fresh rotation) |
+//! | `wtedge.rr_store(backend, version, ptr, len) -> i32` | 1: stored (the version moves on); 0: the state changed since that version |
 //!
 //! Error codes: -1 no configuration loaded, -2 undecodable input.
 #![allow(unsafe_code)]
@@ -38,6 +46,7 @@ use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use core::fmt::Write;
 
+use crate::balance::Rotation;
 use crate::config::model::{Config, ProxyId, ServerId};
 use crate::health::{Health, HealthSnapshot, Observation};
 use crate::wire;
@@ -53,15 +62,37 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 
 #[link(wasm_import_module = "wtedge")]
 unsafe extern "C" {
-    fn take_ticket(backend: i32) -> i64;
+    fn rr_load(backend: i32, ptr: *mut u8, cap: i32) -> i64;
+    fn rr_store(backend: i32, version: i32, ptr: *const u8, len: i32) -> i32;
 }
 
 struct HostTickets;
 
+/// Attempts at storing a pick before giving up storing it (the pick stands).
+const MAX_TURNS: usize = 64;
+
 impl crate::Tickets for HostTickets {
-    fn take(&self, backend: ProxyId) -> u64 {
-        // SAFETY: a plain host function call with an integer argument.
-        unsafe { take_ticket(i32::from(backend.0)) as u64 }
+    fn turn(&self, backend: ProxyId, turn: &mut dyn FnMut(&mut Rotation)) {
+        let b = i32::from(backend.0);
+        let mut buf: Vec<u8> = alloc::vec![0; 256];
+        for _ in 0..MAX_TURNS {
+            let cap = i32::try_from(buf.len()).unwrap_or(i32::MAX);
+            // SAFETY: the host writes at most `cap` bytes at `buf`'s address.
+            let packed = unsafe { rr_load(b, buf.as_mut_ptr(), cap) } as u64;
+            let (version, len) = ((packed >> 32) as u32, (packed & 0xffff_ffff) as usize);
+            if len > buf.len() {
+                buf.resize(len, 0);
+                continue;
+            }
+            let mut rot = Rotation::from_bytes(buf.get(..len).unwrap_or(&[]));
+            turn(&mut rot);
+            let out = rot.to_bytes();
+            let out_len = i32::try_from(out.len()).unwrap_or(i32::MAX);
+            // SAFETY: the host reads `out_len` bytes at `out`'s address.
+            if unsafe { rr_store(b, version as i32, out.as_ptr(), out_len) } == 1 {
+                return;
+            }
+        }
     }
 }
 

@@ -17,6 +17,10 @@ pub enum Decision<'c> {
         /// The `Location` header value (borrowed from the config for `redirect location`).
         #[serde(borrow)]
         location: Cow<'c, str>,
+        /// The backend whose `redirect` rule answered; `None` for a frontend's (or a
+        /// listen section's) own rule. HAProxy logs it as `backend/<NOSRV>`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        backend: Option<ProxyId>,
     },
     /// Send the request to a server.
     Forward(#[serde(borrow)] Forward<'c>),

@@ -7,7 +7,8 @@
 //!
 //! It is sans-io: no sockets, no clock, no randomness. Hosts (the `wtedge`
 //! proxy, the Cloudflare Worker) pass request facts, timestamps and
-//! round-robin tickets in, and act on the [`Decision`].
+//! each backend's round-robin state ([`balance::Rotation`], HAProxy's `lb_fwrr`)
+//! in, and act on the [`Decision`].
 //!
 //! ```
 //! use router_core::{parse, decide, HealthSnapshot, LocalTickets, RequestFacts, Decision};
@@ -48,7 +49,7 @@ pub mod router;
 pub mod trace;
 pub mod wire;
 
-pub use balance::{LocalTickets, Tickets};
+pub use balance::{LocalTickets, Rotation, Tickets};
 pub use config::model::{Config, Proxy, ProxyId, ProxyKind, Server, ServerId};
 pub use config::{Parsed, parse};
 pub use decision::{Decision, Forward, HeaderAppend, Upstream};

@@ -66,7 +66,7 @@ fn decide_normalized<'c>(
         health,
         proxy: frontend,
     };
-    if let Some(d) = redirects(fe, &ctx, &mut trace) {
+    if let Some(d) = redirects(fe, &ctx, None, &mut trace) {
         return d;
     }
 
@@ -123,7 +123,7 @@ fn decide_normalized<'c>(
         ..ctx
     };
     if backend != frontend
-        && let Some(d) = redirects(be, &bctx, &mut trace)
+        && let Some(d) = redirects(be, &bctx, Some(backend), &mut trace)
     {
         return d;
     }
@@ -156,8 +156,9 @@ fn decide_normalized<'c>(
 }
 
 /// Picks another server of the same backend after `failed` could not be
-/// reached, for `option redispatch` on the last retry. `None` when no other
-/// server is usable (the host then retries `failed` or answers 503).
+/// reached, for `option redispatch`: HAProxy's round-robin pick avoiding
+/// `failed`, which is still the answer when it is the only usable server (the
+/// host then retries it). `None` when no server is usable.
 pub fn redispatch<'c>(
     cfg: &'c Config,
     failed: &Forward<'_>,
@@ -188,10 +189,10 @@ fn balanced(
     backend: ProxyId,
     health: &HealthSnapshot,
     tickets: &dyn Tickets,
-    exclude: Option<ServerId>,
+    avoid: Option<ServerId>,
     trace: &mut Option<&mut Trace>,
 ) -> Option<ServerId> {
-    let (ticket, server) = balance::select(cfg, backend, health, exclude, tickets);
+    let (ticket, server) = balance::select(cfg, backend, health, avoid, tickets);
     record(
         trace,
         TraceStep::Balance {
@@ -203,9 +204,12 @@ fn balanced(
     server
 }
 
+/// `proxy`'s redirect rules; `backend` is `Some` when `proxy` runs them as the
+/// backend (not as the frontend that received the request).
 fn redirects<'c>(
     proxy: &'c Proxy,
     ctx: &EvalCtx<'_, '_>,
+    backend: Option<ProxyId>,
     trace: &mut Option<&mut Trace>,
 ) -> Option<Decision<'c>> {
     for rule in &proxy.redirects {
@@ -222,6 +226,7 @@ fn redirects<'c>(
             return Some(Decision::Redirect {
                 code: rule.code,
                 location: redirect::location(rule, ctx.req),
+                backend,
             });
         }
     }

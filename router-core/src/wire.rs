@@ -34,7 +34,7 @@
 //! Decision (module to host):
 //!
 //! ```text
-//! u8 0 redirect:  u16 code, str32 location
+//! u8 0 redirect:  u16 code, str32 location, u8 has-backend [u16 backend]   (a backend's rule)
 //! u8 1 forward:   u16 frontend, u16 backend, u32 server, u8 balanced,
 //!                 u8 upstream (0 socket: addr | 1 name: u16 port; the name is the server's),
 //!                 u8 has-forwarded-for [addr-ip], u8 has-original-to [addr-ip]
@@ -435,6 +435,18 @@ impl<'a> Reader<'a> {
             _ => Err(WireError::BadTag(at)),
         }
     }
+
+    /// An optional proxy id, refused when `cfg` has no such proxy.
+    fn opt_proxy(&mut self, cfg: &Config) -> Result<Option<ProxyId>, WireError> {
+        if !self.bool()? {
+            return Ok(None);
+        }
+        let b = ProxyId(self.u16()?);
+        if usize::from(b.0) >= cfg.proxies.len() {
+            return Err(WireError::UnknownId);
+        }
+        Ok(Some(b))
+    }
 }
 
 /// Decodes a request encoded by [`encode_request`].
@@ -529,14 +541,29 @@ fn put_header(out: &mut Vec<u8>, h: &Option<HeaderAppend<'_>>) {
     }
 }
 
+fn put_opt_proxy(out: &mut Vec<u8>, p: Option<ProxyId>) {
+    match p {
+        None => out.push(0),
+        Some(b) => {
+            out.push(1);
+            put_u16(out, b.0);
+        }
+    }
+}
+
 /// Encodes a decision (`None`: redispatch found no server) and its trace.
 pub fn encode_decision(out: &mut Vec<u8>, decision: Option<&Decision<'_>>, trace: Option<&Trace>) {
     out.clear();
     match decision {
-        Some(Decision::Redirect { code, location }) => {
+        Some(Decision::Redirect {
+            code,
+            location,
+            backend,
+        }) => {
             out.push(0);
             put_u16(out, *code);
             put_str(out, location);
+            put_opt_proxy(out, *backend);
         }
         Some(Decision::Forward(f)) => {
             out.push(1);
@@ -560,13 +587,7 @@ pub fn encode_decision(out: &mut Vec<u8>, decision: Option<&Decision<'_>>, trace
         Some(Decision::Respond { status, backend }) => {
             out.push(2);
             put_u16(out, *status);
-            match backend {
-                None => out.push(0),
-                Some(b) => {
-                    out.push(1);
-                    put_u16(out, b.0);
-                }
-            }
+            put_opt_proxy(out, *backend);
         }
         None => out.push(3),
     }
@@ -753,7 +774,12 @@ pub fn decode_decision<'c>(
         0 => {
             let code = r.u16()?;
             let location = Cow::Owned(alloc::string::String::from(r.str()?));
-            Some(Decision::Redirect { code, location })
+            let backend = r.opt_proxy(cfg)?;
+            Some(Decision::Redirect {
+                code,
+                location,
+                backend,
+            })
         }
         1 => {
             let frontend = ProxyId(r.u16()?);
@@ -796,15 +822,7 @@ pub fn decode_decision<'c>(
         }
         2 => {
             let status = r.u16()?;
-            let backend = if r.bool()? {
-                let b = ProxyId(r.u16()?);
-                if usize::from(b.0) >= cfg.proxies.len() {
-                    return Err(WireError::UnknownId);
-                }
-                Some(b)
-            } else {
-                None
-            };
+            let backend = r.opt_proxy(cfg)?;
             Some(Decision::Respond { status, backend })
         }
         3 => None,
@@ -1030,6 +1048,22 @@ mod tests {
         for backend in [None, Some(b), Some(ProxyId(2))] {
             let d = Decision::Respond {
                 status: 503,
+                backend,
+            };
+            encode_decision(&mut out, Some(&d), None);
+            assert_eq!(
+                decode_decision(&cfg, &out).ok(),
+                Some((Some(d), Trace::new()))
+            );
+            for n in 0..out.len() {
+                assert!(decode_decision(&cfg, &out[..n]).is_err(), "prefix {n}");
+            }
+        }
+        // A backend's redirect names that backend (HAProxy logs `backend/<NOSRV>`).
+        for backend in [None, Some(b)] {
+            let d = Decision::Redirect {
+                code: 302,
+                location: Cow::Borrowed("/login"),
                 backend,
             };
             encode_decision(&mut out, Some(&d), None);

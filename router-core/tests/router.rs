@@ -62,7 +62,7 @@ fn redirects_run_before_use_backend_whatever_their_position() {
         "frontend f\n bind :80\n use_backend b if TRUE\n redirect location /moved if { path /old }\nbackend b\n server s 10.0.0.1:80\n",
     );
     assert!(
-        matches!(run(&c, "f", "/old", &[], &[]), Decision::Redirect { code: 302, ref location } if location == "/moved")
+        matches!(run(&c, "f", "/old", &[], &[]), Decision::Redirect { code: 302, ref location, backend: None } if location == "/moved")
     );
 }
 
@@ -100,10 +100,10 @@ fn backend_redirects_run_after_the_switch_and_listen_own_rules_once() {
                  listen l\n bind :81\n redirect location /l if { path /x }\n server s 10.0.0.2:80\n",
     );
     assert!(
-        matches!(run(&c, "f", "/p?q", &[], &[]), Decision::Redirect { code: 307, ref location } if location == "/b/p?q")
+        matches!(run(&c, "f", "/p?q", &[], &[]), Decision::Redirect { code: 307, ref location, backend } if location == "/b/p?q" && backend == c.proxy_id("b"))
     );
     assert!(
-        matches!(run(&c, "l", "/x", &[], &[]), Decision::Redirect { ref location, .. } if location == "/l")
+        matches!(run(&c, "l", "/x", &[], &[]), Decision::Redirect { ref location, backend: None, .. } if location == "/l")
     );
     assert_eq!(server(&c, &run(&c, "l", "/y", &[], &[])), "l/s");
 }
@@ -114,7 +114,7 @@ fn frontend_routing_to_a_listen_runs_its_redirects_as_backend_rules() {
         "frontend f\n bind :80\n default_backend l\nlisten l\n bind :81\n redirect location /from-l\n server s 10.0.0.2:80\n",
     );
     assert!(
-        matches!(run(&c, "f", "/", &[], &[]), Decision::Redirect { ref location, .. } if location == "/from-l")
+        matches!(run(&c, "f", "/", &[], &[]), Decision::Redirect { ref location, backend, .. } if location == "/from-l" && backend == c.proxy_id("l"))
     );
 }
 

@@ -7,7 +7,6 @@
 //! frontend = "wt"               # optional; default: the first frontend/listen
 //! down = ["bck1/srv1"]          # optional: servers forced DOWN (trackers follow)
 //! src = "10.0.0.7"              # optional client IP, default 127.0.0.1
-//! order = "proportions"         # optional, see `Case::order`
 //! router_core = "refuses"       # optional, see `Case::router_core`
 //! [[case.request]]
 //! line = "GET /?wtd=wt1AAAAAAAAAAAAAAAA HTTP/1.1"
@@ -60,12 +59,6 @@ pub struct Case {
     pub down: Vec<String>,
     #[serde(default)]
     pub src: Option<String>,
-    /// `"exact"` (default) or `"proportions"`: router-core must then give each
-    /// outcome as many times as HAProxy did, in any order (HAProxy's interleave at
-    /// unequal weights is an implementation detail); HAProxy is still checked request
-    /// by request.
-    #[serde(default)]
-    pub order: Option<String>,
     /// `"refuses"`: router-core must refuse this config (a keyword it documents as not
     /// supported yet); HAProxy is still checked. Remove the marker once router-core
     /// supports the keyword, and its decisions are checked like any other case's.
@@ -167,11 +160,6 @@ impl Case {
         self.router_core.as_deref() == Some("refuses")
     }
 
-    /// Whether router-core may give this case's outcomes in another order.
-    pub fn proportions_only(&self) -> bool {
-        self.order.as_deref() == Some("proportions")
-    }
-
     /// `down` entries as `(backend, server)` pairs.
     pub fn down_servers(&self) -> Result<Vec<(String, String)>, String> {
         self.down
@@ -253,12 +241,6 @@ pub fn load_all() -> Result<Vec<Case>, String> {
         if !matches!(c.router_core.as_deref(), None | Some("refuses")) {
             return Err(format!(
                 "case {:?}: router_core can only be \"refuses\"",
-                c.name
-            ));
-        }
-        if !matches!(c.order.as_deref(), None | Some("exact" | "proportions")) {
-            return Err(format!(
-                "case {:?}: order must be \"exact\" or \"proportions\"",
                 c.name
             ));
         }

@@ -363,6 +363,39 @@ impl Haproxy {
         }
         Ok(())
     }
+
+    /// Brings `backend/server` back UP after [`Haproxy::force_down`]: `set server B/S
+    /// health up` when it has checks, else `set server B/S state ready`. Then verifies
+    /// that it and every server tracking it is running.
+    pub fn force_up(&self, backend: &str, server: &str) -> Result<(), String> {
+        let line = self
+            .config
+            .servers
+            .iter()
+            .find(|s| s.proxy == backend && s.name == server)
+            .ok_or_else(|| format!("up: no server {backend}/{server} in the config"))?;
+        let cmd = if line.check {
+            format!("set server {backend}/{server} health up")
+        } else {
+            format!("set server {backend}/{server} state ready")
+        };
+        let answer = self.cli(&cmd)?;
+        if !answer.trim().is_empty() {
+            return Err(format!("`{cmd}` answered {:?}", answer.trim()));
+        }
+        let states = self.server_states()?;
+        for (b, s) in self.config.followers(backend, server) {
+            match states.get(&(b.clone(), s.clone())) {
+                Some(2) => {}
+                other => {
+                    return Err(format!(
+                        "after `{cmd}`, {b}/{s} has srv_op_state {other:?}, not 2 (running)"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `text` (a modernized config, without `log` lines) with HAProxy's log on stdout.

@@ -119,6 +119,19 @@ fn cases() -> Vec<Case> {
                 Eof,
             ],
         ),
+        // A backend's redirect: HAProxy logs `fe bred/<NOSRV>`.
+        get("backend-redirect", "/bred/login"),
+        get("backend-redirect-prefix-301", "/bred/p/x?y=1"),
+        c(
+            "backend-redirect-keep-alive",
+            0,
+            vec![
+                send(&format!("GET /bred/login HTTP/1.1\r\n{KEEP}")),
+                Until(b"\r\n\r\n", 1),
+                send(&format!("GET /bred/other HTTP/1.1\r\n{CLOSE}")),
+                Eof,
+            ],
+        ),
         get("no-server", "/none"),
         get("connection-refused", "/dead"),
         get("redispatch", "/redisp"),
@@ -660,6 +673,7 @@ fn compare(options: &str) {
          \x20use_backend dead if {{ path_beg /dead }}\n\
          \x20use_backend redisp if {{ path_beg /redisp }}\n\
          \x20use_backend q if {{ path_beg /q/ }}\n\
+         \x20use_backend bred if {{ path_beg /bred }}\n\
          \x20default_backend b\n\
          frontend quiet\n bind 127.0.0.1:2\n option dontlognull\n default_backend b\n\
          frontend bare\n bind 127.0.0.1:3\n use_backend b if {{ path_beg /b }}\n\
@@ -667,7 +681,9 @@ fn compare(options: &str) {
          backend empty\n server e1 127.0.0.1:9 disabled\n\
          backend dead\n retries 2\n server d1 127.0.0.1:9\n\
          backend q\n timeout queue 300ms\n server q1 127.0.0.1:9 maxconn 1\n\
-         backend redisp\n retries 2\n option redispatch\n server d1 127.0.0.1:9\n server s2 127.0.0.1:9\n"
+         backend redisp\n retries 2\n option redispatch\n server d1 127.0.0.1:9\n server s2 127.0.0.1:9\n\
+         backend bred\n redirect location /login if {{ path /bred/login }}\n\
+         \x20redirect prefix /pre code 301 if {{ path_beg /bred/p/ }}\n server s1 127.0.0.1:9\n"
     );
     let hap = Haproxy::start_logging(&cfg, &|_, server| {
         Some(if server == "d1" { dead } else { origin })

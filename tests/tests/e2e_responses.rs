@@ -183,6 +183,16 @@ http10-response-to-http10-client | GET / HTTP/1.0\r\nX-Case: {name}\r\n\r\n | se
 expect-http10 | POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 4\r\nX-Case: {name}\r\n\r\nbody | body && send OK
 pipelined-with-bodies | POST /1 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nX-Case: {name}\r\n\r\nabcPOST /2 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nX-Case: {name}\r\n\r\n1\r\nd\r\n0\r\n\r\n | body && send OK | answers=2
 pipelined-response-close | GET /1 HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 200 OK\r\nConnection: close\r\ncontent-length: 2\r\n\r\nok && close | answers=2
+upgrade-no-key-post-body | POST /app HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nContent-Length: 7\r\nX-Case: {name}\r\n\r\nabcdefg | body && send OK
+upgrade-no-key-get-body | GET /app HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\nUpgrade: foo\r\nContent-Length: 3\r\nX-Case: {name}\r\n\r\nabc | body && send OK
+upgrade-no-key-put-chunked | PUT /app HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nTransfer-Encoding: chunked\r\nX-Case: {name}\r\n\r\n3\r\nabc\r\n0\r\n\r\n | body && send OK
+upgrade-no-key-http10-body | POST /app HTTP/1.0\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nContent-Length: 4\r\nX-Case: {name}\r\n\r\nbody | body && send OK
+upgrade-with-key-and-body | POST /app HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nContent-Length: 4\r\nX-Case: {name}\r\n\r\nbody | body && send OK
+upgrade-no-key-get | GET /app HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nX-Case: {name}\r\n\r\n | send OK
+upgrade-no-key-empty-body | POST /app HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nContent-Length: 0\r\nX-Case: {name}\r\n\r\n | send OK
+upgrade-short-key | GET /app HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: k\r\nX-Case: {name}\r\n\r\n | send OK
+upgrade-websocket-then-other-no-key | GET /app HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nUpgrade: h2c\r\nX-Case: {name}\r\n\r\n | send OK
+upgrade-other-then-websocket-no-key | GET /app HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\nUpgrade: websocket\r\nX-Case: {name}\r\n\r\n | send OK
 "#;
 
 /// `\r`, `\n`, `\xHH` and `\\` in `s`, as bytes.

@@ -104,7 +104,7 @@ fn from_worker(d: &Value) -> Result<Seen, String> {
 
 fn from_core(cfg: &router_core::Config, d: Decision<'_>) -> Seen {
     match d {
-        Decision::Redirect { code, location } => Seen {
+        Decision::Redirect { code, location, .. } => Seen {
             outcome: Outcome::Redirect {
                 status: code,
                 location: location.into_owned(),

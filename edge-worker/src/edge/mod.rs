@@ -231,7 +231,7 @@ async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys:
     }
 
     match decision {
-        Decision::Redirect { code, location } => response(
+        Decision::Redirect { code, location, .. } => response(
             code,
             &[
                 ("location", location.as_ref()),
@@ -603,7 +603,7 @@ fn dry_run_json(
 ) -> serde_json::Value {
     let cfg = &router.cfg;
     let outcome = match decision {
-        Decision::Redirect { code, location } => serde_json::json!({
+        Decision::Redirect { code, location, .. } => serde_json::json!({
             "action": "redirect", "status": code, "location": location,
         }),
         Decision::Respond { status, .. } => {

@@ -154,9 +154,14 @@ fn default_dst(cfg: &Config, frontend: ProxyId) -> SocketAddr {
 
 fn to_json(cfg: &Config, d: &Decision<'_>, steps: &[String]) -> serde_json::Value {
     match d {
-        Decision::Redirect { code, location } => json!({
+        Decision::Redirect {
+            code,
+            location,
+            backend,
+        } => json!({
             "action": "redirect", "status": code, "location": location,
-            "backend": null, "server": null, "address": null, "headers": [], "trace": steps,
+            "backend": backend.map(|b| cfg.proxy(b).name.as_str()),
+            "server": null, "address": null, "headers": [], "trace": steps,
         }),
         Decision::Respond { status, backend } => json!({
             "action": "respond", "status": status, "location": null,
@@ -180,7 +185,17 @@ fn to_json(cfg: &Config, d: &Decision<'_>, steps: &[String]) -> serde_json::Valu
 
 fn print_text(cfg: &Config, d: &Decision<'_>, steps: &[String]) {
     match d {
-        Decision::Redirect { code, location } => println!("redirect {code} to {location}"),
+        Decision::Redirect {
+            code,
+            location,
+            backend,
+        } => match backend {
+            Some(b) => println!(
+                "redirect {code} to {location} (by backend {})",
+                cfg.proxy(*b).name
+            ),
+            None => println!("redirect {code} to {location}"),
+        },
         Decision::Respond { status, backend } => match backend {
             Some(b) => println!(
                 "respond {status} (backend {} has no usable server)",

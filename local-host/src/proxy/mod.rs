@@ -518,7 +518,11 @@ impl ClientConn {
         let has_body = head.framing != Framing::None;
         let client_keeps = head.keep_alive && !has_body;
         match engine.decide(self.info.frontend, &facts) {
-            Decision::Redirect { code, location } => {
+            Decision::Redirect {
+                code,
+                location,
+                backend,
+            } => {
                 let close = !client_keeps;
                 let out = h1::redirect(code, &location, close, head.version == Version::Http10);
                 let hdr_sizes = [
@@ -533,14 +537,22 @@ impl ClientConn {
                     false,
                 );
                 let ok = write_all(wr, &out, client_to).await;
+                // A backend's redirect is logged `backend/<NOSRV>` (HAProxy 2.6) and
+                // counts in that backend's stats; a frontend's, `frontend/<NOSRV>`.
+                let cfg = self.g.config();
                 self.log(
                     head,
                     date,
                     started,
                     Some(t_request),
+                    backend,
                     None,
-                    None,
-                    LogFacts::answered(&fe.name, code, bytes, "LR"),
+                    LogFacts::answered(
+                        backend.map_or(&fe.name, |b| &cfg.proxy(b).name),
+                        code,
+                        bytes,
+                        "LR",
+                    ),
                 );
                 if ok && !close {
                     After::KeepAlive
