@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # Runs every test of Wt Edge on a fresh machine: installs what the tests need
-# (Rust targets, HAProxy 2.6 from Debian), then lints, builds and tests.
+# (Rust targets, HAProxy 2.6 and Chromium from Debian), then lints, builds and tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-if ! command -v haproxy >/dev/null 2>&1; then
-  echo "== installing haproxy (Debian)"
+# HAProxy 2.6 (the oracle of the differential tests) and Chromium (the browser of
+# the WebSocket tests: tests/tests/browser.rs, tests/tests/edge_workerd.rs).
+missing=""
+command -v haproxy >/dev/null 2>&1 || missing="$missing haproxy"
+[ -x /usr/bin/chromium ] || missing="$missing chromium"
+if [ -n "$missing" ]; then
+  echo "== installing$missing (Debian)"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null
+  # shellcheck disable=SC2086
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 fi
 haproxy -v | head -1
+/usr/bin/chromium --version
 
 echo "== rust targets"
 rustup target add wasm32-unknown-unknown wasm32v1-none >/dev/null
