@@ -41,10 +41,27 @@ pub(super) struct Handshake<'a> {
     pub headers: Vec<(String, String)>,
 }
 
+/// Random bytes for the handshake key and the frame masks, from the runtime's
+/// `crypto.getRandomValues` (masks must not be predictable); `Math.random` only if
+/// that is missing.
 fn random_bytes<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];
-    for b in &mut out {
-        *b = (js_sys::Math::random() * 256.0) as u8;
+    let arr = js_sys::Uint8Array::new_with_length(N as u32);
+    let filled = js_sys::Reflect::get(&js_sys::global(), &"crypto".into())
+        .ok()
+        .filter(|c| c.is_object())
+        .and_then(|crypto| {
+            let f = js_sys::Reflect::get(&crypto, &"getRandomValues".into()).ok()?;
+            let f: js_sys::Function = f.dyn_into().ok()?;
+            f.call1(&crypto, &arr).ok()
+        })
+        .is_some();
+    if filled {
+        arr.copy_to(&mut out);
+    } else {
+        for b in &mut out {
+            *b = (js_sys::Math::random() * 256.0) as u8;
+        }
     }
     out
 }
