@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # HAProxy 2.6 (the oracle of the differential tests) and Chromium (the browser of
-# the WebSocket tests: tests/tests/browser.rs, tests/tests/edge_workerd.rs).
+# the WebSocket tests: tests/tests/e2e_affinity.rs, tests/tests/edge_workerd.rs).
 missing=""
 command -v haproxy >/dev/null 2>&1 || missing="$missing haproxy"
 [ -x /usr/bin/chromium ] || missing="$missing chromium"

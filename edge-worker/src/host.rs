@@ -131,14 +131,6 @@ pub fn origin_url(upstream: &Upstream<'_>, ssl: bool, target: &str) -> String {
     }
 }
 
-/// Whether the request asks for a WebSocket (`Upgrade: websocket`).
-pub fn is_websocket_upgrade(upgrade: Option<&str>) -> bool {
-    upgrade.is_some_and(|v| {
-        v.split(',')
-            .any(|t| t.trim().eq_ignore_ascii_case("websocket"))
-    })
-}
-
 /// HAProxy's turn-around before a retry: min(`timeout connect`, 1 s).
 pub fn turnaround_ms(timeout_connect: Option<u64>) -> u64 {
     timeout_connect.unwrap_or(1000).min(1000)
@@ -280,14 +272,6 @@ mod tests {
         assert_eq!(origin_url(&s, false, "/x"), "http://127.0.0.1:9090/x");
         let s6 = Upstream::Socket("[::1]:9090".parse().unwrap());
         assert_eq!(origin_url(&s6, false, "weird"), "http://[::1]:9090/");
-    }
-
-    #[test]
-    fn websocket_upgrades() {
-        assert!(is_websocket_upgrade(Some("websocket")));
-        assert!(is_websocket_upgrade(Some("h2c, WebSocket")));
-        assert!(!is_websocket_upgrade(Some("h2c")));
-        assert!(!is_websocket_upgrade(None));
     }
 
     #[test]

@@ -24,6 +24,8 @@
 
 use std::fmt::Write as _;
 
+use router_core::upgrade;
+
 /// Largest head HAProxy 2.6 accepts (in the cost model above).
 pub const MAX_HEAD_COST: usize = 15275;
 /// Most header lines HAProxy 2.6 accepts.
@@ -377,26 +379,27 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadErr
                 conn_upgrade |= t.eq_ignore_ascii_case("upgrade");
             }
         } else if n.eq_ignore_ascii_case("upgrade") {
-            // Each `Upgrade` line decides anew (`h1_parse_upgrade_header`): the last wins.
-            upgrade_ws = v
-                .split(',')
-                .any(|t| t.trim().eq_ignore_ascii_case("websocket"));
+            // Each `Upgrade` line decides anew: the last wins.
+            upgrade_ws = upgrade::names_websocket(v);
         } else if n.eq_ignore_ascii_case("sec-websocket-key") {
-            // A key is 16 bytes in base64: HAProxy only takes a 24-byte value.
-            ws_key |= v.len() == 24;
+            ws_key |= upgrade::key_valid(v.as_bytes());
         }
     }
-    // A request with a body cannot upgrade (`h1_postparse_req_hdrs`): its `Upgrade`
-    // lines are dropped and it goes on as a plain request, no key needed. The
-    // `Connection: upgrade` token stays, so nothing is added to that header.
-    if conn_upgrade && framing != Framing::None {
-        headers.retain(|(n, _)| !n.eq_ignore_ascii_case("upgrade"));
-        upgrade_ws = false;
-    }
-    let websocket = conn_upgrade && upgrade_ws;
-    if websocket && !ws_key {
-        return Err(HeadError::WebSocketKey);
-    }
+    // HAProxy's reading of the upgrade headers is router-core's.
+    let websocket = match upgrade::handshake(upgrade::UpgradeHeaders {
+        connection_upgrade: conn_upgrade,
+        upgrade_websocket: upgrade_ws,
+        key: ws_key,
+        body: framing != Framing::None,
+    }) {
+        upgrade::Handshake::WebSocket => true,
+        upgrade::Handshake::MissingKey => return Err(HeadError::WebSocketKey),
+        upgrade::Handshake::PlainWithoutUpgrade => {
+            headers.retain(|(n, _)| !n.eq_ignore_ascii_case("upgrade"));
+            false
+        }
+        _ => false,
+    };
     let keep_alive = match version_kind {
         Version::Http11 => !conn_close,
         Version::Http10 => conn_keep && !conn_close,

@@ -1,5 +1,5 @@
-//! `Accept-Encoding` towards the server and the check of a WebSocket's 101: one rule
-//! for both hosts, where the Workers runtime forces them to act differently.
+//! `Accept-Encoding` towards the server: one rule for both hosts, where the Workers
+//! runtime forces them to act differently. (The check of a 101 is in [`crate::upgrade`].)
 //!
 //! HAProxy passes `Accept-Encoding` through untouched. Wt Edge departs from that on
 //! WebSocket upgrades: Wt 4.14 (`src/http/Reply.C`) gzips a 101 and every frame after
@@ -56,19 +56,6 @@ pub fn accept_encoding(
     }
 }
 
-/// Whether a `101` to a WebSocket upgrade can carry a working socket: not when it
-/// says its content is encoded (Wt 4.14's gzipped 101, should a server still send
-/// one). The host answers such a 101 with 502, as for any invalid server response.
-pub fn upgrade_answer_usable(content_encoding: Option<&[u8]>) -> bool {
-    match content_encoding {
-        None => true,
-        Some(v) => v
-            .split(|&b| b == b',')
-            .map(<[u8]>::trim_ascii)
-            .all(|t| t.is_empty() || t.eq_ignore_ascii_case(b"identity")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,15 +96,5 @@ mod tests {
                 AcceptEncoding::Set("identity")
             );
         }
-    }
-
-    #[test]
-    fn encoded_101s_are_unusable() {
-        assert!(upgrade_answer_usable(None));
-        assert!(upgrade_answer_usable(Some(b"identity")));
-        assert!(upgrade_answer_usable(Some(b"")));
-        assert!(!upgrade_answer_usable(Some(b"gzip")));
-        assert!(!upgrade_answer_usable(Some(b" GZIP ")));
-        assert!(!upgrade_answer_usable(Some(b"identity, br")));
     }
 }

@@ -47,6 +47,7 @@ pub mod request;
 pub mod retry;
 pub mod router;
 pub mod trace;
+pub mod upgrade;
 pub mod wire;
 
 pub use balance::{LocalTickets, Rotation, Tickets};

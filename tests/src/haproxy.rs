@@ -335,61 +335,43 @@ impl Haproxy {
     /// Then verifies with `show servers state` that it and every server tracking it is
     /// stopped.
     pub fn force_down(&self, backend: &str, server: &str) -> Result<(), String> {
-        let line = self
-            .config
-            .servers
-            .iter()
-            .find(|s| s.proxy == backend && s.name == server)
-            .ok_or_else(|| format!("down: no server {backend}/{server} in the config"))?;
-        let cmd = if line.check {
-            format!("set server {backend}/{server} health down")
-        } else {
-            format!("set server {backend}/{server} state maint")
-        };
-        let answer = self.cli(&cmd)?;
-        if !answer.trim().is_empty() {
-            return Err(format!("`{cmd}` answered {:?}", answer.trim()));
-        }
-        let states = self.server_states()?;
-        for (b, s) in self.config.followers(backend, server) {
-            match states.get(&(b.clone(), s.clone())) {
-                Some(0) => {}
-                other => {
-                    return Err(format!(
-                        "after `{cmd}`, {b}/{s} has srv_op_state {other:?}, not 0 (stopped)"
-                    ));
-                }
-            }
-        }
-        Ok(())
+        self.force(backend, server, false)
     }
 
     /// Brings `backend/server` back UP after [`Haproxy::force_down`]: `set server B/S
     /// health up` when it has checks, else `set server B/S state ready`. Then verifies
     /// that it and every server tracking it is running.
     pub fn force_up(&self, backend: &str, server: &str) -> Result<(), String> {
+        self.force(backend, server, true)
+    }
+
+    fn force(&self, backend: &str, server: &str, up: bool) -> Result<(), String> {
         let line = self
             .config
             .servers
             .iter()
             .find(|s| s.proxy == backend && s.name == server)
-            .ok_or_else(|| format!("up: no server {backend}/{server} in the config"))?;
-        let cmd = if line.check {
-            format!("set server {backend}/{server} health up")
-        } else {
-            format!("set server {backend}/{server} state ready")
+            .ok_or_else(|| format!("no server {backend}/{server} in the config"))?;
+        let verb = match (line.check, up) {
+            (true, false) => "health down",
+            (true, true) => "health up",
+            (false, false) => "state maint",
+            (false, true) => "state ready",
         };
+        let cmd = format!("set server {backend}/{server} {verb}");
         let answer = self.cli(&cmd)?;
         if !answer.trim().is_empty() {
             return Err(format!("`{cmd}` answered {:?}", answer.trim()));
         }
+        // srv_op_state: 0 stopped, 2 running.
+        let (want, what) = if up { (2, "running") } else { (0, "stopped") };
         let states = self.server_states()?;
         for (b, s) in self.config.followers(backend, server) {
             match states.get(&(b.clone(), s.clone())) {
-                Some(2) => {}
+                Some(&n) if n == want => {}
                 other => {
                     return Err(format!(
-                        "after `{cmd}`, {b}/{s} has srv_op_state {other:?}, not 2 (running)"
+                        "after `{cmd}`, {b}/{s} has srv_op_state {other:?}, not {want} ({what})"
                     ));
                 }
             }

@@ -1,6 +1,7 @@
 //! End to end over real sockets: two mock Wt origins (prefixes wt1 / wt2) behind wtedge
 //! running the seed's session-affinity config (tests/corpus/configs/seed2.cfg, with
-//! loopback addresses and `inter 200` on the checks so that a failure is seen quickly).
+//! loopback addresses and `inter 200` on the checks so that a failure is seen quickly);
+//! sessions by a test client and by headless Chromium.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -433,5 +434,58 @@ async fn websockets_under_load_keep_every_byte_in_order() {
     );
     let (w1, w2) = (wt1.stats(), s.wt2.stats());
     assert_eq!(w1.ws_messages + w2.ws_messages, 200 * 40);
+    s.edge.stop().await;
+}
+
+/// A real browser through wtedge: headless Chromium (Debian's `chromium`) loads the mock
+/// Wt's page; the page opens its session's WebSocket as Wt's script does (Chromium's own
+/// upgrade request: `Accept-Encoding: gzip, deflate, br, zstd`, a `permessage-deflate`
+/// offer) and reports whether `connect` arrived and an event went through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_sessions_keep_a_working_websocket() {
+    use wtedge_tests::browser::{Outcome, session_through};
+    let s = setup().await;
+    let wt1 = s.wt1.as_ref().expect("wt1");
+    let url = format!("http://{}/", s.front);
+    let mut owners = Vec::new();
+    for n in 0..4 {
+        if n % 2 == 1 {
+            // Each page load is two round-robin picks (the page, /favicon.ico): one
+            // more request moves the next session to the other server.
+            let a = wtedge_tests::mock_wt::client::get(s.front, "/resources/x.css").await;
+            assert_eq!(a.map(|a| a.status).ok(), Some(200));
+        }
+        let got = tokio::task::block_in_place(|| {
+            session_through(&url, &[wt1, &s.wt2], Duration::from_secs(30))
+        });
+        let (id, outcome) = got.unwrap_or_else(|e| panic!("session {n}: {e}"));
+        assert_eq!(outcome, Outcome::WebSocketWorks, "session {n} ({id})");
+        owners.push(prefix(&id).to_string());
+    }
+    assert!(
+        owners.iter().any(|o| o == "wt1") && owners.iter().any(|o| o == "wt2"),
+        "{owners:?}"
+    );
+    let (s1, s2) = (wt1.stats(), s.wt2.stats());
+    // Every socket spoke permessage-deflate with Chromium, none was gzipped, no session
+    // reached the wrong server.
+    assert_eq!(s1.ws_accepted + s2.ws_accepted, 4, "{s1:?} {s2:?}");
+    assert_eq!(s1.ws_deflate + s2.ws_deflate, 4);
+    assert_eq!((s1.ws_gzipped, s2.ws_gzipped), (0, 0));
+    assert_eq!((s1.unknown, s2.unknown), (0, 0));
+    let upgrades: Vec<_> = wt1
+        .recorded()
+        .into_iter()
+        .chain(s.wt2.recorded())
+        .filter(|r| r.target.contains("request=ws"))
+        .collect();
+    assert_eq!(upgrades.len(), 4);
+    for u in &upgrades {
+        assert!(
+            u.header("user-agent").is_some_and(|v| v.contains("Chrome")),
+            "{u:?}"
+        );
+        assert!(u.header("accept-encoding").is_none(), "{u:?}");
+    }
     s.edge.stop().await;
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use futures_util::future::{Either, select};
 use js_sys::{Reflect, Uint8Array};
-use router_core::{Decision, Forward, RequestFacts, encoding};
+use router_core::{Decision, Forward, RequestFacts, encoding, upgrade};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use worker::{Context, Env, console_error, console_log, event};
@@ -22,8 +22,8 @@ use worker::{Context, Env, console_error, console_log, event};
 pub use health_do::HealthObject;
 
 use crate::host::{
-    HeaderCopy, client_addr, edge_dst, error_page, is_websocket_upgrade, origin_url, router_target,
-    split_url, turnaround_ms,
+    HeaderCopy, client_addr, edge_dst, error_page, origin_url, router_target, split_url,
+    turnaround_ms,
 };
 use health_do::CONFIG_HEADER;
 use state::Router;
@@ -197,6 +197,22 @@ async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys:
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
+    // HAProxy's reading of the upgrade headers (router-core's): a handshake without a
+    // valid key is 400 before any rule runs.
+    let handshake = upgrade::handshake(upgrade::UpgradeHeaders {
+        connection_upgrade: header(&req_headers, "connection").is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
+        }),
+        upgrade_websocket: header(&req_headers, "upgrade")
+            .is_some_and(|v| upgrade::names_websocket(&v)),
+        key: header(&req_headers, "sec-websocket-key")
+            .is_some_and(|v| upgrade::key_valid(v.as_bytes())),
+        body: req.body().is_some(),
+    });
+    if handshake == upgrade::Handshake::MissingKey {
+        return status_page(400);
+    }
     let test_src = if test_hooks {
         header(&req_headers, TEST_SRC_HEADER)
     } else {
@@ -256,7 +272,8 @@ async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys:
             let ctx_req = Outgoing {
                 scheme,
                 host: line(&refs, "host").unwrap_or(parts.authority),
-                websocket: is_websocket_upgrade(header(&req_headers, "upgrade").as_deref()),
+                websocket: handshake == upgrade::Handshake::WebSocket,
+                drop_upgrade: handshake == upgrade::Handshake::PlainWithoutUpgrade,
                 accept_encoding: client_accept_encoding(&req, &req_headers),
                 content_length: header(&req_headers, "content-length")
                     .and_then(|v| v.trim().parse::<u64>().ok()),
@@ -393,8 +410,10 @@ struct Outgoing<'a> {
     scheme: &'a str,
     /// The Host the client asked for: X-Forwarded-Host.
     host: &'a str,
-    /// A WebSocket upgrade.
+    /// A WebSocket handshake (router-core's `upgrade::handshake`).
     websocket: bool,
+    /// `Connection: upgrade` with a body: the `Upgrade` lines are dropped.
+    drop_upgrade: bool,
     /// The client's own `Accept-Encoding` (the runtime replaces the header).
     accept_encoding: Option<String>,
     /// Content-Length, when given.
@@ -453,6 +472,9 @@ async fn proxy(
             encoding::AcceptEncoding::Set(v) => headers.set("accept-encoding", v)?,
             _ => headers.delete("accept-encoding")?,
         }
+        if out.drop_upgrade {
+            headers.delete("upgrade")?;
+        }
         if out.test_hooks {
             for name in [DRY_RUN_HEADER, TEST_SRC_HEADER] {
                 headers.delete(name)?;
@@ -502,21 +524,6 @@ async fn proxy(
             attempt(&url, &init, deadline_ms).await
         };
         match outcome {
-            Attempt::Answer(resp)
-                if out.websocket
-                    && resp.status() == 101
-                    && !encoding::upgrade_answer_usable(
-                        header(&resp.headers(), "content-encoding")
-                            .as_deref()
-                            .map(str::as_bytes),
-                    ) =>
-            {
-                console_error!(
-                    "wtedge: {} answered the WebSocket upgrade with an encoded 101",
-                    cfg.server_path(fwd.server)
-                );
-                return status_page(502);
-            }
             Attempt::Answer(resp) => return Ok(resp),
             Attempt::TimedOut => {
                 console_log!(

@@ -118,10 +118,10 @@ pub(super) async fn upgrade(h: Handshake<'_>) -> Upgrade {
     if resp.status != 101 {
         return refusal(socket, resp, buf, chunk).await;
     }
-    let encoded = resp.header("content-encoding").map(str::as_bytes);
-    if resp.header("sec-websocket-accept").is_none()
-        || !router_core::encoding::upgrade_answer_usable(encoded)
-    {
+    if !router_core::upgrade::websocket_answer_usable(
+        resp.header("sec-websocket-accept").is_some(),
+        resp.header("content-encoding").map(str::as_bytes),
+    ) {
         return Upgrade::Invalid(format!(
             "unusable 101 ({})",
             resp.header("content-encoding")

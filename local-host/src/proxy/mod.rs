@@ -1308,26 +1308,20 @@ async fn read_response(
                     }
                     continue;
                 }
-                // HAProxy 2.6 answers 502 to a 101 the request did not ask for or that
-                // does not complete a WebSocket handshake (no Sec-WebSocket-Accept),
-                // and to chunks it sees are invalid before it forwards the head.
-                let unasked_101 = h.status == 101
+                // A 101 the request did not ask for, or one that is no usable WebSocket
+                // (router-core's rule: no Sec-WebSocket-Accept, an encoded content), is
+                // 502; so are chunks seen invalid before the head is forwarded.
+                let unusable_101 = h.status == 101
                     && (!req.upgrade
                         || (req.websocket
-                            && !h
-                                .headers()
-                                .any(|(k, _)| k.eq_ignore_ascii_case(b"sec-websocket-accept"))));
-                // A WebSocket's 101 with an encoded content (Wt 4.14's gzip bug) carries
-                // no usable socket: router-core's rule, 502 like any invalid answer.
-                let encoded_101 = h.status == 101
-                    && req.websocket
-                    && !router_core::encoding::upgrade_answer_usable(
-                        h.headers()
-                            .find(|(k, _)| k.eq_ignore_ascii_case(b"content-encoding"))
-                            .map(|(_, v)| v),
-                    );
-                if unasked_101
-                    || encoded_101
+                            && !router_core::upgrade::websocket_answer_usable(
+                                h.headers()
+                                    .any(|(k, _)| k.eq_ignore_ascii_case(b"sec-websocket-accept")),
+                                h.headers()
+                                    .find(|(k, _)| k.eq_ignore_ascii_case(b"content-encoding"))
+                                    .map(|(_, v)| v),
+                            )));
+                if unusable_101
                     || (h.framing == origin::BodyFraming::Chunked
                         && origin::chunked_start_invalid(sbuf))
                 {

@@ -408,6 +408,8 @@ enum Answer {
     WebSocket {
         id: String,
     },
+    /// A WebSocket refused (unknown session, missing or foreign `Origin`).
+    WebSocketRefused,
 }
 
 fn reply(st: &State, status: u16, ctype: &'static str, body: impl Into<Vec<u8>>) -> Answer {
@@ -533,7 +535,7 @@ async fn answer(st: &State, req: &Req) -> Answer {
         st.counters.unknown.fetch_add(1, Ordering::Relaxed);
         if is_upgrade || request == "ws" {
             st.counters.ws_refused.fetch_add(1, Ordering::Relaxed);
-            return reply(st, 403, "text/html", Vec::new());
+            return Answer::WebSocketRefused;
         }
         // Wt creates a brand-new local session for an unknown id.
         st.new_session_id();
@@ -556,7 +558,7 @@ async fn answer(st: &State, req: &Req) -> Answer {
     if is_upgrade && request == "ws" {
         if !st.origin_allowed(id, req.header("origin")) {
             st.counters.ws_refused.fetch_add(1, Ordering::Relaxed);
-            return reply(st, 403, "text/html", Vec::new());
+            return Answer::WebSocketRefused;
         }
         return Answer::WebSocket { id: id.to_string() };
     }
@@ -856,24 +858,13 @@ mod tests {
     #[tokio::test]
     async fn dynamic_answers_are_chunked_and_gzipped_when_accepted() {
         let wt = MockWt::start_local("wt1").await.unwrap();
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let mut c = tokio::net::TcpStream::connect(wt.addr()).await.unwrap();
-        c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip, deflate\r\nConnection: close\r\n\r\n")
-            .await
-            .unwrap();
-        let mut got = Vec::new();
-        c.read_to_end(&mut got).await.unwrap();
+        let got = exchange(wt.addr(), b"GET / HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip, deflate\r\nConnection: close\r\n\r\n").await;
         let text = String::from_utf8_lossy(&got);
         assert!(
             text.contains("\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"),
             "{text}"
         );
-        let mut c = tokio::net::TcpStream::connect(wt.addr()).await.unwrap();
-        c.write_all(b"GET /resources/x.css HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n")
-            .await
-            .unwrap();
-        let mut got = Vec::new();
-        c.read_to_end(&mut got).await.unwrap();
+        let got = exchange(wt.addr(), b"GET /resources/x.css HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n").await;
         let text = String::from_utf8_lossy(&got);
         assert!(
             text.ends_with("Content-Length: 14\r\n\r\n/* resource */"),
@@ -942,15 +933,20 @@ mod tests {
         // No Origin at all: refused.
         let wt = MockWt::start_local("wt1").await.unwrap();
         let id = wt.new_session();
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let mut c = tokio::net::TcpStream::connect(wt.addr()).await.unwrap();
-        c.write_all(format!("GET /?wtd={id}&request=ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").as_bytes()).await.unwrap();
-        let mut buf = [0u8; 256];
-        let n = c.read(&mut buf).await.unwrap();
+        let got = exchange(
+            wt.addr(),
+            format!(
+                "GET /?wtd={id}&request=ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\
+                 Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+                 Sec-WebSocket-Version: 13\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .await;
         assert!(
-            buf[..n].starts_with(b"HTTP/1.1 403 "),
+            got.starts_with(b"HTTP/1.1 403 "),
             "{:?}",
-            String::from_utf8_lossy(&buf[..n])
+            String::from_utf8_lossy(&got)
         );
     }
 
@@ -958,9 +954,8 @@ mod tests {
     async fn upgrade_on_a_reused_connection_fails_as_in_wt() {
         let wt = MockWt::start_local("wt1").await.unwrap();
         let id = wt.new_session();
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let mut c = tokio::net::TcpStream::connect(wt.addr()).await.unwrap();
-        c.write_all(
+        let got = exchange(
+            wt.addr(),
             format!(
                 "GET /resources/a.css HTTP/1.1\r\nHost: x\r\n\r\n\
                  GET /?wtd={id}&request=ws HTTP/1.1\r\nHost: x\r\nOrigin: http://x\r\n\
@@ -969,10 +964,7 @@ mod tests {
             )
             .as_bytes(),
         )
-        .await
-        .unwrap();
-        let mut got = Vec::new();
-        c.read_to_end(&mut got).await.unwrap();
+        .await;
         let text = String::from_utf8_lossy(&got);
         // The 101 comes, no frame follows, the connection ends.
         assert!(
@@ -984,6 +976,42 @@ mod tests {
             "{text}"
         );
         assert_eq!(wt.stats().ws_reused_connection, 1);
+    }
+
+    #[tokio::test]
+    async fn refused_websockets_get_wts_403() {
+        let wt = MockWt::start_local("wt1").await.unwrap();
+        for (ae, tail) in [
+            ("", &b""[..]),
+            (
+                "Accept-Encoding: gzip\r\n",
+                &b"\x1f\x8b\x08\0\0\0\0\0\0\x03\x03\0\0\0\0\0\0\0\0\0"[..],
+            ),
+        ] {
+            let got = exchange(wt.addr(), format!("GET /?wtd=wt1XXXXXXXXXXXXXXXX&request=ws HTTP/1.1\r\nHost: x\r\nOrigin: http://x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n{ae}\r\n").as_bytes()).await;
+            // Bytes seen from real Wt 4.14 (Date aside): no length, closed after.
+            let text = String::from_utf8_lossy(&got);
+            assert!(
+                text.starts_with("HTTP/1.1 403 Forbidden\r\nDate: "),
+                "{text}"
+            );
+            assert!(text.contains("\r\nContent-Type: \r\n"), "{text}");
+            assert!(text.contains("\r\nConnection: Upgrade\r\nUpgrade: WebSocket\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"), "{text}");
+            assert!(
+                !text.contains("Content-Length") && got.ends_with(tail),
+                "{got:?}"
+            );
+        }
+    }
+
+    /// Sends `bytes` on a new connection and reads until the mock closes it.
+    async fn exchange(addr: SocketAddr, bytes: &[u8]) -> Vec<u8> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut c = tokio::net::TcpStream::connect(addr).await.unwrap();
+        c.write_all(bytes).await.unwrap();
+        let mut got = Vec::new();
+        c.read_to_end(&mut got).await.unwrap();
+        got
     }
 
     #[test]

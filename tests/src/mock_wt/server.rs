@@ -104,6 +104,10 @@ pub async fn serve(st: Arc<State>, mut stream: TcpStream) {
                     return;
                 }
             }
+            Answer::WebSocketRefused => {
+                super::websocket::refuse(stream, &req).await;
+                return;
+            }
             Answer::WebSocket { id } if served > 0 => {
                 // Wt 4.14's bug: an upgrade on a connection that already served a
                 // request reuses that request's reply object; the handshake goes out

@@ -113,6 +113,38 @@ fn head_101(req: &Req) -> Option<String> {
     Some(head)
 }
 
+/// Wt's refusal of a WebSocket (unknown session, missing or foreign `Origin`), as
+/// Wt 4.14 writes it: a 403 that keeps the handshake's headers, no length, the
+/// body up to the close (an empty gzip stream when the request accepted gzip).
+pub(super) async fn refuse(mut stream: TcpStream, req: &Req) {
+    let mut head = String::from(
+        "HTTP/1.1 403 Forbidden\r\nDate: Thu, 03 Dec 2026 00:00:00 GMT\r\nContent-Type: \r\n\
+         X-Content-Type-Options: nosniff\r\n\
+         Strict-Transport-Security: max-age=15724800; includeSubDomains\r\n\
+         Referrer-Policy: strict-origin-when-cross-origin\r\n\
+         Connection: Upgrade\r\nUpgrade: WebSocket\r\n",
+    );
+    if let Some(key) = req.header("sec-websocket-key") {
+        head.push_str(&format!(
+            "Sec-WebSocket-Accept: {}\r\n",
+            derive_accept_key(key.as_bytes())
+        ));
+    }
+    let mut bytes = Vec::new();
+    if req.accepts_gzip() {
+        head.push_str("Content-Encoding: gzip\r\n\r\n");
+        bytes.extend_from_slice(head.as_bytes());
+        // zlib's empty gzip stream: header, an empty final block, CRC and length 0.
+        bytes.extend_from_slice(&frame::GZIP_HEADER);
+        bytes.extend_from_slice(&[0x03, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]);
+    } else {
+        head.push_str("\r\n");
+        bytes.extend_from_slice(head.as_bytes());
+    }
+    let _ = stream.write_all(&bytes).await;
+    let _ = stream.shutdown().await;
+}
+
 /// Wt's answer to an upgrade on a reused keep-alive connection: the 101 head, then
 /// the connection closes without a frame.
 pub(super) async fn refuse_after_101(mut stream: TcpStream, req: &Req) {
