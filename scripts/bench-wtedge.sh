@@ -9,6 +9,12 @@
 # as wasm in wasmtime); a second wtedge with `--engine native` (port 8183) gives the
 # cost of the wasm engine in the same run (ratio wtedge/wtedge-native).
 #
+# Server side: seed1 closes the server connection after each response
+# (`http-server-close`). HAProxy 2.6's default keeps it and reuses it (`http-reuse
+# safe`): `haproxy-ka` (8282) and `wtedge-ka` (8281) run seed1 with `option
+# http-keep-alive` instead, and `nginx-proxy` (8284) is nginx as a reverse proxy with
+# upstream keepalive 64, the same work done by a third proxy.
+#
 #   scripts/bench-wtedge.sh                 # ROUNDS=3 DURATION=5 CONNECTIONS=32
 #   ROUNDS=5 DURATION=10 scripts/bench-wtedge.sh
 #   WTEDGE_BIN=/path/to/wtedge scripts/bench-wtedge.sh   # a prebuilt wtedge, no build
@@ -63,6 +69,37 @@ wait_port 9090
 bench_haproxy_seed1 "$ROOT" > "$WORK/haproxy.cfg"
 "$HAPROXY" -db -f "$WORK/haproxy.cfg" >"$WORK/haproxy.out" 2>&1 & PIDS+=($!)
 declare -A PID=([haproxy]=$!)
+# Server-side keep-alive: the same configs with `option http-keep-alive`.
+sed -e 's/^option http-server-close$/option http-keep-alive/' -e 's/:8182$/:8282/' \
+    "$WORK/haproxy.cfg" > "$WORK/haproxy-ka.cfg"
+"$HAPROXY" -db -f "$WORK/haproxy-ka.cfg" >"$WORK/haproxy-ka.out" 2>&1 & PIDS+=($!)
+PID[haproxy-ka]=$!
+sed -e 's/^option http-server-close$/option http-keep-alive/' -e 's/^listen 0.0.0.0:8181$/listen 0.0.0.0:8281/' \
+    "$ROOT/tests/corpus/configs/seed1.cfg" > "$WORK/wtedge-ka.cfg"
+"${WTEDGE[@]}" "$WORK/wtedge-ka.cfg" >"$WORK/wtedge-ka.log" 2>"$WORK/wtedge-ka.err" & PIDS+=($!)
+PID[wtedge-ka]=$!
+cat > "$WORK/nginx-proxy.conf" <<NGINX
+worker_processes 1;
+daemon off;
+pid $WORK/nginx-proxy.pid;
+error_log $WORK/nginx-proxy.err;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    upstream wt { server 127.0.0.1:9090; keepalive 64; }
+    server {
+        listen 127.0.0.1:8284;
+        location / {
+            proxy_pass http://wt;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header X-Forwarded-For \$remote_addr;
+        }
+    }
+}
+NGINX
+"$NGINX" -c "$WORK/nginx-proxy.conf" -p "$WORK" & PIDS+=($!)
 
 # wtedge runs seed1.cfg as it is (listen 0.0.0.0:8181); its access log goes to a file.
 "${WTEDGE[@]}" "$ROOT/tests/corpus/configs/seed1.cfg" >"$WORK/wtedge.log" 2>"$WORK/wtedge.err" & PIDS+=($!)
@@ -71,9 +108,12 @@ sed -e 's/^listen 0.0.0.0:8181$/listen 0.0.0.0:8183/' "$ROOT/tests/corpus/config
 "${WTEDGE[@]}" --engine native "$WORK/native.cfg" >"$WORK/native.log" 2>"$WORK/native.err" & PIDS+=($!)
 PID[wtedge-native]=$!
 
-wait_port 8182; wait_port 8181; wait_port 8183
+wait_port 8182; wait_port 8181; wait_port 8183; wait_port 8282; wait_port 8281; wait_port 8284
 sleep 2 # first health checks
-for url in http://127.0.0.1:9090/ http://127.0.0.1:8182/ http://127.0.0.1:8181/ http://127.0.0.1:8183/; do
+# nginx-proxy's worker is the child process that serves.
+PID[nginx-proxy]=$(pgrep -P "$(cat "$WORK/nginx-proxy.pid")" | head -1)
+for url in http://127.0.0.1:9090/ http://127.0.0.1:8182/ http://127.0.0.1:8181/ http://127.0.0.1:8183/ \
+    http://127.0.0.1:8282/ http://127.0.0.1:8281/ http://127.0.0.1:8284/; do
     code=$(curl -s -o /dev/null -w '%{http_code}' "$url" || true)
     if [ "$code" != 200 ]; then
         echo "bench: $url answered $code, not 200" >&2
@@ -82,7 +122,8 @@ for url in http://127.0.0.1:9090/ http://127.0.0.1:8182/ http://127.0.0.1:8181/ 
     fi
 done
 
-declare -A URL=([nginx]=http://127.0.0.1:9090/ [haproxy]=http://127.0.0.1:8182/ [wtedge]=http://127.0.0.1:8181/ [wtedge-native]=http://127.0.0.1:8183/)
+declare -A URL=([nginx]=http://127.0.0.1:9090/ [haproxy]=http://127.0.0.1:8182/ [wtedge]=http://127.0.0.1:8181/ [wtedge-native]=http://127.0.0.1:8183/
+    [haproxy-ka]=http://127.0.0.1:8282/ [wtedge-ka]=http://127.0.0.1:8281/ [nginx-proxy]=http://127.0.0.1:8284/)
 RESULTS="$WORK/results.tsv"
 # CPU time (user + system, all threads) of a proxy process, in clock ticks: divided by
 # the requests of a run, what one request cost it (nginx's is not measured).
@@ -98,9 +139,9 @@ for round in $(seq 1 "$ROUNDS"); do
     for variant in keepalive close; do
         # The order turns by one each round: a close-mode run leaves thousands of
         # TIME_WAIT sockets behind for the next one, so no target always goes first.
-        order=(nginx haproxy wtedge wtedge-native)
-        for i in 0 1 2 3; do
-            target=${order[$(( (i + round - 1) % 4 ))]}
+        order=(nginx haproxy wtedge wtedge-native haproxy-ka wtedge-ka nginx-proxy)
+        for i in 0 1 2 3 4 5 6; do
+            target=${order[$(( (i + round - 1) % 7 ))]}
             hdr=()
             [ "$variant" = close ] && hdr=(-H "Connection: close")
             cpu0=$(cpu_ticks "$target")
@@ -138,7 +179,7 @@ by_round = {
     (r[0], r[1], r[2]): (num(r[3]), ms(r[4] or "nan"), ms(r[5] or "nan"), num(r[7] if len(r) > 7 else ""))
     for r in rows
 }
-TARGETS = ("nginx", "haproxy", "wtedge", "wtedge-native")
+TARGETS = ("nginx", "haproxy", "wtedge", "wtedge-native", "haproxy-ka", "wtedge-ka", "nginx-proxy")
 def median(xs):
     xs = [x for x in xs if not math.isnan(x)]
     return statistics.median(xs) if xs else float("nan")
@@ -166,12 +207,14 @@ def paired(variant, a, b, i):
 def per_round(xs, digits=2):
     return f"{' '.join(f'{x:.{digits}f}' for x in xs)} (median {statistics.median(xs):.{digits}f})" if xs else "-"
 for variant in ("keepalive", "close"):
-    w, h = med.get((variant, "wtedge")), med.get((variant, "haproxy"))
-    if w and h:
-        print(f"{variant}: wtedge/HAProxy req/s {w[0] / h[0]:.2f}, p50 {w[1] / h[1]:.2f}, p99 {w[2] / h[2]:.2f}, cpu/req {w[3] / h[3]:.2f}")
-        print(f"{variant}: per round wtedge/HAProxy req/s {per_round(paired(variant, 'wtedge', 'haproxy', 0))},"
-              f" p99 {per_round(paired(variant, 'wtedge', 'haproxy', 2))},"
-              f" cpu/req {per_round(paired(variant, 'wtedge', 'haproxy', 3))}")
+    for server_side, wt, hp in (("server keep-alive", "wtedge-ka", "haproxy-ka"), ("server close", "wtedge", "haproxy")):
+        w, h = med.get((variant, wt)), med.get((variant, hp))
+        if w and h:
+            print(f"{variant}, {server_side}: wtedge/HAProxy req/s {w[0] / h[0]:.2f}, p50 {w[1] / h[1]:.2f}, p99 {w[2] / h[2]:.2f}, cpu/req {w[3] / h[3]:.2f}")
+            print(f"{variant}, {server_side}: per round wtedge/HAProxy req/s {per_round(paired(variant, wt, hp, 0))},"
+                  f" p99 {per_round(paired(variant, wt, hp, 2))},"
+                  f" cpu/req {per_round(paired(variant, wt, hp, 3))}")
+    w = med.get((variant, "wtedge"))
     n = med.get((variant, "wtedge-native"))
     if w and n:
         print(f"{variant}: wtedge (wasm engine)/wtedge-native req/s {w[0] / n[0]:.3f}, p99 {w[2] / n[2]:.2f}, cpu/req {w[3] / n[3]:.2f}")

@@ -45,6 +45,7 @@ pub mod problem;
 pub mod redirect;
 pub mod request;
 pub mod retry;
+pub mod reuse;
 pub mod router;
 pub mod trace;
 pub mod upgrade;

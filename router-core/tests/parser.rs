@@ -241,7 +241,7 @@ fn defaults_apply_to_later_proxies_and_proxy_lines_win() {
     assert!(
         o.httplog
             && !o.dontlognull
-            && o.http_server_close
+            && o.http_mode == router_core::config::model::HttpMode::ServerClose
             && o.http_pretend_keepalive
             && o.redispatch
             && o.allbackups
@@ -657,11 +657,11 @@ fn errors_name_line_column_keyword_and_hint() {
         Some("did you mean 'option forwardfor'"),
     );
     assert_err(
-        "defaults\n option httpclose\n",
+        "defaults\n option abortonclose\n",
         K::Unsupported,
         2,
         9,
-        "option httpclose",
+        "option abortonclose",
         "not supported",
         None,
     );
@@ -1390,4 +1390,33 @@ fn acl_from_another_frontend_is_refused_in_a_frontend() {
         "frontend a\n bind :80\n acl x path /\n default_backend b\nfrontend c\n bind :81\n use_backend b if x\nbackend b\n",
     );
     assert_eq!((d.kind, d.line), (K::UnknownAcl, 7));
+}
+
+#[test]
+fn http_modes_replace_each_other_and_reuse_keywords_parse() {
+    use router_core::config::model::{HttpMode, HttpReuse};
+    let (c, _) = ok(
+        "defaults\n mode http\n option http-server-close\n http-reuse always\n\
+         frontend f\n bind :80\n option http-keep-alive\n default_backend b\n\
+         backend b\n no option http-keep-alive\n option httpclose\n no option http-server-close\n\
+         server s 10.0.0.1:80 pool-max-conn 4 pool-purge-delay 2s pool-low-conn 1\n\
+         backend c\n no option http-server-close\n http-reuse never\n\
+         server s 10.0.0.1:80 pool-max-conn -1\n",
+    );
+    let mode = |i: usize| c.proxies[i].settings.options.http_mode;
+    // `option http-keep-alive` replaces the defaults' server-close.
+    assert_eq!(mode(0), HttpMode::KeepAlive);
+    // `no option http-server-close` leaves httpclose alone (it is not the current mode).
+    assert_eq!(mode(1), HttpMode::Close);
+    assert_eq!(mode(2), HttpMode::KeepAlive);
+    assert_eq!(c.proxies[1].settings.http_reuse, HttpReuse::Always);
+    assert_eq!(c.proxies[2].settings.http_reuse, HttpReuse::Never);
+    let p = &c.servers[0].params;
+    assert_eq!(
+        (p.pool_max_conn, p.pool_purge_delay, p.pool_low_conn),
+        (Some(4), 2000, 1)
+    );
+    assert_eq!(c.servers[1].params.pool_max_conn, None);
+    let e = err("backend b\n http-reuse sometimes\n server s 10.0.0.1:80\n");
+    assert!(e.message.contains("sometimes"), "{e:?}");
 }

@@ -4,6 +4,7 @@
 //! - [`modernize`]: legacy/wiki config -> config HAProxy 2.6 runs, on loopback ports.
 //! - [`backend`]: loopback servers that report who they are and what they received.
 //! - [`client`]: a raw HTTP/1.x client.
+//! - [`keepalive`]: a loopback server that keeps connections and numbers them.
 //! - [`haproxy`]: a real HAProxy process, its admin socket, forced DOWN servers.
 //! - [`run`]: a case against HAProxy.
 //! - [`core`]: a case through router-core, natively.
@@ -16,6 +17,7 @@ pub mod client;
 pub mod core;
 pub mod corpus;
 pub mod haproxy;
+pub mod keepalive;
 pub mod mock_wt;
 pub mod modernize;
 pub mod run;

@@ -649,9 +649,20 @@ fn wait_streams_done(hap: &Haproxy) {
     }
 }
 
-fn dead_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
+/// A loopback port where connections are refused, held (bound, not listening) by the
+/// returned socket so that no other test's listener takes it meanwhile.
+fn dead_port() -> (u16, socket2::Socket) {
+    let s =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    s.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .expect("bind");
+    let port = s
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .map(|a| a.port())
+        .expect("addr");
+    (port, s)
 }
 
 fn compare(options: &str) {
@@ -659,7 +670,7 @@ fn compare(options: &str) {
         panic!("this test compares wtedge with HAProxy 2.6 and needs it: {e}");
     }
     let origin = start_origin();
-    let dead = dead_port();
+    let (dead, _dead_held) = dead_port();
     let cfg = format!(
         "defaults\n mode http\n option httplog\n timeout connect 300ms\n timeout client 3s\n \
          timeout server 1s\n timeout http-request 500ms\n timeout tunnel 500ms\n{options}\

@@ -3,7 +3,9 @@
 //! redirect or an error itself, or forwards to the chosen server with hyper's HTTP/1
 //! client, streaming bodies both ways, and tunnels bytes after a `101`.
 
+mod buffers;
 pub mod origin;
+pub mod pool;
 mod quickack;
 pub mod stats;
 
@@ -13,10 +15,12 @@ use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Buf, BytesMut};
+use router_core::config::model::HttpReuse;
 use router_core::config::model::{Config, Proxy, ProxyId, ServerId, Settings};
 use router_core::decision::{Decision, Forward, Upstream};
 use router_core::health::Observation;
 use router_core::request::RequestFacts;
+use router_core::reuse::{self, IdleList};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -54,6 +58,8 @@ pub struct Generation {
     pub server_slots: Vec<Option<Arc<Semaphore>>>,
     /// `maxconn` of each frontend (connections above it wait to be served).
     pub frontend_slots: Vec<Option<Arc<Semaphore>>>,
+    /// Idle server connections (`http-reuse`).
+    pub pools: Arc<pool::Pools>,
     pub global: Arc<Global>,
 }
 
@@ -81,11 +87,13 @@ impl Generation {
                     .map(|m| Arc::new(Semaphore::new(m as usize)))
             })
             .collect();
+        let pools = pool::Pools::new(cfg);
         Generation {
             engine,
             counters,
             server_slots,
             frontend_slots,
+            pools,
             global,
         }
     }
@@ -154,12 +162,39 @@ async fn read_head(
             None => idle,
             Some(t) => request_timeout.saturating_sub(t.elapsed()),
         };
-        if rbuf.capacity() - rbuf.len() < 2048 {
-            rbuf.reserve(8192);
-        }
         let stop_now = *stopping.borrow() && !partial;
         if stop_now {
             return HeadRead::Stopping;
+        }
+        if rbuf.is_empty() {
+            // Idle: wait for bytes holding no buffer, then read into a lent one.
+            if rbuf.capacity() > 0 {
+                buffers::give(std::mem::take(rbuf));
+            }
+            tokio::select! {
+                r = tokio::time::timeout(wait, rd.readable()) => match r {
+                    Err(_) => return HeadRead::Timeout { partial },
+                    Ok(Err(_)) => return HeadRead::Closed { partial },
+                    Ok(Ok(())) => {}
+                },
+                _ = stopping.changed() => {
+                    if *stopping.borrow() {
+                        return HeadRead::Stopping;
+                    }
+                    continue;
+                }
+            }
+            *rbuf = buffers::take();
+            match rd.try_read_buf(rbuf) {
+                Ok(0) => return HeadRead::Closed { partial },
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(_) => return HeadRead::Closed { partial },
+            }
+            continue;
+        }
+        if rbuf.capacity() - rbuf.len() < 2048 {
+            rbuf.reserve(8192);
         }
         tokio::select! {
             r = tokio::time::timeout(wait, rd.read_buf(rbuf)) => match r {
@@ -198,10 +233,11 @@ pub async fn serve_connection(g: Arc<Generation>, info: ConnInfo, stream: TcpStr
     let mut conn = ClientConn {
         g: g.clone(),
         info,
-        rbuf: BytesMut::with_capacity(8192),
-        sbuf: BytesMut::new(),
+        rbuf: BytesMut::new(),
         stopping: g.global.stopping.clone(),
         queue_pos: [AtomicU64::new(0), AtomicU64::new(0)],
+        requests: 0,
+        private: Vec::new(),
     };
     let (rd, wr) = stream.into_split();
     conn.run(fe, rd, wr).await;
@@ -214,14 +250,23 @@ pub async fn serve_connection(g: Arc<Generation>, info: ConnInfo, stream: TcpStr
 struct ClientConn {
     g: Arc<Generation>,
     info: ConnInfo,
+    /// The client's bytes; lent by [`buffers`] while a request is read.
     rbuf: BytesMut,
-    /// The server's bytes (response heads and bodies), kept for the next exchange.
-    sbuf: BytesMut,
     stopping: watch::Receiver<bool>,
     /// The current request's place in a queue (server, backend), for its log line:
     /// HAProxy logs 0/0 for a request that did not wait, else the queue it waited in.
     queue_pos: [AtomicU64; 2],
+    /// Requests read on this connection so far (the first may not take an idle
+    /// server connection under `http-reuse safe`).
+    requests: u32,
+    /// Server connections of this client connection alone (`http-reuse never`):
+    /// server, stream, requests served. At most [`MAX_PRIVATE`].
+    private: Vec<(ServerId, TcpStream, u32)>,
 }
+
+/// Server connections a client connection keeps for itself under `http-reuse never`
+/// (HAProxy's `max-session-srv-conns` default).
+const MAX_PRIVATE: usize = 10;
 
 /// How an exchange ended, for the connection loop.
 enum After {
@@ -335,10 +380,11 @@ impl ClientConn {
                     return;
                 }
             };
-            match self
-                .exchange(fe, &head, started, accept_date, &mut rd, &mut wr)
-                .await
-            {
+            // Boxed: the exchange's state lives on the heap only while it runs, so that an
+            // idle connection or a tunnel is a small future.
+            let exchange =
+                Box::pin(self.exchange(fe, &head, started, accept_date, &mut rd, &mut wr));
+            match exchange.await {
                 After::KeepAlive => {
                     if *self.stopping.borrow() {
                         return;
@@ -500,6 +546,7 @@ impl ClientConn {
     ) -> After {
         let g = self.g.clone();
         let engine = g.engine.as_ref();
+        self.requests = self.requests.saturating_add(1);
         let t_request = ms(started.elapsed());
         let client_to = dur(fe.settings.timeouts.client);
         let hdrs: Vec<(&str, &str)> = head
@@ -516,7 +563,8 @@ impl ClientConn {
             dst: self.info.dst,
         };
         let has_body = head.framing != Framing::None;
-        let client_keeps = head.keep_alive && !has_body;
+        // wtedge's own answers never say keep-alive: `option httpclose` closes after them.
+        let client_keeps = head.keep_alive && !has_body && !reuse::client_side_closes(fe, false);
         match engine.decide(self.info.frontend, &facts) {
             Decision::Redirect {
                 code,
@@ -616,7 +664,7 @@ impl ClientConn {
         let connect_to = dur(bs.timeouts.connect);
         let server_to = dur(bs.timeouts.server);
         let queue_to = dur(bs.timeouts.queue.or(bs.timeouts.connect));
-        let server_close = fe.settings.options.http_server_close || bs.options.http_server_close;
+        let server_close = reuse::server_side_closes(fe, be);
         let pretend =
             fe.settings.options.http_pretend_keepalive || bs.options.http_pretend_keepalive;
         let be_idx = usize::from(fwd.backend.0);
@@ -695,7 +743,6 @@ impl ClientConn {
         let _permit = permit;
 
         // Connect, with HAProxy's retries and redispatch. Tc is the last attempt's.
-        let mut connect_start: Instant;
         let mut retries = 0u32;
         let mut redispatched = false;
         let turnaround = connect_to.min(Duration::from_secs(1));
@@ -707,153 +754,198 @@ impl ClientConn {
             origin::BodyFraming::Length(n) if (self.rbuf.len() as u64) >= n => Some(n as usize),
             _ => None,
         };
+        let left_framing = if inline_body.is_some() {
+            origin::BodyFraming::None
+        } else {
+            req_framing
+        };
+        // Idle server connections this request may take (router-core's rule). An
+        // upgrade always gets a new one: Wt 4.14 fails an upgrade that comes on a
+        // connection which served a request before.
+        let reuse_mode = bs.http_reuse;
+        let lists: &[IdleList] = if server_close || head.upgrade {
+            &[]
+        } else {
+            reuse::lists_for(reuse_mode, self.requests <= 1)
+        };
+        // A reused connection the server closed as the request came: an idempotent
+        // request whose bytes are all in hand goes again on a new connection (not a
+        // retry); any other closes the client connection without an answer, as
+        // HAProxy 2.6 does for every request (http_ana.c's abort_keep_alive), so that
+        // the client decides.
+        let replayable =
+            left_framing == origin::BodyFraming::None && reuse::may_send_again(&head.method);
+        let mut fresh_only = false;
         let mut out;
-        let stream = loop {
-            active.set_server(Some(fwd.server.0 as usize));
-            out = request_bytes(head, &fwd, server_close && !pretend);
-            if let Some(n) = inline_body {
-                out.extend_from_slice(&self.rbuf[..n]);
+        // The server's bytes (response heads and bodies), lent for this exchange.
+        let mut sbuf = buffers::take();
+        let mut upload = origin::Progress::default();
+        let mut pump_res: Option<Result<u64, origin::Stop>>;
+        let (mut stream, lease, t_connect, sent_at, resp) = 'attempt: loop {
+            let mut connect_start;
+            let stream = loop {
+                active.set_server(Some(fwd.server.0 as usize));
+                out = request_bytes(head, &fwd, server_close && !pretend);
+                if let Some(n) = inline_body {
+                    out.extend_from_slice(&self.rbuf[..n]);
+                }
+                connect_start = Instant::now();
+                if !fresh_only && let Some((s, lease)) = self.idle_conn(&fwd, lists, reuse_mode) {
+                    break Some((s, 0, lease));
+                }
+                let attempt =
+                    connect(fwd.upstream, connect_to, &out, bs.options.tcp_smart_connect).await;
+                match attempt {
+                    Ok((s, sent)) => break Some((s, sent, g.pools.opened(fwd.server.0 as usize))),
+                    Err(e) => {
+                        if let Some(c) = g.counters.server(fwd.server.0 as usize) {
+                            inc(&c.connect_errors);
+                        }
+                        self.passive_failure(fwd.server, &e);
+                        if retries >= bs.retries {
+                            break None;
+                        }
+                        retries += 1;
+                        if let Some(c) = g.counters.server(fwd.server.0 as usize) {
+                            inc(&c.retries);
+                        }
+                        // HAProxy 2.6's policy (back_handle_st_cer) lives in router-core.
+                        let plan =
+                            router_core::retry::after_connect_failure(cfg, &fwd, retries, |s| {
+                                engine.is_up(s)
+                            });
+                        let redispatch_now = plan.redispatch;
+                        if plan.wait {
+                            tokio::time::sleep(turnaround).await;
+                        }
+                        if redispatch_now {
+                            t_queue = ms(queue_start.elapsed());
+                        }
+                        if redispatch_now && let Some(other) = engine.redispatch(&fwd, facts) {
+                            if other.server != fwd.server {
+                                redispatched = true;
+                                if let Some(c) = g.counters.server(other.server.0 as usize) {
+                                    inc(&c.redispatches);
+                                }
+                            }
+                            fwd = other;
+                        }
+                    }
+                }
+            };
+            let Some((mut stream, sent, lease)) = stream else {
+                drop(active);
+                buffers::give(sbuf);
+                return self
+                    .fail(
+                        head,
+                        date,
+                        started,
+                        t_request,
+                        wr,
+                        client_to,
+                        fwd.backend,
+                        Some(fwd.server),
+                        503,
+                        "SC",
+                        Some(t_queue),
+                        None,
+                        retries,
+                        redispatched,
+                    )
+                    .await;
+            };
+            let t_connect = ms(connect_start.elapsed());
+            // Borrowed halves: dropping them costs nothing (owned halves would shut the
+            // write side down on drop, one more syscall per request).
+            let (mut srd, mut swr) = stream.split();
+            if left_framing != origin::BodyFraming::None && fe.settings.options.tcp_smart_accept {
+                quickack::for_more(rd);
             }
-            connect_start = Instant::now();
-            let attempt =
-                connect(fwd.upstream, connect_to, &out, bs.options.tcp_smart_connect).await;
-            match attempt {
-                Ok(connected) => break Some(connected),
-                Err(e) => {
-                    if let Some(c) = g.counters.server(fwd.server.0 as usize) {
-                        inc(&c.connect_errors);
-                    }
-                    self.passive_failure(fwd.server, &e);
-                    if retries >= bs.retries {
-                        break None;
-                    }
-                    retries += 1;
-                    if let Some(c) = g.counters.server(fwd.server.0 as usize) {
-                        inc(&c.retries);
-                    }
-                    // HAProxy 2.6's policy (back_handle_st_cer) lives in router-core.
-                    let plan = router_core::retry::after_connect_failure(cfg, &fwd, retries, |s| {
-                        engine.is_up(s)
-                    });
-                    let redispatch_now = plan.redispatch;
-                    if plan.wait {
-                        tokio::time::sleep(turnaround).await;
-                    }
-                    if redispatch_now {
-                        t_queue = ms(queue_start.elapsed());
-                    }
-                    if redispatch_now && let Some(other) = engine.redispatch(&fwd, facts) {
-                        if other.server != fwd.server {
-                            redispatched = true;
-                            if let Some(c) = g.counters.server(other.server.0 as usize) {
-                                inc(&c.redispatches);
+            if !write_all(&mut swr, &out[sent..], server_to).await {
+                if lease.reused && replayable {
+                    fresh_only = true;
+                    continue 'attempt;
+                }
+                if lease.reused {
+                    return After::Close;
+                }
+                drop(active);
+                buffers::give(sbuf);
+                return self
+                    .fail(
+                        head,
+                        date,
+                        started,
+                        t_request,
+                        wr,
+                        client_to,
+                        fwd.backend,
+                        Some(fwd.server),
+                        502,
+                        "SH",
+                        Some(t_queue),
+                        Some(t_connect),
+                        retries,
+                        redispatched,
+                    )
+                    .await;
+            }
+            let sent_at = Instant::now();
+            // Stream the request body and wait for the response head at the same time.
+            // The connection's response buffer is reused from one exchange to the next.
+            sbuf.clear();
+            pump_res = (left_framing == origin::BodyFraming::None).then_some(Ok(0));
+            let resp = {
+                let pump = origin::relay(
+                    rd,
+                    &mut self.rbuf,
+                    &mut swr,
+                    Vec::new(),
+                    left_framing,
+                    client_to,
+                    server_to,
+                    &mut upload,
+                );
+                tokio::pin!(pump);
+                let read_head = read_response(&mut srd, &mut sbuf, head, wr, client_to);
+                tokio::pin!(read_head);
+                let mut deadline = tokio::time::Instant::now() + server_to;
+                loop {
+                    tokio::select! {
+                        r = &mut pump, if pump_res.is_none() => {
+                            deadline = tokio::time::Instant::now() + server_to;
+                            let invalid = matches!(r, Err(origin::Stop::Invalid));
+                            pump_res = Some(r);
+                            if invalid {
+                                break Err(Failure::BadRequest);
                             }
                         }
-                        fwd = other;
+                        r = &mut read_head => break r,
+                        _ = tokio::time::sleep_until(deadline) => {
+                            if pump_res.is_some() {
+                                break Err(Failure::Timeout);
+                            }
+                            // Still uploading: the server may answer only at the end.
+                            deadline = tokio::time::Instant::now() + server_to;
+                        }
                     }
                 }
+            };
+            // A reused connection the server closed as the request went out: not the
+            // server's failure, the request goes again on a new connection.
+            if matches!(resp, Err(Failure::Closed)) && lease.reused && sbuf.is_empty() {
+                if replayable {
+                    fresh_only = true;
+                    continue 'attempt;
+                }
+                return After::Close;
             }
+            break (stream, lease, t_connect, sent_at, resp);
         };
-        let Some((stream, sent)) = stream else {
-            drop(active);
-            return self
-                .fail(
-                    head,
-                    date,
-                    started,
-                    t_request,
-                    wr,
-                    client_to,
-                    fwd.backend,
-                    Some(fwd.server),
-                    503,
-                    "SC",
-                    Some(t_queue),
-                    None,
-                    retries,
-                    redispatched,
-                )
-                .await;
-        };
-        let t_connect = ms(connect_start.elapsed());
-        let mut stream = stream;
-        // Borrowed halves: dropping them costs nothing (owned halves would shut the
-        // write side down on drop, one more syscall per request); the stream closes
-        // when this exchange ends, as HAProxy's http-server-close does.
-        let (mut srd, mut swr) = stream.split();
-        let mut left_framing = req_framing;
         if let Some(n) = inline_body {
             let _ = self.rbuf.split_to(n);
-            left_framing = origin::BodyFraming::None;
         }
-        if left_framing != origin::BodyFraming::None && fe.settings.options.tcp_smart_accept {
-            quickack::for_more(rd);
-        }
-        if !write_all(&mut swr, &out[sent..], server_to).await {
-            drop(active);
-            return self
-                .fail(
-                    head,
-                    date,
-                    started,
-                    t_request,
-                    wr,
-                    client_to,
-                    fwd.backend,
-                    Some(fwd.server),
-                    502,
-                    "SH",
-                    Some(t_queue),
-                    Some(t_connect),
-                    retries,
-                    redispatched,
-                )
-                .await;
-        }
-        let sent_at = Instant::now();
-        // Stream the request body and wait for the response head at the same time.
-        // The connection's response buffer is reused from one exchange to the next.
-        let mut sbuf = std::mem::take(&mut self.sbuf);
-        sbuf.clear();
-        let mut pump_res: Option<Result<u64, origin::Stop>> =
-            (left_framing == origin::BodyFraming::None).then_some(Ok(0));
-        let mut upload = origin::Progress::default();
-        let resp = {
-            let pump = origin::relay(
-                rd,
-                &mut self.rbuf,
-                &mut swr,
-                Vec::new(),
-                left_framing,
-                client_to,
-                server_to,
-                &mut upload,
-            );
-            tokio::pin!(pump);
-            let read_head = read_response(&mut srd, &mut sbuf, head, wr, client_to);
-            tokio::pin!(read_head);
-            let mut deadline = tokio::time::Instant::now() + server_to;
-            loop {
-                tokio::select! {
-                    r = &mut pump, if pump_res.is_none() => {
-                        deadline = tokio::time::Instant::now() + server_to;
-                        let invalid = matches!(r, Err(origin::Stop::Invalid));
-                        pump_res = Some(r);
-                        if invalid {
-                            break Err(Failure::BadRequest);
-                        }
-                    }
-                    r = &mut read_head => break r,
-                    _ = tokio::time::sleep_until(deadline) => {
-                        if pump_res.is_some() {
-                            break Err(Failure::Timeout);
-                        }
-                        // Still uploading: the server may answer only at the end.
-                        deadline = tokio::time::Instant::now() + server_to;
-                    }
-                }
-            }
-        };
         let t_response = ms(sent_at.elapsed());
         let resp = match resp {
             Ok(r) => r,
@@ -945,12 +1037,15 @@ impl ClientConn {
             Some(Ok(_)) => None,
             Some(Err(_)) => Some(origin::BodyFraming::Close),
         };
+        let resp_conn = resp.connection();
         let keep = head.keep_alive
             && body_left != Some(origin::BodyFraming::Close)
             && resp.framing != origin::BodyFraming::Close
+            && !reuse::client_side_closes(fe, resp_conn.keep_alive)
             && !*self.stopping.borrow();
         let (head_bytes, out) = origin::client_head(&resp, head, !keep);
         let mut progress = origin::Progress::default();
+        let (mut srd, _) = stream.split();
         let r = origin::relay(
             &mut srd,
             &mut sbuf,
@@ -969,14 +1064,19 @@ impl ClientConn {
             Err(_) => "SD",
         };
         if r.is_ok() && body_done && resp.framing != origin::BodyFraming::Close {
-            // The exchange is complete and the response had a known length: HAProxy
-            // 2.6 closes such a server connection with NOLINGER ("we want to close
-            // ASAP", http_ana.c), an RST and no TIME_WAIT on the proxy's side.
-            let _ = stream.set_zero_linger();
+            if !server_close && resp_conn.server_keeps() && !*self.stopping.borrow() {
+                // Kept for a later request (router-core's reuse rules).
+                self.keep_server_conn(fwd.server, reuse_mode, stream, lease);
+            } else {
+                // The exchange is complete and the response had a known length:
+                // HAProxy 2.6 closes such a server connection with NOLINGER ("we want
+                // to close ASAP", http_ana.c), an RST and no TIME_WAIT on the proxy's
+                // side.
+                let _ = stream.set_zero_linger();
+            }
         }
         drop(active);
-        sbuf.clear();
-        self.sbuf = sbuf;
+        buffers::give(sbuf);
         let chunked = resp.framing == origin::BodyFraming::Chunked;
         let sent = progress.bytes;
         let log_bytes = head_bytes + sent + u64::from(chunked && sent > 0);
@@ -1009,6 +1109,46 @@ impl ClientConn {
             }
         }
         After::KeepAlive
+    }
+
+    /// An idle server connection for `fwd`: this client connection's own under
+    /// `http-reuse never`, else one of the server's idle ones that `lists` allow.
+    fn idle_conn(
+        &mut self,
+        fwd: &Forward<'_>,
+        lists: &[IdleList],
+        mode: HttpReuse,
+    ) -> Option<(TcpStream, pool::InUse)> {
+        if mode == HttpReuse::Never {
+            let i = self.private.iter().position(|(s, _, _)| *s == fwd.server)?;
+            let (_, stream, served) = self.private.swap_remove(i);
+            if !pool::alive(&stream) {
+                return None;
+            }
+            let mut lease = self.g.pools.opened(fwd.server.0 as usize);
+            lease.served = served;
+            lease.reused = true;
+            return Some((stream, lease));
+        }
+        self.g.pools.take(fwd.server.0 as usize, lists)
+    }
+
+    /// Keeps a server connection after a complete exchange: for this client
+    /// connection alone under `http-reuse never`, else in the server's idle lists.
+    fn keep_server_conn(
+        &mut self,
+        server: ServerId,
+        mode: HttpReuse,
+        stream: TcpStream,
+        lease: pool::InUse,
+    ) {
+        if mode == HttpReuse::Never {
+            if self.private.len() < MAX_PRIVATE {
+                self.private.push((server, stream, lease.served + 1));
+            }
+            return;
+        }
+        self.g.pools.park(lease, stream);
     }
 
     fn passive_failure(&self, server: ServerId, err: &std::io::Error) {
@@ -1050,7 +1190,10 @@ impl ClientConn {
     ) -> After {
         let cfg = self.g.config();
         // The request body may not have been read: close unless there was none.
-        let close = !head.keep_alive || head.framing != Framing::None || status == 400;
+        let close = !head.keep_alive
+            || head.framing != Framing::None
+            || status == 400
+            || reuse::client_side_closes(cfg.proxy(self.info.frontend), false);
         let out = if status == 400 {
             h1::errors::E400.to_vec()
         } else {
@@ -1250,25 +1393,27 @@ async fn write_all<W: tokio::io::AsyncWrite + Unpin>(
 /// After a `101`: bytes both ways, no framing work, until either side closes or nothing
 /// moves for `idle` (`timeout tunnel`). Closing either side closes the other. Returns the
 /// bytes the server sent through the tunnel and whether it ended idle.
+///
+/// A quiet tunnel holds no buffer: each direction waits for readiness, reads into the
+/// thread's scratch buffer and writes at once; only bytes the other side cannot take
+/// yet are kept, until it can.
 async fn tunnel(
-    mut client: TcpStream,
+    client: TcpStream,
     client_left: BytesMut,
-    mut server: TcpStream,
+    server: TcpStream,
     server_left: BytesMut,
     idle: Duration,
 ) -> (u64, bool) {
-    if !client_left.is_empty() && server.write_all(&client_left).await.is_err() {
-        return (0, false);
-    }
-    if !server_left.is_empty() && client.write_all(&server_left).await.is_err() {
-        return (0, false);
-    }
     let sent = AtomicU64::new(server_left.len() as u64);
-    let (mut cr, mut cw) = client.split();
-    let (mut sr, mut sw) = server.split();
     let last = AtomicU64::new(now_ms());
-    let c2s = copy_half(&mut cr, &mut sw, &last, None);
-    let s2c = copy_half(&mut sr, &mut cw, &last, Some(&sent));
+    if send_all(&server, &client_left).await.is_err()
+        || send_all(&client, &server_left).await.is_err()
+    {
+        return (0, false);
+    }
+    drop((client_left, server_left));
+    let c2s = pump(&client, &server, &last, None);
+    let s2c = pump(&server, &client, &last, Some(&sent));
     let watchdog = async {
         loop {
             let since = now_ms().saturating_sub(get(&last));
@@ -1285,6 +1430,60 @@ async fn tunnel(
         _ = watchdog => true,
     };
     (get(&sent), timed_out)
+}
+
+/// Writes all of `buf` to a shared stream, waiting whenever its socket is full.
+async fn send_all(to: &TcpStream, mut buf: &[u8]) -> std::io::Result<()> {
+    while !buf.is_empty() {
+        to.writable().await?;
+        match to.try_write(buf) {
+            Ok(n) => buf = &buf[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// One direction of a tunnel, until `from` closes or fails; then `to`'s write side
+/// is shut.
+async fn pump(from: &TcpStream, to: &TcpStream, last: &AtomicU64, sent: Option<&AtomicU64>) {
+    let mut pending: Vec<u8> = Vec::new();
+    loop {
+        if from.readable().await.is_err() {
+            break;
+        }
+        let read = buffers::with_scratch(|buf| match from.try_read(buf) {
+            Ok(0) => Err(()),
+            Ok(n) => {
+                let m = match to.try_write(&buf[..n]) {
+                    Ok(m) => m,
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
+                    Err(_) => return Err(()),
+                };
+                pending.extend_from_slice(&buf[m..n]);
+                Ok(n)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(0),
+            Err(_) => Err(()),
+        });
+        let Ok(n) = read else { break };
+        if n == 0 {
+            continue;
+        }
+        last.store(now_ms(), std::sync::atomic::Ordering::Relaxed);
+        if !pending.is_empty() {
+            if send_all(to, &pending).await.is_err() {
+                break;
+            }
+            // Free what a slow reader made us keep.
+            pending = Vec::new();
+        }
+        if let Some(s) = sent {
+            add(s, n as u64);
+        }
+    }
+    let _ = socket2::SockRef::from(to).shutdown(std::net::Shutdown::Write);
 }
 
 /// Reads the response head; interim answers (100 Continue...) go to the client as they
@@ -1340,26 +1539,4 @@ async fn read_response(
             }
         }
     }
-}
-
-async fn copy_half<R, W>(r: &mut R, w: &mut W, last: &AtomicU64, sent: Option<&AtomicU64>)
-where
-    R: tokio::io::AsyncRead + Unpin,
-    W: tokio::io::AsyncWrite + Unpin,
-{
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        let n = match r.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        last.store(now_ms(), std::sync::atomic::Ordering::Relaxed);
-        if w.write_all(&buf[..n]).await.is_err() {
-            break;
-        }
-        if let Some(s) = sent {
-            add(s, n as u64);
-        }
-    }
-    let _ = w.shutdown().await;
 }

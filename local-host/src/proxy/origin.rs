@@ -55,6 +55,24 @@ impl ResponseHead {
         self.text.get(self.reason.clone()).unwrap_or_default()
     }
 
+    /// What the response says about its connection, for router-core's reuse rules.
+    pub fn connection(&self) -> router_core::reuse::ResponseConn {
+        let (mut close, mut keep_alive) = (false, false);
+        for (_, v) in self.headers().filter(|(n, _)| *n == b"connection") {
+            for token in v.split(|&b| b == b',') {
+                let t = token.trim_ascii();
+                close |= t.eq_ignore_ascii_case(b"close");
+                keep_alive |= t.eq_ignore_ascii_case(b"keep-alive");
+            }
+        }
+        router_core::reuse::ResponseConn {
+            version_11: self.legacy_version.is_none(),
+            close,
+            keep_alive,
+            length_known: self.framing != BodyFraming::Close,
+        }
+    }
+
     /// Header lines in order: names lower-cased (invalid UTF-8 replaced by U+FFFD),
     /// values as received (an obs-fold continuation appended with two spaces).
     pub fn headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {

@@ -83,6 +83,12 @@ pub const PROXY: &[KeywordSpec] = &[
         true,
     ),
     kw(
+        "http-reuse",
+        BE_D,
+        "set it in defaults or in the backend",
+        true,
+    ),
+    kw(
         "balance",
         BE_D,
         "set it in defaults or in the backend",
@@ -225,6 +231,7 @@ pub const OPTIONS: &[&str] = &[
     "httplog",
     "dontlognull",
     "http-server-close",
+    "httpclose",
     "http-pretend-keepalive",
     "forwardfor",
     "originalto",
@@ -238,7 +245,6 @@ pub const OPTIONS: &[&str] = &[
 
 /// HAProxy options Wt Edge refuses.
 pub const HAPROXY_OPTIONS: &[&str] = &[
-    "httpclose",
     "forceclose",
     "tcplog",
     "tcpka",
@@ -302,7 +308,6 @@ pub const HAPROXY_PROXY: &[&str] = &[
     "compression",
     "http-check",
     "tcp-check",
-    "http-reuse",
     "monitor-uri",
     "monitor",
     "monitor-net",
@@ -362,6 +367,9 @@ pub const SERVER: &[&str] = &[
     "no-ssl",
     "verify",
     "port",
+    "pool-max-conn",
+    "pool-purge-delay",
+    "pool-low-conn",
 ];
 
 /// HAProxy server options Wt Edge refuses.
@@ -395,8 +403,6 @@ pub const HAPROXY_SERVER: &[&str] = &[
     "tfo",
     "usesrc",
     "namespace",
-    "pool-max-conn",
-    "pool-purge-delay",
     "proxy-v2-options",
     "resolve-prefer",
     "resolve-net",

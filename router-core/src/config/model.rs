@@ -154,6 +154,8 @@ pub struct Settings {
     pub log: Vec<String>,
     /// `default-server` parameters applied to the servers that follow.
     pub default_server: ServerParams,
+    /// `http-reuse` (backend). Default: safe.
+    pub http_reuse: HttpReuse,
 }
 
 impl Default for Settings {
@@ -168,6 +170,7 @@ impl Default for Settings {
             balance: Balance::RoundRobin,
             log: Vec::new(),
             default_server: ServerParams::default(),
+            http_reuse: HttpReuse::Safe,
         }
     }
 }
@@ -196,8 +199,9 @@ pub struct Options {
     pub httplog: bool,
     /// `option dontlognull`: no log line for connections that sent nothing.
     pub dontlognull: bool,
-    /// `option http-server-close`: close the server side after each response.
-    pub http_server_close: bool,
+    /// `option http-keep-alive | http-server-close | httpclose`: one mode per section,
+    /// the last written wins (HAProxy's `PR_O_HTTP_MODE`).
+    pub http_mode: HttpMode,
     /// `option http-pretend-keepalive`: do not announce the close to the server.
     pub http_pretend_keepalive: bool,
     /// `option forwardfor`.
@@ -225,7 +229,7 @@ impl Default for Options {
         Options {
             httplog: false,
             dontlognull: false,
-            http_server_close: false,
+            http_mode: HttpMode::KeepAlive,
             http_pretend_keepalive: false,
             forwardfor: None,
             originalto: None,
@@ -236,6 +240,46 @@ impl Default for Options {
             tcp_smart_connect: false,
         }
     }
+}
+
+/// How HTTP connections are kept, per section (`option http-keep-alive`,
+/// `http-server-close`, `httpclose`). A frontend and a backend combine: the server
+/// side closes when either says `http-server-close` or `httpclose`; the client side
+/// closes after each response only with the frontend's `httpclose`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HttpMode {
+    /// Both sides kept alive (HAProxy 2.6's default).
+    #[default]
+    KeepAlive,
+    /// `option http-server-close`: the server side closes after each response.
+    ServerClose,
+    /// `option httpclose`: both sides close after each response.
+    Close,
+}
+
+impl HttpMode {
+    /// Whether this mode closes the server connection after each response.
+    pub fn closes_server(self) -> bool {
+        !matches!(self, HttpMode::KeepAlive)
+    }
+}
+
+/// `http-reuse`: which requests may use an idle server connection (HAProxy 2.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HttpReuse {
+    /// A server connection serves only the client connection that opened it.
+    Never,
+    /// A client connection's first request never uses an idle connection; the
+    /// following ones may use any (the default).
+    #[default]
+    Safe,
+    /// As `safe`, but a first request may use a connection that has already served
+    /// more than one request.
+    Aggressive,
+    /// Any request may use any idle connection.
+    Always,
 }
 
 /// `option forwardfor [except NET] [header NAME] [if-none]`.
@@ -344,6 +388,13 @@ pub struct ServerParams {
     pub verify: bool,
     /// `port`: port for health checks. Default: the server's port.
     pub check_port: Option<u16>,
+    /// `pool-max-conn`: idle connections kept to the server; `None`: no limit (-1).
+    pub pool_max_conn: Option<u32>,
+    /// `pool-purge-delay`: ms between two purges of idle connections. Default: 5 s;
+    /// 0 keeps none.
+    pub pool_purge_delay: u64,
+    /// `pool-low-conn`: idle connections kept beyond the estimated need. Default: 0.
+    pub pool_low_conn: u32,
 }
 
 impl Default for ServerParams {
@@ -363,6 +414,9 @@ impl Default for ServerParams {
             ssl: false,
             verify: true,
             check_port: None,
+            pool_max_conn: None,
+            pool_purge_delay: 5000,
+            pool_low_conn: 0,
         }
     }
 }

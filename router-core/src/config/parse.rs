@@ -592,6 +592,24 @@ impl<'f> Parser<'f> {
                     .hint("write 'option redispatch'"),
                 );
             }
+            "http-reuse" => {
+                let w = word_arg(words, 1)?;
+                extra_words(words, 2)?;
+                self.settings().http_reuse = match w.text.as_str() {
+                    "never" => HttpReuse::Never,
+                    "safe" => HttpReuse::Safe,
+                    "aggressive" => HttpReuse::Aggressive,
+                    "always" => HttpReuse::Always,
+                    other => {
+                        return Err(Problem::new(
+                            K::InvalidValue,
+                            w.col,
+                            format!("unknown 'http-reuse' mode '{other}'"),
+                        )
+                        .hint("use 'http-reuse never', 'safe', 'aggressive' or 'always'"));
+                    }
+                };
+            }
             "retries" => {
                 self.settings().retries = int_arg(words, 1)?;
                 extra_words(words, 2)?;
@@ -763,7 +781,6 @@ impl<'f> Parser<'f> {
         let flag = match name {
             "httplog" => Some(&mut o.httplog),
             "dontlognull" => Some(&mut o.dontlognull),
-            "http-server-close" => Some(&mut o.http_server_close),
             "http-pretend-keepalive" => Some(&mut o.http_pretend_keepalive),
             "redispatch" => Some(&mut o.redispatch),
             "allbackups" => Some(&mut o.allbackups),
@@ -775,8 +792,23 @@ impl<'f> Parser<'f> {
             *flag = on;
             return extra_words(words, at + 1);
         }
+        // One HTTP mode per section: setting one replaces the others; `no option X`
+        // goes back to keep-alive only when X is the current mode (cfgparse-listen.c).
+        let mode = match name {
+            "http-keep-alive" => Some(HttpMode::KeepAlive),
+            "http-server-close" => Some(HttpMode::ServerClose),
+            "httpclose" => Some(HttpMode::Close),
+            _ => None,
+        };
+        if let Some(mode) = mode {
+            if on {
+                o.http_mode = mode;
+            } else if o.http_mode == mode {
+                o.http_mode = HttpMode::KeepAlive;
+            }
+            return extra_words(words, at + 1);
+        }
         match name {
-            "http-keep-alive" => extra_words(words, at + 1),
             "forwardfor" => {
                 o.forwardfor = if on {
                     let mut ff = ForwardFor {
@@ -1314,6 +1346,31 @@ fn server_params(
             }
             "maxqueue" => {
                 p.maxqueue = Some(int_arg(words, k + 1)?);
+                takes = 2;
+            }
+            "pool-max-conn" => {
+                let v = word_arg(words, k + 1)?;
+                // -1: no limit, as HAProxy.
+                p.pool_max_conn = match v.text.parse::<i64>() {
+                    Ok(-1) => None,
+                    Ok(n) if (0..=i64::from(u32::MAX)).contains(&n) => Some(n as u32),
+                    _ => {
+                        return Err(Problem::new(
+                            K::InvalidValue,
+                            v.col,
+                            format!("invalid 'pool-max-conn' value '{}'", v.text),
+                        )
+                        .hint("write a number of connections, or -1 for no limit"));
+                    }
+                };
+                takes = 2;
+            }
+            "pool-purge-delay" => {
+                p.pool_purge_delay = time_arg(words, k + 1)?;
+                takes = 2;
+            }
+            "pool-low-conn" => {
+                p.pool_low_conn = int_arg(words, k + 1)?;
                 takes = 2;
             }
             "port" => {

@@ -1,3 +1,4 @@
+#![allow(dead_code)] // each test binary uses a part of this module
 //! What the differential tests over sockets share: wtedge started beside a running
 //! HAProxy, on the same config (`Haproxy::config_for_wtedge`).
 
@@ -28,6 +29,18 @@ pub fn wtedge_beside(
     grace: Duration,
 ) -> Result<Edge, String> {
     let (text, addrs) = hap.config_for_wtedge().unwrap_or_else(|e| panic!("{e}"));
+    wtedge_on(&text, addrs, name, logger, engine, grace)
+}
+
+/// Starts wtedge on `text`, whose frontends listen on `addrs`.
+pub fn wtedge_on(
+    text: &str,
+    addrs: Vec<(String, SocketAddr)>,
+    name: &str,
+    logger: Logger,
+    engine: EngineChoice,
+    grace: Duration,
+) -> Result<Edge, String> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -39,6 +52,6 @@ pub fn wtedge_beside(
         grace,
         engine,
     };
-    let running = rt.block_on(Running::start(name, &text, options))?;
+    let running = rt.block_on(Running::start(name, text, options))?;
     Ok(Edge { rt, running, addrs })
 }
