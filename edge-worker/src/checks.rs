@@ -3,15 +3,19 @@
 //! as a pass, and the transitions log. State changes come from
 //! `router_core::Health` only (rise, fall, `inter`/`fastinter`/`downinter`).
 //!
-//! At the edge a check is an HTTP request, not a TCP connect: a Worker cannot open
-//! a bare TCP connection to an arbitrary origin the way HAProxy's layer-4 check does.
-//! Without `option httpchk`, a check is `OPTIONS /` and any HTTP answer passes
-//! ("the server accepts connections and speaks HTTP"); with `option httpchk METHOD
-//! URI`, that request is sent and a 2xx or 3xx answer passes, as in HAProxy.
-//! A check fails on a connection error or when it takes longer than its timeout.
+//! Which servers are checked, what a check sends, its timeout and what passes are
+//! router-core's check plan ([`router_core::check`]), the same as wtedge's. At the
+//! edge a check is an HTTP request, not a TCP connect: a Worker cannot open a bare
+//! TCP connection to an arbitrary origin the way HAProxy's layer-4 check does, so
+//! without `option httpchk` a check is `OPTIONS /` and an answer below 500 passes
+//! (Cloudflare reports an origin it cannot reach with 52x/530); with `option httpchk
+//! METHOD URI`, that request is sent and a 2xx or 3xx answer passes, as in HAProxy.
+//! A check fails on a connection error or when it takes longer than its timeout
+//! (connect and read bounds added up: `fetch` does not tell them apart).
 
 use std::collections::VecDeque;
 
+use router_core::check::{self, CheckResult, Prober};
 use router_core::config::model::ServerHost;
 use router_core::{Config, Health, HealthSnapshot, Observation, ServerId, Transition, Upstream};
 
@@ -38,11 +42,8 @@ pub struct CheckSpec {
 impl CheckSpec {
     /// Whether an answer with `status` (`None`: no answer) passes.
     pub fn passes(&self, status: Option<u16>) -> bool {
-        match status {
-            None => false,
-            Some(s) if self.http_status_matters => (200..400).contains(&s),
-            Some(_) => true,
-        }
+        let result = status.map_or(CheckResult::Failed, |s| CheckResult::Answered(Some(s)));
+        check::judge(self.http_status_matters, Prober::Workers, result)
     }
 }
 
@@ -93,12 +94,8 @@ pub struct Checker {
     log: VecDeque<Event>,
 }
 
-/// Whether the DO runs checks for a server: `check` and not `track` (a tracking
-/// server takes its target's state, as in HAProxy).
-pub fn is_checked(cfg: &Config, id: ServerId) -> bool {
-    let s = cfg.server(id);
-    s.params.check && s.track.is_none()
-}
+/// Whether the DO runs checks for a server (router-core's plan).
+pub use router_core::check::is_checked;
 
 impl Checker {
     /// Start-up state: every server UP (one failure away from DOWN for checked
@@ -150,20 +147,11 @@ impl Checker {
             },
             ServerHost::Ip(ip) => Upstream::Socket(std::net::SocketAddr::new(*ip, port)),
         };
-        let settings = &cfg.proxy(s.proxy).settings;
-        let (method, uri, status_matters) = match &settings.options.httpchk {
-            Some(h) => (h.method.clone(), h.uri.clone(), true),
+        let (method, uri, status_matters) = match check::request(cfg, id) {
+            Some(h) => (h.method, h.uri, true),
             None => ("OPTIONS".to_string(), "/".to_string(), false),
         };
-        // HAProxy: without `timeout check` the whole check must finish within
-        // `inter`; with it, min(`timeout connect`, `inter`) to connect plus
-        // `timeout check` to read.
-        let t = &settings.timeouts;
-        let timeout_ms = match t.check {
-            Some(c) => t.connect.unwrap_or(p.inter).min(p.inter).saturating_add(c),
-            None => p.inter,
-        }
-        .max(1);
+        let timeout_ms = check::timeouts(cfg, id).total_ms();
         CheckSpec {
             server: id,
             url: origin_url(&upstream, p.ssl, &uri),
@@ -295,7 +283,10 @@ backend b2\n option httpchk GET /health\n timeout check 200\n server s2 wt2.exam
             (s.url.as_str(), s.method.as_str(), s.timeout_ms),
             ("https://wt1.example.com:443/", "OPTIONS", 500)
         );
-        assert!(s.passes(Some(500)) && !s.passes(None));
+        // Without httpchk an answer passes unless it is a 5xx: Cloudflare answers 52x
+        // and 530 for an origin it cannot reach.
+        assert!(s.passes(Some(404)) && !s.passes(None));
+        assert!(!s.passes(Some(500)) && !s.passes(Some(522)) && !s.passes(Some(530)));
         let s = Checker::spec(&c, c.server_id("b2", "s2").unwrap());
         assert_eq!(
             (s.url.as_str(), s.method.as_str(), s.timeout_ms),

@@ -672,61 +672,51 @@ pub fn chunk_step(st: &mut ChunkState, buf: &[u8]) -> ChunkStep {
     }
 }
 
-/// HAProxy 2.6's own error answers (bytes as it sends them).
+/// HAProxy 2.6's own error answers (bytes as it sends them), with router-core's pages.
 pub mod errors {
-    pub const E400: &[u8] = b"HTTP/1.1 400 Bad request\r\nContent-length: 90\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n";
-    pub const E408: &[u8] = b"HTTP/1.1 408 Request Time-out\r\nContent-length: 110\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n";
+    use router_core::answer::error_page;
 
-    const B502: &str = "<html><body><h1>502 Bad Gateway</h1>\nThe server returned an invalid or incomplete response.\n</body></html>\n";
-    const B503: &str = "<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n";
-    const B504: &str = "<html><body><h1>504 Gateway Time-out</h1>\nThe server didn't respond in time.\n</body></html>\n";
-    const B500: &str = "<html><body><h1>500 Internal Server Error</h1>\nAn internal server error occurred.\n</body></html>\n";
-    const B403: &str = "<html><body><h1>403 Forbidden</h1>\nRequest forbidden by administrative rules.\n</body></html>\n";
-
-    /// Status line reason and body of an answer HAProxy makes during forwarding.
-    pub fn page(status: u16) -> (&'static str, &'static str) {
-        match status {
-            502 => ("Bad Gateway", B502),
-            503 => ("Service Unavailable", B503),
-            504 => ("Gateway Time-out", B504),
-            403 => ("Forbidden", B403),
-            _ => ("Internal Server Error", B500),
-        }
+    /// An answer to a request HAProxy could not read (400, 408): capitalized header
+    /// names and `Connection: close`, as HAProxy 2.6 sends these before any
+    /// forwarding.
+    pub fn early(status: u16) -> Vec<u8> {
+        let page = error_page(status);
+        format!(
+            "HTTP/1.1 {status} {}\r\nContent-length: {}\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n{}",
+            page.reason,
+            page.body.len(),
+            page.body
+        )
+        .into_bytes()
     }
 
     /// The whole answer for a forwarding error (502/503/504...). `close` adds
     /// `connection: close` (HTTP/1.0 clients and closing connections).
     pub fn forwarding(status: u16, close: bool) -> Vec<u8> {
-        let (reason, body) = page(status);
+        let page = error_page(status);
         let mut out = format!(
-            "HTTP/1.1 {status} {reason}\r\ncontent-length: {}\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n",
-            body.len()
+            "HTTP/1.1 {status} {}\r\ncontent-length: {}\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n",
+            page.reason,
+            page.body.len()
         );
         if close {
             out.push_str("connection: close\r\n");
         }
         out.push_str("\r\n");
-        out.push_str(body);
+        out.push_str(page.body);
         out.into_bytes()
     }
 }
 
 /// The answer to a `redirect` rule, as HAProxy 2.6 writes it.
 pub fn redirect(code: u16, location: &str, close: bool, keep_alive_10: bool) -> Vec<u8> {
-    let reason = match code {
-        301 => "Moved Permanently",
-        302 => "Found",
-        303 => "See Other",
-        307 => "Temporary Redirect",
-        308 => "Permanent Redirect",
-        _ => "Found",
-    };
+    let reason = router_core::answer::redirect_reason(code);
     let mut out = String::with_capacity(96 + location.len());
     let _ = write!(
         out,
         "HTTP/1.1 {code} {reason}\r\ncontent-length: 0\r\nlocation: {location}\r\n"
     );
-    if matches!(code, 302 | 303 | 307) {
+    if router_core::answer::redirect_no_cache(code) {
         out.push_str("cache-control: no-cache\r\n");
     }
     if close {

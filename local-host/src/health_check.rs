@@ -1,14 +1,15 @@
-//! Active health checks: one task per server with `check` (servers that `track`
-//! another follow it and are not checked). A check is a TCP connect, or with
-//! `option httpchk` an HTTP request whose 2xx/3xx answer is healthy; its timeout is
-//! `timeout check`, else `inter`. Results go to the engine (router-core's health state
-//! machine decides rise/fall and UP/DOWN); transitions are logged as HAProxy logs them.
+//! Active health checks: one task per server that router-core's check plan
+//! ([`router_core::check`]) says is checked. This file only performs them: a TCP
+//! connect, with `option httpchk` the request router-core gives, within router-core's
+//! timeouts; what passes is router-core's rule, and its health state machine decides
+//! rise/fall and UP/DOWN. Transitions are logged as HAProxy logs them.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use router_core::config::model::{HttpCheck, ServerHost, ServerId};
+use router_core::check::{self, CheckRequest, CheckResult, CheckTimeouts, Prober};
+use router_core::config::model::{ServerHost, ServerId};
 use router_core::health::{Observation, Transition};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -29,22 +30,36 @@ fn check_target(g: &Generation, id: ServerId) -> Option<(String, u16)> {
     Some((host, port))
 }
 
-/// Runs one check. `Err` carries HAProxy's reason text.
+/// Runs one check: what it saw (router-core judges it) and HAProxy's reason text.
 async fn check_once(
     host: &str,
     port: u16,
-    httpchk: Option<&HttpCheck>,
-    timeout: Duration,
-) -> Result<String, String> {
-    let fut = async {
-        let mut s = TcpStream::connect((host, port))
-            .await
-            .map_err(|e| format!("Layer4 connection problem, info: \"{e}\""))?;
-        let Some(chk) = httpchk else {
-            return Ok("Layer4 check passed".to_string());
-        };
-        let req = format!("{} {} {}\r\n\r\n", chk.method, chk.uri, chk.version);
-        s.write_all(req.as_bytes())
+    request: Option<&CheckRequest>,
+    timeouts: CheckTimeouts,
+) -> (CheckResult, String) {
+    let connect_to = Duration::from_millis(timeouts.connect_ms);
+    let started = Instant::now();
+    let mut s = match tokio::time::timeout(connect_to, TcpStream::connect((host, port))).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            return (
+                CheckResult::Failed,
+                format!("Layer4 connection problem, info: \"{e}\""),
+            );
+        }
+        Err(_) => return (CheckResult::Failed, "Layer4 timeout".to_string()),
+    };
+    let Some(req) = request else {
+        return (CheckResult::Answered(None), String::new());
+    };
+    // With `timeout check` the answer has its own bound; without, what is left of
+    // `inter`.
+    let read_to = match timeouts.read_ms {
+        Some(ms) => Duration::from_millis(ms),
+        None => connect_to.saturating_sub(started.elapsed()),
+    };
+    let exchange = async {
+        s.write_all(req.head().as_bytes())
             .await
             .map_err(|e| format!("Layer7 connection problem, info: \"{e}\""))?;
         let mut buf = Vec::with_capacity(256);
@@ -59,21 +74,30 @@ async fn check_once(
             }
             buf.extend_from_slice(&chunk[..n]);
         }
-        let line = buf.split(|&b| b == b'\n').next().unwrap_or(&[]);
-        let line = String::from_utf8_lossy(line).trim().to_string();
-        let code: Option<u16> = line
-            .strip_prefix("HTTP/")
-            .and_then(|r| r.split(' ').nth(1))
-            .and_then(|c| c.parse().ok());
-        match code {
-            Some(c) if (200..400).contains(&c) => Ok(format!("Layer7 check passed, code: {c}")),
-            Some(c) => Err(format!("Layer7 wrong status, code: {c}, info: \"{line}\"")),
-            None => Err("Layer7 invalid response".to_string()),
-        }
+        Ok::<Vec<u8>, String>(buf)
     };
-    match tokio::time::timeout(timeout, fut).await {
-        Ok(r) => r,
-        Err(_) => Err("Layer4 timeout".to_string()),
+    let buf = match tokio::time::timeout(read_to, exchange).await {
+        Ok(Ok(buf)) => buf,
+        Ok(Err(reason)) => return (CheckResult::Failed, reason),
+        Err(_) => return (CheckResult::Failed, "Layer7 timeout".to_string()),
+    };
+    let line = buf.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    let line = String::from_utf8_lossy(line).trim().to_string();
+    let code: Option<u16> = line
+        .strip_prefix("HTTP/")
+        .and_then(|r| r.split(' ').nth(1))
+        .and_then(|c| c.parse().ok());
+    (CheckResult::Answered(code), line)
+}
+
+/// HAProxy's reason text for a check that connected: `seen` is the status line read
+/// (HTTP checks) and `passed` router-core's judgment.
+fn answered_reason(code: Option<u16>, seen: &str, http: bool, passed: bool) -> String {
+    match (http, code, passed) {
+        (false, _, _) => "Layer4 check passed".to_string(),
+        (true, Some(c), true) => format!("Layer7 check passed, code: {c}"),
+        (true, Some(c), false) => format!("Layer7 wrong status, code: {c}, info: \"{seen}\""),
+        (true, None, _) => "Layer7 invalid response".to_string(),
     }
 }
 
@@ -110,8 +134,7 @@ pub fn report(g: &Generation, t: Transition, reason: &str) {
 pub fn spawn_all(g: &Arc<Generation>, stop: watch::Receiver<bool>) {
     let cfg = g.config();
     for id in cfg.server_ids() {
-        let s = cfg.server(id);
-        if !s.params.check || s.track.is_some() || s.params.disabled {
+        if !check::is_checked(cfg, id) {
             continue;
         }
         let Some((host, port)) = check_target(g, id) else {
@@ -121,17 +144,8 @@ pub fn spawn_all(g: &Arc<Generation>, stop: watch::Receiver<bool>) {
         let mut stop = stop.clone();
         tokio::spawn(async move {
             let cfg = g.config();
-            let s = cfg.server(id);
-            let backend = cfg.proxy(s.proxy);
-            let httpchk = backend.settings.options.httpchk.clone();
-            let timeout = Duration::from_millis(
-                backend
-                    .settings
-                    .timeouts
-                    .check
-                    .unwrap_or(s.params.inter)
-                    .max(1),
-            );
+            let request = check::request(cfg, id);
+            let timeouts = check::timeouts(cfg, id);
             // HAProxy spreads the first checks over `inter`; a short spread suffices.
             let mut wait = Duration::from_millis(u64::from(id.0 % 16) * 10);
             loop {
@@ -143,16 +157,20 @@ pub fn spawn_all(g: &Arc<Generation>, stop: watch::Receiver<bool>) {
                     }
                 }
                 let started = Instant::now();
-                let res = check_once(&host, port, httpchk.as_ref(), timeout).await;
+                let (result, seen) = check_once(&host, port, request.as_ref(), timeouts).await;
+                let ok = check::passes(cfg, id, Prober::Socket, result);
+                let reason = match result {
+                    CheckResult::Answered(code) => {
+                        answered_reason(code, &seen, request.is_some(), ok)
+                    }
+                    CheckResult::Failed => seen,
+                };
                 let obs = Observation {
                     at_ms: now_ms(),
-                    ok: res.is_ok(),
+                    ok,
                     passive: false,
                 };
                 if let Some(t) = g.engine.observe(id, obs) {
-                    let reason = match &res {
-                        Ok(r) | Err(r) => r.clone(),
-                    };
                     let reason = format!(
                         "{reason}, check duration: {}ms",
                         started.elapsed().as_millis()

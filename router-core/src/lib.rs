@@ -32,7 +32,9 @@ extern crate alloc;
 #[cfg(all(target_arch = "wasm32", feature = "abi"))]
 pub mod abi;
 pub mod acl;
+pub mod answer;
 pub mod balance;
+pub mod check;
 pub mod config;
 pub mod decision;
 pub mod diag;

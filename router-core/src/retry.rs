@@ -16,6 +16,12 @@ pub struct RetryPlan {
     pub wait: bool,
 }
 
+/// HAProxy's turn-around before a retry on the same server: min(`timeout connect`,
+/// 1 s) (`back_handle_st_cer`).
+pub fn turnaround_ms(timeout_connect: Option<u64>) -> u64 {
+    timeout_connect.unwrap_or(1000).min(1000)
+}
+
 /// Plans the next attempt. `retry` counts attempts after the first (1 for the
 /// first retry); `is_up` tells a server's current state (following `track`).
 pub fn after_connect_failure(

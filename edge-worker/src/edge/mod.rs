@@ -21,10 +21,7 @@ use worker::{Context, Env, console_error, console_log, event};
 
 pub use health_do::HealthObject;
 
-use crate::host::{
-    HeaderCopy, client_addr, edge_dst, error_page, origin_url, router_target, split_url,
-    turnaround_ms,
-};
+use crate::host::{HeaderCopy, client_addr, edge_dst, origin_url, router_target, split_url};
 use health_do::CONFIG_HEADER;
 use state::Router;
 
@@ -149,7 +146,7 @@ fn response(status: u16, headers: &[(&str, &str)], body: Option<&str>) -> Res<we
 
 /// An error answered by the edge itself, with HAProxy's body.
 fn status_page(status: u16) -> Res<web_sys::Response> {
-    let (_, body) = error_page(status);
+    let body = router_core::answer::error_page(status).body;
     response(
         status,
         &[("content-type", "text/html"), ("cache-control", "no-cache")],
@@ -558,7 +555,10 @@ async fn proxy(
                         health.is_up(cfg, s)
                     });
                 if plan.wait {
-                    worker::Delay::from(Duration::from_millis(turnaround_ms(t.connect))).await;
+                    worker::Delay::from(Duration::from_millis(router_core::retry::turnaround_ms(
+                        t.connect,
+                    )))
+                    .await;
                 }
                 if plan.redispatch
                     && let Some(other) =

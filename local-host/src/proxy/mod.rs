@@ -368,14 +368,14 @@ impl ClientConn {
                         self.log_badreq(accept_date, accepted, 408, 0, "cR");
                     }
                     if partial {
-                        let _ = write_all(&mut wr, h1::errors::E408, client_to).await;
+                        let _ = write_all(&mut wr, &h1::errors::early(408), client_to).await;
                         self.log_badreq(accept_date, accepted, 408, 0, "cR");
                     }
                     return;
                 }
                 HeadRead::Bad(e, started) => {
                     tracing::debug!("400 to {}: {e}", self.info.src);
-                    let _ = write_all(&mut wr, h1::errors::E400, client_to).await;
+                    let _ = write_all(&mut wr, &h1::errors::early(400), client_to).await;
                     self.log_badreq(accept_date, started, 400, 0, "PR");
                     return;
                 }
@@ -577,9 +577,10 @@ impl ClientConn {
                     ("content-length".len(), 1),
                     ("location".len(), location.len()),
                 ];
-                let extra = matches!(code, 302 | 303 | 307).then_some(("cache-control".len(), 8));
+                let extra = router_core::answer::redirect_no_cache(code)
+                    .then_some(("cache-control".len(), 8));
                 let bytes = access_log::haproxy_bytes(
-                    reason_of(code),
+                    router_core::answer::redirect_reason(code),
                     hdr_sizes.into_iter().chain(extra),
                     0,
                     false,
@@ -745,7 +746,8 @@ impl ClientConn {
         // Connect, with HAProxy's retries and redispatch. Tc is the last attempt's.
         let mut retries = 0u32;
         let mut redispatched = false;
-        let turnaround = connect_to.min(Duration::from_secs(1));
+        let turnaround =
+            Duration::from_millis(router_core::retry::turnaround_ms(bs.timeouts.connect));
         // The request head exactly as HAProxy sends it, built for each attempt (a
         // redispatch may change the appended headers) and sent with the connect.
         let req_framing = origin::request_framing(head.framing);
@@ -1195,7 +1197,7 @@ impl ClientConn {
             || status == 400
             || reuse::client_side_closes(cfg.proxy(self.info.frontend), false);
         let out = if status == 400 {
-            h1::errors::E400.to_vec()
+            h1::errors::early(400)
         } else {
             h1::errors::forwarding(status, close)
         };
@@ -1273,16 +1275,10 @@ enum Failure {
     Timeout,
 }
 
-fn reason_of(code: u16) -> &'static str {
-    hyper::StatusCode::from_u16(code)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or("")
-}
-
 /// HAProxy's `%B` for its own error pages.
 fn error_bytes(status: u16) -> u64 {
-    let (reason, body) = h1::errors::page(status);
+    let router_core::answer::ErrorPage { reason, body, .. } =
+        router_core::answer::error_page(status);
     let len = body.len().to_string();
     let hdrs = [
         ("content-length".len(), len.len()),
