@@ -88,6 +88,12 @@ pub const PROXY: &[KeywordSpec] = &[
         "set it in defaults or in the backend",
         true,
     ),
+    kw(
+        "hash-type",
+        BE_D,
+        "set it in defaults or in the backend",
+        true,
+    ),
     kw("log", ALL, "", false),
     kw(
         "default-server",
@@ -297,7 +303,6 @@ pub const HAPROXY_PROXY: &[&str] = &[
     "cookie",
     "stick",
     "stick-table",
-    "hash-type",
     "fullconn",
     "compression",
     "http-check",
