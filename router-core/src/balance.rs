@@ -99,6 +99,8 @@ struct Slot {
     usable: bool,
     /// Streams it served at the last pick (leastconn).
     served: u32,
+    /// When the host saw that count change last ([`Tickets::served_changed`]).
+    changed: u64,
 }
 
 impl Slot {
@@ -110,6 +112,7 @@ impl Slot {
         rweight: 0,
         usable: false,
         served: 0,
+        changed: 0,
     };
 }
 
@@ -456,7 +459,7 @@ impl Rotation {
     /// Compact bytes for hosts that keep the state outside the engine (the wasm
     /// ABI); [`Rotation::from_bytes`] reads them back.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(64 + self.slots.len() * 26);
+        let mut out = Vec::with_capacity(64 + self.slots.len() * 34);
         out.extend_from_slice(&self.picks.to_le_bytes());
         out.extend_from_slice(&self.seq.to_le_bytes());
         out.extend_from_slice(&self.skip.to_le_bytes());
@@ -477,6 +480,7 @@ impl Rotation {
             out.extend_from_slice(&s.npos.to_le_bytes());
             out.extend_from_slice(&s.rweight.to_le_bytes());
             out.extend_from_slice(&s.served.to_le_bytes());
+            out.extend_from_slice(&s.changed.to_le_bytes());
         }
         out
     }
@@ -525,6 +529,7 @@ impl Rotation {
                 npos: r.u32()?,
                 rweight: r.u32()?,
                 served: r.u32()?,
+                changed: r.u64()?,
             });
         }
         Some(Rotation {
@@ -582,6 +587,15 @@ pub trait Tickets {
         0
     }
 
+    /// When `server`'s count of streams last changed, on a clock of the host's
+    /// own that only moves forward (a counter of changes will do). HAProxy
+    /// requeues a server behind its equals at each change, so leastconn breaks
+    /// ties by it.
+    fn served_changed(&self, server: ServerId) -> u64 {
+        let _ = server;
+        0
+    }
+
     /// A random number for `balance random`, from the host (router-core has no
     /// random source).
     fn random(&self) -> u32 {
@@ -595,7 +609,8 @@ pub trait Tickets {
 #[derive(Debug, Clone)]
 pub struct LocalTickets {
     rotations: Vec<RefCell<Rotation>>,
-    served: Vec<Cell<u32>>,
+    served: Vec<Cell<(u32, u64)>>,
+    changes: Cell<u64>,
     rng: Cell<u32>,
 }
 
@@ -613,7 +628,8 @@ impl LocalTickets {
             rotations: (0..cfg.proxies.len())
                 .map(|i| RefCell::new(Rotation::skipping(start(i))))
                 .collect(),
-            served: (0..cfg.servers.len()).map(|_| Cell::new(0)).collect(),
+            served: (0..cfg.servers.len()).map(|_| Cell::new((0, 0))).collect(),
+            changes: Cell::new(0),
             rng: Cell::new(HAPROXY_PRNG_SEED),
         }
     }
@@ -625,15 +641,19 @@ impl LocalTickets {
 
     /// `server` takes one more stream.
     pub fn take(&self, server: ServerId) {
-        if let Some(c) = self.served.get(server.0 as usize) {
-            c.set(c.get().saturating_add(1));
-        }
+        self.count(server, |n| n.saturating_add(1));
     }
 
     /// `server` ends one of its streams.
     pub fn release(&self, server: ServerId) {
+        self.count(server, |n| n.saturating_sub(1));
+    }
+
+    fn count(&self, server: ServerId, f: impl Fn(u32) -> u32) {
         if let Some(c) = self.served.get(server.0 as usize) {
-            c.set(c.get().saturating_sub(1));
+            let at = self.changes.get().wrapping_add(1);
+            self.changes.set(at);
+            c.set((f(c.get().0), at));
         }
     }
 }
@@ -660,7 +680,11 @@ impl Tickets for LocalTickets {
     }
 
     fn served(&self, server: ServerId) -> u32 {
-        self.served.get(server.0 as usize).map_or(0, Cell::get)
+        self.served.get(server.0 as usize).map_or(0, |c| c.get().0)
+    }
+
+    fn served_changed(&self, server: ServerId) -> u64 {
+        self.served.get(server.0 as usize).map_or(0, |c| c.get().1)
     }
 
     fn random(&self) -> u32 {

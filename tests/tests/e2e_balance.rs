@@ -687,3 +687,259 @@ fn hash_picks_are_haproxys() {
     );
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
 }
+
+/// A step of a load scenario (leastconn, first).
+#[derive(Clone, Copy)]
+enum Load {
+    /// A request that stays in flight: a POST whose one-byte body is not sent yet.
+    Hold,
+    /// That many plain GETs, each answered before the next.
+    Quick(usize),
+    /// The body of the `n`th held request is sent: it is answered and ends.
+    Finish(usize),
+}
+
+struct LoadScenario {
+    name: &'static str,
+    backend: &'static str,
+    ops: &'static [Load],
+}
+
+use Load::{Finish, Hold, Quick};
+
+const LOAD_SCENARIOS: &[LoadScenario] = &[
+    LoadScenario {
+        name: "leastconn, equal weights: ties go round",
+        backend: "balance leastconn\nserver s1 127.0.0.1:9001\nserver s2 127.0.0.1:9002\n\
+                  server s3 127.0.0.1:9003",
+        ops: &[
+            Quick(5),
+            Hold,
+            Quick(4),
+            Hold,
+            Hold,
+            Quick(4),
+            Hold,
+            Quick(3),
+            Finish(1),
+            Quick(4),
+            Finish(0),
+            Hold,
+            Quick(5),
+            Finish(3),
+            Finish(2),
+            Quick(4),
+        ],
+    },
+    LoadScenario {
+        name: "leastconn, weights 1:2:3",
+        backend: "balance leastconn\nserver s1 127.0.0.1:9001 weight 1\n\
+                  server s2 127.0.0.1:9002 weight 2\nserver s3 127.0.0.1:9003 weight 3",
+        ops: &[
+            Hold,
+            Hold,
+            Hold,
+            Hold,
+            Hold,
+            Hold,
+            Quick(3),
+            Finish(0),
+            Quick(3),
+            Finish(4),
+            Hold,
+            Quick(3),
+        ],
+    },
+    LoadScenario {
+        name: "first, maxconn 2: servers fill up in order",
+        backend: "balance first\nserver s1 127.0.0.1:9001 maxconn 2\n\
+                  server s2 127.0.0.1:9002 maxconn 2\nserver s3 127.0.0.1:9003",
+        ops: &[
+            Quick(2),
+            Hold,
+            Quick(1),
+            Hold,
+            Quick(2),
+            Hold,
+            Hold,
+            Quick(1),
+            Finish(0),
+            Quick(1),
+            Hold,
+            Quick(1),
+            Finish(2),
+            Quick(2),
+        ],
+    },
+];
+
+/// One side of a load scenario: where requests go and how many it serves now.
+struct Side<'a> {
+    addr: SocketAddr,
+    held: Vec<std::net::TcpStream>,
+    /// Streams of backend `b` in flight, as the side counts them.
+    in_flight: Box<dyn Fn() -> Result<u32, String> + 'a>,
+}
+
+impl Side<'_> {
+    /// Waits until the side serves `n` streams: a held request has its server
+    /// and an ended one has left it before the next request is sent.
+    fn settle(&self, n: u32) -> Result<(), String> {
+        for _ in 0..500 {
+            if (self.in_flight)()? == n {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Err(format!(
+            "{}: {} streams in flight, {n} expected",
+            self.addr,
+            (self.in_flight)()?
+        ))
+    }
+
+    fn hold(&mut self) -> Result<(), String> {
+        use std::io::Write;
+        let mut s = std::net::TcpStream::connect(self.addr).map_err(|e| e.to_string())?;
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .map_err(|e| e.to_string())?;
+        s.write_all(b"POST /held HTTP/1.1\r\nHost: example.com\r\nContent-Length: 1\r\n\r\n")
+            .map_err(|e| e.to_string())?;
+        self.held.push(s);
+        Ok(())
+    }
+
+    fn finish(&mut self, n: usize) -> Result<String, String> {
+        use std::io::Write;
+        let s = self.held.get_mut(n).ok_or("no such held request")?;
+        s.write_all(b"x").map_err(|e| e.to_string())?;
+        let resp = client::read_response(s, false).map_err(|e| e.to_string())?;
+        Ok(match run::observe(&resp).outcome {
+            Outcome::Forward { server, .. } => server,
+            other => format!("-({other})"),
+        })
+    }
+}
+
+/// HAProxy's current sessions on the servers of backend `b` (`show stat` scur).
+fn haproxy_in_flight(hap: &Haproxy) -> Result<u32, String> {
+    let stat = hap.cli("show stat")?;
+    Ok(stat
+        .lines()
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|f| f.len() > 4 && f[0] == "b" && f[1] != "BACKEND" && f[1] != "FRONTEND")
+        .filter_map(|f| f[4].parse::<u32>().ok())
+        .sum())
+}
+
+/// The picks of HAProxy, wtedge (wasm), wtedge (native) and router-core: quick
+/// requests in order, held ones as `h<n>=server` when they end.
+fn run_load(s: &LoadScenario) -> Result<[String; 4], String> {
+    let (hap, [wasm, native], parsed) = start_sides(&backend_config(s.backend))?;
+    let cfg = &parsed.config;
+    let edge_side = |e: &common::Edge| Side {
+        addr: e.addrs[0].1,
+        held: Vec::new(),
+        in_flight: {
+            let g = e.running.generation();
+            Box::new(move || {
+                let cfg = g.engine.config();
+                Ok(cfg.server_ids().map(|id| g.engine.served().get(id)).sum())
+            })
+        },
+    };
+    let mut sides = [
+        Side {
+            addr: hap.frontend_addr(None)?,
+            held: Vec::new(),
+            in_flight: Box::new(|| haproxy_in_flight(&hap)),
+        },
+        edge_side(&wasm),
+        edge_side(&native),
+    ];
+    let fe = cfg.default_frontend().ok_or("no frontend")?;
+    let health = HealthSnapshot::all_up(cfg);
+    let tickets = LocalTickets::new(cfg);
+    let host = [("Host", "example.com")];
+    let facts = RequestFacts {
+        method: "GET",
+        target: "/",
+        version: "HTTP/1.1",
+        headers: &host,
+        src: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 40000),
+        dst: SocketAddr::from(([127, 0, 0, 1], 8080)),
+    };
+    let core_pick = || match router_core::decide(cfg, fe, &facts, &health, &tickets, None) {
+        Decision::Forward(f) => Ok(f.server),
+        d => Err(format!("router-core answered {:?}", d.status())),
+    };
+    let mut core_held = Vec::new();
+    let mut out: [String; 4] = Default::default();
+    let mut in_flight = 0u32;
+    for op in s.ops {
+        match *op {
+            Hold => {
+                in_flight += 1;
+                for side in &mut sides {
+                    side.hold()?;
+                    side.settle(in_flight)?;
+                }
+                let id = core_pick()?;
+                tickets.take(id);
+                core_held.push(id);
+            }
+            Quick(n) => {
+                for _ in 0..n {
+                    for (k, side) in sides.iter().enumerate() {
+                        out[k].push_str(&answered(side.addr)?);
+                        out[k].push(' ');
+                        side.settle(in_flight)?;
+                    }
+                    // A quick request: its stream starts and ends, as a host counts it.
+                    let id = core_pick()?;
+                    tickets.take(id);
+                    tickets.release(id);
+                    out[3].push_str(&cfg.server(id).name);
+                    out[3].push(' ');
+                }
+            }
+            Finish(n) => {
+                in_flight -= 1;
+                for (k, side) in sides.iter_mut().enumerate() {
+                    let server = side.finish(n)?;
+                    out[k].push_str(&format!("h{n}={server} "));
+                    side.settle(in_flight)?;
+                }
+                let id = *core_held.get(n).ok_or("no such held request")?;
+                tickets.release(id);
+                out[3].push_str(&format!("h{n}={} ", cfg.server(id).name));
+            }
+        }
+    }
+    drop(sides);
+    stop([wasm, native]);
+    Ok(out)
+}
+
+#[test]
+fn leastconn_and_first_picks_are_haproxys() {
+    let mut diffs = Vec::new();
+    let mut requests = 0;
+    for (s, [h, wasm, native, core]) in run_all(LOAD_SCENARIOS, |s| s.name, run_load, &mut diffs) {
+        requests += h.split(' ').filter(|p| !p.is_empty()).count();
+        for (who, seq) in [
+            ("wtedge (wasm)", &wasm),
+            ("wtedge (native)", &native),
+            ("router-core", &core),
+        ] {
+            if *seq != h {
+                diffs.push(format!("{}:\n  haproxy:   {h}\n  {who}: {seq}", s.name));
+            }
+        }
+    }
+    eprintln!(
+        "{} load scenarios, {requests} picks per side",
+        LOAD_SCENARIOS.len()
+    );
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}

@@ -1,15 +1,15 @@
 //! `balance leastconn`: HAProxy 2.6's `lb_fwlc`. Servers sit in a tree keyed by
 //! load, `(served + 1) * 4096 / (weight * 16)` (0 when idle); the first server of
 //! the tree that is not full takes the request. A server whose load changes
-//! (a stream taken or released) is requeued after the servers of equal load, so
+//! (a stream taken or released) is requeued behind the servers of equal load, so
 //! ties go to the server whose load changed least recently: a round-robin among
 //! equals.
 //!
-//! The host tells how many streams each server serves now ([`Tickets::served`]);
-//! the tree order lives in the backend's [`Rotation`]. Changes the host reports
-//! between two picks are replayed in file order (HAProxy replays them as they
-//! happen); the pick itself requeues the server with one more stream, as
-//! HAProxy's `server_take_conn` does.
+//! The host tells how many streams each server serves now ([`Tickets::served`])
+//! and when that last changed ([`Tickets::served_changed`]): that gives the tree
+//! order without replaying every change. A server coming back UP is queued behind
+//! every server, as HAProxy queues it; the order is kept in the backend's
+//! [`Rotation`].
 
 use super::pool::Pool;
 use super::{Rotation, Slot, Tickets, Tree};
@@ -46,29 +46,41 @@ impl Rotation {
         tickets: &dyn Tickets,
     ) {
         let servers = &cfg.proxy(backend).servers;
-        let fresh = self.slots.len() != servers.len();
-        if fresh {
+        if self.slots.len() != servers.len() {
             self.slots = alloc::vec![Slot::OUT; servers.len()];
         }
+        let latest = servers
+            .iter()
+            .map(|&id| tickets.served_changed(id))
+            .max()
+            .unwrap_or(0);
         for (i, &id) in servers.iter().enumerate() {
-            let usable = health.usable(cfg, id);
-            let served = tickets.served(id);
-            let slot = self.slots[i];
-            if !usable {
-                self.slots[i].tree = Tree::Out;
-                self.slots[i].usable = false;
-            } else {
-                let k = key(served, cfg.server(id).params.weight);
-                if slot.tree == Tree::Out || slot.key != k {
-                    self.insert(i, Tree::Curr, k);
-                }
-                self.slots[i].usable = true;
+            let slot = &mut self.slots[i];
+            if !health.usable(cfg, id) {
+                slot.tree = Tree::Out;
+                continue;
             }
-            self.slots[i].served = served;
+            let (served, changed) = (tickets.served(id), tickets.served_changed(id));
+            if slot.tree == Tree::Out && slot.usable {
+                // First look: queued in file order, or by their last change.
+                slot.seq = changed.saturating_mul(2);
+            } else if slot.tree == Tree::Out {
+                // Back UP: behind everyone.
+                slot.seq = latest.saturating_mul(2).saturating_add(1);
+            } else if changed != slot.changed {
+                slot.seq = changed.saturating_mul(2);
+            }
+            slot.tree = Tree::Curr;
+            slot.key = key(served, cfg.server(id).params.weight);
+            slot.served = served;
+            slot.changed = changed;
+        }
+        for (i, &id) in servers.iter().enumerate() {
+            self.slots[i].usable = health.usable(cfg, id);
         }
     }
 
-    /// `fwlc_get_next_server()`, then the pick's `server_take_conn`.
+    /// `fwlc_get_next_server()`.
     pub(crate) fn least_loaded(
         &mut self,
         cfg: &Config,
@@ -77,6 +89,12 @@ impl Rotation {
         avoid: Option<ServerId>,
         tickets: &dyn Tickets,
     ) -> Option<usize> {
+        let fresh = self.slots.is_empty();
+        if fresh {
+            // A fresh tree holds every usable server, as HAProxy starts them.
+            self.slots =
+                alloc::vec![Slot { usable: true, ..Slot::OUT }; cfg.proxy(backend).servers.len()];
+        }
         self.sync_load(cfg, backend, health, tickets);
         let pool = Pool::of(cfg, backend, health);
         let servers = &cfg.proxy(backend).servers;
@@ -89,7 +107,7 @@ impl Rotation {
                 .map(|u| u.pos)
                 .filter(|&i| self.slots[i].tree == Tree::Curr)
                 .collect();
-            order.sort_by_key(|&i| (self.slots[i].key, self.slots[i].seq));
+            order.sort_by_key(|&i| (self.slots[i].key, self.slots[i].seq, i));
             let open = |i: &usize| !full(cfg, servers[*i], self.slots[*i].served);
             order
                 .iter()
@@ -100,17 +118,6 @@ impl Rotation {
                 // All full: HAProxy queues in the backend; Wt Edge queues on the least loaded.
                 .or_else(|| order.first().copied())
         };
-        if let Some(i) = chosen {
-            let served = self.slots[i].served.saturating_add(1);
-            self.slots[i].served = served;
-            if self.slots[i].tree == Tree::Curr {
-                self.insert(
-                    i,
-                    Tree::Curr,
-                    key(served, cfg.server(servers[i]).params.weight),
-                );
-            }
-        }
         self.picks = self.picks.wrapping_add(1);
         chosen
     }
