@@ -372,21 +372,13 @@ impl WasmEngine {
     /// Loads `text` (already validated natively as `cfg`) into the module.
     pub fn new(runtime: &WasmRuntime, cfg: Config, text: &str) -> Result<Self, WasmError> {
         let mut linker: Linker<HostData> = Linker::new(&runtime.engine);
-        linker
-            .func_wrap("wtedge", "rr_load", rr_load)
-            .map_err(err(WasmError::Abi))?;
-        linker
-            .func_wrap("wtedge", "rr_store", rr_store)
-            .map_err(err(WasmError::Abi))?;
-        linker
-            .func_wrap("wtedge", "served", served)
-            .map_err(err(WasmError::Abi))?;
-        linker
-            .func_wrap("wtedge", "served_changed", served_changed)
-            .map_err(err(WasmError::Abi))?;
-        linker
-            .func_wrap("wtedge", "random", random)
-            .map_err(err(WasmError::Abi))?;
+        let abi =
+            |r: wasmtime::Result<&mut Linker<HostData>>| r.map(|_| ()).map_err(err(WasmError::Abi));
+        abi(linker.func_wrap("wtedge", "rr_load", rr_load))?;
+        abi(linker.func_wrap("wtedge", "rr_store", rr_store))?;
+        abi(linker.func_wrap("wtedge", "served", served))?;
+        abi(linker.func_wrap("wtedge", "served_changed", served_changed))?;
+        abi(linker.func_wrap("wtedge", "random", random))?;
         let pre = linker
             .instantiate_pre(&runtime.module)
             .map_err(err(WasmError::Abi))?;

@@ -1007,4 +1007,88 @@ mod tests {
         let first = select(cfg, ProxyId(0), &REQ, &health, None, &t);
         assert_eq!(first, (Some(1), cfg.server_id("b", "b")));
     }
+
+    /// HAProxy 2.6.12's picks for this sequence (e2e_balance's first leastconn
+    /// scenario): quick requests start and end, held ones stay until finished.
+    #[test]
+    fn leastconn_ties_follow_the_last_change() {
+        let parsed = parse(
+            "t.cfg",
+            "backend b\n balance leastconn\n server s1 10.0.0.1:80\n server s2 10.0.0.2:80\n server s3 10.0.0.3:80\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let cfg = &parsed.config;
+        let health = HealthSnapshot::all_up(cfg);
+        let t = LocalTickets::new(cfg);
+        let mut held = alloc::vec::Vec::new();
+        let mut out = String::new();
+        let pick = || {
+            select(cfg, ProxyId(0), &REQ, &health, None, &t)
+                .1
+                .unwrap_or(ServerId(99))
+        };
+        for op in "q5 h q4 h h q4 h q3 f1 q4 f0 h q5 f3 f2 q4".split(' ') {
+            let (kind, n) = op.split_at(1);
+            let n: usize = n.parse().unwrap_or(0);
+            match kind {
+                "q" => {
+                    for _ in 0..n {
+                        let s = pick();
+                        t.take(s);
+                        t.release(s);
+                        out.push_str(&cfg.server(s).name);
+                        out.push(' ');
+                    }
+                }
+                "h" => {
+                    let s = pick();
+                    t.take(s);
+                    held.push(s);
+                }
+                _ => {
+                    t.release(held[n]);
+                    out.push_str(&alloc::format!("h{n}={} ", cfg.server(held[n]).name));
+                }
+            }
+        }
+        assert_eq!(
+            out.trim_end(),
+            "s1 s2 s3 s1 s2 s1 s2 s1 s2 s3 s1 s2 s3 s2 s3 s2 h1=s1 s3 s2 s1 s3 h0=s3 s2 s1 s3 s2 s1 \
+             h3=s1 h2=s2 s1 s2 s1 s2"
+        );
+    }
+
+    /// Two draws: a loaded server loses against an idle one whenever the draws
+    /// differ, and a server drawn twice wins whatever its load.
+    #[test]
+    fn random_keeps_the_less_loaded_draw() {
+        struct Fixed(Cell<u32>, [u32; 2]);
+        impl Tickets for Fixed {
+            fn turn(&self, _: ProxyId, _: &mut dyn FnMut(&mut Rotation)) {}
+            fn served(&self, s: ServerId) -> u32 {
+                self.1[s.0 as usize]
+            }
+            fn random(&self) -> u32 {
+                let x = xorshift32(self.0.get());
+                self.0.set(x);
+                x
+            }
+        }
+        let parsed = parse(
+            "t.cfg",
+            "backend b\n balance random\n server s1 10.0.0.1:80\n server s2 10.0.0.2:80\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let cfg = &parsed.config;
+        let health = HealthSnapshot::all_up(cfg);
+        let t = Fixed(Cell::new(7), [5, 0]);
+        let mut loaded = 0;
+        for _ in 0..200 {
+            if select(cfg, ProxyId(0), &REQ, &health, None, &t).1 == Some(ServerId(0)) {
+                loaded += 1;
+            }
+        }
+        // Only when both draws land on s1: about a quarter of the picks.
+        assert!(loaded > 20 && loaded < 90, "{loaded}");
+    }
 }

@@ -186,6 +186,32 @@ fn start_sides(text: &str) -> Result<(Haproxy, [common::Edge; 2], router_core::P
     Ok((hap, edges, parsed))
 }
 
+/// Each other side's sequence must be HAProxy's `h`.
+fn same_as_haproxy(name: &str, h: &str, others: [&String; 3], diffs: &mut Vec<String>) {
+    for (who, seq) in ["wtedge (wasm)", "wtedge (native)", "router-core"]
+        .into_iter()
+        .zip(others)
+    {
+        if seq != h {
+            diffs.push(format!("{name}:\n  haproxy:   {h}\n  {who}: {seq}"));
+        }
+    }
+}
+
+/// router-core's decision as the sides over sockets show it: the server, or `-(status)`.
+fn core_answer(
+    cfg: &router_core::Config,
+    fe: router_core::ProxyId,
+    facts: &RequestFacts<'_>,
+    health: &HealthSnapshot,
+    tickets: &LocalTickets,
+) -> String {
+    match router_core::decide(cfg, fe, facts, health, tickets, None) {
+        Decision::Forward(f) => cfg.server(f.server).name.clone(),
+        d => format!("-({:?})", d.status()),
+    }
+}
+
 /// Stops wtedge beside HAProxy (both engines).
 fn stop(edges: [common::Edge; 2]) {
     for e in edges {
@@ -313,15 +339,7 @@ fn round_robin_order_is_haproxys() {
         if distinct.len() < 2 || distinct.iter().any(|p| p.starts_with('-')) {
             diffs.push(format!("{}: HAProxy answered {h}", s.name));
         }
-        for (who, seq) in [
-            ("wtedge (wasm)", &wasm),
-            ("wtedge (native)", &native),
-            ("router-core", &core),
-        ] {
-            if *seq != h {
-                diffs.push(format!("{}:\n  haproxy:   {h}\n  {who}: {seq}", s.name));
-            }
-        }
+        same_as_haproxy(s.name, &h, [&wasm, &native, &core], &mut diffs);
     }
     eprintln!(
         "{} scenarios, {requests} requests per side",
@@ -633,12 +651,7 @@ fn run_hash(s: &HashScenario) -> Result<[Vec<String>; 4], String> {
             src: SocketAddr::new(IpAddr::V4(k.src), 40000),
             dst: SocketAddr::from(([127, 0, 0, 1], 8080)),
         };
-        out[3].push(
-            match router_core::decide(cfg, fe, &facts, &health, &tickets, None) {
-                Decision::Forward(f) => cfg.server(f.server).name.clone(),
-                d => format!("-({:?})", d.status()),
-            },
-        );
+        out[3].push(core_answer(cfg, fe, &facts, &health, &tickets));
     }
     stop([wasm, native]);
     Ok(out)
@@ -927,19 +940,70 @@ fn leastconn_and_first_picks_are_haproxys() {
     let mut requests = 0;
     for (s, [h, wasm, native, core]) in run_all(LOAD_SCENARIOS, |s| s.name, run_load, &mut diffs) {
         requests += h.split(' ').filter(|p| !p.is_empty()).count();
-        for (who, seq) in [
-            ("wtedge (wasm)", &wasm),
-            ("wtedge (native)", &native),
-            ("router-core", &core),
-        ] {
-            if *seq != h {
-                diffs.push(format!("{}:\n  haproxy:   {h}\n  {who}: {seq}", s.name));
-            }
-        }
+        same_as_haproxy(s.name, &h, [&wasm, &native, &core], &mut diffs);
     }
     eprintln!(
         "{} load scenarios, {requests} picks per side",
         LOAD_SCENARIOS.len()
     );
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}
+
+/// `balance random` draws random numbers: only the shares can be compared. 600
+/// requests one after the other (no load, so the last draw wins) to each side; each
+/// server's share on wtedge and in router-core is within 0.08 of HAProxy's (about
+/// four standard deviations of the difference of two such shares).
+#[test]
+fn random_shares_are_haproxys() {
+    const N: usize = 600;
+    let mut diffs = Vec::new();
+    const BACKEND: &str = "balance random\nserver s1 127.0.0.1:9001 weight 1\n\
+                   server s2 127.0.0.1:9002 weight 2\nserver s3 127.0.0.1:9003 weight 3";
+    let run = |_: &&str| -> Result<[Vec<String>; 4], String> {
+        let (hap, [wasm, native], parsed) = start_sides(&backend_config(BACKEND))?;
+        let cfg = &parsed.config;
+        let mut out: [Vec<String>; 4] = Default::default();
+        let addrs = [hap.frontend_addr(None)?, wasm.addrs[0].1, native.addrs[0].1];
+        for (k, addr) in addrs.into_iter().enumerate() {
+            for _ in 0..N {
+                out[k].push(answered(addr)?);
+            }
+        }
+        let (fe, health) = (
+            cfg.default_frontend().ok_or("no frontend")?,
+            HealthSnapshot::all_up(cfg),
+        );
+        let tickets = LocalTickets::new(cfg);
+        let facts = RequestFacts {
+            method: "GET",
+            target: "/",
+            version: "HTTP/1.1",
+            headers: &[],
+            src: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 40000),
+            dst: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        };
+        for _ in 0..N {
+            out[3].push(core_answer(cfg, fe, &facts, &health, &tickets));
+        }
+        stop([wasm, native]);
+        Ok(out)
+    };
+    let share = |seq: &[String], s: &str| seq.iter().filter(|p| *p == s).count() as f64 / N as f64;
+    for (_, [h, wasm, native, core]) in run_all(&["random"], |_| "random", run, &mut diffs) {
+        for server in ["s1", "s2", "s3"] {
+            let want = share(&h, server);
+            assert!(want > 0.05, "HAProxy gave {server} a share of {want}");
+            for (who, seq) in [
+                ("wtedge (wasm)", &wasm),
+                ("wtedge (native)", &native),
+                ("router-core", &core),
+            ] {
+                let got = share(seq, server);
+                if (got - want).abs() > 0.08 {
+                    diffs.push(format!("{server}: HAProxy {want:.3}, {who} {got:.3}"));
+                }
+            }
+        }
+    }
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
 }

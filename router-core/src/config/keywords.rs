@@ -304,6 +304,7 @@ pub const HAPROXY_PROXY: &[&str] = &[
     "stick",
     "stick-table",
     "fullconn",
+    "hash-balance-factor",
     "compression",
     "http-check",
     "tcp-check",
