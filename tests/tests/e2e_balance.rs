@@ -212,6 +212,30 @@ fn core_answer(
     }
 }
 
+/// Sets server `name` of backend `b` DOWN or UP in HAProxy, in both wtedges and in
+/// router-core's snapshot.
+fn set_everywhere(
+    hap: &Haproxy,
+    edges: [&common::Edge; 2],
+    cfg: &router_core::Config,
+    health: &mut HealthSnapshot,
+    name: &str,
+    up: bool,
+) -> Result<(), String> {
+    if up {
+        hap.force_up("b", name)?;
+    } else {
+        hap.force_down("b", name)?;
+    }
+    for e in edges {
+        let g = e.running.generation();
+        let id = g.config().server_id("b", name).ok_or("no server")?;
+        g.engine.force(id, up, local_host::proxy::now_ms());
+    }
+    health.set(cfg.server_id("b", name).ok_or("no server")?, up);
+    Ok(())
+}
+
 /// Stops wtedge beside HAProxy (both engines).
 fn stop(edges: [common::Edge; 2]) {
     for e in edges {
@@ -299,18 +323,7 @@ fn run_scenario(s: &Scenario) -> Result<[String; 4], String> {
             }
             Down(name) | Up(name) => {
                 let up = matches!(op, Up(_));
-                if up {
-                    hap.force_up("b", name)?;
-                } else {
-                    hap.force_down("b", name)?;
-                }
-                for e in edges {
-                    let g = e.running.generation();
-                    let id = g.config().server_id("b", name).ok_or("no server")?;
-                    g.engine.force(id, up, local_host::proxy::now_ms());
-                }
-                let id = cfg.server_id("b", name).ok_or("no server")?;
-                health.set(id, up);
+                set_everywhere(&hap, edges, cfg, &mut health, name, up)?;
                 let mark = format!("[{}{name}] ", if up { '+' } else { '-' });
                 for o in &mut out {
                     o.push_str(&mark);
@@ -354,6 +367,8 @@ struct HashScenario {
     name: &'static str,
     backend: &'static str,
     down: &'static [&'static str],
+    /// Before which request they go DOWN.
+    down_at: usize,
     requests: usize,
     key: fn(usize) -> Key,
 }
@@ -462,6 +477,7 @@ const HASH_SCENARIOS: &[HashScenario] = &[
         name: "source, map-based, equal weights",
         backend: "balance source\nserver s1 127.0.0.1:9001\nserver s2 127.0.0.1:9002\nserver s3 127.0.0.1:9003",
         down: &[],
+        down_at: 0,
         requests: 250,
         key: by_source,
     },
@@ -470,6 +486,7 @@ const HASH_SCENARIOS: &[HashScenario] = &[
         backend: "balance source\nserver s1 127.0.0.1:9001 weight 2\nserver s2 127.0.0.1:9002 weight 3\n\
                   server s3 127.0.0.1:9003 weight 1\nserver bk 127.0.0.1:9004 backup",
         down: &["s2"],
+        down_at: 0,
         requests: 200,
         key: by_source,
     },
@@ -478,6 +495,7 @@ const HASH_SCENARIOS: &[HashScenario] = &[
         backend: "balance source\nhash-type consistent\nserver s1 127.0.0.1:9001 weight 1\n\
                   server s2 127.0.0.1:9002 weight 2\nserver s3 127.0.0.1:9003 weight 3",
         down: &[],
+        down_at: 0,
         requests: 250,
         key: by_source,
     },
@@ -486,6 +504,7 @@ const HASH_SCENARIOS: &[HashScenario] = &[
         backend: "balance source\nhash-type consistent crc32 avalanche\nserver s1 127.0.0.1:9001\n\
                   server s2 127.0.0.1:9002\nserver s3 127.0.0.1:9003\nserver s4 127.0.0.1:9004 weight 4",
         down: &["s1"],
+        down_at: 0,
         requests: 200,
         key: by_source,
     },
@@ -494,6 +513,7 @@ const HASH_SCENARIOS: &[HashScenario] = &[
         backend: "balance uri\nserver s1 127.0.0.1:9001\nserver s2 127.0.0.1:9002\n\
                   server s3 127.0.0.1:9003 weight 2",
         down: &[],
+        down_at: 0,
         requests: 300,
         key: by_uri,
     },
@@ -502,6 +522,7 @@ const HASH_SCENARIOS: &[HashScenario] = &[
         backend: "balance uri len 9 depth 2\nhash-type consistent djb2\nserver s1 127.0.0.1:9001\n\
                   server s2 127.0.0.1:9002\nserver s3 127.0.0.1:9003",
         down: &[],
+        down_at: 0,
         requests: 300,
         key: by_uri,
     },
@@ -510,6 +531,7 @@ const HASH_SCENARIOS: &[HashScenario] = &[
         backend: "balance uri whole\nhash-type map-based wt6 avalanche\nserver s1 127.0.0.1:9001\n\
                   server s2 127.0.0.1:9002 weight 3\nserver s3 127.0.0.1:9003\nserver s4 127.0.0.1:9004",
         down: &["s3"],
+        down_at: 0,
         requests: 300,
         key: by_uri,
     },
@@ -518,6 +540,7 @@ const HASH_SCENARIOS: &[HashScenario] = &[
         backend: "balance uri depth 4\nhash-type consistent\nserver s1 127.0.0.1:9001\n\
                   server s2 127.0.0.1:9002\nserver s3 127.0.0.1:9003",
         down: &[],
+        down_at: 0,
         requests: 200,
         key: by_absolute_uri,
     },
@@ -526,22 +549,25 @@ const HASH_SCENARIOS: &[HashScenario] = &[
         backend: "balance uri path-only\nhash-type map-based crc32\nserver s1 127.0.0.1:9001\n\
                   server s2 127.0.0.1:9002\nserver s3 127.0.0.1:9003",
         down: &[],
+        down_at: 0,
         requests: 200,
         key: by_absolute_uri,
     },
     HashScenario {
-        name: "url_param id, map-based, missing ones in round-robin",
+        name: "url_param id, map-based, missing ones in round-robin, s2 DOWN after 200",
         backend: "balance url_param id\nserver s1 127.0.0.1:9001\nserver s2 127.0.0.1:9002 weight 2\n\
                   server s3 127.0.0.1:9003",
-        down: &[],
+        down: &["s2"],
+        down_at: 200,
         requests: 300,
         key: by_param,
     },
     HashScenario {
-        name: "url_param id, consistent crc32, missing ones around the ring, s2 DOWN",
+        name: "url_param id, consistent crc32, missing ones around the ring, s2 DOWN after 150",
         backend: "balance url_param id\nhash-type consistent crc32\nserver s1 127.0.0.1:9001\n\
                   server s2 127.0.0.1:9002\nserver s3 127.0.0.1:9003\nserver s4 127.0.0.1:9004",
         down: &["s2"],
+        down_at: 150,
         requests: 300,
         key: by_param,
     },
@@ -550,6 +576,7 @@ const HASH_SCENARIOS: &[HashScenario] = &[
         backend: "balance hdr(X-Key)\nhash-type map-based djb2\nserver s1 127.0.0.1:9001\n\
                   server s2 127.0.0.1:9002\nserver s3 127.0.0.1:9003 weight 5",
         down: &[],
+        down_at: 0,
         requests: 300,
         key: by_header,
     },
@@ -558,6 +585,7 @@ const HASH_SCENARIOS: &[HashScenario] = &[
         backend: "balance hdr(X-Key)\nhash-type consistent\nserver s1 127.0.0.1:9001\n\
                   server s2 127.0.0.1:9002\nserver s3 127.0.0.1:9003",
         down: &[],
+        down_at: 0,
         requests: 300,
         key: by_header,
     },
@@ -566,6 +594,7 @@ const HASH_SCENARIOS: &[HashScenario] = &[
         backend: "balance hdr(Host) use_domain_only\nserver s1 127.0.0.1:9001\n\
                   server s2 127.0.0.1:9002\nserver s3 127.0.0.1:9003\nserver s4 127.0.0.1:9004",
         down: &[],
+        down_at: 0,
         requests: 200,
         key: by_host,
     },
@@ -574,6 +603,7 @@ const HASH_SCENARIOS: &[HashScenario] = &[
         backend: "balance source\nhash-type consistent\nserver s1 127.0.0.1:9001\n\
                   server b1 127.0.0.1:9002 backup\nserver b2 127.0.0.1:9003 backup",
         down: &["s1"],
+        down_at: 0,
         requests: 30,
         key: by_source,
     },
@@ -582,6 +612,7 @@ const HASH_SCENARIOS: &[HashScenario] = &[
         backend: "balance source\noption allbackups\nserver s1 127.0.0.1:9001\n\
                   server b1 127.0.0.1:9002 backup\nserver b2 127.0.0.1:9003 backup weight 3",
         down: &["s1"],
+        down_at: 0,
         requests: 150,
         key: by_source,
     },
@@ -618,20 +649,16 @@ fn run_hash(s: &HashScenario) -> Result<[Vec<String>; 4], String> {
     let (hap, [wasm, native], parsed) = start_sides(&backend_config(s.backend))?;
     let cfg = &parsed.config;
     let mut health = HealthSnapshot::all_up(cfg);
-    for name in s.down {
-        hap.force_down("b", name)?;
-        for e in [&wasm, &native] {
-            let g = e.running.generation();
-            let id = g.config().server_id("b", name).ok_or("no server")?;
-            g.engine.force(id, false, local_host::proxy::now_ms());
-        }
-        health.set(cfg.server_id("b", name).ok_or("no server")?, false);
-    }
     let hap_addr = hap.frontend_addr(None)?;
     let fe = cfg.default_frontend().ok_or("no frontend")?;
     let tickets = LocalTickets::new(cfg);
     let mut out: [Vec<String>; 4] = Default::default();
     for i in 0..s.requests {
+        if i == s.down_at {
+            for name in s.down {
+                set_everywhere(&hap, [&wasm, &native], cfg, &mut health, name, false)?;
+            }
+        }
         let k = (s.key)(i);
         out[0].push(answered_by(hap_addr, &k)?);
         out[1].push(answered_by(wasm.addrs[0].1, &k)?);
@@ -710,6 +737,8 @@ enum Load {
     Quick(usize),
     /// The body of the `n`th held request is sent: it is answered and ends.
     Finish(usize),
+    /// Server of backend `b` set DOWN (or UP again) on every side.
+    Set(&'static str, bool),
 }
 
 struct LoadScenario {
@@ -718,7 +747,7 @@ struct LoadScenario {
     ops: &'static [Load],
 }
 
-use Load::{Finish, Hold, Quick};
+use Load::{Finish, Hold, Quick, Set};
 
 const LOAD_SCENARIOS: &[LoadScenario] = &[
     LoadScenario {
@@ -761,6 +790,31 @@ const LOAD_SCENARIOS: &[LoadScenario] = &[
             Finish(4),
             Hold,
             Quick(3),
+        ],
+    },
+    LoadScenario {
+        name: "leastconn, a server DOWN and back UP behind its equals, a backup",
+        backend: "balance leastconn\nserver s1 127.0.0.1:9001\nserver s2 127.0.0.1:9002\n\
+                  server s3 127.0.0.1:9003\nserver bk 127.0.0.1:9004 backup",
+        ops: &[
+            Quick(4),
+            Hold,
+            Hold,
+            Set("s1", false),
+            Quick(4),
+            Hold,
+            Set("s1", true),
+            Quick(6),
+            Set("s1", false),
+            Set("s2", false),
+            Set("s3", false),
+            Quick(2),
+            Set("s2", true),
+            Quick(3),
+            Finish(1),
+            Set("s1", true),
+            Set("s3", true),
+            Quick(6),
         ],
     },
     LoadScenario {
@@ -871,7 +925,7 @@ fn run_load(s: &LoadScenario) -> Result<[String; 4], String> {
         edge_side(&native),
     ];
     let fe = cfg.default_frontend().ok_or("no frontend")?;
-    let health = HealthSnapshot::all_up(cfg);
+    let mut health = HealthSnapshot::all_up(cfg);
     let tickets = LocalTickets::new(cfg);
     let host = [("Host", "example.com")];
     let facts = RequestFacts {
@@ -882,7 +936,9 @@ fn run_load(s: &LoadScenario) -> Result<[String; 4], String> {
         src: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 40000),
         dst: SocketAddr::from(([127, 0, 0, 1], 8080)),
     };
-    let core_pick = || match router_core::decide(cfg, fe, &facts, &health, &tickets, None) {
+    let core_pick = |health: &HealthSnapshot| match router_core::decide(
+        cfg, fe, &facts, health, &tickets, None,
+    ) {
         Decision::Forward(f) => Ok(f.server),
         d => Err(format!("router-core answered {:?}", d.status())),
     };
@@ -897,7 +953,7 @@ fn run_load(s: &LoadScenario) -> Result<[String; 4], String> {
                     side.hold()?;
                     side.settle(in_flight)?;
                 }
-                let id = core_pick()?;
+                let id = core_pick(&health)?;
                 tickets.take(id);
                 core_held.push(id);
             }
@@ -909,11 +965,17 @@ fn run_load(s: &LoadScenario) -> Result<[String; 4], String> {
                         side.settle(in_flight)?;
                     }
                     // A quick request: its stream starts and ends, as a host counts it.
-                    let id = core_pick()?;
+                    let id = core_pick(&health)?;
                     tickets.take(id);
                     tickets.release(id);
                     out[3].push_str(&cfg.server(id).name);
                     out[3].push(' ');
+                }
+            }
+            Set(name, up) => {
+                set_everywhere(&hap, [&wasm, &native], cfg, &mut health, name, up)?;
+                for o in &mut out {
+                    o.push_str(&format!("[{}{name}] ", if up { '+' } else { '-' }));
                 }
             }
             Finish(n) => {
