@@ -252,8 +252,16 @@ mod tests {
         let health = HealthSnapshot::all_up(cfg);
         // Per isolate, each backend's rotation starts at an offset (random in the Worker).
         let t = router_core::LocalTickets::starting_at(cfg, |i| i as u64);
+        let req = router_core::RequestFacts {
+            method: "GET",
+            target: "/",
+            version: "HTTP/1.1",
+            headers: &[],
+            src: "10.0.0.1:1000".parse().unwrap(),
+            dst: "10.0.0.2:80".parse().unwrap(),
+        };
         let pick = |b: u16| {
-            let (_, s) = select(cfg, ProxyId(b), &health, None, &t);
+            let (_, s) = select(cfg, ProxyId(b), &req, &health, None, &t);
             s.map(|s| cfg.server(s).name.clone())
         };
         assert_eq!(pick(0).as_deref(), Some("s1"));

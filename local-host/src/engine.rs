@@ -3,6 +3,8 @@
 //! same router-core compiled to wasm and run in wasmtime) can replace [`NativeEngine`]
 //! without touching the proxy.
 
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use router_core::balance::{Rotation, Tickets};
@@ -34,27 +36,135 @@ pub trait Engine: Send + Sync + 'static {
     /// Forces a server UP or DOWN (an operator's action, HAProxy's
     /// `set server B/S health up|down`).
     fn force(&self, server: ServerId, up: bool, now_ms: u64);
+    /// The streams each server serves now, which leastconn, first and random read.
+    fn served(&self) -> &Arc<Served>;
 }
 
-/// Round-robin state shared by every worker thread: one rotation per proxy, each
-/// behind its lock (HAProxy also picks under the backend's lock).
-pub struct SharedTickets(Vec<Mutex<Rotation>>);
+/// Streams each server serves now (HAProxy's `served`): a request from the moment
+/// its server is assigned until its answer is relayed, a tunnel (WebSocket) until
+/// it closes. The proxy counts them ([`ServedGuard`]), the engine reads them,
+/// with when each count last changed (leastconn breaks ties by it).
+pub struct Served {
+    counts: Vec<(AtomicU32, AtomicU64)>,
+    changes: AtomicU64,
+}
+
+impl Served {
+    pub fn new(cfg: &Config) -> Arc<Self> {
+        Arc::new(Served {
+            counts: (0..cfg.servers.len())
+                .map(|_| (AtomicU32::new(0), AtomicU64::new(0)))
+                .collect(),
+            changes: AtomicU64::new(0),
+        })
+    }
+
+    /// Streams `server` serves now.
+    pub fn get(&self, server: ServerId) -> u32 {
+        self.counts
+            .get(server.0 as usize)
+            .map_or(0, |c| c.0.load(Ordering::Relaxed))
+    }
+
+    /// The change number of `server`'s last change (0: never changed).
+    pub fn changed(&self, server: ServerId) -> u64 {
+        self.counts
+            .get(server.0 as usize)
+            .map_or(0, |c| c.1.load(Ordering::Relaxed))
+    }
+
+    fn update(&self, server: ServerId, up: bool) {
+        if let Some(c) = self.counts.get(server.0 as usize) {
+            let _ = c.0.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+                Some(if up {
+                    v.saturating_add(1)
+                } else {
+                    v.saturating_sub(1)
+                })
+            });
+            let at = self.changes.fetch_add(1, Ordering::Relaxed) + 1;
+            c.1.store(at, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts one stream on `server` until the guard drops.
+    pub fn take(self: &Arc<Self>, server: ServerId) -> ServedGuard {
+        self.update(server, true);
+        ServedGuard {
+            served: self.clone(),
+            server,
+        }
+    }
+}
+
+/// One stream counted on a server.
+pub struct ServedGuard {
+    served: Arc<Served>,
+    server: ServerId,
+}
+
+impl Drop for ServedGuard {
+    fn drop(&mut self) {
+        self.served.update(self.server, false);
+    }
+}
+
+thread_local! {
+    /// This thread's random numbers, as HAProxy keeps one generator per thread.
+    static RNG: Cell<u32> = Cell::new(seed());
+}
+
+/// A seed from the standard library's per-process random hash keys.
+fn seed() -> u32 {
+    use std::hash::{BuildHasher, RandomState};
+    (RandomState::new().hash_one(std::thread::current().id()) as u32).max(1)
+}
+
+/// A random number for `balance random` (xorshift, as HAProxy's `statistical_prng()`).
+pub fn random() -> u32 {
+    RNG.with(|r| {
+        let x = router_core::balance::xorshift32(r.get());
+        r.set(x);
+        x
+    })
+}
+
+/// Balancing state shared by every worker thread: one rotation per proxy, each
+/// behind its lock (HAProxy also picks under the backend's lock), and the
+/// streams each server serves.
+pub struct SharedTickets {
+    rotations: Vec<Mutex<Rotation>>,
+    served: Arc<Served>,
+}
 
 impl SharedTickets {
     pub fn new(cfg: &Config) -> Self {
-        SharedTickets(
-            (0..cfg.proxies.len())
+        SharedTickets {
+            rotations: (0..cfg.proxies.len())
                 .map(|_| Mutex::new(Rotation::default()))
                 .collect(),
-        )
+            served: Served::new(cfg),
+        }
     }
 }
 
 impl Tickets for SharedTickets {
     fn turn(&self, backend: ProxyId, turn: &mut dyn FnMut(&mut Rotation)) {
-        if let Some(r) = self.0.get(usize::from(backend.0)) {
+        if let Some(r) = self.rotations.get(usize::from(backend.0)) {
             turn(&mut lock(r));
         }
+    }
+
+    fn served(&self, server: ServerId) -> u32 {
+        self.served.get(server)
+    }
+
+    fn served_changed(&self, server: ServerId) -> u64 {
+        self.served.changed(server)
+    }
+
+    fn random(&self) -> u32 {
+        random()
     }
 }
 
@@ -153,5 +263,9 @@ impl Engine for NativeEngine {
         let mut h = lock(&self.health);
         h.force(&self.cfg, server, up, now_ms);
         *self.snapshot.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(h.snapshot());
+    }
+
+    fn served(&self) -> &Arc<Served> {
+        &self.tickets.served
     }
 }

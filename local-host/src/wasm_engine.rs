@@ -23,7 +23,7 @@ use router_core::trace::Trace;
 use router_core::wire::{self, Mode};
 use wasmtime::{Caller, Instance, InstancePre, Linker, Memory, Module, Store, TypedFunc};
 
-use crate::engine::Engine;
+use crate::engine::{Engine, Served};
 
 /// The router-core module built with the workspace (see build.rs).
 pub static EMBEDDED_MODULE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/router_core.wasm"));
@@ -97,6 +97,7 @@ impl Rotations {
 
 struct HostData {
     rotations: Arc<Rotations>,
+    served: Arc<Served>,
 }
 
 fn memory(caller: &mut Caller<'_, HostData>) -> Option<Memory> {
@@ -127,6 +128,23 @@ fn rr_load(mut caller: Caller<'_, HostData>, backend: i32, ptr: i32, cap: i32) -
         }
     }
     (i64::from(*version) << 32) | i64::try_from(bytes.len()).unwrap_or(0)
+}
+
+/// `served(server)`: the streams the server serves now.
+fn served(caller: Caller<'_, HostData>, server: i32) -> i32 {
+    let n = u32::try_from(server).map_or(0, |s| caller.data().served.get(ServerId(s)));
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// `served_changed(server)`: when its count last changed.
+fn served_changed(caller: Caller<'_, HostData>, server: i32) -> i64 {
+    let n = u32::try_from(server).map_or(0, |s| caller.data().served.changed(ServerId(s)));
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// `random()`: a random number for `balance random`.
+fn random(_: Caller<'_, HostData>) -> i32 {
+    crate::engine::random() as i32
 }
 
 /// `rr_store(backend, version, ptr, len) -> 1 stored | 0 stale`.
@@ -180,13 +198,14 @@ struct Inst {
 impl Inst {
     fn new(
         pre: &InstancePre<HostData>,
-        rotations: &Arc<Rotations>,
+        shared: &(Arc<Rotations>, Arc<Served>),
         load: &[u8],
     ) -> Result<Self, WasmError> {
         let mut store = Store::new(
             pre.module().engine(),
             HostData {
-                rotations: rotations.clone(),
+                rotations: shared.0.clone(),
+                served: shared.1.clone(),
             },
         );
         let instance: Instance = pre.instantiate(&mut store).map_err(err(WasmError::Call))?;
@@ -332,7 +351,8 @@ pub struct WasmEngine {
     cfg: Config,
     load: Vec<u8>,
     pre: InstancePre<HostData>,
-    rotations: Arc<Rotations>,
+    /// Round-robin states and stream counts, shared by every instance.
+    shared: (Arc<Rotations>, Arc<Served>),
     /// The single writer of health state: one instance, off the request path.
     health: Mutex<Inst>,
     /// One byte per server, what requests read.
@@ -352,12 +372,13 @@ impl WasmEngine {
     /// Loads `text` (already validated natively as `cfg`) into the module.
     pub fn new(runtime: &WasmRuntime, cfg: Config, text: &str) -> Result<Self, WasmError> {
         let mut linker: Linker<HostData> = Linker::new(&runtime.engine);
-        linker
-            .func_wrap("wtedge", "rr_load", rr_load)
-            .map_err(err(WasmError::Abi))?;
-        linker
-            .func_wrap("wtedge", "rr_store", rr_store)
-            .map_err(err(WasmError::Abi))?;
+        let abi =
+            |r: wasmtime::Result<&mut Linker<HostData>>| r.map(|_| ()).map_err(err(WasmError::Abi));
+        abi(linker.func_wrap("wtedge", "rr_load", rr_load))?;
+        abi(linker.func_wrap("wtedge", "rr_store", rr_store))?;
+        abi(linker.func_wrap("wtedge", "served", served))?;
+        abi(linker.func_wrap("wtedge", "served_changed", served_changed))?;
+        abi(linker.func_wrap("wtedge", "random", random))?;
         let pre = linker
             .instantiate_pre(&runtime.module)
             .map_err(err(WasmError::Abi))?;
@@ -365,16 +386,16 @@ impl WasmEngine {
         load.extend_from_slice(&u32::try_from(cfg.file.len()).unwrap_or(0).to_le_bytes());
         load.extend_from_slice(cfg.file.as_bytes());
         load.extend_from_slice(text.as_bytes());
-        let rotations = Arc::new(Rotations::new(&cfg));
+        let shared = (Arc::new(Rotations::new(&cfg)), Served::new(&cfg));
         let interest = HeaderInterest::of(&cfg);
-        let mut health = Inst::new(&pre, &rotations, &load)?;
+        let mut health = Inst::new(&pre, &shared, &load)?;
         let snapshot = RwLock::new(Arc::new(health.snapshot()?));
         Ok(WasmEngine {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             cfg,
             load,
             pre,
-            rotations,
+            shared,
             health: Mutex::new(health),
             snapshot,
             generation: AtomicU64::new(0),
@@ -446,7 +467,7 @@ impl WasmEngine {
                     if instances.len() >= 4 {
                         instances.remove(0);
                     }
-                    instances.push((self.id, Inst::new(&self.pre, &self.rotations, &self.load)?));
+                    instances.push((self.id, Inst::new(&self.pre, &self.shared, &self.load)?));
                     instances.len() - 1
                 }
             };
@@ -566,6 +587,10 @@ impl Engine for WasmEngine {
             tracing::error!("routing module failed forcing a server state: {e:#}");
         }
         self.publish(inst);
+    }
+
+    fn served(&self) -> &Arc<Served> {
+        &self.shared.1
     }
 }
 

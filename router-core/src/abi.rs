@@ -37,6 +37,9 @@
 //! | --- | --- |
 //! | `wtedge.rr_load(backend, ptr, cap) -> i64` | the state's version << 32 \| its length; the bytes are written at `ptr` when they fit in `cap` (empty: a fresh rotation) |
 //! | `wtedge.rr_store(backend, version, ptr, len) -> i32` | 1: stored (the version moves on); 0: the state changed since that version |
+//! | `wtedge.served(server) -> i32` | streams the server serves now (leastconn, first, random) |
+//! | `wtedge.served_changed(server) -> i64` | when that count last changed, on a counter of the host's (leastconn's ties) |
+//! | `wtedge.random() -> i32` | a random number (`balance random`'s draws) |
 //!
 //! Error codes: -1 no configuration loaded, -2 undecodable input.
 #![allow(unsafe_code)]
@@ -64,6 +67,9 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 unsafe extern "C" {
     fn rr_load(backend: i32, ptr: *mut u8, cap: i32) -> i64;
     fn rr_store(backend: i32, version: i32, ptr: *const u8, len: i32) -> i32;
+    fn served(server: i32) -> i32;
+    fn served_changed(server: i32) -> i64;
+    fn random() -> i32;
 }
 
 struct HostTickets;
@@ -93,6 +99,23 @@ impl crate::Tickets for HostTickets {
                 return;
             }
         }
+    }
+
+    fn served(&self, server: ServerId) -> u32 {
+        // SAFETY: a plain call with an integer argument.
+        let n = unsafe { served(server.0 as i32) };
+        u32::try_from(n).unwrap_or(0)
+    }
+
+    fn served_changed(&self, server: ServerId) -> u64 {
+        // SAFETY: a plain call with an integer argument.
+        let n = unsafe { served_changed(server.0 as i32) };
+        u64::try_from(n).unwrap_or(0)
+    }
+
+    fn random(&self) -> u32 {
+        // SAFETY: a plain call.
+        unsafe { random() as u32 }
     }
 }
 

@@ -39,10 +39,20 @@
 //! queues on the server picked), and run-time weight changes (Wt Edge has none).
 
 use alloc::vec::Vec;
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 
-use crate::config::model::{Config, ProxyId, ServerId};
+use crate::config::model::{Balance, Config, ProxyId, ServerId};
 use crate::health::HealthSnapshot;
+use crate::request::RequestFacts;
+
+mod chash;
+mod first;
+pub mod hash;
+mod key;
+mod leastconn;
+mod map;
+mod pool;
+mod random;
 
 /// HAProxy's `BE_WEIGHT_SCALE`: effective weight per unit of user weight.
 pub const BE_WEIGHT_SCALE: u32 = 16;
@@ -87,6 +97,10 @@ struct Slot {
     rweight: u32,
     /// Whether the server was usable when the rotation last looked.
     usable: bool,
+    /// Streams it served at the last pick (leastconn).
+    served: u32,
+    /// When the host saw that count change last ([`Tickets::served_changed`]).
+    changed: u64,
 }
 
 impl Slot {
@@ -97,6 +111,8 @@ impl Slot {
         npos: 0,
         rweight: 0,
         usable: false,
+        served: 0,
+        changed: 0,
     };
 }
 
@@ -108,9 +124,15 @@ struct Group {
     next_weight: u32,
 }
 
-/// The round-robin state of one backend: HAProxy 2.6's `lb_fwrr` trees and positions.
+/// The balancing state of one backend: HAProxy 2.6's `lb_fwrr` trees and
+/// positions for roundrobin, the `lb_fwlc` tree order for leastconn, and the
+/// round-robin position hash algorithms fall back to when a request has no key.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Rotation {
+    /// `map-based` fallback: the next map entry (`lbprm.map.rr_idx`).
+    cursor: u32,
+    /// `consistent` fallback: the last ring point picked (`lbprm.chash.last`).
+    last: Option<chash::Point>,
     /// Picks made so far (what the trace calls the ticket).
     picks: u64,
     /// Insertion counter (orders equal keys).
@@ -437,10 +459,15 @@ impl Rotation {
     /// Compact bytes for hosts that keep the state outside the engine (the wasm
     /// ABI); [`Rotation::from_bytes`] reads them back.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(48 + self.slots.len() * 22);
+        let mut out = Vec::with_capacity(64 + self.slots.len() * 34);
         out.extend_from_slice(&self.picks.to_le_bytes());
         out.extend_from_slice(&self.seq.to_le_bytes());
         out.extend_from_slice(&self.skip.to_le_bytes());
+        out.extend_from_slice(&self.cursor.to_le_bytes());
+        let (k, s, n) = self.last.map_or((0, u32::MAX, 0), |(k, s, n)| (k, s.0, n));
+        for v in [k, s, n] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
         for g in [&self.act, &self.bck] {
             for v in [g.curr_pos, g.curr_weight, g.next_weight] {
                 out.extend_from_slice(&v.to_le_bytes());
@@ -452,6 +479,8 @@ impl Rotation {
             out.extend_from_slice(&s.seq.to_le_bytes());
             out.extend_from_slice(&s.npos.to_le_bytes());
             out.extend_from_slice(&s.rweight.to_le_bytes());
+            out.extend_from_slice(&s.served.to_le_bytes());
+            out.extend_from_slice(&s.changed.to_le_bytes());
         }
         out
     }
@@ -480,6 +509,9 @@ impl Rotation {
         let picks = r.u64()?;
         let seq = r.u64()?;
         let skip = r.u64()?;
+        let cursor = r.u32()?;
+        let (k, sv, n) = (r.u32()?, r.u32()?, r.u32()?);
+        let last = (sv != u32::MAX).then_some((k, ServerId(sv), n));
         let mut groups = [Group::default(); 2];
         for g in &mut groups {
             g.curr_pos = r.u32()?;
@@ -496,9 +528,13 @@ impl Rotation {
                 seq: r.u64()?,
                 npos: r.u32()?,
                 rweight: r.u32()?,
+                served: r.u32()?,
+                changed: r.u64()?,
             });
         }
         Some(Rotation {
+            cursor,
+            last,
             picks,
             seq,
             act: groups[0],
@@ -534,19 +570,48 @@ fn propagation_key(cfg: &Config, id: ServerId) -> Vec<i64> {
         .collect()
 }
 
-/// Where the round-robin of each backend stands, owned by the host.
+/// What the host keeps for the balance algorithms: each backend's [`Rotation`],
+/// and the observations router-core cannot make itself.
 pub trait Tickets {
     /// Runs `turn` on `backend`'s [`Rotation`] with no other turn of that backend
     /// in between (HAProxy holds the backend's lock while it picks). A host that
     /// cannot lock may run `turn` again on a fresher state until its result is
     /// stored: `turn` only reads the rotation it is given.
     fn turn(&self, backend: ProxyId, turn: &mut dyn FnMut(&mut Rotation));
+
+    /// Streams `server` is serving now (HAProxy's `served`: requests in flight and
+    /// open tunnels, not idle connections), read by leastconn, first and random.
+    /// A host that does not count answers 0.
+    fn served(&self, server: ServerId) -> u32 {
+        let _ = server;
+        0
+    }
+
+    /// When `server`'s count of streams last changed, on a clock of the host's
+    /// own that only moves forward (a counter of changes will do). HAProxy
+    /// requeues a server behind its equals at each change, so leastconn breaks
+    /// ties by it.
+    fn served_changed(&self, server: ServerId) -> u64 {
+        let _ = server;
+        0
+    }
+
+    /// A random number for `balance random`, from the host (router-core has no
+    /// random source).
+    fn random(&self) -> u32 {
+        0
+    }
 }
 
-/// Single-threaded rotations, fresh: a new process.
+/// Single-threaded rotations, fresh: a new process. The host counts streams
+/// with [`LocalTickets::take`] / [`LocalTickets::release`]; random numbers come
+/// from a xorshift generator seeded by the host ([`LocalTickets::seed`]).
 #[derive(Debug, Clone)]
 pub struct LocalTickets {
     rotations: Vec<RefCell<Rotation>>,
+    served: Vec<Cell<(u32, u64)>>,
+    changes: Cell<u64>,
+    rng: Cell<u32>,
 }
 
 impl LocalTickets {
@@ -563,8 +628,46 @@ impl LocalTickets {
             rotations: (0..cfg.proxies.len())
                 .map(|i| RefCell::new(Rotation::skipping(start(i))))
                 .collect(),
+            served: (0..cfg.servers.len()).map(|_| Cell::new((0, 0))).collect(),
+            changes: Cell::new(0),
+            rng: Cell::new(HAPROXY_PRNG_SEED),
         }
     }
+
+    /// Seeds the random numbers (`balance random`); 0 is replaced by 1.
+    pub fn seed(&self, seed: u32) {
+        self.rng.set(seed.max(1));
+    }
+
+    /// `server` takes one more stream.
+    pub fn take(&self, server: ServerId) {
+        self.count(server, |n| n.saturating_add(1));
+    }
+
+    /// `server` ends one of its streams.
+    pub fn release(&self, server: ServerId) {
+        self.count(server, |n| n.saturating_sub(1));
+    }
+
+    fn count(&self, server: ServerId, f: impl Fn(u32) -> u32) {
+        if let Some(c) = self.served.get(server.0 as usize) {
+            let at = self.changes.get().wrapping_add(1);
+            self.changes.set(at);
+            c.set((f(c.get().0), at));
+        }
+    }
+}
+
+/// HAProxy's initial `statistical_prng_state`.
+const HAPROXY_PRNG_SEED: u32 = 2_463_534_242;
+
+/// HAProxy's `statistical_prng()`: xorshift32.
+pub fn xorshift32(state: u32) -> u32 {
+    let mut x = state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    x
 }
 
 impl Tickets for LocalTickets {
@@ -575,31 +678,104 @@ impl Tickets for LocalTickets {
             turn(&mut r);
         }
     }
+
+    fn served(&self, server: ServerId) -> u32 {
+        self.served.get(server.0 as usize).map_or(0, |c| c.get().0)
+    }
+
+    fn served_changed(&self, server: ServerId) -> u64 {
+        self.served.get(server.0 as usize).map_or(0, |c| c.get().1)
+    }
+
+    fn random(&self) -> u32 {
+        let x = xorshift32(self.rng.get());
+        self.rng.set(x);
+        x
+    }
 }
 
-/// Picks a server of `backend` for the next request, as HAProxy's
-/// `fwrr_get_next_server()`: usable active servers, else the first usable backup
+/// Picks a server of `backend` for `req` with the backend's `balance` algorithm,
+/// as HAProxy 2.6 does: usable active servers, else the first usable backup
 /// (every usable backup with `option allbackups`). With `avoid` (a redispatch),
-/// another server when there is one. Returns the pick number (none when no server
-/// is usable) and the pick.
+/// another server when there is one. Returns the pick number for roundrobin and
+/// leastconn (none when no server is usable) and the pick.
 pub fn select(
     cfg: &Config,
     backend: ProxyId,
+    req: &RequestFacts<'_>,
     health: &HealthSnapshot,
     avoid: Option<ServerId>,
     tickets: &dyn Tickets,
 ) -> (Option<u64>, Option<ServerId>) {
-    let servers = &cfg.proxy(backend).servers;
+    let proxy = cfg.proxy(backend);
+    let servers = &proxy.servers;
     let mut out = (None, None);
-    tickets.turn(backend, &mut |rot| {
-        rot.prepare(cfg, backend, health);
-        let before = rot.picks();
-        out = match rot.pick(cfg, backend, avoid) {
-            Some(i) => (Some(before), servers.get(i).copied()),
-            None => (None, None),
-        };
-    });
+    match &proxy.settings.balance {
+        Balance::RoundRobin => tickets.turn(backend, &mut |rot| {
+            rot.prepare(cfg, backend, health);
+            let before = rot.picks();
+            out = match rot.pick(cfg, backend, avoid) {
+                Some(i) => (Some(before), servers.get(i).copied()),
+                None => (None, None),
+            };
+        }),
+        Balance::LeastConn => tickets.turn(backend, &mut |rot| {
+            let before = rot.picks();
+            out = match rot.least_loaded(cfg, backend, health, avoid, tickets) {
+                Some(i) => (Some(before), servers.get(i).copied()),
+                None => (None, None),
+            };
+        }),
+        Balance::First => out.1 = first::pick(cfg, backend, health, avoid, tickets),
+        Balance::Random { draws } => {
+            out.1 = random::pick(cfg, backend, health, avoid, *draws, tickets);
+        }
+        b => out.1 = hashed(cfg, backend, b, req, health, avoid, tickets),
+    }
     out
+}
+
+/// `source`, `uri`, `url_param`, `hdr()`: the request's hash on the map or the
+/// ring; without a key, the round-robin of the map or the ring.
+fn hashed(
+    cfg: &Config,
+    backend: ProxyId,
+    balance: &Balance,
+    req: &RequestFacts<'_>,
+    health: &HealthSnapshot,
+    avoid: Option<ServerId>,
+    tickets: &dyn Tickets,
+) -> Option<ServerId> {
+    let ht = cfg.proxy(backend).settings.hash_type;
+    let pool = pool::Pool::of(cfg, backend, health);
+    if pool.used() == 0 {
+        return None;
+    }
+    let hash = key::request_hash(balance, &ht, req, pool.used());
+    if ht.consistent {
+        if let Some(f) = pool.first_backup {
+            return Some(f.id);
+        }
+        let ring = chash::Ring::of(&pool.group);
+        match hash {
+            Some(h) => ring.lookup(h, avoid),
+            None => {
+                let mut out = None;
+                tickets.turn(backend, &mut |rot| out = ring.next(&mut rot.last, avoid));
+                out
+            }
+        }
+    } else {
+        let map = map::Map::build(cfg, backend, &pool);
+        match hash {
+            Some(h) => map.lookup(h),
+            None => {
+                let mut out = None;
+                tickets.turn(backend, &mut |rot| out = map.next(&mut rot.cursor, avoid));
+                out
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -607,6 +783,17 @@ mod tests {
     use super::*;
     use crate::config::parse;
     use alloc::string::String;
+    use core::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+    /// A request for algorithms that ignore it.
+    const REQ: RequestFacts<'static> = RequestFacts {
+        method: "GET",
+        target: "/",
+        version: "HTTP/1.1",
+        headers: &[],
+        src: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 1000),
+        dst: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 80),
+    };
 
     /// Runs `ops` on a fresh rotation of backend `b`: a number is that many picks,
     /// `-s` / `+s` set server `s` DOWN / UP. Returns the picks, `[-s]`/`[+s]` marks
@@ -627,7 +814,7 @@ mod tests {
             }
             let n: usize = op.parse().unwrap_or_else(|e| panic!("{e}"));
             for _ in 0..n {
-                match select(cfg, b, &health, None, &tickets).1 {
+                match select(cfg, b, &REQ, &health, None, &tickets).1 {
                     Some(s) => out.push_str(&cfg.server(s).name),
                     None => out.push('-'),
                 }
@@ -770,14 +957,17 @@ mod tests {
         let t = LocalTickets::new(cfg);
         let b = ProxyId(0);
         let id = |n: &str| cfg.server_id("b", n);
-        assert_eq!(select(cfg, b, &health, None, &t), (Some(0), id("a")));
+        assert_eq!(select(cfg, b, &REQ, &health, None, &t), (Some(0), id("a")));
         // HAProxy would have given b: it takes b's turn and gives c.
-        assert_eq!(select(cfg, b, &health, id("b"), &t), (Some(1), id("c")));
+        assert_eq!(
+            select(cfg, b, &REQ, &health, id("b"), &t),
+            (Some(1), id("c"))
+        );
         let one = parse("t.cfg", &backend(&[("a", "")])).unwrap_or_else(|e| panic!("{e}"));
         let t = LocalTickets::new(&one.config);
         let health = HealthSnapshot::all_up(&one.config);
         let a = one.config.server_id("b", "a");
-        assert_eq!(select(&one.config, b, &health, a, &t).1, a);
+        assert_eq!(select(&one.config, b, &REQ, &health, a, &t).1, a);
     }
 
     #[test]
@@ -814,7 +1004,91 @@ mod tests {
         let cfg = &parsed.config;
         let health = HealthSnapshot::all_up(cfg);
         let t = LocalTickets::starting_at(cfg, |_| 4);
-        let first = select(cfg, ProxyId(0), &health, None, &t);
+        let first = select(cfg, ProxyId(0), &REQ, &health, None, &t);
         assert_eq!(first, (Some(1), cfg.server_id("b", "b")));
+    }
+
+    /// HAProxy 2.6.12's picks for this sequence (e2e_balance's first leastconn
+    /// scenario): quick requests start and end, held ones stay until finished.
+    #[test]
+    fn leastconn_ties_follow_the_last_change() {
+        let parsed = parse(
+            "t.cfg",
+            "backend b\n balance leastconn\n server s1 10.0.0.1:80\n server s2 10.0.0.2:80\n server s3 10.0.0.3:80\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let cfg = &parsed.config;
+        let health = HealthSnapshot::all_up(cfg);
+        let t = LocalTickets::new(cfg);
+        let mut held = alloc::vec::Vec::new();
+        let mut out = String::new();
+        let pick = || {
+            select(cfg, ProxyId(0), &REQ, &health, None, &t)
+                .1
+                .unwrap_or(ServerId(99))
+        };
+        for op in "q5 h q4 h h q4 h q3 f1 q4 f0 h q5 f3 f2 q4".split(' ') {
+            let (kind, n) = op.split_at(1);
+            let n: usize = n.parse().unwrap_or(0);
+            match kind {
+                "q" => {
+                    for _ in 0..n {
+                        let s = pick();
+                        t.take(s);
+                        t.release(s);
+                        out.push_str(&cfg.server(s).name);
+                        out.push(' ');
+                    }
+                }
+                "h" => {
+                    let s = pick();
+                    t.take(s);
+                    held.push(s);
+                }
+                _ => {
+                    t.release(held[n]);
+                    out.push_str(&alloc::format!("h{n}={} ", cfg.server(held[n]).name));
+                }
+            }
+        }
+        assert_eq!(
+            out.trim_end(),
+            "s1 s2 s3 s1 s2 s1 s2 s1 s2 s3 s1 s2 s3 s2 s3 s2 h1=s1 s3 s2 s1 s3 h0=s3 s2 s1 s3 s2 s1 \
+             h3=s1 h2=s2 s1 s2 s1 s2"
+        );
+    }
+
+    /// Two draws: a loaded server loses against an idle one whenever the draws
+    /// differ, and a server drawn twice wins whatever its load.
+    #[test]
+    fn random_keeps_the_less_loaded_draw() {
+        struct Fixed(Cell<u32>, [u32; 2]);
+        impl Tickets for Fixed {
+            fn turn(&self, _: ProxyId, _: &mut dyn FnMut(&mut Rotation)) {}
+            fn served(&self, s: ServerId) -> u32 {
+                self.1[s.0 as usize]
+            }
+            fn random(&self) -> u32 {
+                let x = xorshift32(self.0.get());
+                self.0.set(x);
+                x
+            }
+        }
+        let parsed = parse(
+            "t.cfg",
+            "backend b\n balance random\n server s1 10.0.0.1:80\n server s2 10.0.0.2:80\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let cfg = &parsed.config;
+        let health = HealthSnapshot::all_up(cfg);
+        let t = Fixed(Cell::new(7), [5, 0]);
+        let mut loaded = 0;
+        for _ in 0..200 {
+            if select(cfg, ProxyId(0), &REQ, &health, None, &t).1 == Some(ServerId(0)) {
+                loaded += 1;
+            }
+        }
+        // Only when both draws land on s1: about a quarter of the picks.
+        assert!(loaded > 20 && loaded < 90, "{loaded}");
     }
 }

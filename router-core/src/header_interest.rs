@@ -22,7 +22,8 @@ pub enum HeaderInterest {
 impl HeaderInterest {
     /// What `cfg` reads: `Host` (normalization, `redirect scheme`), the headers
     /// named by `hdr*` fetches of any ACL (declared, anonymous or predefined),
-    /// and the `option forwardfor` header names (`if-none` looks for them).
+    /// the `option forwardfor` header names (`if-none` looks for them) and the
+    /// header `balance hdr(NAME)` hashes.
     pub fn of(cfg: &Config) -> Self {
         let mut names: Vec<String> = alloc::vec![String::from("host")];
         let mut add = |n: &str| {
@@ -41,6 +42,9 @@ impl HeaderInterest {
             }
             if let Some(f) = &proxy.settings.options.forwardfor {
                 add(&f.header);
+            }
+            if let crate::config::model::Balance::Hdr { name, .. } = &proxy.settings.balance {
+                add(name);
             }
         }
         HeaderInterest::Names(names)
@@ -73,12 +77,12 @@ mod tests {
         let i = of(
             "frontend f\n bind :80\n option forwardfor header X-Client if-none\n\
              acl a hdr_beg(X-Wt) v\n use_backend b if a { hdr_cnt(Cookie) gt 1 }\n default_backend b\n\
-             backend b\n server s 10.0.0.1:80\n",
+             backend b\n balance hdr(X-Key)\n server s 10.0.0.1:80\n",
         );
         assert_eq!(
             i,
             HeaderInterest::Names(
-                ["host", "x-wt", "cookie", "x-client"]
+                ["host", "x-wt", "cookie", "x-client", "x-key"]
                     .map(String::from)
                     .to_vec()
             )

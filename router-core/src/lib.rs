@@ -6,9 +6,10 @@
 //! health state machine and selects the server.
 //!
 //! It is sans-io: no sockets, no clock, no randomness. Hosts (the `wtedge`
-//! proxy, the Cloudflare Worker) pass request facts, timestamps and
-//! each backend's round-robin state ([`balance::Rotation`], HAProxy's `lb_fwrr`)
-//! in, and act on the [`Decision`].
+//! proxy, the Cloudflare Worker) pass request facts, timestamps, each backend's
+//! balancing state ([`balance::Rotation`]: HAProxy's `lb_fwrr` and `lb_fwlc`
+//! orders) and, through [`Tickets`], the streams each server serves and random
+//! numbers in, and act on the [`Decision`].
 //!
 //! ```
 //! use router_core::{parse, decide, HealthSnapshot, LocalTickets, RequestFacts, Decision};

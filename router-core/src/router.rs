@@ -146,7 +146,7 @@ fn decide_normalized<'c>(
         }
     }
 
-    match balanced(cfg, backend, health, tickets, None, &mut trace) {
+    match balanced(cfg, backend, req, health, tickets, None, &mut trace) {
         Some(server) => Decision::Forward(forward(cfg, frontend, backend, server, true, req)),
         None => Decision::Respond {
             status: NO_SERVER,
@@ -169,6 +169,7 @@ pub fn redispatch<'c>(
     let server = balanced(
         cfg,
         failed.backend,
+        req,
         health,
         tickets,
         Some(failed.server),
@@ -187,12 +188,13 @@ pub fn redispatch<'c>(
 fn balanced(
     cfg: &Config,
     backend: ProxyId,
+    req: &RequestFacts<'_>,
     health: &HealthSnapshot,
     tickets: &dyn Tickets,
     avoid: Option<ServerId>,
     trace: &mut Option<&mut Trace>,
 ) -> Option<ServerId> {
-    let (ticket, server) = balance::select(cfg, backend, health, avoid, tickets);
+    let (ticket, server) = balance::select(cfg, backend, req, health, avoid, tickets);
     record(
         trace,
         TraceStep::Balance {

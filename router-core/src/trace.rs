@@ -165,8 +165,9 @@ impl Trace {
                     ticket,
                     server,
                 } => format!(
-                    "{}: balance roundrobin{}: {}",
+                    "{}: balance {}{}: {}",
                     name(proxy),
+                    cfg.proxy(proxy).settings.balance.name(),
                     ticket.map(|t| format!(" (ticket {t})")).unwrap_or_default(),
                     server.map_or(String::from("no usable server"), |s| cfg.server_path(s))
                 ),

@@ -675,13 +675,22 @@ fn errors_name_line_column_keyword_and_hint() {
         Some("mode http"),
     );
     assert_err(
-        "defaults\n balance leastconn\n",
+        "defaults\n balance rdp-cookie\n",
         K::Unsupported,
         2,
         10,
         "balance",
-        "balance leastconn",
-        Some("roundrobin"),
+        "'balance rdp-cookie' is not supported by Wt Edge yet",
+        Some("balance source"),
+    );
+    assert_err(
+        "backend b\n hash-type consistent fnv\n",
+        K::InvalidValue,
+        2,
+        23,
+        "hash-type",
+        "only supports the 'sdbm', 'djb2', 'crc32' and 'wt6'",
+        None,
     );
     assert_err(
         "frontend f\n bind :80\n http-request deny\n",
@@ -1419,4 +1428,66 @@ fn http_modes_replace_each_other_and_reuse_keywords_parse() {
     assert_eq!(c.servers[1].params.pool_max_conn, None);
     let e = err("backend b\n http-reuse sometimes\n server s 10.0.0.1:80\n");
     assert!(e.message.contains("sometimes"), "{e:?}");
+}
+
+/// Every `balance` and `hash-type` form HAProxy 2.6 accepts and Wt Edge
+/// implements lands in the model with HAProxy's defaults.
+#[test]
+fn balance_algorithms_and_hash_types() {
+    use router_core::config::model::{Balance, HashFunction};
+    let cases: &[(&str, Balance)] = &[
+        ("leastconn", Balance::LeastConn),
+        ("first", Balance::First),
+        ("source", Balance::Source),
+        ("random", Balance::Random { draws: 2 }),
+        ("random(3)", Balance::Random { draws: 3 }),
+        (
+            "uri len 12 depth 2 whole",
+            Balance::Uri {
+                len: 12,
+                depth: 2,
+                whole: true,
+                path_only: false,
+            },
+        ),
+        ("url_param wtd", Balance::UrlParam { name: "wtd".into() }),
+        (
+            "hdr(Host) use_domain_only",
+            Balance::Hdr {
+                name: "Host".into(),
+                use_domain_only: true,
+            },
+        ),
+    ];
+    for (text, want) in cases {
+        let (c, _) = ok(&format!("defaults\n balance {text}\nbackend b\n"));
+        assert_eq!(&c.proxies[0].settings.balance, want, "{text}");
+    }
+    let ht = |t: &str| {
+        ok(&format!("backend b\n balance source\n hash-type {t}\n"))
+            .0
+            .proxies[0]
+            .settings
+            .hash_type
+    };
+    let (c, _) = ok("backend b\n balance source\n");
+    assert!(!c.proxies[0].settings.hash_type.consistent);
+    let d = ht("consistent");
+    assert!(d.consistent && d.avalanche && d.function == HashFunction::Sdbm);
+    let d = ht("consistent djb2");
+    assert!(d.consistent && !d.avalanche && d.function == HashFunction::Djb2);
+    let d = ht("map-based crc32 avalanche");
+    assert!(!d.consistent && d.avalanche && d.function == HashFunction::Crc32);
+    for bad in [
+        "balance uri depth 0",
+        "balance random(0)",
+        "balance hdr()",
+        "balance url_param",
+        "hash-type avalanche",
+    ] {
+        assert!(
+            parse("t.cfg", &format!("backend b\n {bad}\n")).is_err(),
+            "{bad}"
+        );
+    }
 }

@@ -276,11 +276,33 @@ async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys:
                     .and_then(|v| v.trim().parse::<u64>().ok()),
                 test_hooks,
             };
+            // leastconn and first at the edge count this isolate's streams only.
+            let _stream = Stream::take(&router.tickets, fwd.server);
             proxy(
                 router, env, ctx, &req, &facts, fwd, &target, &ctx_req, &health,
             )
             .await
         }
+    }
+}
+
+/// One stream counted on a server of this isolate until the origin's answer (its
+/// head, or the WebSocket pair) is handed back.
+struct Stream<'t> {
+    tickets: &'t router_core::LocalTickets,
+    server: router_core::ServerId,
+}
+
+impl<'t> Stream<'t> {
+    fn take(tickets: &'t router_core::LocalTickets, server: router_core::ServerId) -> Self {
+        tickets.take(server);
+        Stream { tickets, server }
+    }
+}
+
+impl Drop for Stream<'_> {
+    fn drop(&mut self) {
+        self.tickets.release(self.server);
     }
 }
 

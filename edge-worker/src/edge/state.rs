@@ -59,6 +59,8 @@ pub fn load(
             .ok_or_else(|| format!("{name}: no frontend or listen section"))?,
     };
     let tickets = router_core::LocalTickets::starting_at(&cfg, start);
+    // `balance random`'s draws: this isolate's own sequence.
+    tickets.seed((js_sys::Math::random() * f64::from(u32::MAX)) as u32);
     let headers = HeaderCopy::of(&cfg);
     Ok(Router {
         cfg,

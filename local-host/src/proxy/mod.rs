@@ -27,7 +27,7 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{Semaphore, watch};
 
 use crate::access_log::{self, Entry, Logger};
-use crate::engine::Engine;
+use crate::engine::{Engine, ServedGuard};
 use crate::h1::{self, Framing, RequestHead, Version};
 use stats::{Counters, add, class_index, dec, get, inc};
 
@@ -281,6 +281,8 @@ enum After {
 /// 2.6 does: Ta then covers the tunnel and the bytes include what the server sent
 /// through it.
 struct TunnelLog {
+    /// The tunnel counts as a stream of its server until it closes (leastconn).
+    _served: Option<ServedGuard>,
     t_request: u64,
     backend_id: ProxyId,
     server_id: ServerId,
@@ -679,6 +681,7 @@ impl ClientConn {
             g: g.clone(),
             backend: be_idx,
             server: None,
+            served: None,
         };
 
         // Queue for a server slot (server maxconn).
@@ -999,8 +1002,10 @@ impl ClientConn {
         if origin::is_tunnel(&resp, head) {
             let (bytes, out) = origin::client_head(&resp, head, false);
             let ok = write_all(wr, &out, client_to).await;
+            let served = active.keep_served();
             drop(active);
             let pending = Box::new(TunnelLog {
+                _served: served,
                 t_request,
                 backend_id: fwd.backend,
                 server_id: fwd.server,
@@ -1241,6 +1246,8 @@ struct ActiveGuard {
     g: Arc<Generation>,
     backend: usize,
     server: Option<usize>,
+    /// The stream counted on the server for the balance algorithms.
+    served: Option<ServedGuard>,
 }
 
 impl ActiveGuard {
@@ -1255,7 +1262,15 @@ impl ActiveGuard {
             inc(&c.cur);
             inc(&c.total);
         }
+        self.served = s
+            .and_then(|i| u32::try_from(i).ok())
+            .map(|i| self.g.engine.served().take(ServerId(i)));
         self.server = s;
+    }
+
+    /// The server's stream count, kept beyond this guard (a tunnel still serves).
+    fn keep_served(&mut self) -> Option<ServedGuard> {
+        self.served.take()
     }
 }
 

@@ -94,6 +94,12 @@ pub const PROXY: &[KeywordSpec] = &[
         "set it in defaults or in the backend",
         true,
     ),
+    kw(
+        "hash-type",
+        BE_D,
+        "set it in defaults or in the backend",
+        true,
+    ),
     kw("log", ALL, "", false),
     kw(
         "default-server",
@@ -303,8 +309,8 @@ pub const HAPROXY_PROXY: &[&str] = &[
     "cookie",
     "stick",
     "stick-table",
-    "hash-type",
     "fullconn",
+    "hash-balance-factor",
     "compression",
     "http-check",
     "tcp-check",

@@ -150,6 +150,8 @@ pub struct Settings {
     pub maxconn: Option<u32>,
     /// `balance`. Default: roundrobin.
     pub balance: Balance,
+    /// `hash-type`. Default: map-based sdbm.
+    pub hash_type: HashType,
     /// `log` lines (`log global` included), kept verbatim.
     pub log: Vec<String>,
     /// `default-server` parameters applied to the servers that follow.
@@ -168,6 +170,7 @@ impl Default for Settings {
             retries: 3,
             maxconn: None,
             balance: Balance::RoundRobin,
+            hash_type: HashType::default(),
             log: Vec::new(),
             default_server: ServerParams::default(),
             http_reuse: HttpReuse::Safe,
@@ -183,12 +186,106 @@ pub enum Mode {
     Http,
 }
 
-/// Load-balancing algorithm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+/// Load-balancing algorithm (`balance`), as HAProxy 2.6 reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Balance {
     /// Weighted round-robin over usable servers (HAProxy's default).
     RoundRobin,
+    /// `leastconn`: the server serving the fewest streams, by weight.
+    LeastConn,
+    /// `first`: the first server (by id) with a free connection slot.
+    First,
+    /// `random[(draws)]`: the least loaded of `draws` random picks on the consistent tree.
+    Random {
+        /// Number of draws (HAProxy's default: 2).
+        draws: u32,
+    },
+    /// `source`: a hash of the client's address.
+    Source,
+    /// `uri [len N] [depth N] [whole] [path-only]`: a hash of the request target.
+    Uri {
+        /// `len`: hash at most this many characters (0: no limit).
+        len: u32,
+        /// `depth`: hash at most this many directories (0: no limit).
+        depth: u32,
+        /// `whole`: hash the query string too.
+        whole: bool,
+        /// `path-only`: hash the path of an absolute-form target, not its scheme and authority.
+        path_only: bool,
+    },
+    /// `url_param NAME`: a hash of a query parameter's value.
+    UrlParam {
+        /// The parameter name.
+        name: String,
+    },
+    /// `hdr(NAME) [use_domain_only]`: a hash of a header's first value.
+    Hdr {
+        /// The header name.
+        name: String,
+        /// `use_domain_only`: hash only the domain part before the last dot.
+        use_domain_only: bool,
+    },
+}
+
+impl Balance {
+    /// Whether the algorithm hashes a request key (what `hash-type` applies to).
+    pub fn is_hash(&self) -> bool {
+        matches!(
+            self,
+            Balance::Source | Balance::Uri { .. } | Balance::UrlParam { .. } | Balance::Hdr { .. }
+        )
+    }
+
+    /// HAProxy's name of the algorithm.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Balance::RoundRobin => "roundrobin",
+            Balance::LeastConn => "leastconn",
+            Balance::First => "first",
+            Balance::Random { .. } => "random",
+            Balance::Source => "source",
+            Balance::Uri { .. } => "uri",
+            Balance::UrlParam { .. } => "url_param",
+            Balance::Hdr { .. } => "hdr",
+        }
+    }
+}
+
+/// `hash-type`: how hash-based algorithms map a key to a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct HashType {
+    /// `consistent` (a tree of points per server) rather than `map-based` (a modulo).
+    pub consistent: bool,
+    /// The hash function applied to the key.
+    pub function: HashFunction,
+    /// `avalanche`: the hash goes through HAProxy's `full_hash` too.
+    pub avalanche: bool,
+}
+
+impl Default for HashType {
+    /// HAProxy's default: `map-based sdbm`, no avalanche.
+    fn default() -> Self {
+        HashType {
+            consistent: false,
+            function: HashFunction::Sdbm,
+            avalanche: false,
+        }
+    }
+}
+
+/// Hash functions of `hash-type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HashFunction {
+    /// sdbm (HAProxy's default).
+    Sdbm,
+    /// djb2.
+    Djb2,
+    /// wt6.
+    Wt6,
+    /// crc32 (IEEE).
+    Crc32,
 }
 
 /// `option` flags. Every flag defaults to off but `tcp-smart-accept`, which HAProxy
