@@ -22,6 +22,35 @@ pub fn turnaround_ms(timeout_connect: Option<u64>) -> u64 {
     timeout_connect.unwrap_or(1000).min(1000)
 }
 
+/// Whether a server's queue is full: it has `maxqueue` and that many requests wait.
+pub fn server_queue_full(cfg: &Config, server: ServerId, queued: u64) -> bool {
+    cfg.server(server)
+        .params
+        .maxqueue
+        .is_some_and(|m| m > 0 && queued >= u64::from(m))
+}
+
+/// What becomes of a request for a server whose queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FullQueue {
+    /// Balance it over the backend (`option redispatch`).
+    Redispatch,
+    /// Answer 503, logged `SQ` (a queue error, before any wait).
+    Refuse,
+}
+
+/// HAProxy 2.6's `srv_redispatch_connect` on `SRV_STATUS_FULL`: a request sent to its
+/// server by `use-server` (not balanced) goes to another server with `option
+/// redispatch`, else it is refused. (A balanced pick never lands on a full server's
+/// queue in HAProxy; it waits in the backend's queue, which has no `maxqueue`.)
+pub fn on_full_queue(cfg: &Config, fwd: &Forward<'_>) -> FullQueue {
+    if !fwd.balanced && cfg.proxy(fwd.backend).settings.options.redispatch {
+        FullQueue::Redispatch
+    } else {
+        FullQueue::Refuse
+    }
+}
+
 /// Plans the next attempt. `retry` counts attempts after the first (1 for the
 /// first retry); `is_up` tells a server's current state (following `track`).
 pub fn after_connect_failure(

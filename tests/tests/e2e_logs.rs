@@ -305,7 +305,32 @@ fn cases() -> Vec<Case> {
             ]
             .concat(),
         ),
+        // Backends `mq`/`mqr`: `use-server` onto a server with `maxconn 1 maxqueue 1`:
+        // one request served, one queued, the third finds the queue full: 503 `SQ`,
+        // or with `option redispatch` another server.
+        maxqueue_full("maxqueue-full", "/mq"),
+        maxqueue_full("maxqueue-full-redispatch", "/mqr"),
     ]
+}
+
+/// Three requests onto a `maxconn 1 maxqueue 1` server under `prefix`: one served
+/// slowly, one queued, the third finding the queue full.
+fn maxqueue_full(name: &'static str, prefix: &str) -> Case {
+    use Act::*;
+    Case {
+        name,
+        frontend: 0,
+        acts: [
+            vec![
+                Beside(close("GET", &format!("{prefix}/slow600"))),
+                Sleep(80),
+            ],
+            vec![Beside(close("GET", &format!("{prefix}/x"))), Sleep(80)],
+            close("GET", &format!("{prefix}/y")),
+            vec![Sleep(1400)],
+        ]
+        .concat(),
+    }
 }
 
 /// The origin: for each request, by path: `/chunked` a chunked `ok`, `/head` a 200
@@ -339,7 +364,7 @@ fn serve(mut s: TcpStream) {
             }
             "/head" => b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n",
             "/close" => return,
-            "/q/slow600" | "/q/slow150" => {
+            "/q/slow600" | "/q/slow150" | "/mq/slow600" | "/mqr/slow600" => {
                 let ms = if path.ends_with("600") { 600 } else { 150 };
                 std::thread::sleep(Duration::from_millis(ms));
                 b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
@@ -684,6 +709,8 @@ fn compare(options: &str) {
          \x20use_backend dead if {{ path_beg /dead }}\n\
          \x20use_backend redisp if {{ path_beg /redisp }}\n\
          \x20use_backend q if {{ path_beg /q/ }}\n\
+         \x20use_backend mq if {{ path_beg /mq/ }}\n\
+         \x20use_backend mqr if {{ path_beg /mqr/ }}\n\
          \x20use_backend bred if {{ path_beg /bred }}\n\
          \x20default_backend b\n\
          frontend quiet\n bind 127.0.0.1:2\n option dontlognull\n default_backend b\n\
@@ -692,6 +719,10 @@ fn compare(options: &str) {
          backend empty\n server e1 127.0.0.1:9 disabled\n\
          backend dead\n retries 2\n server d1 127.0.0.1:9\n\
          backend q\n timeout queue 300ms\n server q1 127.0.0.1:9 maxconn 1\n\
+         backend mq\n timeout queue 2s\n use-server m1 if TRUE\n\
+         \x20server m1 127.0.0.1:9 maxconn 1 maxqueue 1\n server m2 127.0.0.1:9\n\
+         backend mqr\n timeout queue 2s\n option redispatch\n use-server m1 if TRUE\n\
+         \x20server m1 127.0.0.1:9 maxconn 1 maxqueue 1\n server m2 127.0.0.1:9\n\
          backend redisp\n retries 2\n option redispatch\n server d1 127.0.0.1:9\n server s2 127.0.0.1:9\n\
          backend bred\n redirect location /login if {{ path /bred/login }}\n\
          \x20redirect prefix /pre code 301 if {{ path_beg /bred/p/ }}\n server s1 127.0.0.1:9\n"

@@ -664,6 +664,13 @@ impl ClientConn {
         let be = cfg.proxy(fwd.backend);
         let bs: &Settings = &be.settings;
         let client_to = dur(fe.settings.timeouts.client);
+        let ex = Ex {
+            head,
+            date,
+            started,
+            t_request,
+            client_to,
+        };
         let connect_to = dur(bs.timeouts.connect);
         let server_to = dur(bs.timeouts.server);
         let queue_to = dur(bs.timeouts.queue.or(bs.timeouts.connect));
@@ -687,58 +694,77 @@ impl ClientConn {
         // Queue for a server slot (server maxconn).
         let queue_start = Instant::now();
         let mut permit = None;
-        if let Some(Some(sem)) = g.server_slots.get(fwd.server.0 as usize) {
-            match sem.clone().try_acquire_owned() {
-                Ok(p) => permit = Some(p),
-                Err(_) => {
-                    let sc = g.counters.server(fwd.server.0 as usize);
-                    if let Some(c) = sc {
-                        inc(&c.queue_cur);
-                    }
-                    if let Some(c) = be_c {
-                        inc(&c.queue_cur);
-                    }
-                    // HAProxy queues a balanced request in the backend's queue (no
-                    // server yet), a `use-server` one in its server's; the log gives
-                    // its place there (1: nobody was ahead).
-                    let (place, which) = if fwd.balanced {
-                        (be_c.map_or(1, |c| get(&c.queue_cur)), 1)
-                    } else {
-                        (sc.map_or(1, |c| get(&c.queue_cur)), 0)
-                    };
-                    self.queue_pos[which].store(place.max(1), std::sync::atomic::Ordering::Relaxed);
-                    let got = tokio::time::timeout(queue_to, sem.clone().acquire_owned()).await;
-                    if let Some(c) = sc {
-                        dec(&c.queue_cur);
-                    }
-                    if let Some(c) = be_c {
-                        dec(&c.queue_cur);
-                    }
-                    match got {
-                        Ok(Ok(p)) => permit = Some(p),
-                        _ => {
-                            drop(active);
-                            return self
-                                .fail(
-                                    head,
-                                    date,
-                                    started,
-                                    t_request,
-                                    wr,
-                                    client_to,
-                                    fwd.backend,
-                                    // A balanced request had no server yet.
-                                    (!fwd.balanced).then_some(fwd.server),
-                                    503,
-                                    "sQ",
-                                    Some(ms(queue_start.elapsed())),
-                                    None,
-                                    0,
-                                    false,
-                                )
-                                .await;
-                        }
-                    }
+        let mut redispatched = false;
+        while let Some(Some(sem)) = g.server_slots.get(fwd.server.0 as usize) {
+            if let Ok(p) = sem.clone().try_acquire_owned() {
+                permit = Some(p);
+                break;
+            }
+            let sc = g.counters.server(fwd.server.0 as usize);
+            // A `use-server` request whose server's queue is full (`maxqueue`):
+            // router-core says whether it goes to another server or gets a 503.
+            let queued = sc.map_or(0, |c| get(&c.queue_cur));
+            if !fwd.balanced && router_core::retry::server_queue_full(cfg, fwd.server, queued) {
+                let other = match router_core::retry::on_full_queue(cfg, &fwd) {
+                    router_core::retry::FullQueue::Redispatch => engine.redispatch(&fwd, facts),
+                    router_core::retry::FullQueue::Refuse => None,
+                };
+                let Some(other) = other else {
+                    drop(active);
+                    return self
+                        .fail(
+                            &ex,
+                            wr,
+                            Ended::new(fwd.backend, Some(fwd.server), 503, "SQ"),
+                        )
+                        .await;
+                };
+                redispatched |= other.server != fwd.server;
+                fwd = other;
+                continue;
+            }
+            if let Some(c) = sc {
+                inc(&c.queue_cur);
+            }
+            if let Some(c) = be_c {
+                inc(&c.queue_cur);
+            }
+            // HAProxy queues a balanced request in the backend's queue (no server
+            // yet), a `use-server` one in its server's; the log gives its place there
+            // (1: nobody was ahead).
+            let (place, which) = if fwd.balanced {
+                (be_c.map_or(1, |c| get(&c.queue_cur)), 1)
+            } else {
+                (sc.map_or(1, |c| get(&c.queue_cur)), 0)
+            };
+            self.queue_pos[which].store(place.max(1), std::sync::atomic::Ordering::Relaxed);
+            let got = tokio::time::timeout(queue_to, sem.clone().acquire_owned()).await;
+            if let Some(c) = sc {
+                dec(&c.queue_cur);
+            }
+            if let Some(c) = be_c {
+                dec(&c.queue_cur);
+            }
+            match got {
+                Ok(Ok(p)) => {
+                    permit = Some(p);
+                    break;
+                }
+                _ => {
+                    drop(active);
+                    return self
+                        .fail(
+                            &ex,
+                            wr,
+                            Ended::new(
+                                fwd.backend,
+                                (!fwd.balanced).then_some(fwd.server),
+                                503,
+                                "sQ",
+                            )
+                            .timed(Some(ms(queue_start.elapsed())), None),
+                        )
+                        .await;
                 }
             }
         }
@@ -748,7 +774,6 @@ impl ClientConn {
 
         // Connect, with HAProxy's retries and redispatch. Tc is the last attempt's.
         let mut retries = 0u32;
-        let mut redispatched = false;
         let turnaround =
             Duration::from_millis(router_core::retry::turnaround_ms(bs.timeouts.connect));
         // The request head exactly as HAProxy sends it, built for each attempt (a
@@ -843,20 +868,11 @@ impl ClientConn {
                 buffers::give(sbuf);
                 return self
                     .fail(
-                        head,
-                        date,
-                        started,
-                        t_request,
+                        &ex,
                         wr,
-                        client_to,
-                        fwd.backend,
-                        Some(fwd.server),
-                        503,
-                        "SC",
-                        Some(t_queue),
-                        None,
-                        retries,
-                        redispatched,
+                        Ended::new(fwd.backend, Some(fwd.server), 503, "SC")
+                            .timed(Some(t_queue), None)
+                            .tries(retries, redispatched),
                     )
                     .await;
             };
@@ -879,20 +895,11 @@ impl ClientConn {
                 buffers::give(sbuf);
                 return self
                     .fail(
-                        head,
-                        date,
-                        started,
-                        t_request,
+                        &ex,
                         wr,
-                        client_to,
-                        fwd.backend,
-                        Some(fwd.server),
-                        502,
-                        "SH",
-                        Some(t_queue),
-                        Some(t_connect),
-                        retries,
-                        redispatched,
+                        Ended::new(fwd.backend, Some(fwd.server), 502, "SH")
+                            .timed(Some(t_queue), Some(t_connect))
+                            .tries(retries, redispatched),
                     )
                     .await;
             }
@@ -964,20 +971,11 @@ impl ClientConn {
                 };
                 return self
                     .fail(
-                        head,
-                        date,
-                        started,
-                        t_request,
+                        &ex,
                         wr,
-                        client_to,
-                        fwd.backend,
-                        Some(fwd.server),
-                        status,
-                        term,
-                        Some(t_queue),
-                        Some(t_connect),
-                        retries,
-                        redispatched,
+                        Ended::new(fwd.backend, Some(fwd.server), status, term)
+                            .timed(Some(t_queue), Some(t_connect))
+                            .tries(retries, redispatched),
                     )
                     .await;
             }
@@ -1177,24 +1175,18 @@ impl ClientConn {
     }
 
     /// Answers an error page made by wtedge (HAProxy's body) and logs it.
-    #[allow(clippy::too_many_arguments)]
-    async fn fail(
-        &mut self,
-        head: &RequestHead,
-        date: SystemTime,
-        started: Instant,
-        t_request: u64,
-        wr: &mut OwnedWriteHalf,
-        client_to: Duration,
-        backend: ProxyId,
-        server: Option<ServerId>,
-        status: u16,
-        termination: &'static str,
-        t_queue: Option<u64>,
-        t_connect: Option<u64>,
-        retries: u32,
-        redispatched: bool,
-    ) -> After {
+    async fn fail(&mut self, ex: &Ex<'_>, wr: &mut OwnedWriteHalf, e: Ended) -> After {
+        let Ended {
+            backend,
+            server,
+            status,
+            termination,
+            t_queue,
+            t_connect,
+            retries,
+            redispatched,
+        } = e;
+        let (head, client_to) = (ex.head, ex.client_to);
         let cfg = self.g.config();
         // The request body may not have been read: close unless there was none.
         let close = !head.keep_alive
@@ -1210,9 +1202,9 @@ impl ClientConn {
         let be = cfg.proxy(backend);
         self.log(
             head,
-            date,
-            started,
-            Some(t_request),
+            ex.date,
+            ex.started,
+            Some(ex.t_request),
             Some(backend),
             server,
             LogFacts {
@@ -1237,6 +1229,66 @@ impl ClientConn {
             After::KeepAlive
         } else {
             After::Close
+        }
+    }
+}
+
+/// The request an exchange serves, for wtedge's own answer and its log line.
+struct Ex<'h> {
+    head: &'h RequestHead,
+    date: SystemTime,
+    started: Instant,
+    t_request: u64,
+    client_to: Duration,
+}
+
+/// An exchange that ends with wtedge's own error answer: what its log line says.
+#[derive(Clone, Copy)]
+struct Ended {
+    backend: ProxyId,
+    server: Option<ServerId>,
+    status: u16,
+    termination: &'static str,
+    t_queue: Option<u64>,
+    t_connect: Option<u64>,
+    retries: u32,
+    redispatched: bool,
+}
+
+impl Ended {
+    fn new(
+        backend: ProxyId,
+        server: Option<ServerId>,
+        status: u16,
+        termination: &'static str,
+    ) -> Self {
+        Ended {
+            backend,
+            server,
+            status,
+            termination,
+            t_queue: None,
+            t_connect: None,
+            retries: 0,
+            redispatched: false,
+        }
+    }
+
+    /// Tw and Tc as far as the exchange got.
+    fn timed(self, t_queue: Option<u64>, t_connect: Option<u64>) -> Self {
+        Ended {
+            t_queue,
+            t_connect,
+            ..self
+        }
+    }
+
+    /// Connection retries and whether a redispatch happened.
+    fn tries(self, retries: u32, redispatched: bool) -> Self {
+        Ended {
+            retries,
+            redispatched,
+            ..self
         }
     }
 }
