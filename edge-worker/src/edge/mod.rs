@@ -465,10 +465,9 @@ async fn proxy(
     let settings = &cfg.proxy(fwd.backend).settings;
     let mut retries_done = 0u32;
     let t = &settings.timeouts;
-    let deadline_ms = match (t.connect, t.server) {
-        (None, None) => None,
-        (c, s) => Some(c.unwrap_or(0).saturating_add(s.unwrap_or(0))),
-    };
+    let deadline_ms =
+        router_core::timeouts::server_side(cfg.proxy(router.frontend), cfg.proxy(fwd.backend))
+            .fetch_ms();
     loop {
         let server = cfg.server(fwd.server);
         let url = origin_url(&fwd.upstream, server.params.ssl, target);

@@ -332,10 +332,10 @@ impl<'a> LogFacts<'a> {
 
 impl ClientConn {
     async fn run(&mut self, fe: &Proxy, mut rd: OwnedReadHalf, mut wr: OwnedWriteHalf) {
-        let t = &fe.settings.timeouts;
+        let t = router_core::timeouts::client_side(fe);
         let client_to = dur(t.client);
-        let request_to = dur(t.http_request.or(t.client));
-        let keepalive_to = dur(t.http_keep_alive.or(t.http_request).or(t.client));
+        let request_to = dur(t.http_request);
+        let keepalive_to = dur(t.http_keep_alive);
         let mut first = true;
         loop {
             let accept_date = SystemTime::now();
@@ -671,9 +671,10 @@ impl ClientConn {
             t_request,
             client_to,
         };
-        let connect_to = dur(bs.timeouts.connect);
-        let server_to = dur(bs.timeouts.server);
-        let queue_to = dur(bs.timeouts.queue.or(bs.timeouts.connect));
+        let st = router_core::timeouts::server_side(fe, be);
+        let connect_to = dur(st.connect);
+        let server_to = dur(st.server);
+        let queue_to = dur(st.queue);
         let server_close = reuse::server_side_closes(fe, be);
         let pretend =
             fe.settings.options.http_pretend_keepalive || bs.options.http_pretend_keepalive;
@@ -774,8 +775,7 @@ impl ClientConn {
 
         // Connect, with HAProxy's retries and redispatch. Tc is the last attempt's.
         let mut retries = 0u32;
-        let turnaround =
-            Duration::from_millis(router_core::retry::turnaround_ms(bs.timeouts.connect));
+        let turnaround = Duration::from_millis(router_core::retry::turnaround_ms(st.connect));
         // The request head exactly as HAProxy sends it, built for each attempt (a
         // redispatch may change the appended headers) and sent with the connect.
         let req_framing = origin::request_framing(head.framing);
@@ -1021,12 +1021,7 @@ impl ClientConn {
                 self.log_tunnel(head, date, started, &pending, 0, "--");
                 return After::Close;
             }
-            let tunnel_to = bs.timeouts.tunnel.or(fe.settings.timeouts.tunnel).or(fe
-                .settings
-                .timeouts
-                .client
-                .max(bs.timeouts.server));
-            return After::Tunnel(stream, sbuf, dur(tunnel_to), pending);
+            return After::Tunnel(stream, sbuf, dur(st.tunnel), pending);
         }
 
         // The server answered before the whole request body was forwarded (or stopped
