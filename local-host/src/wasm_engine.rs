@@ -403,6 +403,32 @@ impl WasmEngine {
         })
     }
 
+    /// Runs the module's `wr_route` on arbitrary bytes, as a peer that does not speak
+    /// the wire format would: `Ok` with the decision's bytes, empty when the module
+    /// refused the input; `Err` only when the module trapped (a panic inside it), which
+    /// the fuzz target `wasm_route` looks for.
+    pub fn route_bytes(&self, input: &[u8]) -> Result<Vec<u8>, WasmError> {
+        let mut guard = lock(&self.health);
+        let inst = &mut *guard;
+        inst.write_input(input)?;
+        let n = u32::try_from(input.len()).map_err(err(WasmError::Call))?;
+        let packed = inst
+            .route
+            .call(&mut inst.store, n)
+            .map_err(err(WasmError::Call))?;
+        if packed < 0 {
+            return Ok(Vec::new());
+        }
+        let ptr = (packed >> 32) as usize;
+        let len = (packed & 0xffff_ffff) as usize;
+        Ok(inst
+            .memory
+            .data(&inst.store)
+            .get(ptr..ptr.saturating_add(len))
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default())
+    }
+
     /// A new engine that keeps the UP/DOWN state of the servers `previous` also has.
     pub fn reloaded(
         runtime: &WasmRuntime,
