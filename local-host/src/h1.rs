@@ -20,7 +20,14 @@
 //! - several `Host` lines must agree; an absolute-form target's authority must equal
 //!   `Host` (an empty authority is not checked); a WebSocket upgrade (the last `Upgrade`
 //!   line names `websocket`) must carry a 24-byte `Sec-WebSocket-Key`, unless the
-//!   request has a body: then its `Upgrade` lines are dropped and it is a plain request.
+//!   request has a body: then its `Upgrade` lines are dropped and it is a plain request;
+//! - a target that starts with neither `/` nor `*` is read as HAProxy 2.6 reads it: an
+//!   optional `scheme://`, then an authority up to the first `/` (userinfo dropped),
+//!   which must equal `Host` as above (`GET app` with `Host: x` is 400; without `Host`,
+//!   or with `Host: app`, it is forwarded);
+//! - an HTTP/1.0 `GET`, `HEAD` or `DELETE` (case-sensitive) with a body (a non-zero
+//!   `Content-Length` or chunked) is 413 (`mux_h1.c`: "HTTP/1.0 GET/HEAD/DELETE request
+//!   with a payload forbidden").
 
 use std::fmt::Write as _;
 
@@ -104,6 +111,18 @@ pub enum HeadError {
     Host,
     #[error("websocket upgrade without key")]
     WebSocketKey,
+    #[error("HTTP/1.0 GET/HEAD/DELETE request with a payload")]
+    PayloadForbidden,
+}
+
+impl HeadError {
+    /// HAProxy's answer: 413 to a forbidden payload, 400 to everything else.
+    pub fn answer(self) -> (u16, &'static [u8]) {
+        match self {
+            HeadError::PayloadForbidden => (413, errors::E413),
+            _ => (400, errors::E400),
+        }
+    }
 }
 
 fn is_tchar(b: u8) -> bool {
@@ -283,6 +302,12 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadErr
     if te_seen && !te_chunked_last {
         return Err(HeadError::TransferEncoding);
     }
+    if version_kind == Version::Http10
+        && (te_seen || length.is_some_and(|l| l > 0))
+        && matches!(method, b"GET" | b"HEAD" | b"DELETE")
+    {
+        return Err(HeadError::PayloadForbidden);
+    }
     let framing = if te_seen {
         headers.retain(|(n, _)| !n.eq_ignore_ascii_case("content-length"));
         Framing::Chunked
@@ -362,6 +387,18 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadErr
         if let Some(rw) = router_core::normalize::scheme_based("", &target) {
             target = rw.target;
             set_hosts(&mut headers, &rw.host);
+        }
+    } else if !target.starts_with(['/', '*']) {
+        // No scheme: HAProxy 2.6 takes the target's start as an authority all the same.
+        let end = target.find('/').unwrap_or(target.len());
+        let start = target[..end].rfind('@').map_or(0, |a| a + 1);
+        let authority = &target[start..end];
+        if let Some(h) = host.as_deref()
+            && !authority.is_empty()
+            && !h.eq_ignore_ascii_case(authority)
+            && !mismatch_allowed("", authority, h)
+        {
+            return Err(HeadError::Host);
         }
     }
 
@@ -675,6 +712,7 @@ pub fn chunk_step(st: &mut ChunkState, buf: &[u8]) -> ChunkStep {
 /// HAProxy 2.6's own error answers (bytes as it sends them).
 pub mod errors {
     pub const E400: &[u8] = b"HTTP/1.1 400 Bad request\r\nContent-length: 90\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n";
+    pub const E413: &[u8] = b"HTTP/1.1 413 Payload Too Large\r\nContent-length: 106\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>413 Payload Too Large</h1>\nThe request entity exceeds the maximum allowed.\n</body></html>\n";
     pub const E408: &[u8] = b"HTTP/1.1 408 Request Time-out\r\nContent-length: 110\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n";
 
     const B502: &str = "<html><body><h1>502 Bad Gateway</h1>\nThe server returned an invalid or incomplete response.\n</body></html>\n";
@@ -791,6 +829,18 @@ mod tests {
             ("https:///static?wtd=wt1", Some("x:443"))
         );
         ok(b"CONNECT x:443 HTTP/1.1\r\n\r\n");
+        // Probed on HAProxy 2.6.12: forwarded as written.
+        for r in [
+            "GET app HTTP/1.1\r\n\r\n",
+            "GET x HTTP/1.1\r\nHost: X\r\n\r\n",
+            "GET u@x/p HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET *x HTTP/1.1\r\nHost: x\r\n\r\n",
+            "get / HTTP/1.0\r\nContent-Length: 2\r\n\r\n",
+            "POST / HTTP/1.0\r\nContent-Length: 2\r\n\r\n",
+            "GET / HTTP/1.0\r\nContent-Length: 0\r\n\r\n",
+        ] {
+            assert_eq!(p(r.as_bytes()).map(|o| o.is_some()), Ok(true), "{r}");
+        }
         ok(b"GET /\"<> HTTP/1.1\r\n\r\n");
         assert_eq!(ok(b"GET / HTTP/0.9\r\n\r\n").version, Version::Http11);
         let ws = ok(b"GET /?wtd=a HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
@@ -852,6 +902,20 @@ mod tests {
         assert_eq!(bad(b"GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n"), Host);
         assert_eq!(bad(b"GET http://h/p HTTP/1.1\r\nHost: x\r\n\r\n"), Host);
         assert_eq!(bad(b"GET https://:443/p HTTP/1.1\r\nHost: x\r\n\r\n"), Host);
+        // Probed on HAProxy 2.6.12: a target without scheme or `/` is an authority,
+        // compared with Host.
+        assert_eq!(bad(b"GET app HTTP/1.1\r\nHost: x\r\n\r\n"), Host);
+        assert_eq!(bad(b"GET x:80 HTTP/1.1\r\nHost: x\r\n\r\n"), Host);
+        assert_eq!(bad(b"GET x?q HTTP/1.1\r\nHost: x\r\n\r\n"), Host);
+        // HTTP/1.0 GET/HEAD/DELETE with a body: 413.
+        for r in [
+            "GET / HTTP/1.0\r\nContent-Length: 2\r\n\r\n",
+            "HEAD / HTTP/1.0\r\nContent-Length: 7\r\nConnection: Upgrade\r\n\r\n",
+            "DELETE / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
+        ] {
+            assert_eq!(bad(r.as_bytes()), PayloadForbidden, "{r}");
+            assert_eq!(PayloadForbidden.answer().0, 413);
+        }
         assert_eq!(
             bad(b"GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"),
             WebSocketKey

@@ -6,6 +6,7 @@
 //! - [`client`]: a raw HTTP/1.x client.
 //! - [`haproxy`]: a real HAProxy process, its admin socket, forced DOWN servers.
 //! - [`run`]: a case against HAProxy.
+//! - [`generator`]: seeded random configs and requests for the generator-driven differential test.
 //! - [`core`]: a case through router-core, natively.
 //! - [`mock_wt`]: a mock Wt origin.
 //! - [`browser`]: headless Chromium driving a mock Wt session through a proxy.
@@ -15,6 +16,7 @@ pub mod browser;
 pub mod client;
 pub mod core;
 pub mod corpus;
+pub mod generator;
 pub mod haproxy;
 pub mod mock_wt;
 pub mod modernize;

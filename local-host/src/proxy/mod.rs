@@ -329,9 +329,10 @@ impl ClientConn {
                     return;
                 }
                 HeadRead::Bad(e, started) => {
-                    tracing::debug!("400 to {}: {e}", self.info.src);
-                    let _ = write_all(&mut wr, h1::errors::E400, client_to).await;
-                    self.log_badreq(accept_date, started, 400, 0, "PR");
+                    let (status, answer) = e.answer();
+                    tracing::debug!("{status} to {}: {e}", self.info.src);
+                    let _ = write_all(&mut wr, answer, client_to).await;
+                    self.log_badreq(accept_date, started, status, 0, "PR");
                     return;
                 }
             };
