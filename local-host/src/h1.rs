@@ -302,12 +302,6 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadErr
     if te_seen && !te_chunked_last {
         return Err(HeadError::TransferEncoding);
     }
-    if version_kind == Version::Http10
-        && (te_seen || length.is_some_and(|l| l > 0))
-        && matches!(method, b"GET" | b"HEAD" | b"DELETE")
-    {
-        return Err(HeadError::PayloadForbidden);
-    }
     let framing = if te_seen {
         headers.retain(|(n, _)| !n.eq_ignore_ascii_case("content-length"));
         Framing::Chunked
@@ -437,6 +431,14 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadErr
         }
         _ => false,
     };
+    // After every parsing error (HAProxy checks this once its parser is done: a
+    // conflicting Host is still a 400).
+    if version_kind == Version::Http10
+        && framing != Framing::None
+        && matches!(method, b"GET" | b"HEAD" | b"DELETE")
+    {
+        return Err(HeadError::PayloadForbidden);
+    }
     let keep_alive = match version_kind {
         Version::Http11 => !conn_close,
         Version::Http10 => conn_keep && !conn_close,
@@ -916,6 +918,10 @@ mod tests {
             assert_eq!(bad(r.as_bytes()), PayloadForbidden, "{r}");
             assert_eq!(PayloadForbidden.answer().0, 413);
         }
+        assert_eq!(
+            bad(b"GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\nContent-Length: 2\r\n\r\n"),
+            Host
+        );
         assert_eq!(
             bad(b"GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"),
             WebSocketKey

@@ -711,7 +711,11 @@ impl ClientConn {
         let mut out;
         let stream = loop {
             active.set_server(Some(fwd.server.0 as usize));
-            out = request_bytes(head, &fwd, server_close && !pretend);
+            // HAProxy closes the server side of a chunked HTTP/1.0 request (seen on
+            // 2.6.12: no `connection: keep-alive` then, unless it pretends).
+            let chunked_10 =
+                head.version == h1::Version::Http10 && head.framing == Framing::Chunked;
+            out = request_bytes(head, &fwd, (server_close || chunked_10) && !pretend);
             if let Some(n) = inline_body {
                 out.extend_from_slice(&self.rbuf[..n]);
             }

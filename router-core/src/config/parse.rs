@@ -776,7 +776,14 @@ impl<'f> Parser<'f> {
             return extra_words(words, at + 1);
         }
         match name {
-            "http-keep-alive" => extra_words(words, at + 1),
+            // One connection mode in HAProxy (`PR_O_HTTP_MODE`): keep-alive replaces
+            // server-close; `no option http-keep-alive` changes nothing.
+            "http-keep-alive" => {
+                if on {
+                    o.http_server_close = false;
+                }
+                extra_words(words, at + 1)
+            }
             "forwardfor" => {
                 o.forwardfor = if on {
                     let mut ff = ForwardFor {

@@ -229,16 +229,25 @@ impl Gen<'_> {
         format!("{dashes}{}", list.join(" "))
     }
 
+    /// An integer test over `values`, sometimes negated (`-1`: HAProxy reads a
+    /// pattern that starts with `-` as a range and ignores the operator).
     fn int_test(&mut self, values: &[&str]) -> String {
-        let v = *self.r.pick(values);
-        match self.r.below(7) {
+        let v = if self.r.chance(10) {
+            *self.r.pick(&["-1", "-3"])
+        } else {
+            *self.r.pick(values)
+        };
+        // Without an operator, a pattern starting with `-` needs `--` first.
+        let dashes = if v.starts_with('-') { "-- " } else { "" };
+        match self.r.below(8) {
             0 => format!("eq {v}"),
             1 => format!("ge {v}"),
             2 => format!("gt {v}"),
             3 => format!("le {v}"),
             4 => format!("lt {v}"),
-            5 => format!("{v}:{}", v.parse::<i64>().unwrap_or(0) + 3),
-            _ => v.to_string(),
+            5 => format!("{dashes}{v}:{}", v.parse::<i64>().unwrap_or(0) + 3),
+            6 => format!("{dashes}{v}-{}", v.parse::<i64>().unwrap_or(0) + 3),
+            _ => format!("{dashes}{v}"),
         }
     }
 
@@ -508,8 +517,9 @@ impl Gen<'_> {
     }
 
     /// The proxies a `use_backend` may name: backends, rarely the listen section.
-    fn backend_target(&mut self) -> String {
-        if self.has_listen && self.r.chance(5) {
+    fn backend_target(&mut self, from_listen: bool) -> String {
+        // A listen naming itself is a loop both refuse.
+        if self.has_listen && !from_listen && self.r.chance(5) {
             "ls1".into()
         } else {
             self.r.pick(&self.backends).clone()
@@ -517,9 +527,9 @@ impl Gen<'_> {
     }
 
     /// `use_backend` and `default_backend` lines of a frontend or listen.
-    fn routing(&mut self, out: &mut String, names: &[String]) {
+    fn routing(&mut self, out: &mut String, names: &[String], from_listen: bool) {
         for _ in 0..self.r.range(0, 3) {
-            let b = self.backend_target();
+            let b = self.backend_target(from_listen);
             let c = self.if_unless(names);
             line(out, &format!("use_backend {b} {c}"));
         }
@@ -542,7 +552,7 @@ impl Gen<'_> {
             let rd = self.redirect(&names);
             line(&mut out, &rd);
         }
-        self.routing(&mut out, &names);
+        self.routing(&mut out, &names, false);
         if self.r.chance(85) {
             let b = self.r.pick(&self.backends).clone();
             line(&mut out, &format!("default_backend {b}"));
@@ -557,7 +567,7 @@ impl Gen<'_> {
             line(&mut out, &rd);
         }
         if self.r.chance(30) {
-            self.routing(&mut out, &names);
+            self.routing(&mut out, &names, true);
         }
         self.servers_and_rules(&mut out, name, &names);
         self.out.push_str(&out);
