@@ -237,16 +237,18 @@ impl Gen<'_> {
         } else {
             *self.r.pick(values)
         };
-        // Without an operator, a pattern starting with `-` needs `--` first.
+        // Without an operator, a pattern starting with `-` needs `--` first; a
+        // range cannot start with `-` (both refuse `-1:2`).
         let dashes = if v.starts_with('-') { "-- " } else { "" };
+        let n = v.parse::<i64>().unwrap_or(0);
         match self.r.below(8) {
             0 => format!("eq {v}"),
             1 => format!("ge {v}"),
             2 => format!("gt {v}"),
             3 => format!("le {v}"),
             4 => format!("lt {v}"),
-            5 => format!("{dashes}{v}:{}", v.parse::<i64>().unwrap_or(0) + 3),
-            6 => format!("{dashes}{v}-{}", v.parse::<i64>().unwrap_or(0) + 3),
+            5 if n >= 0 => format!("{v}:{}", n + 3),
+            6 if n >= 0 => format!("{v}-{}", n + 3),
             _ => format!("{dashes}{v}"),
         }
     }
