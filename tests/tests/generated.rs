@@ -87,7 +87,7 @@ fn run_batch(b: &Batch) -> Result<BatchResult, String> {
         hap.force_down(p, s)?;
     }
     let (text, _) = hap.config_for_wtedge()?;
-    let native = Native::new(&text, &b.config.down)?;
+    let mut native = Native::new(&text, &b.config.down)?;
     let engine = if b.seed.is_multiple_of(2) {
         EngineChoice::EmbeddedWasm
     } else {
@@ -102,18 +102,30 @@ fn run_batch(b: &Batch) -> Result<BatchResult, String> {
         Duration::from_millis(200),
     )
     .map_err(|e| format!("wtedge refuses a generated config: {e}"))?;
-    {
+    // Forces a server's state in wtedge.
+    let edge_force = |p: &str, s: &str, up: bool| {
         let g = edge.running.generation();
-        for (p, s) in &b.config.down {
-            let id = g
-                .config()
-                .server_id(p, s)
-                .ok_or_else(|| format!("wtedge: no server {p}/{s}"))?;
-            g.engine.force(id, false, local_host::proxy::now_ms());
-        }
+        let id = g
+            .config()
+            .server_id(p, s)
+            .ok_or_else(|| format!("wtedge: no server {p}/{s}"))?;
+        g.engine.force(id, up, local_host::proxy::now_ms());
+        Ok::<(), String>(())
+    };
+    for (p, s) in &b.config.down {
+        edge_force(p, s, false)?;
     }
     let mut out = BatchResult::default();
     for (i, g) in b.requests.iter().enumerate() {
+        if let Some(c) = b.change.as_ref().filter(|c| c.before == i) {
+            if c.up {
+                hap.force_up(&c.proxy, &c.server)?;
+            } else {
+                hap.force_down(&c.proxy, &c.server)?;
+            }
+            edge_force(&c.proxy, &c.server, c.up)?;
+            native.set(&c.proxy, &c.server, c.up)?;
+        }
         let entry = &b.config.entries[g.entry];
         let hap_addr = hap.frontend_addr(Some(entry))?;
         let edge_addr: SocketAddr = edge
@@ -176,6 +188,15 @@ fn run_batch(b: &Batch) -> Result<BatchResult, String> {
 /// A difference as printed: enough to replay it.
 fn describe(b: &Batch, at: Option<usize>, d: &Diff) -> String {
     let mut s = format!("seed {} {}: {}", b.seed, d.kind, d.detail);
+    if let Some(c) = &b.change {
+        s.push_str(&format!(
+            "\n  (before request #{}: {}/{} set {})",
+            c.before + 1,
+            c.proxy,
+            c.server,
+            if c.up { "UP" } else { "DOWN" }
+        ));
+    }
     if let Some(i) = at {
         let g = &b.requests[i];
         s.push_str(&format!(

@@ -22,6 +22,8 @@ pub struct GenConfig {
     pub entries: Vec<String>,
     /// Servers to force DOWN before the first request, as `(proxy, server)`.
     pub down: Vec<(String, String)>,
+    /// Servers whose state may be forced during a run (see `Srv::forceable`).
+    pub forceable: Vec<(String, String)>,
 }
 
 /// A server line being built.
@@ -29,6 +31,9 @@ struct Srv {
     proxy: String,
     name: String,
     check: bool,
+    /// Neither tracking nor `disabled`: its state may be forced (a tracker follows
+    /// its target; forcing it, then the target, would leave the two at odds).
+    forceable: bool,
 }
 
 /// State of one generation.
@@ -81,17 +86,25 @@ pub fn generate(r: &mut Rng) -> GenConfig {
         6..=8 => 1,
         _ => 2,
     };
-    for _ in 0..n_down {
-        let s = g.r.pick(&g.servers);
-        let pair = (s.proxy.clone(), s.name.clone());
-        if !down.contains(&pair) {
-            down.push(pair);
+    let forceable: Vec<(String, String)> = g
+        .servers
+        .iter()
+        .filter(|s| s.forceable)
+        .map(|s| (s.proxy.clone(), s.name.clone()))
+        .collect();
+    if !forceable.is_empty() {
+        for _ in 0..n_down {
+            let pair = g.r.pick(&forceable).clone();
+            if !down.contains(&pair) {
+                down.push(pair);
+            }
         }
     }
     GenConfig {
         text: g.out,
         entries,
         down,
+        forceable,
     }
 }
 
@@ -608,7 +621,9 @@ impl Gen<'_> {
             // A tracker follows a checked server seen before it.
             let trackable: Vec<&Srv> = self.servers.iter().filter(|x| x.check).collect();
             let mut check = false;
+            let mut forceable = true;
             if !trackable.is_empty() && self.r.chance(15) {
+                forceable = false;
                 let t = trackable[self.r.below(trackable.len())];
                 if t.proxy == proxy && self.r.chance(50) {
                     l.push_str(&format!(" track {}", t.name));
@@ -631,12 +646,14 @@ impl Gen<'_> {
             }
             if self.r.chance(4) {
                 l.push_str(" disabled");
+                forceable = false;
             }
             line(out, &l);
             self.servers.push(Srv {
                 proxy: proxy.to_string(),
                 name: s.clone(),
                 check,
+                forceable,
             });
         }
     }

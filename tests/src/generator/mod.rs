@@ -20,9 +20,23 @@ pub struct Batch {
     pub seed: u64,
     pub config: config::GenConfig,
     pub requests: Vec<request::GenRequest>,
+    /// A server whose state changes before request `before` (index in `requests`).
+    pub change: Option<Change>,
 }
 
-/// The batch of `seed`: a config, then 20 to 60 requests for it.
+/// A server set DOWN or UP between two requests.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub before: usize,
+    pub proxy: String,
+    pub server: String,
+    pub up: bool,
+}
+
+/// The batch of `seed`: a config, then 20 to 60 requests for it, and in half the
+/// batches one server changing state midway. One change at most: two changes between
+/// two picks of a backend are a documented difference of round-robin (README, known
+/// differences: wtedge applies them when the backend next picks).
 pub fn batch(seed: u64) -> Batch {
     let mut r = Rng::new(seed);
     let config = config::generate(&mut r);
@@ -30,9 +44,20 @@ pub fn batch(seed: u64) -> Batch {
     let requests = (0..n)
         .map(|_| request::generate(&mut r, config.entries.len()))
         .collect();
+    let change = (r.chance(50) && !config.forceable.is_empty()).then(|| {
+        let (proxy, server) = r.pick(&config.forceable).clone();
+        let up = config.down.contains(&(proxy.clone(), server.clone()));
+        Change {
+            before: r.below(n),
+            proxy,
+            server,
+            up,
+        }
+    });
     Batch {
         seed,
         config,
         requests,
+        change,
     }
 }

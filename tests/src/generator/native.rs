@@ -41,6 +41,16 @@ impl Native {
         })
     }
 
+    /// Sets `proxy/server` UP or DOWN (its trackers follow).
+    pub fn set(&mut self, proxy: &str, server: &str, up: bool) -> Result<(), String> {
+        let id = self
+            .cfg
+            .server_id(proxy, server)
+            .ok_or_else(|| format!("router-core: no server {proxy}/{server}"))?;
+        self.health.set(id, up);
+        Ok(())
+    }
+
     fn proxy(&self, name: &str) -> Result<ProxyId, String> {
         self.cfg
             .proxy_id(name)
