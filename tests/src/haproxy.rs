@@ -281,7 +281,7 @@ impl Haproxy {
         for (name, port) in &self.config.frontends {
             let free = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr());
             let addr = free.map_err(|e| format!("free port: {e}"))?;
-            text = text.replace(&format!("127.0.0.1:{port}"), &addr.to_string());
+            text = replace_port(&text, *port, &addr.to_string());
             addrs.push((name.clone(), addr));
         }
         Ok((text, addrs))
@@ -380,6 +380,23 @@ impl Haproxy {
     }
 }
 
+/// `text` with every `127.0.0.1:<port>` replaced by `to`, the port whole: port 4000
+/// must not rewrite the start of `127.0.0.1:40001`.
+fn replace_port(text: &str, port: u16, to: &str) -> String {
+    let from = format!("127.0.0.1:{port}");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(&from) {
+        let end = i + from.len();
+        let whole = !rest[end..].starts_with(|c: char| c.is_ascii_digit());
+        out.push_str(&rest[..i]);
+        out.push_str(if whole { to } else { &from });
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// `text` (a modernized config, without `log` lines) with HAProxy's log on stdout.
 fn with_logs(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 64);
@@ -400,5 +417,17 @@ impl Drop for Haproxy {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_port_is_replaced_whole() {
+        let t = "bind 127.0.0.1:4000\nbind 127.0.0.1:40001\nserver s 127.0.0.1:4000\n";
+        assert_eq!(
+            super::replace_port(t, 4000, "127.0.0.1:5"),
+            "bind 127.0.0.1:5\nbind 127.0.0.1:40001\nserver s 127.0.0.1:5\n"
+        );
     }
 }
