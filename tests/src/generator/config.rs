@@ -100,6 +100,9 @@ pub fn generate(r: &mut Rng) -> GenConfig {
             }
         }
     }
+    // Forced in file order: several changes before a backend's first pick are
+    // replayed by wtedge in file order (README, known differences).
+    down.sort_by_key(|d| forceable.iter().position(|f| f == d));
     GenConfig {
         text: g.out,
         entries,

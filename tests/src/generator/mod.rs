@@ -30,13 +30,16 @@ pub struct Change {
     pub before: usize,
     pub proxy: String,
     pub server: String,
+    /// UP or DOWN (the generator only makes DOWN changes, see [`batch`]).
     pub up: bool,
 }
 
 /// The batch of `seed`: a config, then 20 to 60 requests for it, and in half the
-/// batches one server changing state midway. One change at most: two changes between
-/// two picks of a backend are a documented difference of round-robin (README, known
-/// differences: wtedge applies them when the backend next picks).
+/// batches one server going DOWN midway. Never UP: a server forced DOWN at start and
+/// UP again before its backend picks is the documented round-robin difference (README,
+/// known differences: wtedge applies health changes when the backend next picks, so
+/// the server keeps its place; HAProxy requeues it), and the generator cannot know
+/// which requests make the backend pick.
 pub fn batch(seed: u64) -> Batch {
     let mut r = Rng::new(seed);
     let config = config::generate(&mut r);
@@ -44,14 +47,18 @@ pub fn batch(seed: u64) -> Batch {
     let requests = (0..n)
         .map(|_| request::generate(&mut r, config.entries.len()))
         .collect();
-    let change = (r.chance(50) && !config.forceable.is_empty()).then(|| {
-        let (proxy, server) = r.pick(&config.forceable).clone();
-        let up = config.down.contains(&(proxy.clone(), server.clone()));
+    let up: Vec<&(String, String)> = config
+        .forceable
+        .iter()
+        .filter(|s| !config.down.contains(s))
+        .collect();
+    let change = (r.chance(50) && !up.is_empty()).then(|| {
+        let (proxy, server) = (*r.pick(&up)).clone();
         Change {
             before: r.below(n),
             proxy,
             server,
-            up,
+            up: false,
         }
     });
     Batch {
