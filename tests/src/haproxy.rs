@@ -264,13 +264,16 @@ impl Haproxy {
     }
 
     /// The config HAProxy runs, for wtedge to run beside it: the lines the harness
-    /// adds for HAProxy's own sake (admin socket, `noreuseport`, `log`) left out and every
-    /// frontend moved to a fresh loopback port. Returns the text and
-    /// (frontend name, wtedge address) pairs.
+    /// adds for HAProxy's own sake (admin socket, `log`) left out and every frontend
+    /// moved to a fresh loopback port. `noreuseport` stays: with `SO_REUSEPORT`, a
+    /// wtedge of another test process that got the same free port would share it
+    /// silently and answer some of this one's requests (seen while two long generated
+    /// runs ran at once); without it, a clash is a bind error the caller retries.
+    /// Returns the text and (frontend name, wtedge address) pairs.
     pub fn config_for_wtedge(&self) -> Result<(String, Vec<(String, SocketAddr)>), String> {
         let harness_only = |line: &str| {
             let t = line.trim();
-            t.starts_with("stats socket") || t == "noreuseport" || t.starts_with("log ")
+            t.starts_with("stats socket") || t.starts_with("log ")
         };
         let mut text = String::with_capacity(self.config.text.len());
         for line in self.config.text.lines().filter(|l| !harness_only(l)) {
@@ -278,9 +281,9 @@ impl Haproxy {
             text.push('\n');
         }
         let mut addrs = Vec::with_capacity(self.config.frontends.len());
+        let mut held = Vec::new();
         for (name, port) in &self.config.frontends {
-            let free = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr());
-            let addr = free.map_err(|e| format!("free port: {e}"))?;
+            let addr = SocketAddr::from(([127, 0, 0, 1], reserve_port(&mut held)?));
             text = replace_port(&text, *port, &addr.to_string());
             addrs.push((name.clone(), addr));
         }

@@ -27,18 +27,25 @@ pub fn wtedge_beside(
     engine: EngineChoice,
     grace: Duration,
 ) -> Result<Edge, String> {
-    let (text, addrs) = hap.config_for_wtedge().unwrap_or_else(|e| panic!("{e}"));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap_or_else(|e| panic!("runtime: {e}"));
-    let options = Options {
-        admin: None,
-        logger,
-        grace,
-        engine,
-    };
-    let running = rt.block_on(Running::start(name, &text, options))?;
-    Ok(Edge { rt, running, addrs })
+    // A port another process took meanwhile is a bind error: retried on new ports.
+    let mut tries = 0;
+    loop {
+        let (text, addrs) = hap.config_for_wtedge().unwrap_or_else(|e| panic!("{e}"));
+        let options = Options {
+            admin: None,
+            logger: logger.clone(),
+            grace,
+            engine: engine.clone(),
+        };
+        match rt.block_on(Running::start(name, &text, options)) {
+            Ok(running) => return Ok(Edge { rt, running, addrs }),
+            Err(e) if e.contains("cannot listen") && tries < 5 => tries += 1,
+            Err(e) => return Err(e),
+        }
+    }
 }
