@@ -5,7 +5,7 @@
 //! socket answers (listeners are bound before the socket answers). Drop kills the
 //! process, stops the servers and removes the temporary directory.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
@@ -91,24 +91,34 @@ pub type OpState = u8;
 
 /// Reserves a loopback port for a frontend: the listener stays in `held` (so that
 /// the loopback servers started meanwhile cannot get the port) until just before
-/// HAProxy starts; a port is never handed out twice by this process (cases run in
-/// parallel). A clash with another process is a bind error, retried.
+/// HAProxy (or wtedge) starts; a port is not handed out again by this process until
+/// 4,096 others have been (cases run in parallel; a long run must not exhaust the
+/// ephemeral range). A clash with another process is a bind error, retried.
 fn reserve_port(held: &mut Vec<TcpListener>) -> Result<u16, String> {
-    static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    const REMEMBERED: usize = 4096;
+    static GIVEN: Mutex<(BTreeSet<u16>, VecDeque<u16>)> =
+        Mutex::new((BTreeSet::new(), VecDeque::new()));
+    // Ports refused here stay bound until the end, so that the kernel does not hand
+    // the same one back at once.
+    let mut refused = Vec::new();
     for _ in 0..100 {
         let l = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("bind: {e}"))?;
         let port = l
             .local_addr()
             .map(|a| a.port())
             .map_err(|e| format!("local_addr: {e}"))?;
-        let fresh = GIVEN
-            .lock()
-            .map_err(|e| format!("port set: {e}"))?
-            .insert(port);
-        if fresh {
+        let mut given = GIVEN.lock().map_err(|e| format!("port set: {e}"))?;
+        if given.0.insert(port) {
+            given.1.push_back(port);
+            if given.1.len() > REMEMBERED
+                && let Some(old) = given.1.pop_front()
+            {
+                given.0.remove(&old);
+            }
             held.push(l);
             return Ok(port);
         }
+        refused.push(l);
     }
     Err("no fresh loopback port in 100 tries".into())
 }
