@@ -35,7 +35,7 @@ pub fn wtedge_beside(
     // A port another process took meanwhile is a bind error: retried on new ports.
     let mut tries = 0;
     loop {
-        let (text, addrs) = hap.config_for_wtedge().unwrap_or_else(|e| panic!("{e}"));
+        let (text, addrs) = hap.config_for_wtedge()?;
         let options = Options {
             admin: None,
             logger: logger.clone(),
