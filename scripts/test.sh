@@ -39,3 +39,5 @@ echo "== config acceptance: wtedge check vs haproxy -c (tests/acceptance)"
 cargo build -q -p local-host --bin wtedge
 python3 tests/acceptance/run.py --strict
 ./scripts/edge-test.sh
+echo "== fuzzing smoke run (60 s per target; nightly toolchain, cargo-fuzz)"
+./scripts/fuzz.sh

@@ -20,7 +20,14 @@
 //! - several `Host` lines must agree; an absolute-form target's authority must equal
 //!   `Host` (an empty authority is not checked); a WebSocket upgrade (the last `Upgrade`
 //!   line names `websocket`) must carry a 24-byte `Sec-WebSocket-Key`, unless the
-//!   request has a body: then its `Upgrade` lines are dropped and it is a plain request.
+//!   request has a body: then its `Upgrade` lines are dropped and it is a plain request;
+//! - a target that starts with neither `/` nor `*` is read as HAProxy 2.6 reads it: an
+//!   optional `scheme://`, then an authority up to the first `/` (userinfo dropped),
+//!   which must equal `Host` as above (`GET app` with `Host: x` is 400; without `Host`,
+//!   or with `Host: app`, it is forwarded);
+//! - an HTTP/1.0 `GET`, `HEAD` or `DELETE` (case-sensitive) with a body (a non-zero
+//!   `Content-Length` or chunked) is 413 (`mux_h1.c`: "HTTP/1.0 GET/HEAD/DELETE request
+//!   with a payload forbidden").
 
 use std::fmt::Write as _;
 
@@ -104,6 +111,18 @@ pub enum HeadError {
     Host,
     #[error("websocket upgrade without key")]
     WebSocketKey,
+    #[error("HTTP/1.0 GET/HEAD/DELETE request with a payload")]
+    PayloadForbidden,
+}
+
+impl HeadError {
+    /// HAProxy's answer: 413 to a forbidden payload, 400 to everything else.
+    pub fn answer(self) -> (u16, Vec<u8>) {
+        match self {
+            HeadError::PayloadForbidden => (413, errors::too_large()),
+            _ => (400, errors::early(400)),
+        }
+    }
 }
 
 fn is_tchar(b: u8) -> bool {
@@ -363,6 +382,18 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadErr
             target = rw.target;
             set_hosts(&mut headers, &rw.host);
         }
+    } else if !target.starts_with(['/', '*']) {
+        // No scheme: HAProxy 2.6 takes the target's start as an authority all the same.
+        let end = target.find('/').unwrap_or(target.len());
+        let start = target[..end].rfind('@').map_or(0, |a| a + 1);
+        let authority = &target[start..end];
+        if let Some(h) = host.as_deref()
+            && !authority.is_empty()
+            && !h.eq_ignore_ascii_case(authority)
+            && !mismatch_allowed("", authority, h)
+        {
+            return Err(HeadError::Host);
+        }
     }
 
     // Connection semantics.
@@ -400,6 +431,14 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadErr
         }
         _ => false,
     };
+    // After every parsing error (HAProxy checks this once its parser is done: a
+    // conflicting Host is still a 400).
+    if version_kind == Version::Http10
+        && framing != Framing::None
+        && matches!(method, b"GET" | b"HEAD" | b"DELETE")
+    {
+        return Err(HeadError::PayloadForbidden);
+    }
     let keep_alive = match version_kind {
         Version::Http11 => !conn_close,
         Version::Http10 => conn_keep && !conn_close,
@@ -690,6 +729,19 @@ pub mod errors {
         .into_bytes()
     }
 
+    /// HAProxy 2.6's 413 to a request whose method forbids a body (HTTP/1.0 GET,
+    /// HEAD, DELETE with one): as [`early`] but without `Connection: close`.
+    pub fn too_large() -> Vec<u8> {
+        let page = error_page(413);
+        format!(
+            "HTTP/1.1 413 {}\r\nContent-length: {}\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n{}",
+            page.reason,
+            page.body.len(),
+            page.body
+        )
+        .into_bytes()
+    }
+
     /// The whole answer for a forwarding error (502/503/504...). `close` adds
     /// `connection: close` (HTTP/1.0 clients and closing connections).
     pub fn forwarding(status: u16, close: bool) -> Vec<u8> {
@@ -781,6 +833,18 @@ mod tests {
             ("https:///static?wtd=wt1", Some("x:443"))
         );
         ok(b"CONNECT x:443 HTTP/1.1\r\n\r\n");
+        // Probed on HAProxy 2.6.12: forwarded as written.
+        for r in [
+            "GET app HTTP/1.1\r\n\r\n",
+            "GET x HTTP/1.1\r\nHost: X\r\n\r\n",
+            "GET u@x/p HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET *x HTTP/1.1\r\nHost: x\r\n\r\n",
+            "get / HTTP/1.0\r\nContent-Length: 2\r\n\r\n",
+            "POST / HTTP/1.0\r\nContent-Length: 2\r\n\r\n",
+            "GET / HTTP/1.0\r\nContent-Length: 0\r\n\r\n",
+        ] {
+            assert_eq!(p(r.as_bytes()).map(|o| o.is_some()), Ok(true), "{r}");
+        }
         ok(b"GET /\"<> HTTP/1.1\r\n\r\n");
         assert_eq!(ok(b"GET / HTTP/0.9\r\n\r\n").version, Version::Http11);
         let ws = ok(b"GET /?wtd=a HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
@@ -842,6 +906,24 @@ mod tests {
         assert_eq!(bad(b"GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n"), Host);
         assert_eq!(bad(b"GET http://h/p HTTP/1.1\r\nHost: x\r\n\r\n"), Host);
         assert_eq!(bad(b"GET https://:443/p HTTP/1.1\r\nHost: x\r\n\r\n"), Host);
+        // Probed on HAProxy 2.6.12: a target without scheme or `/` is an authority,
+        // compared with Host.
+        assert_eq!(bad(b"GET app HTTP/1.1\r\nHost: x\r\n\r\n"), Host);
+        assert_eq!(bad(b"GET x:80 HTTP/1.1\r\nHost: x\r\n\r\n"), Host);
+        assert_eq!(bad(b"GET x?q HTTP/1.1\r\nHost: x\r\n\r\n"), Host);
+        // HTTP/1.0 GET/HEAD/DELETE with a body: 413.
+        for r in [
+            "GET / HTTP/1.0\r\nContent-Length: 2\r\n\r\n",
+            "HEAD / HTTP/1.0\r\nContent-Length: 7\r\nConnection: Upgrade\r\n\r\n",
+            "DELETE / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
+        ] {
+            assert_eq!(bad(r.as_bytes()), PayloadForbidden, "{r}");
+            assert_eq!(PayloadForbidden.answer().0, 413);
+        }
+        assert_eq!(
+            bad(b"GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\nContent-Length: 2\r\n\r\n"),
+            Host
+        );
         assert_eq!(
             bad(b"GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"),
             WebSocketKey
@@ -987,6 +1069,15 @@ mod tests {
         );
         let h = ok(b"GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\nhost: A\r\n\r\n");
         assert_eq!(h.headers.len(), 2, "a repeated identical Host is dropped");
+    }
+
+    #[test]
+    fn the_413_is_haproxys() {
+        // HAProxy 2.6.12's bytes for an HTTP/1.0 GET with a body (captured).
+        assert_eq!(
+            errors::too_large(),
+            b"HTTP/1.1 413 Payload Too Large\r\nContent-length: 106\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html><body><h1>413 Payload Too Large</h1>\nThe request entity exceeds the maximum allowed.\n</body></html>\n"
+        );
     }
 
     #[test]

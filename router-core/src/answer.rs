@@ -29,6 +29,10 @@ pub fn error_page(status: u16) -> ErrorPage {
             "Request Time-out",
             "<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n",
         ),
+        413 => (
+            "Payload Too Large",
+            "<html><body><h1>413 Payload Too Large</h1>\nThe request entity exceeds the maximum allowed.\n</body></html>\n",
+        ),
         502 => (
             "Bad Gateway",
             "<html><body><h1>502 Bad Gateway</h1>\nThe server returned an invalid or incomplete response.\n</body></html>\n",

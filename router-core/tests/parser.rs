@@ -226,6 +226,23 @@ fn nbthread_is_between_1_and_64_as_in_haproxy() {
     }
 }
 
+/// HAProxy 2.6 keeps one connection mode per proxy: `option http-keep-alive` after
+/// `http-server-close` (here, in defaults) replaces it; the other order keeps it.
+#[test]
+fn http_keep_alive_replaces_server_close() {
+    let (c, _) = ok(&format!(
+        "defaults\n mode http\n option http-server-close\n\
+         frontend f\n bind :80\n option http-keep-alive\n default_backend b\n\
+         frontend g\n bind :81\n option http-keep-alive\n option http-server-close\n default_backend b\n\
+         frontend h\n bind :82\n no option http-keep-alive\n default_backend b\n{BE}"
+    ));
+    let scl: Vec<bool> = c.proxies[..3]
+        .iter()
+        .map(|p| p.settings.options.http_mode == router_core::config::model::HttpMode::ServerClose)
+        .collect();
+    assert_eq!(scl, [false, true, true]);
+}
+
 #[test]
 fn defaults_apply_to_later_proxies_and_proxy_lines_win() {
     let (c, _) = ok(&format!(

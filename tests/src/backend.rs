@@ -12,7 +12,8 @@
 //! ```
 //!
 //! `line` is the request line exactly as received; then every `X-Forwarded-For`,
-//! `X-Original-To` and `Connection` header value, in the order received. Connections
+//! `X-Original-To` and `Connection` header value, in the order received, and those of
+//! `X-Client` and `X-Dst` (the other names the generated configs give these headers). Connections
 //! that send nothing (TCP health checks) are closed. The server answers
 //! `Connection: close` and closes after each response.
 
@@ -27,7 +28,13 @@ use std::time::Duration;
 pub const SERVER_HEADER: &str = "x-wtedge-server";
 
 /// Headers echoed in the body, lower-case.
-pub const ECHOED: &[&str] = &["x-forwarded-for", "x-original-to", "connection"];
+pub const ECHOED: &[&str] = &[
+    "x-forwarded-for",
+    "x-original-to",
+    "connection",
+    "x-client",
+    "x-dst",
+];
 
 /// A running loopback server; stopped on drop.
 pub struct Backend {
@@ -157,6 +164,8 @@ pub struct Report {
     pub xff: Vec<String>,
     pub original_to: Vec<String>,
     pub connection: Vec<String>,
+    /// `name: value` of the other echoed headers (`x-client`, `x-dst`), in order.
+    pub extra: Vec<String>,
 }
 
 impl Report {
@@ -179,6 +188,7 @@ impl Report {
                 "x-forwarded-for" => r.xff.push(v.to_string()),
                 "x-original-to" => r.original_to.push(v.to_string()),
                 "connection" => r.connection.push(v.to_string()),
+                k if ECHOED.contains(&k) => r.extra.push(format!("{k}: {v}")),
                 _ => {}
             }
         }

@@ -8,7 +8,7 @@
 //! whole case, like one HAProxy process does.
 //!
 //! Requests that HAProxy rejects while parsing HTTP (`400`: `#` in the target, two
-//! `Host` lines, a malformed request line) never reach routing: rejecting them is the
+//! `Host` lines, a malformed request line; `413`: an HTTP/1.0 GET with a body) never reach routing: rejecting them is the
 //! host's job (local-host parses like HAProxy). The caller says which requests those
 //! are; router-core is not asked about them, so that they take no round-robin turn,
 //! as in HAProxy.
@@ -29,8 +29,11 @@ pub struct CoreDecision {
     pub original_to: Option<String>,
 }
 
-/// Status HAProxy answers to requests it cannot parse.
-pub const PARSE_REJECTED: Outcome = Outcome::Respond { status: 400 };
+/// Whether HAProxy refused the request while parsing it, before routing: 400 for
+/// a malformed request, 413 for an HTTP/1.0 GET/HEAD/DELETE with a body.
+pub fn parse_rejected(o: &Outcome) -> bool {
+    matches!(o, Outcome::Respond { status: 400 | 413 })
+}
 
 /// router-core's decision for every request of `case`, in order, with one fresh
 /// round-robin state for the whole case; `None` for the requests that `rejected` says

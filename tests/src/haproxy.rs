@@ -5,7 +5,7 @@
 //! socket answers (listeners are bound before the socket answers). Drop kills the
 //! process, stops the servers and removes the temporary directory.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
@@ -91,24 +91,34 @@ pub type OpState = u8;
 
 /// Reserves a loopback port for a frontend: the listener stays in `held` (so that
 /// the loopback servers started meanwhile cannot get the port) until just before
-/// HAProxy starts; a port is never handed out twice by this process (cases run in
-/// parallel). A clash with another process is a bind error, retried.
+/// HAProxy (or wtedge) starts; a port is not handed out again by this process until
+/// 4,096 others have been (cases run in parallel; a long run must not exhaust the
+/// ephemeral range). A clash with another process is a bind error, retried.
 fn reserve_port(held: &mut Vec<TcpListener>) -> Result<u16, String> {
-    static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    const REMEMBERED: usize = 4096;
+    static GIVEN: Mutex<(BTreeSet<u16>, VecDeque<u16>)> =
+        Mutex::new((BTreeSet::new(), VecDeque::new()));
+    // Ports refused here stay bound until the end, so that the kernel does not hand
+    // the same one back at once.
+    let mut refused = Vec::new();
     for _ in 0..100 {
         let l = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("bind: {e}"))?;
         let port = l
             .local_addr()
             .map(|a| a.port())
             .map_err(|e| format!("local_addr: {e}"))?;
-        let fresh = GIVEN
-            .lock()
-            .map_err(|e| format!("port set: {e}"))?
-            .insert(port);
-        if fresh {
+        let mut given = GIVEN.lock().map_err(|e| format!("port set: {e}"))?;
+        if given.0.insert(port) {
+            given.1.push_back(port);
+            if given.1.len() > REMEMBERED
+                && let Some(old) = given.1.pop_front()
+            {
+                given.0.remove(&old);
+            }
             held.push(l);
             return Ok(port);
         }
+        refused.push(l);
     }
     Err("no fresh loopback port in 100 tries".into())
 }
@@ -264,13 +274,16 @@ impl Haproxy {
     }
 
     /// The config HAProxy runs, for wtedge to run beside it: the lines the harness
-    /// adds for HAProxy's own sake (admin socket, `noreuseport`, `log`) left out and every
-    /// frontend moved to a fresh loopback port. Returns the text and
-    /// (frontend name, wtedge address) pairs.
+    /// adds for HAProxy's own sake (admin socket, `log`) left out and every frontend
+    /// moved to a fresh loopback port. `noreuseport` stays: with `SO_REUSEPORT`, a
+    /// wtedge of another test process that got the same free port would share it
+    /// silently and answer some of this one's requests (seen while two long generated
+    /// runs ran at once); without it, a clash is a bind error the caller retries.
+    /// Returns the text and (frontend name, wtedge address) pairs.
     pub fn config_for_wtedge(&self) -> Result<(String, Vec<(String, SocketAddr)>), String> {
         let harness_only = |line: &str| {
             let t = line.trim();
-            t.starts_with("stats socket") || t == "noreuseport" || t.starts_with("log ")
+            t.starts_with("stats socket") || t.starts_with("log ")
         };
         let mut text = String::with_capacity(self.config.text.len());
         for line in self.config.text.lines().filter(|l| !harness_only(l)) {
@@ -278,10 +291,10 @@ impl Haproxy {
             text.push('\n');
         }
         let mut addrs = Vec::with_capacity(self.config.frontends.len());
+        let mut held = Vec::new();
         for (name, port) in &self.config.frontends {
-            let free = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr());
-            let addr = free.map_err(|e| format!("free port: {e}"))?;
-            text = text.replace(&format!("127.0.0.1:{port}"), &addr.to_string());
+            let addr = SocketAddr::from(([127, 0, 0, 1], reserve_port(&mut held)?));
+            text = replace_port(&text, *port, &addr.to_string());
             addrs.push((name.clone(), addr));
         }
         Ok((text, addrs))
@@ -380,6 +393,23 @@ impl Haproxy {
     }
 }
 
+/// `text` with every `127.0.0.1:<port>` replaced by `to`, the port whole: port 4000
+/// must not rewrite the start of `127.0.0.1:40001`.
+fn replace_port(text: &str, port: u16, to: &str) -> String {
+    let from = format!("127.0.0.1:{port}");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(&from) {
+        let end = i + from.len();
+        let whole = !rest[end..].starts_with(|c: char| c.is_ascii_digit());
+        out.push_str(&rest[..i]);
+        out.push_str(if whole { to } else { &from });
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// `text` (a modernized config, without `log` lines) with HAProxy's log on stdout.
 fn with_logs(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 64);
@@ -400,5 +430,17 @@ impl Drop for Haproxy {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_port_is_replaced_whole() {
+        let t = "bind 127.0.0.1:4000\nbind 127.0.0.1:40001\nserver s 127.0.0.1:4000\n";
+        assert_eq!(
+            super::replace_port(t, 4000, "127.0.0.1:5"),
+            "bind 127.0.0.1:5\nbind 127.0.0.1:40001\nserver s 127.0.0.1:5\n"
+        );
     }
 }

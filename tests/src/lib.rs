@@ -7,6 +7,7 @@
 //! - [`keepalive`]: a loopback server that keeps connections and numbers them.
 //! - [`haproxy`]: a real HAProxy process, its admin socket, forced DOWN servers.
 //! - [`run`]: a case against HAProxy.
+//! - [`generator`]: seeded random configs and requests for the generator-driven differential test.
 //! - [`core`]: a case through router-core, natively.
 //! - [`mock_wt`]: a mock Wt origin.
 //! - [`browser`]: headless Chromium driving a mock Wt session through a proxy.
@@ -16,6 +17,7 @@ pub mod browser;
 pub mod client;
 pub mod core;
 pub mod corpus;
+pub mod generator;
 pub mod haproxy;
 pub mod keepalive;
 pub mod mock_wt;

@@ -34,7 +34,7 @@ fn router_core_meets_every_expectation() {
                 .expect
                 .as_ref()
                 .and_then(|e| e.outcome().ok())
-                .is_some_and(|o| o == core::PARSE_REJECTED)
+                .is_some_and(|o| core::parse_rejected(&o))
         };
         let decisions = match core::decide_case(case, &rejected) {
             Ok(d) => d,

@@ -143,7 +143,7 @@ fn haproxy_and_router_core_agree_with_the_corpus() {
             let rejected = |i: usize| {
                 observed
                     .get(i)
-                    .is_some_and(|o| o.outcome == core::PARSE_REJECTED)
+                    .is_some_and(|o| core::parse_rejected(&o.outcome))
             };
             match core::decide_case(case, &rejected) {
                 Ok(decisions) => {

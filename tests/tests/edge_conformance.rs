@@ -249,7 +249,7 @@ fn run_case(case: &Case, t: &mut Tally) -> Result<(), String> {
             .expect
             .as_ref()
             .and_then(|e| e.outcome().ok())
-            .is_some_and(|o| o == core::PARSE_REJECTED)
+            .is_some_and(|o| core::parse_rejected(&o))
     };
     let raw = core::decide_case(case, &rejected)?;
     // Once a request was refused by the platform or decided differently, the two

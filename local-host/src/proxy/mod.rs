@@ -376,9 +376,10 @@ impl ClientConn {
                     return;
                 }
                 HeadRead::Bad(e, started) => {
-                    tracing::debug!("400 to {}: {e}", self.info.src);
-                    let _ = write_all(&mut wr, &h1::errors::early(400), client_to).await;
-                    self.log_badreq(accept_date, started, 400, 0, "PR");
+                    let (status, answer) = e.answer();
+                    tracing::debug!("{status} to {}: {e}", self.info.src);
+                    let _ = write_all(&mut wr, &answer, client_to).await;
+                    self.log_badreq(accept_date, started, status, 0, "PR");
                     return;
                 }
             };
@@ -675,7 +676,10 @@ impl ClientConn {
         let connect_to = dur(st.connect);
         let server_to = dur(st.server);
         let queue_to = dur(st.queue);
-        let server_close = reuse::server_side_closes(fe, be);
+        // HAProxy closes the server side of a chunked HTTP/1.0 request (seen on 2.6.12:
+        // no `connection: keep-alive` then, unless it pretends).
+        let chunked_10 = head.version == Version::Http10 && head.framing == Framing::Chunked;
+        let server_close = reuse::server_side_closes(fe, be) || chunked_10;
         let pretend =
             fe.settings.options.http_pretend_keepalive || bs.options.http_pretend_keepalive;
         let be_idx = usize::from(fwd.backend.0);

@@ -28,8 +28,16 @@ pub fn wtedge_beside(
     engine: EngineChoice,
     grace: Duration,
 ) -> Result<Edge, String> {
-    let (text, addrs) = hap.config_for_wtedge().unwrap_or_else(|e| panic!("{e}"));
-    wtedge_on(&text, addrs, name, logger, engine, grace)
+    // A port another process took meanwhile is a bind error: retried on new ports.
+    let mut tries = 0;
+    loop {
+        let (text, addrs) = hap.config_for_wtedge()?;
+        match wtedge_on(&text, addrs, name, logger.clone(), engine.clone(), grace) {
+            Ok(edge) => return Ok(edge),
+            Err(e) if e.contains("cannot listen") && tries < 5 => tries += 1,
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Starts wtedge on `text`, whose frontends listen on `addrs`.

@@ -49,53 +49,90 @@ impl IntRange {
         }
     }
 
-    /// Parses `N`, `N:M`, `N:` or `:M` under operator `op` (which only applies
-    /// to a single number, as in HAProxy).
+    /// Parses a pattern as HAProxy 2.6 does (`acl.c`, `pat_parse_int()`): under an
+    /// operator, a number becomes a half-open range; otherwise the first `:` or `-`
+    /// separates the bounds (`N`, `N:M`, `N-M`, `N:`, `:M`). A pattern that starts
+    /// with `-` ignores the operator, so `-1` is the range `:1` (seen on 2.6.12:
+    /// `hdr_val(x) lt -1` matches 0 and 1).
     pub fn parse(text: &str, op: IntOp) -> Option<IntRange> {
-        if let Some((lo, hi)) = text.split_once(':') {
-            if op != IntOp::Eq {
-                return None;
-            }
-            let min = if lo.is_empty() {
-                None
-            } else {
-                Some(lo.parse().ok()?)
-            };
-            let max = if hi.is_empty() {
-                None
-            } else {
-                Some(hi.parse().ok()?)
-            };
-            if let (Some(a), Some(b)) = (min, max)
-                && a > b
-            {
-                return None;
-            }
-            return Some(IntRange { min, max });
+        if op != IntOp::Eq && !text.starts_with('-') {
+            let v = strl2llrc(text)?;
+            return Some(match op {
+                IntOp::Eq | IntOp::Ge => IntRange::at_least(v),
+                IntOp::Gt => IntRange::at_least(v.checked_add(1)?),
+                IntOp::Le => IntRange {
+                    min: None,
+                    max: Some(v),
+                },
+                IntOp::Lt => IntRange {
+                    min: None,
+                    max: Some(v.checked_sub(1)?),
+                },
+            });
         }
-        let v: i64 = text.parse().ok()?;
-        Some(match op {
-            IntOp::Eq => IntRange {
+        let Some(sep) = text.find([':', '-']) else {
+            let v = strl2llrc(text)?;
+            return Some(IntRange {
                 min: Some(v),
                 max: Some(v),
-            },
-            IntOp::Ge => IntRange::at_least(v),
-            IntOp::Gt => IntRange::at_least(v.checked_add(1)?),
-            IntOp::Le => IntRange {
+            });
+        };
+        let (lo, hi) = (&text[..sep], &text[sep + 1..]);
+        let range = match (lo.is_empty(), hi.is_empty()) {
+            (true, false) => IntRange {
                 min: None,
-                max: Some(v),
+                max: Some(strl2llrc(hi)?),
             },
-            IntOp::Lt => IntRange {
-                min: None,
-                max: Some(v.checked_sub(1)?),
+            (_, true) => IntRange::at_least(strl2llrc(lo)?),
+            (false, false) => IntRange {
+                min: Some(strl2llrc(lo)?),
+                max: Some(strl2llrc(hi)?),
             },
-        })
+        };
+        if let (Some(a), Some(b)) = (range.min, range.max)
+            && a > b
+        {
+            return None;
+        }
+        Some(range)
+    }
+
+    /// Whether a length is in the range. HAProxy compares lengths (`size_t`) with the
+    /// bounds converted to unsigned: a negative bound is huge (`path_len lt 0`
+    /// matches every path, seen on 2.6.12).
+    pub fn contains_len(&self, len: usize) -> bool {
+        let len = len as u64;
+        self.min.is_none_or(|m| m as u64 <= len) && self.max.is_none_or(|m| len <= m as u64)
     }
 
     /// Whether `v` is in the range.
     pub fn contains(&self, v: i64) -> bool {
         self.min.is_none_or(|m| v >= m) && self.max.is_none_or(|m| v <= m)
     }
+}
+
+/// HAProxy's `strl2llrc()`: the whole text is an optional `-` then digits (a lone `-`
+/// reads as 0); anything else, an empty text or an overflow is an error.
+fn strl2llrc(s: &str) -> Option<i64> {
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(d) => (true, d),
+        None if s.is_empty() => return None,
+        None => (false, s),
+    };
+    let mut v: i64 = 0;
+    for b in digits.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        let d = i64::from(b - b'0');
+        v = v.checked_mul(10)?;
+        v = if neg {
+            v.checked_sub(d)?
+        } else {
+            v.checked_add(d)?
+        };
+    }
+    Some(v)
 }
 
 /// A text sample cast to an integer, as HAProxy's `c_str2int()` / `read_int64()`:
@@ -210,6 +247,29 @@ mod tests {
         assert_eq!(IntRange::parse("1:3", IntOp::Gt), None);
         assert_eq!(IntRange::parse("5:3", IntOp::Eq), None);
         assert_eq!(IntRange::parse("x", IntOp::Eq), None);
+    }
+
+    /// Probed on HAProxy 2.6.12 (`hdr_val(x-n)` and `path_len` of `/abc`).
+    #[test]
+    fn negative_patterns_as_haproxy() {
+        let m = |text: &str, op: IntOp, v: i64| {
+            IntRange::parse(text, op).is_some_and(|r| r.contains(v))
+        };
+        // A leading `-` is a separator and the operator is ignored: `-1` is `:1`.
+        for op in [IntOp::Lt, IntOp::Le, IntOp::Gt, IntOp::Eq] {
+            assert!(m("-1", op, 0) && m("-1", op, 1) && !m("-1", op, 3));
+        }
+        assert!(m("-3", IntOp::Eq, 3) && m("-3", IntOp::Ge, -5));
+        assert!(m("0", IntOp::Lt, -1) && !m("0", IntOp::Lt, 0));
+        let r = IntRange::parse("3-7", IntOp::Eq);
+        assert!(r.is_some_and(|r| r.contains(3) && r.contains(7) && !r.contains(8)));
+        assert_eq!(IntRange::parse("+5", IntOp::Eq), None);
+        assert_eq!(IntRange::parse("3-7", IntOp::Lt), None);
+        // Lengths are compared unsigned: a negative bound is huge.
+        let len =
+            |text: &str, op: IntOp| IntRange::parse(text, op).is_some_and(|r| r.contains_len(4));
+        assert!(len("0", IntOp::Lt) && len("-5", IntOp::Lt) && !len("-1", IntOp::Lt));
+        assert!(!len("1", IntOp::Lt) && !len("0", IntOp::Le) && len("5", IntOp::Lt));
     }
 
     #[test]

@@ -107,7 +107,9 @@ impl Matcher {
                 value.is_some_and(|v| int_any(v, patterns))
             }
             Matcher::Len => match sample {
-                Sample::Str(s) => int_any(i64::try_from(s.len()).unwrap_or(i64::MAX), patterns),
+                Sample::Str(s) => patterns
+                    .iter()
+                    .any(|p| matches!(p, Pattern::Int(r) if r.contains_len(s.len()))),
                 _ => false,
             },
             Matcher::Ip => {

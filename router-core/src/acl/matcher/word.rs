@@ -22,7 +22,10 @@ pub fn matches(text: &str, pat: &str, icase: bool, delims: &[u8]) -> bool {
         }
     }
     let t = text.as_bytes();
-    if p.len() > t.len() {
+    // A pattern made of delimiters only (`path_dir /`): HAProxy 2.6 then compares the
+    // byte after the sample with the pattern's final NUL, reading past the sample, so
+    // its answer depends on memory (README, known differences); it is false here.
+    if p.is_empty() || p.len() > t.len() {
         return false;
     }
     let mut may_match = true;
@@ -41,4 +44,15 @@ pub fn matches(text: &str, pat: &str, icase: bool, delims: &[u8]) -> bool {
         may_match = false;
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn delimiters_only_never_match() {
+        for text in ["", "/", "/app/", "/app"] {
+            assert!(!super::matches(text, "/", false, b"/?"), "{text:?}");
+            assert!(!super::matches(text, "//", true, b"/?"), "{text:?}");
+        }
+    }
 }
