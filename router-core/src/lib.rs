@@ -36,6 +36,7 @@ pub mod acl;
 pub mod answer;
 pub mod balance;
 pub mod check;
+pub mod cli;
 pub mod config;
 pub mod decision;
 pub mod diag;

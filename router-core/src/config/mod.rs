@@ -6,6 +6,7 @@ mod keywords;
 pub mod lexer;
 pub mod model;
 mod parse;
+pub mod stats;
 pub mod suggest;
 pub mod time;
 mod validate;
