@@ -162,9 +162,10 @@ fn server_status(cfg: &Config, h: &HealthSnapshot, id: ServerId) -> String {
     let checked = cfg.server(id).params.check || cfg.server(id).track.is_some();
     if !h.is_up(cfg, id) {
         String::from("DOWN")
-    } else if h.stopping(cfg, id) || h.drain(cfg, id) {
-        // HAProxy 2.6.12 prints NOLB for a draining server too (seen).
+    } else if h.stopping(cfg, id) {
         String::from("NOLB")
+    } else if h.drain(cfg, id) {
+        String::from("DRAIN")
     } else if !checked {
         String::from("no check")
     } else {
@@ -226,6 +227,16 @@ pub fn show_stat(cfg: &Config, h: &HealthSnapshot, host: &dyn Host, f: &StatFilt
                 } else {
                     SHAPE_SERVER_UNCHECKED
                 });
+                // In maintenance HAProxy shows no check columns.
+                for c in [
+                    "check_status",
+                    "check_desc",
+                    "check_rise",
+                    "check_fall",
+                    "check_health",
+                ] {
+                    r.set(c, "");
+                }
                 let sc = host.server_counters(id);
                 r.set("pxname", &px.name);
                 r.set("svname", &s.name);
@@ -253,13 +264,11 @@ pub fn show_stat(cfg: &Config, h: &HealthSnapshot, host: &dyn Host, f: &StatFilt
                 r.set("type", 2);
                 r.set("req_tot", sc.req_tot);
                 r.lastsess(&sc);
-                if s.params.check {
+                if s.params.check && !h.maint(cfg, id) {
                     let (rise, fall) = (s.params.rise.max(1), s.params.fall.max(1));
                     r.set("check_rise", rise);
                     r.set("check_fall", fall);
-                    r.set("check_status", "");
-                    r.set("check_desc", "");
-                    if !h.maint(cfg, id) {
+                    {
                         let up = h.is_up(cfg, id);
                         r.set("check_health", if up { rise + fall - 1 } else { 0 });
                         // The last check's result, as HAProxy names it.

@@ -348,6 +348,17 @@ pub fn finish(p: Parser<'_>) -> Result<Parsed, Errors> {
         }
     }
 
+    for (line, col, message, hint) in super::drain_lint::nbsrv_guards(&proxies, &servers) {
+        out.warn(
+            K::DrainBreaksAffinity,
+            line,
+            col,
+            "use_backend",
+            message,
+            Some(hint),
+        );
+    }
+
     for (i, px) in proxies.iter().enumerate() {
         let keyword = px_keyword(px);
         if px.kind.is_frontend() && px.binds.is_empty() {
