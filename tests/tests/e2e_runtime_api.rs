@@ -25,7 +25,9 @@ mod common;
 /// (frontend `safe`). `use-server ... if TRUE` in bck1/bck2: without it a request
 /// sent to a backend whose only server drains gets a 503 (HAProxy 2.6, seen), as
 /// balancing skips a draining server; the wiki's frontend never gets there.
-const CONFIG: &str = "\
+fn config() -> String {
+    format!(
+        "\
 defaults
     mode http
     timeout connect 2s
@@ -42,14 +44,7 @@ frontend wiki
     default_backend bck_lb
 frontend safe
     bind 127.0.0.1:8081
-    acl srv1 url_sub wtd=wt1
-    acl srv2 url_sub wtd=wt2
-    acl srv1_up srv_is_up(bck1/srv1)
-    acl srv2_up srv_is_up(bck2/srv2)
-    use_backend bck1 if srv1_up srv1
-    use_backend bck2 if srv2_up srv2
-    default_backend bck_lb
-backend bck_lb
+{safe}backend bck_lb
     balance roundrobin
     server srv1 127.0.0.1:9090 track bck1/srv1
     server srv2 127.0.0.1:9091 track bck2/srv2
@@ -61,7 +56,10 @@ backend bck2
     balance roundrobin
     use-server srv2 if TRUE
     server srv2 127.0.0.1:9091 check inter 1s
-";
+",
+        safe = common::WT_SAFE_RULES
+    )
+}
 
 /// One answer of a CLI socket.
 fn ask(socket: &Path, cmd: &str) -> Result<String, String> {
@@ -250,7 +248,7 @@ fn runtime_api_and_admin_states_match_haproxy() {
     if let Err(e) = haproxy::binary() {
         panic!("this test compares wtedge with HAProxy 2.6 and needs it: {e}");
     }
-    let hap = Haproxy::start(CONFIG, false).unwrap_or_else(|e| panic!("{e}"));
+    let hap = Haproxy::start(&config(), false).unwrap_or_else(|e| panic!("{e}"));
     let hap_side = Side {
         name: "haproxy",
         wiki: hap
