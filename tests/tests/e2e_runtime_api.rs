@@ -73,6 +73,34 @@ fn ask(socket: &Path, cmd: &str) -> Result<String, String> {
     Ok(out)
 }
 
+/// An interactive (`prompt`) conversation: each line sent, then what came back
+/// until the side stopped writing (a pause of 300 ms), then whether it closed
+/// after `quit`.
+fn conversation(socket: &Path, lines: &[&str]) -> Result<Vec<String>, String> {
+    let mut s = UnixStream::connect(socket).map_err(|e| format!("{}: {e}", socket.display()))?;
+    s.set_read_timeout(Some(Duration::from_millis(300)))
+        .map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for line in lines {
+        s.write_all(format!("{line}\n").as_bytes())
+            .map_err(|e| e.to_string())?;
+        let mut got = Vec::new();
+        let mut buf = [0u8; 65536];
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) => {
+                    got.extend_from_slice(b"<closed>");
+                    break;
+                }
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(_) => break,
+            }
+        }
+        out.push(format!("{line:?} -> {:?}", String::from_utf8_lossy(&got)));
+    }
+    Ok(out)
+}
+
 /// One side: where its frontends listen and its CLI socket.
 struct Side {
     name: &'static str,
@@ -344,6 +372,26 @@ fn runtime_api_and_admin_states_match_haproxy() {
                     side.name
                 ));
             }
+        }
+    }
+    // Interactive mode: prompts after each command (each of a `;` line), quit closes.
+    let talk = [
+        "prompt",
+        "show backend",
+        "set server bck1/srv1 weight 1; show cli level",
+        "user",
+        "set server bck1/srv1 state drain",
+        "quit",
+    ];
+    let want = conversation(&hap_side.socket, &talk).unwrap_or_else(|e| panic!("haproxy: {e}"));
+    assert!(want[0].ends_with("> \""), "haproxy's prompt: {want:?}");
+    for (side, _) in &edges {
+        let got = conversation(&side.socket, &talk).unwrap_or_else(|e| panic!("{e}"));
+        if got != want {
+            diffs.push(format!(
+                "prompt mode:\n  haproxy: {want:?}\n  {}: {got:?}",
+                side.name
+            ));
         }
     }
     for (_, e) in edges {

@@ -437,3 +437,171 @@ fn set_weight(cfg: &Config, host: &mut dyn Host, id: ServerId, text: &str) -> St
     let w = u16::try_from(w).unwrap_or(256);
     refusal(host.admin(id, AdminOp::Weight(w)))
 }
+
+#[cfg(test)]
+mod tests {
+    //! Expected answers are HAProxy 2.6.12's, seen on its stats socket with the
+    //! same configs and commands.
+    use super::*;
+    use crate::config::parse;
+    use crate::health::Health;
+
+    struct Fake<'c> {
+        cfg: &'c Config,
+        health: Health,
+    }
+
+    impl Host for Fake<'_> {
+        fn snapshot(&self) -> HealthSnapshot {
+            self.health.snapshot()
+        }
+        fn admin(&mut self, server: ServerId, op: AdminOp) -> Result<(), AdminRefusal> {
+            self.health.admin(self.cfg, server, op, 0)
+        }
+        fn proxy_counters(&self, _: ProxyId) -> Counters {
+            Counters::default()
+        }
+        fn server_counters(&self, _: ServerId) -> Counters {
+            Counters::default()
+        }
+        fn since_change_s(&self, _: ServerId) -> u64 {
+            0
+        }
+        fn info(&self) -> Info {
+            Info::default()
+        }
+    }
+
+    const CFG: &str = "backend b\n server s1 127.0.0.1:19090 check disabled\n server s2 127.0.0.1:19091 weight 0\n server s3 127.0.0.1:19091 track s1\n server s4 127.0.0.1:19091 check\n";
+
+    /// `srv_op_state srv_admin_state srv_uweight` of each server.
+    fn states(cfg: &Config, host: &mut Fake<'_>) -> Vec<String> {
+        let mut s = Session::new(Level::Admin);
+        run(cfg, &mut s, host, "show servers state")
+            .lines()
+            .skip(2)
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let f: Vec<&str> = l.split(' ').collect();
+                format!("{} {} {} {}", f[3], f[5], f[6], f[7])
+            })
+            .collect()
+    }
+
+    #[test]
+    fn admin_states_follow_haproxy() {
+        let cfg = parse("t.cfg", CFG).unwrap_or_else(|e| panic!("{e}")).config;
+        let mut host = Fake {
+            cfg: &cfg,
+            health: Health::new(&cfg),
+        };
+        let mut s = Session::new(Level::Admin);
+        // `disabled`: CMAINT|FMAINT, the tracker inherits IMAINT.
+        assert_eq!(
+            states(&cfg, &mut host),
+            ["s1 0 5 1", "s2 2 0 0", "s3 0 2 1", "s4 2 0 1"]
+        );
+        assert_eq!(
+            run(&cfg, &mut s, &mut host, "set server b/s1 state ready"),
+            "\n"
+        );
+        assert_eq!(
+            states(&cfg, &mut host)[..3],
+            ["s1 2 4 1", "s2 2 0 0", "s3 2 0 1"]
+        );
+        // drain then maint: maint clears the drain.
+        run(&cfg, &mut s, &mut host, "set server b/s1 state drain");
+        assert_eq!(states(&cfg, &mut host)[2], "s3 2 16 1");
+        run(&cfg, &mut s, &mut host, "set server b/s1 state maint");
+        assert_eq!(
+            states(&cfg, &mut host)[..3],
+            ["s1 0 5 1", "s2 2 0 0", "s3 0 2 1"]
+        );
+        run(&cfg, &mut s, &mut host, "set server b/s3 state maint");
+        assert_eq!(states(&cfg, &mut host)[2], "s3 0 3 1");
+        run(&cfg, &mut s, &mut host, "set server b/s3 state ready");
+        assert_eq!(states(&cfg, &mut host)[2], "s3 0 2 1");
+        assert_eq!(
+            run(&cfg, &mut s, &mut host, "set server b/s3 health down"),
+            "cannot change health on a tracking server.\n\n"
+        );
+        run(&cfg, &mut s, &mut host, "set server b/s4 health stopping");
+        assert_eq!(states(&cfg, &mut host)[3], "s4 3 0 1");
+        run(&cfg, &mut s, &mut host, "set server b/s2 weight 5");
+        assert_eq!(
+            run(&cfg, &mut s, &mut host, "get weight b/s2"),
+            "5 (initial 0)\n\n"
+        );
+    }
+
+    #[test]
+    fn drain_and_maint_as_routing_sees_them() {
+        let cfg = parse(
+            "t.cfg",
+            "backend b\n server a 10.0.0.1:80 check\n server t 10.0.0.2:80 track a\n server c 10.0.0.3:80\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .config;
+        let (a, t) = (ServerId(0), ServerId(1));
+        let mut snap = HealthSnapshot::all_up(&cfg);
+        snap.set_admin(a, AdminState::Drain);
+        // srv_is_up stays true, nbsrv counts it (and its tracker) out.
+        assert!(snap.available(&cfg, a) && snap.available(&cfg, t));
+        assert!(!snap.usable(&cfg, a) && !snap.usable(&cfg, t));
+        assert_eq!(crate::acl::fetch::nbsrv_count(&cfg, &snap, ProxyId(0)), 1);
+        snap.set_admin(a, AdminState::Maint);
+        assert!(!snap.available(&cfg, a) && !snap.available(&cfg, t));
+        snap.set_admin(a, AdminState::Ready);
+        assert_eq!(crate::acl::fetch::nbsrv_count(&cfg, &snap, ProxyId(0)), 3);
+        let back = HealthSnapshot::from_bytes(&cfg, &snap.to_bytes());
+        assert_eq!(back, snap);
+    }
+
+    #[test]
+    fn levels_weights_and_framing() {
+        let cfg = parse("t.cfg", CFG).unwrap_or_else(|e| panic!("{e}")).config;
+        let mut host = Fake {
+            cfg: &cfg,
+            health: Health::new(&cfg),
+        };
+        let mut s = Session::new(Level::Operator);
+        assert_eq!(
+            run(&cfg, &mut s, &mut host, "set server b/s4 state drain"),
+            "Permission denied\n\n"
+        );
+        let mut s = Session::new(Level::Admin);
+        for (cmd, want) in [
+            (
+                "set server b/s4 weight x",
+                "Empty weight string empty or preceded by garbage\n",
+            ),
+            (
+                "set server b/s4 weight 5x",
+                "Trailing garbage in weight string\n",
+            ),
+            (
+                "set server b/s4 weight 300",
+                "Absolute weight can only be between 0 and 256 inclusive.\n\n",
+            ),
+            (
+                "set server b/s4 weight -5%",
+                "Relative weight must be positive.\n\n",
+            ),
+            ("set server b", "Require 'backend/server'.\n\n"),
+            ("set server c/s1 state drain", "No such backend.\n\n"),
+            ("set server b/s9 state drain", "No such server.\n\n"),
+            ("show stat nope -1 -1", "No such proxy.\n\n"),
+            ("user; operator", "\nPermission denied\n\n"),
+        ] {
+            assert_eq!(run(&cfg, &mut s, &mut host, cmd), want, "{cmd}");
+        }
+        let mut s = Session::new(Level::Admin);
+        assert_eq!(run(&cfg, &mut s, &mut host, "prompt"), "\n> ");
+        assert_eq!(
+            run(&cfg, &mut s, &mut host, "show backend"),
+            "# name\nb\n\n> "
+        );
+        assert_eq!(run(&cfg, &mut s, &mut host, "quit"), "");
+        assert!(s.done);
+    }
+}
