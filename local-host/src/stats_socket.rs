@@ -141,9 +141,9 @@ async fn read_line<R: AsyncBufReadExt + Unpin>(r: &mut R, out: &mut Vec<u8>) -> 
     (n < MAX_LINE || out.ends_with(b"\n")).then_some(n)
 }
 
-/// The generation's state and counters, as the CLI sees them.
-struct CliHost<'a> {
-    g: &'a Generation,
+/// The generation's state and counters, as the CLI (and the stats page) sees them.
+pub(crate) struct CliHost<'a> {
+    pub(crate) g: &'a Generation,
 }
 
 impl cli::Host for CliHost<'_> {

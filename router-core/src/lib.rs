@@ -51,6 +51,7 @@ pub mod request;
 pub mod retry;
 pub mod reuse;
 pub mod router;
+pub mod stats_page;
 pub mod trace;
 pub mod upgrade;
 pub mod wire;

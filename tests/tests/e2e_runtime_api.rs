@@ -399,3 +399,61 @@ fn runtime_api_and_admin_states_match_haproxy() {
     }
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
 }
+
+/// The stats page on a proxy's own port: `stats uri`, `stats auth` (401 with the
+/// realm, then the page with the credentials), `;csv` (HAProxy's header and rows).
+#[test]
+fn stats_page_csv_and_auth_match_haproxy() {
+    if let Err(e) = haproxy::binary() {
+        panic!("this test compares wtedge with HAProxy 2.6 and needs it: {e}");
+    }
+    let text = "defaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n    \
+        timeout server 10s\nlisten st\n    bind 127.0.0.1:8082\n    stats enable\n    \
+        stats uri /st\n    stats auth admin:secret\n    stats realm Wt\\ stats\n    \
+        server s1 127.0.0.1:9092 check inter 1s\n    server s2 127.0.0.1:9093\n";
+    let hap = Haproxy::start(text, false).unwrap_or_else(|e| panic!("{e}"));
+    let hap_addr = hap
+        .frontend_addr(Some("st"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let edge = common::wtedge_beside(
+        &hap,
+        "stats.cfg",
+        Logger::none(),
+        EngineChoice::EmbeddedWasm,
+        Duration::from_secs(1),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    std::thread::sleep(Duration::from_millis(1500));
+    let ask = |addr, target: &str, auth: bool| {
+        let mut req = request(target);
+        if auth {
+            req.headers
+                .push("Authorization: Basic YWRtaW46c2VjcmV0".into());
+        }
+        let r = client::send(addr, Source::for_case(None)?, &req).map_err(|e| e.to_string())?;
+        let body = String::from_utf8_lossy(&r.body).into_owned();
+        let shown = if r.status == 200 {
+            stat_columns(&body).join("\n")
+        } else {
+            body
+        };
+        Ok::<_, String>(format!(
+            "{} {:?} {:?}\n{shown}",
+            r.status,
+            r.header("content-type"),
+            r.header("www-authenticate"),
+        ))
+    };
+    let mut diffs = Vec::new();
+    for (target, auth) in [("/st;csv", false), ("/st;csv", true), ("/st;csv;up", true)] {
+        let want = ask(hap_addr, target, auth).unwrap_or_else(|e| panic!("haproxy: {e}"));
+        let got = ask(edge.addrs[0].1, target, auth).unwrap_or_else(|e| panic!("wtedge: {e}"));
+        if want != got {
+            diffs.push(format!(
+                "{target} (auth {auth}):\n  haproxy: {want}\n  wtedge: {got}"
+            ));
+        }
+    }
+    edge.rt.block_on(edge.running.stop());
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}

@@ -84,6 +84,8 @@ pub struct StatFilter {
     pub up: bool,
     /// `no-maint`: no server in maintenance.
     pub no_maint: bool,
+    /// Server addresses shown (the CLI; the page with `stats show-legends`).
+    pub legends: bool,
 }
 
 /// HAProxy's proxy uuid: declaration order from 2 (1 is its own CLI proxy).
@@ -119,6 +121,7 @@ impl StatFilter {
             sid: None,
             up: false,
             no_maint: false,
+            legends: true,
         };
         let mut rest = args;
         if let [px, ty, sv, tail @ ..] = args {
@@ -254,6 +257,7 @@ pub fn show_stat(cfg: &Config, h: &HealthSnapshot, host: &dyn Host, f: &StatFilt
                 r.set("iid", iid(px_id));
                 r.set("sid", sid);
                 r.set("lbtot", sc.stot);
+                r.set("tracked", "");
                 if let Some(t) = &s.track {
                     let ts = cfg.server(t.id);
                     r.set(
@@ -283,8 +287,16 @@ pub fn show_stat(cfg: &Config, h: &HealthSnapshot, host: &dyn Host, f: &StatFilt
                         r.set("check_desc", desc);
                     }
                 }
+                // Addresses only where HAProxy shows its "legends" (CLI, show-legends).
                 let (host, port) = addr(cfg, id);
-                r.set("addr", format!("{host}:{port}"));
+                r.set(
+                    "addr",
+                    if f.legends {
+                        format!("{host}:{port}")
+                    } else {
+                        String::new()
+                    },
+                );
                 r.set("mode", "http");
                 r.set("uweight", h.weight(id));
                 r.finish(&mut out);
@@ -308,6 +320,14 @@ pub fn show_stat(cfg: &Config, h: &HealthSnapshot, host: &dyn Host, f: &StatFilt
             r.set("pxname", &px.name);
             r.set("svname", "BACKEND");
             r.counters(&c);
+            // The backend's current streams are its servers' (a listen's own
+            // counter also holds the connections its frontend side accepted).
+            let scur: u64 = px
+                .servers
+                .iter()
+                .map(|&s| host.server_counters(s).scur)
+                .sum();
+            r.set("scur", scur);
             r.set("qcur", c.qcur);
             r.set(
                 "status",
@@ -327,7 +347,14 @@ pub fn show_stat(cfg: &Config, h: &HealthSnapshot, host: &dyn Host, f: &StatFilt
             r.set("req_tot", c.req_tot);
             r.lastsess(&c);
             r.set("mode", "http");
-            r.set("algo", px.settings.balance.name());
+            r.set(
+                "algo",
+                if f.legends {
+                    px.settings.balance.name()
+                } else {
+                    ""
+                },
+            );
             r.set("uweight", weight);
             r.finish(&mut out);
         }

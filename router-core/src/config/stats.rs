@@ -207,6 +207,8 @@ pub struct StatsPage {
     pub refresh_ms: Option<u64>,
     /// `stats hide-version`.
     pub hide_version: bool,
+    /// `stats show-legends`: the page shows server addresses (as the CLI does).
+    pub show_legends: bool,
     /// `stats admin if|unless COND`, kept as written.
     pub admin: Option<String>,
 }
@@ -272,7 +274,8 @@ pub fn parse_proxy(words: &[Word], page: &mut StatsPage) -> Result<(), Problem> 
             }
             page.admin = Some(cond.join(" "));
         }
-        "show-legends" | "show-node" | "show-desc" | "show-modules" | "scope" => {}
+        "show-legends" => page.show_legends = true,
+        "show-node" | "show-desc" | "show-modules" | "scope" => {}
         _ => {
             return Err(Problem::new(
                 K::UnknownKeyword,
