@@ -10,7 +10,10 @@ use std::sync::{Arc, Mutex, RwLock};
 use router_core::balance::{Rotation, Tickets};
 use router_core::config::model::{Config, ProxyId, ServerId};
 use router_core::decision::{Decision, Forward};
-use router_core::health::{Health, HealthSnapshot, Observation, Transition};
+use router_core::health::{
+    AdminOp, AdminRefusal, AdminState, Health, HealthSnapshot, Observation, OpState, Transition,
+    bits,
+};
 use router_core::request::RequestFacts;
 
 /// What the proxy needs from a routing engine.
@@ -36,8 +39,44 @@ pub trait Engine: Send + Sync + 'static {
     /// Forces a server UP or DOWN (an operator's action, HAProxy's
     /// `set server B/S health up|down`).
     fn force(&self, server: ServerId, up: bool, now_ms: u64);
+    /// Applies an operator's change (the runtime API's `set server`), in
+    /// router-core's health state.
+    fn admin(&self, server: ServerId, op: AdminOp, now_ms: u64) -> Result<(), AdminRefusal>;
+    /// Every server's state as routing sees it (admin states and weights included).
+    fn health_snapshot(&self) -> HealthSnapshot;
     /// The streams each server serves now, which leastconn, first and random read.
     fn served(&self) -> &Arc<Served>;
+}
+
+/// Keeps the operator's changes (drain, maint, stopping, weight) of the servers
+/// `previous` also has across a reload, as HAProxy's `server-state-file` does;
+/// a server whose `disabled` changed in the file takes the file's state.
+pub fn carry_admin(new: &dyn Engine, previous: &dyn Engine, now_ms: u64) {
+    let (cfg, old_cfg) = (new.config(), previous.config());
+    let old = previous.health_snapshot();
+    for id in cfg.server_ids() {
+        let s = cfg.server(id);
+        let Some(old_id) = old_cfg.server_id(&cfg.proxy(s.proxy).name, &s.name) else {
+            continue;
+        };
+        let f = old.own_flags(old_id);
+        if old_cfg.server(old_id).params.disabled == s.params.disabled {
+            let state = if f & bits::FMAINT != 0 {
+                AdminState::Maint
+            } else if f & bits::FDRAIN != 0 {
+                AdminState::Drain
+            } else {
+                AdminState::Ready
+            };
+            let _ = new.admin(id, AdminOp::State(state), now_ms);
+        }
+        if f & bits::STOPPING != 0 && s.track.is_none() {
+            let _ = new.admin(id, AdminOp::Health(OpState::Stopping), now_ms);
+        }
+        if old.weight(old_id) != u16::try_from(old_cfg.server(old_id).params.weight).unwrap_or(0) {
+            let _ = new.admin(id, AdminOp::Weight(old.weight(old_id)), now_ms);
+        }
+    }
 }
 
 /// Streams each server serves now (HAProxy's `served`): a request from the moment
@@ -212,6 +251,7 @@ impl NativeEngine {
             }
             *e.snapshot.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(h.snapshot());
         }
+        carry_admin(&e, previous, now_ms);
         e
     }
 
@@ -263,6 +303,17 @@ impl Engine for NativeEngine {
         let mut h = lock(&self.health);
         h.force(&self.cfg, server, up, now_ms);
         *self.snapshot.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(h.snapshot());
+    }
+
+    fn admin(&self, server: ServerId, op: AdminOp, now_ms: u64) -> Result<(), AdminRefusal> {
+        let mut h = lock(&self.health);
+        let r = h.admin(&self.cfg, server, op, now_ms);
+        *self.snapshot.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(h.snapshot());
+        r
+    }
+
+    fn health_snapshot(&self) -> HealthSnapshot {
+        (*self.snapshot()).clone()
     }
 
     fn served(&self) -> &Arc<Served> {

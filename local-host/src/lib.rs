@@ -12,4 +12,6 @@ pub mod h1;
 pub mod health_check;
 pub mod proxy;
 pub mod run;
+pub mod stats_page;
+pub mod stats_socket;
 pub mod wasm_engine;

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use router_core::HeaderInterest;
 use router_core::config::model::{Config, ProxyId, ServerId};
 use router_core::decision::{Decision, Forward};
-use router_core::health::{HealthSnapshot, Observation, Transition};
+use router_core::health::{AdminOp, AdminRefusal, HealthSnapshot, Observation, Transition};
 use router_core::request::RequestFacts;
 use router_core::trace::Trace;
 use router_core::wire::{self, Mode};
@@ -193,6 +193,8 @@ struct Inst {
     force: TypedFunc<(u32, i32, i64), i32>,
     health: TypedFunc<(), i32>,
     next_check: TypedFunc<u32, i64>,
+    /// `wr_admin` (a module built before the runtime API has none).
+    admin: Option<TypedFunc<(u32, u32, i64), i32>>,
 }
 
 impl Inst {
@@ -227,6 +229,7 @@ impl Inst {
             force: f!("wr_force"),
             health: f!("wr_health"),
             next_check: f!("wr_next_check"),
+            admin: instance.get_typed_func(&mut store, "wr_admin").ok(),
             input_buf: (0, 0),
             health_gen: u64::MAX,
             store,
@@ -445,6 +448,7 @@ impl WasmEngine {
                 e.force(id, previous.is_up(old_id), now_ms);
             }
         }
+        crate::engine::carry_admin(&e, previous, now_ms);
         Ok(e)
     }
 
@@ -613,6 +617,33 @@ impl Engine for WasmEngine {
             tracing::error!("routing module failed forcing a server state: {e:#}");
         }
         self.publish(inst);
+    }
+
+    fn admin(&self, server: ServerId, op: AdminOp, now_ms: u64) -> Result<(), AdminRefusal> {
+        let mut guard = lock(&self.health);
+        let inst: &mut Inst = &mut guard;
+        let at = i64::try_from(now_ms).unwrap_or(i64::MAX);
+        let code = match &inst.admin {
+            Some(f) => f.call(&mut inst.store, (server.0, op.to_code(), at)),
+            None => {
+                tracing::error!("the routing module has no wr_admin: server states cannot change");
+                return Err(AdminRefusal::NoServer);
+            }
+        };
+        self.publish(inst);
+        match code {
+            Ok(0) => Ok(()),
+            Ok(1) => Err(AdminRefusal::Tracking),
+            Ok(_) => Err(AdminRefusal::NoServer),
+            Err(e) => {
+                tracing::error!("routing module failed on an operator's change: {e:#}");
+                Err(AdminRefusal::NoServer)
+            }
+        }
+    }
+
+    fn health_snapshot(&self) -> HealthSnapshot {
+        HealthSnapshot::from_bytes(&self.cfg, &self.snapshot_bytes())
     }
 
     fn served(&self) -> &Arc<Served> {

@@ -135,6 +135,39 @@ fn explain_affinity_failover_and_redirects() {
     );
 }
 
+/// `--state` as HAProxy 2.6 routes it after `set server bck1/srv1 state ...`
+/// (e2e_runtime_api compares the same requests with a running HAProxy): drain
+/// empties nbsrv(bck1), so the wiki's rule sends srv1's sessions to srv2 and
+/// new ones skip the draining trackers; maint too; ready restores affinity.
+#[test]
+fn explain_with_admin_states() {
+    let s2 = seed(2);
+    let wt1 = "GET /?wtd=wt1AAAAAAAAAAAAAAAA";
+    let to = |v: serde_json::Value| {
+        (
+            v["backend"].as_str().map(String::from),
+            v["server"].as_str().map(String::from),
+        )
+    };
+    let pair = |b: &str, s: &str| (Some(b.to_string()), Some(s.to_string()));
+    for state in ["drain", "maint"] {
+        let arg = format!("bck1/srv1={state}");
+        assert_eq!(
+            to(explain(&[&s2, "--state", &arg, wt1])),
+            pair("bck_lb", "srv2")
+        );
+        assert_eq!(
+            to(explain(&[&s2, "--state", &arg, "GET /"])),
+            pair("bck_lb", "srv2")
+        );
+    }
+    let v = explain(&[&s2, "--state", "bck1/srv1=ready", wt1]);
+    assert_eq!(to(v), pair("bck1", "srv1"));
+    let out = wtedge(&["explain", &s2, "--state", "bck1/srv1=gone", "GET /"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("not drain, maint or ready"));
+}
+
 #[test]
 fn explain_rejects_unknown_servers_with_a_suggestion() {
     let out = wtedge(&["explain", &seed(2), "--down", "bck1/srv3", "GET /"]);

@@ -24,7 +24,8 @@
 //! | `wr_route(len) -> i64` | a request ([`crate::wire`]) | the decision ([`crate::wire`]): output address << 32 \| length |
 //! | `wr_observe(server, at_ms, flags) -> i32` | flags: 1 = ok, 2 = passive | -1 no change, 0 now DOWN, 1 now UP |
 //! | `wr_force(server, up, at_ms) -> i32` | up: 0 or 1 | 0 (-1: unknown server) |
-//! | `wr_health() -> i32` | | output: one byte per server (1 = UP, own check state) |
+//! | `wr_admin(server, op, at_ms) -> i32` | op: `AdminOp::to_code` | 0, 1 refused, -1 unknown |
+//! | `wr_health() -> i32` | | output: one flag byte per server (`health::bits`), then a `u16` weight each |
 //! | `wr_next_check(server) -> i64` | | ms until the server's next check |
 //!
 //! Imports: the round-robin state of each backend ([`crate::balance::Rotation`]
@@ -51,7 +52,7 @@ use core::fmt::Write;
 
 use crate::balance::Rotation;
 use crate::config::model::{Config, ProxyId, ServerId};
-use crate::health::{Health, HealthSnapshot, Observation};
+use crate::health::{AdminOp, AdminRefusal, Health, HealthSnapshot, Observation};
 use crate::wire;
 
 #[global_allocator]
@@ -255,7 +256,24 @@ pub extern "C" fn wr_force(server: u32, up: i32, at_ms: i64) -> i32 {
     0
 }
 
-/// Writes the health snapshot (one byte per server) to the output.
+/// Applies an operator's change ([`AdminOp::to_code`]): 0 done, 1 refused
+/// (health of a tracking server), -1 unknown server or operation.
+#[unsafe(no_mangle)]
+pub extern "C" fn wr_admin(server: u32, op: u32, at_ms: i64) -> i32 {
+    let s = state();
+    let (Some(cfg), Some(health), Some(op)) =
+        (s.config.as_ref(), s.health.as_mut(), AdminOp::from_code(op))
+    else {
+        return -1;
+    };
+    match health.admin(cfg, ServerId(server), op, at_ms as u64) {
+        Ok(()) => 0,
+        Err(AdminRefusal::Tracking) => 1,
+        Err(AdminRefusal::NoServer) => -1,
+    }
+}
+
+/// Writes the health snapshot ([`HealthSnapshot::to_bytes`]) to the output.
 #[unsafe(no_mangle)]
 pub extern "C" fn wr_health() -> i32 {
     let s = state();

@@ -47,6 +47,9 @@ pub enum DiagnosticKind {
     Unreachable,
     /// A section without `mode http`: HAProxy would run it in TCP mode.
     NotHttpMode,
+    /// A session rule guarded by `nbsrv(B)`: draining a server of B (a rolling
+    /// deploy) sends its sessions elsewhere, logging their users out.
+    DrainBreaksAffinity,
 }
 
 /// One error or warning about a configuration file.

@@ -13,40 +13,164 @@ use serde::Serialize;
 
 use crate::config::model::{Config, ServerId};
 
-/// UP/DOWN state of every server, as routing sees it. Indexed by server id;
-/// holds each server's own check state, tracking is resolved on read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct HealthSnapshot {
-    up: Vec<bool>,
+/// Bits of a server's own state in a snapshot byte (inherited states are
+/// resolved on read, along the `track` chain, as HAProxy propagates them).
+pub mod bits {
+    /// The checks say UP (HAProxy's operational state is not STOPPED).
+    pub const UP: u8 = 0x01;
+    /// Forced into maintenance by an operator (`SRV_ADMF_FMAINT`).
+    pub const FMAINT: u8 = 0x02;
+    /// `disabled` in the config (`SRV_ADMF_CMAINT`): a marker only; the
+    /// server starts with [`FMAINT`] too, and `ready` clears that one.
+    pub const CMAINT: u8 = 0x04;
+    /// Forced into drain by an operator (`SRV_ADMF_FDRAIN`).
+    pub const FDRAIN: u8 = 0x08;
+    /// Operational state STOPPING (`set server health stopping`).
+    pub const STOPPING: u8 = 0x10;
 }
 
-impl HealthSnapshot {
-    /// Every server UP.
-    pub fn all_up(cfg: &Config) -> Self {
-        HealthSnapshot {
-            up: alloc::vec![true; cfg.servers.len()],
+/// HAProxy's admin-state request of `set server B/S state`, `enable/disable server`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum AdminState {
+    /// `ready`: clears forced drain and maintenance.
+    Ready,
+    /// `drain`: no new balanced picks, sessions keep coming (`srv_adm_set_drain`).
+    Drain,
+    /// `maint`: not usable at all (`srv_adm_set_maint`).
+    Maint,
+}
+
+/// HAProxy's operational state request of `set server B/S health`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum OpState {
+    /// `up`: RUNNING, check health full.
+    Up,
+    /// `stopping`: STOPPING (like drain for routing) until a check passes.
+    Stopping,
+    /// `down`: STOPPED, check health 0.
+    Down,
+}
+
+/// An operator's change to one server (the runtime API's `set server` verbs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum AdminOp {
+    /// `set server B/S state ...`, `enable server`, `disable server`.
+    State(AdminState),
+    /// `set server B/S health ...`.
+    Health(OpState),
+    /// `set server B/S weight N`: the user weight, 0 to 256.
+    Weight(u16),
+}
+
+impl AdminOp {
+    /// A compact code for the wasm ABI: kind in the high byte, argument below.
+    pub fn to_code(self) -> u32 {
+        match self {
+            AdminOp::State(s) => 0x1_0000 | s as u32,
+            AdminOp::Health(h) => 0x2_0000 | h as u32,
+            AdminOp::Weight(w) => 0x3_0000 | u32::from(w),
         }
     }
 
-    /// Builds a snapshot from one byte per server (non-zero = UP); missing bytes are UP.
+    /// The inverse of [`Self::to_code`].
+    pub fn from_code(code: u32) -> Option<Self> {
+        let arg = code & 0xffff;
+        Some(match code >> 16 {
+            1 => AdminOp::State(match arg {
+                0 => AdminState::Ready,
+                1 => AdminState::Drain,
+                2 => AdminState::Maint,
+                _ => return None,
+            }),
+            2 => AdminOp::Health(match arg {
+                0 => OpState::Up,
+                1 => OpState::Stopping,
+                2 => OpState::Down,
+                _ => return None,
+            }),
+            3 if arg <= 256 => AdminOp::Weight(arg as u16),
+            _ => return None,
+        })
+    }
+}
+
+/// Why an operator's change was refused (HAProxy's CLI message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminRefusal {
+    /// `set server health` on a tracking server.
+    Tracking,
+    /// No such server.
+    NoServer,
+}
+
+/// State of every server, as routing sees it. Indexed by server id; holds each
+/// server's own state, tracking is resolved on read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HealthSnapshot {
+    flags: Vec<u8>,
+    /// User weights (`set server weight`), 0 to 256.
+    weights: Vec<u16>,
+}
+
+/// A server's state before any check or operator action.
+fn initial_flags(cfg: &Config, i: usize) -> u8 {
+    match cfg.servers.get(i) {
+        Some(s) if s.params.disabled => bits::UP | bits::FMAINT | bits::CMAINT,
+        _ => bits::UP,
+    }
+}
+
+fn initial_weight(cfg: &Config, i: usize) -> u16 {
+    cfg.servers.get(i).map_or(1, |s| {
+        u16::try_from(s.params.weight.min(256)).unwrap_or(256)
+    })
+}
+
+impl HealthSnapshot {
+    /// Every server UP (servers `disabled` in the config in maintenance).
+    pub fn all_up(cfg: &Config) -> Self {
+        let n = cfg.servers.len();
+        HealthSnapshot {
+            flags: (0..n).map(|i| initial_flags(cfg, i)).collect(),
+            weights: (0..n).map(|i| initial_weight(cfg, i)).collect(),
+        }
+    }
+
+    /// Builds a snapshot from [`Self::to_bytes`]'s form: one flag byte per server
+    /// ([`bits`]), then optionally one little-endian `u16` weight per server.
+    /// Missing bytes take the server's initial state.
     pub fn from_bytes(cfg: &Config, bytes: &[u8]) -> Self {
-        let up = (0..cfg.servers.len())
-            .map(|i| bytes.get(i).is_none_or(|b| *b != 0))
-            .collect();
-        HealthSnapshot { up }
+        let mut s = HealthSnapshot {
+            flags: Vec::new(),
+            weights: Vec::new(),
+        };
+        s.refill(cfg, bytes);
+        s
     }
 
-    /// Overwrites the states from one byte per server (missing bytes are UP),
-    /// reusing the allocation: the wasm module does this once per request.
+    /// Overwrites the states from bytes (see [`Self::from_bytes`]), reusing the
+    /// allocation: the wasm module does this once per request.
     pub fn refill(&mut self, cfg: &Config, bytes: &[u8]) {
-        self.up.clear();
-        self.up
-            .extend((0..cfg.servers.len()).map(|i| bytes.get(i).is_none_or(|b| *b != 0)));
+        let n = cfg.servers.len();
+        self.flags.clear();
+        self.flags
+            .extend((0..n).map(|i| bytes.get(i).map_or_else(|| initial_flags(cfg, i), |b| *b)));
+        self.weights.clear();
+        let w = bytes.get(n..).unwrap_or(&[]);
+        self.weights
+            .extend((0..n).map(|i| match (w.get(2 * i), w.get(2 * i + 1)) {
+                (Some(&lo), Some(&hi)) => u16::from_le_bytes([lo, hi]),
+                _ => initial_weight(cfg, i),
+            }));
     }
 
-    /// One byte per server (1 = UP), the form the wasm ABI passes.
+    /// The flag bytes then the weights, the form the wasm ABI passes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        self.up.iter().map(|&u| u8::from(u)).collect()
+        let mut out = self.flags.clone();
+        for w in &self.weights {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
+        out
     }
 
     /// Marks a server's own state DOWN (servers tracking it follow).
@@ -54,35 +178,91 @@ impl HealthSnapshot {
         self.set(id, false);
     }
 
-    /// Sets a server's own state.
+    /// Sets a server's own check state.
     pub fn set(&mut self, id: ServerId, up: bool) {
-        if let Some(slot) = self.up.get_mut(id.0 as usize) {
-            *slot = up;
+        if let Some(slot) = self.flags.get_mut(id.0 as usize) {
+            *slot = if up {
+                *slot | bits::UP
+            } else {
+                *slot & !bits::UP
+            };
         }
     }
 
-    /// Whether the server is UP: its own state and that of every server along
+    /// Puts a server (and its trackers, on read) in an admin state, as
+    /// `explain --state` does.
+    pub fn set_admin(&mut self, id: ServerId, state: AdminState) {
+        if let Some(slot) = self.flags.get_mut(id.0 as usize) {
+            *slot = apply_admin(*slot, state);
+        }
+    }
+
+    /// The server's own flag byte ([`bits`]).
+    pub fn own_flags(&self, id: ServerId) -> u8 {
+        self.flags.get(id.0 as usize).copied().unwrap_or(bits::UP)
+    }
+
+    /// The server's user weight (`uweight`).
+    pub fn weight(&self, id: ServerId) -> u16 {
+        self.weights.get(id.0 as usize).copied().unwrap_or(1)
+    }
+
+    fn any_along(&self, cfg: &Config, id: ServerId, mask: u8) -> bool {
+        !self.chain(cfg, id, |s| self.own_flags(s) & mask == 0)
+    }
+
+    /// The first server along the `track` chain (itself included) with `mask`.
+    pub fn origin(&self, cfg: &Config, id: ServerId, mask: u8) -> Option<ServerId> {
+        let mut cur = id;
+        for _ in 0..=cfg.servers.len() {
+            if self.own_flags(cur) & mask != 0 {
+                return Some(cur);
+            }
+            cur = cfg.server(cur).track.as_ref()?.id;
+        }
+        None
+    }
+
+    /// Whether the checks say UP: its own state and that of every server along
     /// its `track` chain (a tracking server forced DOWN by an operator is DOWN,
-    /// and so are the servers that track it, as in HAProxy).
+    /// and so are the servers that track it, as in HAProxy). Maintenance is
+    /// not looked at: see [`Self::available`].
     pub fn is_up(&self, cfg: &Config, id: ServerId) -> bool {
-        self.chain(cfg, id, |s| {
-            self.up.get(s.0 as usize).copied().unwrap_or(true)
-        })
+        self.chain(cfg, id, |s| self.own_flags(s) & bits::UP != 0)
     }
 
-    /// Whether a `use-server` rule may send to the server: UP and not in
-    /// maintenance (`disabled`), itself and along its `track` chain. HAProxy
-    /// checks only that the server is not stopped: its weight does not matter.
+    /// In maintenance, itself or through the server it tracks (`SRV_ADMF_MAINT`).
+    pub fn maint(&self, cfg: &Config, id: ServerId) -> bool {
+        self.any_along(cfg, id, bits::FMAINT)
+    }
+
+    /// Draining, itself or through the server it tracks (`SRV_ADMF_DRAIN`).
+    pub fn drain(&self, cfg: &Config, id: ServerId) -> bool {
+        self.any_along(cfg, id, bits::FDRAIN)
+    }
+
+    /// Operational state STOPPING, itself or through the server it tracks.
+    pub fn stopping(&self, cfg: &Config, id: ServerId) -> bool {
+        self.any_along(cfg, id, bits::STOPPING)
+    }
+
+    /// HAProxy's `srv_is_up()` and what a `use-server` rule may send to: not
+    /// in maintenance and not STOPPED, itself and along its `track` chain.
+    /// Draining, STOPPING and weight do not matter (HAProxy's
+    /// `process_server_rules()` only skips a stopped server).
     pub fn available(&self, cfg: &Config, id: ServerId) -> bool {
-        self.chain(cfg, id, |s| {
-            self.up.get(s.0 as usize).copied().unwrap_or(true) && !cfg.server(s).params.disabled
-        })
+        self.is_up(cfg, id) && !self.maint(cfg, id)
     }
 
-    /// Whether the balance algorithm may pick the server: [`Self::available`]
-    /// and a weight above 0.
+    /// Whether the balance algorithm may pick the server and `nbsrv` counts it
+    /// (HAProxy's `srv_currently_usable()`): [`Self::available`], not draining,
+    /// not STOPPING, and a weight above 0 (in the config and at run time).
     pub fn usable(&self, cfg: &Config, id: ServerId) -> bool {
-        cfg.server(id).params.weight > 0 && self.available(cfg, id)
+        cfg.server(id).params.weight > 0
+            && self.weight(id) > 0
+            && self.available(cfg, id)
+            && !self.drain(cfg, id)
+            && !self.stopping(cfg, id)
     }
 
     /// `ok` holds for the server and every server it tracks, directly or not.
@@ -100,6 +280,18 @@ impl HealthSnapshot {
             }
         }
         true
+    }
+}
+
+/// HAProxy 2.6's `srv_adm_set_ready/drain/maint()`: the forced states exclude
+/// each other (maint clears drain and the other way round); the config's
+/// `disabled` marker stays.
+fn apply_admin(flags: u8, state: AdminState) -> u8 {
+    let base = flags & !(bits::FMAINT | bits::FDRAIN);
+    match state {
+        AdminState::Ready => base,
+        AdminState::Drain => base | bits::FDRAIN,
+        AdminState::Maint => base | bits::FMAINT,
     }
 }
 
@@ -135,6 +327,12 @@ struct CheckState {
     consecutive: u32,
     last_ok: Option<bool>,
     last_change_ms: u64,
+    /// Own admin flags: [`bits::FMAINT`], [`bits::CMAINT`], [`bits::FDRAIN`].
+    admin: u8,
+    /// Operational state STOPPING (set by an operator, cleared by a passing check).
+    stopping: bool,
+    /// User weight.
+    weight: u16,
 }
 
 /// Check state of every server; the single writer of health in a host.
@@ -149,18 +347,23 @@ impl Health {
         let states = cfg
             .servers
             .iter()
-            .map(|s| CheckState {
+            .enumerate()
+            .map(|(i, s)| CheckState {
                 health: s.params.rise,
                 up: true,
                 consecutive: 0,
                 last_ok: None,
                 last_change_ms: 0,
+                admin: initial_flags(cfg, i) & !bits::UP,
+                stopping: false,
+                weight: initial_weight(cfg, i),
             })
             .collect();
         Health { states }
     }
 
-    /// Applies an observation. Servers without `check` are not changed.
+    /// Applies an observation. Servers without `check` are not changed, nor
+    /// servers in maintenance (HAProxy pauses their checks).
     /// Returns the transition when the server changes state.
     pub fn observe(&mut self, cfg: &Config, id: ServerId, obs: Observation) -> Option<Transition> {
         let params = &cfg.servers.get(id.0 as usize)?.params;
@@ -170,6 +373,10 @@ impl Health {
         let (rise, fall) = (params.rise.max(1), params.fall.max(1));
         let full = rise + fall - 1;
         let st = self.states.get_mut(id.0 as usize)?;
+        if st.admin & bits::FMAINT != 0 {
+            return None;
+        }
+
         st.consecutive = if st.last_ok == Some(obs.ok) {
             st.consecutive.saturating_add(1)
         } else {
@@ -190,6 +397,12 @@ impl Health {
         } else {
             st.health = 0;
             st.up = false;
+            st.stopping = false;
+        }
+        // A passing check sets a STOPPING server RUNNING again (HAProxy's
+        // `srv_set_running()` from the check; seen on 2.6.12).
+        if obs.ok && st.health >= rise {
+            st.stopping = false;
         }
         (st.up != was_up).then(|| {
             st.last_change_ms = obs.at_ms;
@@ -210,9 +423,70 @@ impl Health {
         let full = server.params.rise.max(1) + server.params.fall.max(1) - 1;
         if let Some(st) = self.states.get_mut(id.0 as usize) {
             st.up = up;
+            st.stopping = false;
             st.health = if up { full } else { 0 };
             st.last_change_ms = at_ms;
         }
+    }
+
+    /// Applies an operator's change (the runtime API), as HAProxy 2.6 does:
+    /// admin states exclude each other and leaving maintenance restarts the
+    /// checks at `rise` ("up, going down at the first failure"); `health` is
+    /// refused on a tracking server (it follows the one it tracks).
+    pub fn admin(
+        &mut self,
+        cfg: &Config,
+        id: ServerId,
+        op: AdminOp,
+        at_ms: u64,
+    ) -> Result<(), AdminRefusal> {
+        let server = cfg
+            .servers
+            .get(id.0 as usize)
+            .ok_or(AdminRefusal::NoServer)?;
+        let p = &server.params;
+        let full = p.rise.max(1) + p.fall.max(1) - 1;
+        let st = self
+            .states
+            .get_mut(id.0 as usize)
+            .ok_or(AdminRefusal::NoServer)?;
+        match op {
+            AdminOp::State(state) => {
+                let was_maint = st.admin & bits::FMAINT != 0;
+                st.admin = apply_admin(st.admin, state);
+                let maint = st.admin & bits::FMAINT != 0;
+                if maint != was_maint {
+                    st.last_change_ms = at_ms;
+                    if maint {
+                        st.health = 0;
+                    } else {
+                        st.health = p.rise.max(1);
+                        st.up = true;
+                    }
+                }
+            }
+            AdminOp::Health(_) if server.track.is_some() => return Err(AdminRefusal::Tracking),
+            AdminOp::Health(h) => {
+                let (up, stopping) = match h {
+                    OpState::Up => (true, false),
+                    OpState::Stopping => (true, true),
+                    OpState::Down => (false, false),
+                };
+                if up != st.up || stopping != st.stopping {
+                    st.last_change_ms = at_ms;
+                }
+                st.up = up;
+                st.stopping = stopping;
+                st.health = if up { full } else { 0 };
+            }
+            AdminOp::Weight(w) => st.weight = w.min(256),
+        }
+        Ok(())
+    }
+
+    /// The check health counter (0 to `rise + fall - 1`), for `show servers state`.
+    pub fn check_health(&self, id: ServerId) -> u32 {
+        self.states.get(id.0 as usize).map_or(0, |s| s.health)
     }
 
     /// The server's own state (not following `track`).
@@ -245,7 +519,21 @@ impl Health {
     /// The routing view of the current states.
     pub fn snapshot(&self) -> HealthSnapshot {
         HealthSnapshot {
-            up: self.states.iter().map(|s| s.up).collect(),
+            flags: self
+                .states
+                .iter()
+                .map(|s| {
+                    let mut f = s.admin;
+                    if s.up {
+                        f |= bits::UP;
+                    }
+                    if s.stopping {
+                        f |= bits::STOPPING;
+                    }
+                    f
+                })
+                .collect(),
+            weights: self.states.iter().map(|s| s.weight).collect(),
         }
     }
 }

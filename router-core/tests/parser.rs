@@ -1124,12 +1124,12 @@ fn errors_name_line_column_keyword_and_hint() {
         None,
     );
     assert_err(
-        "global\n stats socket /x\n",
-        K::Unsupported,
+        "global\n stats socket /x level root\n",
+        K::InvalidValue,
         2,
-        2,
+        18,
         "stats",
-        "not supported",
+        "'level' only supports 'user', 'operator', and 'admin'",
         None,
     );
     assert_err(

@@ -41,10 +41,22 @@ fn seed1_listen_address_and_legacy_timeouts_warn() {
 }
 
 #[test]
-fn seed2_loads_with_legacy_warnings_only() {
+fn seed2_loads_with_legacy_warnings_and_the_drain_trap() {
     let k = kinds("seed2.cfg");
-    assert!(k.iter().all(|(_, k)| *k == DiagnosticKind::Legacy), "{k:?}");
-    assert_eq!(k.len(), 3);
+    let legacy = k
+        .iter()
+        .filter(|(_, k)| *k == DiagnosticKind::Legacy)
+        .count();
+    assert_eq!(legacy, 3, "{k:?}");
+    // `use_backend bck1 if srv1_up srv1` and the same for bck2: both guarded by
+    // nbsrv() of their own backend, which draining sets to 0.
+    let drain: Vec<u32> = k
+        .iter()
+        .filter(|(_, k)| *k == DiagnosticKind::DrainBreaksAffinity)
+        .map(|(l, _)| *l)
+        .collect();
+    assert_eq!(drain.len(), 2, "{k:?}");
+    assert_eq!(k.len(), 5, "{k:?}");
 }
 
 #[test]

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use router_core::config::suggest::closest;
+use router_core::health::AdminState;
 use router_core::{
     Config, Decision, HealthSnapshot, LocalTickets, ProxyId, RequestFacts, Trace, decide,
 };
@@ -25,6 +26,10 @@ pub struct ExplainArgs {
     /// A server that is DOWN, as BACKEND/SERVER (servers tracking it follow). Repeatable.
     #[arg(long = "down", value_name = "BACKEND/SERVER")]
     pub down: Vec<String>,
+    /// A server's admin state, as BACKEND/SERVER=drain|maint|ready (the runtime
+    /// API's `set server B/S state`; servers tracking it follow). Repeatable.
+    #[arg(long = "state", value_name = "BACKEND/SERVER=STATE")]
+    pub state: Vec<String>,
     /// A request header, 'Name: value'. Repeatable, kept in order.
     #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
@@ -58,8 +63,29 @@ pub fn run(args: &ExplainArgs) -> ExitCode {
     };
     let mut health = HealthSnapshot::all_up(cfg);
     for spec in &args.down {
-        match server(cfg, spec) {
+        match server(cfg, spec, "--down") {
             Ok(id) => health.set_down(id),
+            Err(msg) => return usage(msg),
+        }
+    }
+    for spec in &args.state {
+        let Some((srv, state)) = spec.split_once('=') else {
+            return usage(format!(
+                "--state '{spec}' must be BACKEND/SERVER=drain|maint|ready"
+            ));
+        };
+        let state = match state {
+            "drain" => AdminState::Drain,
+            "maint" => AdminState::Maint,
+            "ready" => AdminState::Ready,
+            other => {
+                return usage(format!(
+                    "--state '{spec}': '{other}' is not drain, maint or ready"
+                ));
+            }
+        };
+        match server(cfg, srv, "--state") {
+            Ok(id) => health.set_admin(id, state),
             Err(msg) => return usage(msg),
         }
     }
@@ -130,16 +156,16 @@ fn frontend(cfg: &Config, name: Option<&str>) -> Result<ProxyId, String> {
     }
 }
 
-fn server(cfg: &Config, spec: &str) -> Result<router_core::ServerId, String> {
+fn server(cfg: &Config, spec: &str, flag: &str) -> Result<router_core::ServerId, String> {
     let Some((b, s)) = spec.split_once('/') else {
-        return Err(format!("--down '{spec}' must be BACKEND/SERVER"));
+        return Err(format!("{flag} '{spec}' must be BACKEND/SERVER"));
     };
     cfg.server_id(b, s).ok_or_else(|| {
         let all: Vec<String> = cfg.server_ids().map(|id| cfg.server_path(id)).collect();
         let hint = closest(spec, all.iter().map(String::as_str))
             .map(|s| format!(" (did you mean '{s}'?)"))
             .unwrap_or_default();
-        format!("--down: no server '{spec}'{hint}")
+        format!("{flag}: no server '{spec}'{hint}")
     })
 }
 

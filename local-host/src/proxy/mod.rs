@@ -568,6 +568,27 @@ impl ClientConn {
         let has_body = head.framing != Framing::None;
         // wtedge's own answers never say keep-alive: `option httpclose` closes after them.
         let client_keeps = head.keep_alive && !has_body && !reuse::client_side_closes(fe, false);
+        if let Some(answer) = router_core::stats_page::check(g.config(), self.info.frontend, &facts)
+        {
+            let close = !client_keeps;
+            let (status, out) = crate::stats_page::response(&g, self.info.frontend, &answer, close);
+            let ok = write_all(wr, &out, client_to).await;
+            let bytes = out.len() as u64;
+            self.log(
+                head,
+                date,
+                started,
+                Some(t_request),
+                None,
+                None,
+                LogFacts::answered(&fe.name, status, bytes, "LR"),
+            );
+            return if ok && !close {
+                After::KeepAlive
+            } else {
+                After::Close
+            };
+        }
         match engine.decide(self.info.frontend, &facts) {
             Decision::Redirect {
                 code,

@@ -198,6 +198,8 @@ pub struct Running {
     checks_stop: std::sync::Mutex<watch::Sender<bool>>,
     listeners: tokio::sync::Mutex<HashMap<SocketAddr, Listener>>,
     admin: Option<(SocketAddr, JoinHandle<()>)>,
+    /// The runtime API's `stats socket`s (closed when dropped).
+    stats_sockets: Vec<crate::stats_socket::StatsSocket>,
     grace: Duration,
     /// Accepted connections allowed at once (global maxconn).
     accept_slots: Arc<Semaphore>,
@@ -276,7 +278,11 @@ impl Running {
             |n| n as usize,
         );
         let workers = Workers::start(threads)?;
+        let stats_sockets = crate::stats_socket::start_all(&current)
+            .await
+            .map_err(|e| format!("wtedge: {e}"))?;
         let running = Running {
+            stats_sockets,
             current,
             global,
             stop_tx,
@@ -384,6 +390,12 @@ impl Running {
         self.workers.pool().loads()
     }
 
+    /// Where each `stats socket` listens (paths, or TCP addresses with the port bound).
+    pub fn stats_socket_addrs(&self) -> Vec<String> {
+        self.stats_sockets.iter().map(|s| s.addr.clone()).collect()
+    }
+
+    /// Where the admin endpoint listens.
     pub fn admin_addr(&self) -> Option<SocketAddr> {
         self.admin.as_ref().map(|(a, _)| *a)
     }

@@ -32,6 +32,8 @@ pub enum FetchKind {
     DstPort,
     /// `nbsrv(backend)`
     Nbsrv,
+    /// `srv_is_up([backend/]server)`
+    SrvIsUp,
     /// `always_true`
     AlwaysTrue,
     /// `always_false`
@@ -84,6 +86,7 @@ pub const KEYWORDS: &[(&str, FetchKind, Matcher)] = &[
     ("dst", FetchKind::Dst, Matcher::Ip),
     ("dst_port", FetchKind::DstPort, Matcher::Int),
     ("nbsrv", FetchKind::Nbsrv, Matcher::Int),
+    ("srv_is_up", FetchKind::SrvIsUp, Matcher::Bool),
     ("always_true", FetchKind::AlwaysTrue, Matcher::Bool),
     ("always_false", FetchKind::AlwaysFalse, Matcher::Bool),
 ];
@@ -112,7 +115,11 @@ pub const REFUSED: &[(&str, &str)] = &[
 pub fn takes_arg(kind: FetchKind) -> bool {
     matches!(
         kind,
-        FetchKind::Hdr | FetchKind::HdrCnt | FetchKind::UrlParam | FetchKind::Nbsrv
+        FetchKind::Hdr
+            | FetchKind::HdrCnt
+            | FetchKind::UrlParam
+            | FetchKind::Nbsrv
+            | FetchKind::SrvIsUp
     )
 }
 

@@ -4,13 +4,13 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::fetch::NbsrvTarget;
+use super::fetch::{NbsrvTarget, SrvTarget};
 use super::keywords::{self, FetchKind};
 use super::matcher::{IntOp, IntRange, Matcher, parse_net};
 use super::predefined;
 use super::{AclDef, AclOrigin, AclRef, AclTerm, CondTerm, Condition, Fetch, Pattern};
 use crate::config::lexer::Word;
-use crate::config::model::{Proxy, ProxyId};
+use crate::config::model::{Proxy, ProxyId, ServerId};
 use crate::config::suggest::closest;
 use crate::diag::DiagnosticKind as K;
 use crate::problem::Problem;
@@ -229,6 +229,26 @@ fn make_fetch(kind: FetchKind, arg: Option<&str>, col: u32) -> Result<Fetch, Pro
             id: ProxyId(u16::MAX),
             col,
         })),
+        FetchKind::SrvIsUp => {
+            let Some(arg) = name(arg)? else {
+                return Err(Problem::new(
+                    K::MissingArgument,
+                    col,
+                    String::from("srv_is_up needs a server"),
+                )
+                .hint("write srv_is_up(BACKEND/SERVER)"));
+            };
+            let (backend, server) = match arg.split_once('/') {
+                Some((b, s)) => (Some(String::from(b)), String::from(s)),
+                None => (None, arg),
+            };
+            Fetch::SrvIsUp(SrvTarget {
+                backend,
+                server,
+                id: ServerId(u32::MAX),
+                col,
+            })
+        }
         FetchKind::AlwaysTrue => Fetch::AlwaysTrue,
         FetchKind::AlwaysFalse => Fetch::AlwaysFalse,
     })

@@ -190,7 +190,6 @@ pub const GLOBAL: &[&str] = &[
 
 /// HAProxy global keywords Wt Edge refuses.
 pub const HAPROXY_GLOBAL: &[&str] = &[
-    "stats",
     "ca-base",
     "crt-base",
     "master-worker",
@@ -299,7 +298,6 @@ pub const HAPROXY_PROXY: &[&str] = &[
     "http-after-response",
     "tcp-request",
     "tcp-response",
-    "stats",
     "errorfile",
     "errorfiles",
     "errorloc",

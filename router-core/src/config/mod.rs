@@ -1,11 +1,13 @@
 //! The haproxy.cfg dialect: tokenizer, parser and validation into a typed model.
 
 mod addr;
+mod drain_lint;
 pub mod edge;
 mod keywords;
 pub mod lexer;
 pub mod model;
 mod parse;
+pub mod stats;
 pub mod suggest;
 pub mod time;
 mod validate;

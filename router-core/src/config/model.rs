@@ -53,6 +53,8 @@ pub struct Global {
     pub chroot: Option<String>,
     /// `pidfile`; kept.
     pub pidfile: Option<String>,
+    /// `stats socket` lines: where the runtime API listens.
+    pub stats_sockets: Vec<super::stats::StatsSocket>,
 }
 
 /// What a section is.
@@ -158,6 +160,8 @@ pub struct Settings {
     pub default_server: ServerParams,
     /// `http-reuse` (backend). Default: safe.
     pub http_reuse: HttpReuse,
+    /// `stats ...`: the stats page.
+    pub stats: super::stats::StatsPage,
 }
 
 impl Default for Settings {
@@ -174,6 +178,7 @@ impl Default for Settings {
             log: Vec::new(),
             default_server: ServerParams::default(),
             http_reuse: HttpReuse::Safe,
+            stats: super::stats::StatsPage::default(),
         }
     }
 }

@@ -300,6 +300,13 @@ impl<'f> Parser<'f> {
             )
             .hint("remove it; 'nbthread N' runs N threads"));
         }
+        if kw == "stats" {
+            let line = self.line;
+            if let Some(s) = super::stats::parse_global(words, line)? {
+                self.global.stats_sockets.push(s);
+            }
+            return Ok(());
+        }
         if !keywords::GLOBAL.contains(&kw) {
             if keywords::HAPROXY_GLOBAL.contains(&kw)
                 || kw.starts_with("tune.")
@@ -479,6 +486,9 @@ impl<'f> Parser<'f> {
             _ => kw.to_string(),
         };
         self.keyword = full_kw;
+        if kw == "stats" {
+            return super::stats::parse_proxy(words, &mut self.settings().stats);
+        }
         let Some(spec) = keywords::proxy_keyword(kw) else {
             if keywords::HAPROXY_PROXY.contains(&kw) {
                 return Err(Problem::new(

@@ -115,6 +115,18 @@ pub fn finish(p: Parser<'_>) -> Result<Parsed, Errors> {
         ),
     };
 
+    let server_names: Vec<(String, String, ServerId)> = servers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            let px = proxies.get(usize::from(s.proxy.0))?;
+            Some((
+                px.name.clone(),
+                s.name.clone(),
+                ServerId(u32::try_from(i).ok()?),
+            ))
+        })
+        .collect();
     for px in &mut proxies {
         for rule in &mut px.use_backends {
             resolve(&mut rule.backend, "use_backend", &mut out);
@@ -146,6 +158,33 @@ pub fn finish(p: Parser<'_>) -> Result<Parsed, Errors> {
                             String::from("'nbsrv' without a backend name in a frontend"),
                             Some(String::from("write nbsrv(BACKEND)")),
                         ),
+                    Fetch::SrvIsUp(t) => {
+                        let backend = match &t.backend {
+                            Some(b) => Some(b.as_str()),
+                            None if is_backend => Some(px.name.as_str()),
+                            None => None,
+                        };
+                        match server_names
+                            .iter()
+                            .find(|(b, s, _)| Some(b.as_str()) == backend && *s == t.server)
+                        {
+                            Some((_, _, id)) => t.id = *id,
+                            None => out.error(
+                                K::UnknownServer,
+                                term.line,
+                                t.col,
+                                "acl",
+                                format!(
+                                    "srv_is_up: no such server '{}{}'",
+                                    t.backend
+                                        .as_deref()
+                                        .map_or(String::new(), |b| format!("{b}/")),
+                                    t.server
+                                ),
+                                Some(String::from("write srv_is_up(BACKEND/SERVER)")),
+                            ),
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -307,6 +346,17 @@ pub fn finish(p: Parser<'_>) -> Result<Parsed, Errors> {
         if let Ok(id) = u32::try_from(cur) {
             servers[i].health_source = ServerId(id);
         }
+    }
+
+    for (line, col, message, hint) in super::drain_lint::nbsrv_guards(&proxies, &servers) {
+        out.warn(
+            K::DrainBreaksAffinity,
+            line,
+            col,
+            "use_backend",
+            message,
+            Some(hint),
+        );
     }
 
     for (i, px) in proxies.iter().enumerate() {

@@ -63,3 +63,15 @@ pub fn wtedge_on(
     let running = rt.block_on(Running::start(name, text, options))?;
     Ok(Edge { rt, running, addrs })
 }
+
+/// The Wt-safe session rules of a frontend (the README's rolling-deploy recipe):
+/// `srv_is_up()` guards, which stay true while a server drains.
+pub const WT_SAFE_RULES: &str = "\
+    acl srv1 url_sub wtd=wt1
+    acl srv2 url_sub wtd=wt2
+    acl srv1_up srv_is_up(bck1/srv1)
+    acl srv2_up srv_is_up(bck2/srv2)
+    use_backend bck1 if srv1_up srv1
+    use_backend bck2 if srv2_up srv2
+    default_backend bck_lb
+";

@@ -9,7 +9,7 @@ use alloc::string::String;
 use core::net::IpAddr;
 use serde::Serialize;
 
-use crate::config::model::ProxyId;
+use crate::config::model::{ProxyId, ServerId};
 use crate::eval::EvalCtx;
 
 pub use hdr::split_values;
@@ -58,6 +58,9 @@ pub enum Fetch {
     DstPort,
     /// `nbsrv(backend)`: usable servers in the backend (the current one without argument).
     Nbsrv(Option<NbsrvTarget>),
+    /// `srv_is_up([backend/]server)`: the server is neither in maintenance nor
+    /// DOWN (draining does not matter), itself or through what it tracks.
+    SrvIsUp(SrvTarget),
     /// `always_true`.
     AlwaysTrue,
     /// `always_false`.
@@ -71,6 +74,20 @@ pub struct NbsrvTarget {
     pub name: String,
     /// Resolved id.
     pub id: ProxyId,
+    /// Column of the fetch (for messages).
+    #[serde(skip)]
+    pub col: u32,
+}
+
+/// The server `srv_is_up` looks at, resolved after parsing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SrvTarget {
+    /// The backend as written (`None`: the backend the ACL is in).
+    pub backend: Option<String>,
+    /// The server as written.
+    pub server: String,
+    /// Resolved id.
+    pub id: ServerId,
     /// Column of the fetch (for messages).
     #[serde(skip)]
     pub col: u32,
@@ -101,6 +118,7 @@ impl Fetch {
                 let backend = target.as_ref().map_or(ctx.proxy, |t| t.id);
                 f(Sample::Int(nbsrv::count(ctx.cfg, ctx.health, backend)))
             }
+            Fetch::SrvIsUp(t) => f(Sample::Bool(ctx.health.available(ctx.cfg, t.id))),
             Fetch::AlwaysTrue => f(Sample::Bool(true)),
             Fetch::AlwaysFalse => f(Sample::Bool(false)),
         }

@@ -1,0 +1,459 @@
+//! The runtime API against HAProxy 2.6: the wiki's session-affinity config (seed
+//! config 2) with a second frontend written with `srv_is_up`, run by HAProxy and by
+//! wtedge (wasm and native) side by side. The same CLI commands go to every side's
+//! `stats socket`; their answers (texts and refusals), the `show servers state` and
+//! `show stat` columns wtedge fills, and where the same requests land after each
+//! state change (drain, maint, weight 0, stopping, ready) must be HAProxy's.
+//!
+//! Needs `haproxy` (`apt-get install -y haproxy`).
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use local_host::access_log::Logger;
+use local_host::engine_choice::EngineChoice;
+use wtedge_tests::client::{self, Source};
+use wtedge_tests::corpus::{Outcome, Request};
+use wtedge_tests::haproxy::{self, Haproxy};
+use wtedge_tests::run;
+
+mod common;
+
+/// Seed config 2 (frontend `wiki`) and the same rules guarded by `srv_is_up`
+/// (frontend `safe`). `use-server ... if TRUE` in bck1/bck2: without it a request
+/// sent to a backend whose only server drains gets a 503 (HAProxy 2.6, seen), as
+/// balancing skips a draining server; the wiki's frontend never gets there.
+fn config() -> String {
+    format!(
+        "\
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+frontend wiki
+    bind 127.0.0.1:8080
+    acl srv1 url_sub wtd=wt1
+    acl srv2 url_sub wtd=wt2
+    acl srv1_up nbsrv(bck1) gt 0
+    acl srv2_up nbsrv(bck2) gt 0
+    use_backend bck1 if srv1_up srv1
+    use_backend bck2 if srv2_up srv2
+    default_backend bck_lb
+frontend safe
+    bind 127.0.0.1:8081
+{safe}backend bck_lb
+    balance roundrobin
+    server srv1 127.0.0.1:9090 track bck1/srv1
+    server srv2 127.0.0.1:9091 track bck2/srv2
+backend bck1
+    balance roundrobin
+    use-server srv1 if TRUE
+    server srv1 127.0.0.1:9090 check inter 1s
+backend bck2
+    balance roundrobin
+    use-server srv2 if TRUE
+    server srv2 127.0.0.1:9091 check inter 1s
+",
+        safe = common::WT_SAFE_RULES
+    )
+}
+
+/// One answer of a CLI socket.
+fn ask(socket: &Path, cmd: &str) -> Result<String, String> {
+    let mut s = UnixStream::connect(socket).map_err(|e| format!("{}: {e}", socket.display()))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .map_err(|e| e.to_string())?;
+    s.write_all(format!("{cmd}\n").as_bytes())
+        .map_err(|e| e.to_string())?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// An interactive (`prompt`) conversation: each line sent, then what came back
+/// until the side stopped writing (a pause of 300 ms), then whether it closed
+/// after `quit`.
+fn conversation(socket: &Path, lines: &[&str]) -> Result<Vec<String>, String> {
+    let mut s = UnixStream::connect(socket).map_err(|e| format!("{}: {e}", socket.display()))?;
+    s.set_read_timeout(Some(Duration::from_millis(300)))
+        .map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for line in lines {
+        s.write_all(format!("{line}\n").as_bytes())
+            .map_err(|e| e.to_string())?;
+        let mut got = Vec::new();
+        let mut buf = [0u8; 65536];
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) => {
+                    got.extend_from_slice(b"<closed>");
+                    break;
+                }
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(_) => break,
+            }
+        }
+        out.push(format!("{line:?} -> {:?}", String::from_utf8_lossy(&got)));
+    }
+    Ok(out)
+}
+
+/// One side: where its frontends listen and its CLI socket.
+struct Side {
+    name: &'static str,
+    wiki: std::net::SocketAddr,
+    safe: std::net::SocketAddr,
+    socket: PathBuf,
+}
+
+/// The columns of `show servers state` wtedge claims: be_id, be_name, srv_id,
+/// srv_name, srv_addr, srv_op_state, srv_admin_state, srv_uweight, srv_iweight,
+/// srv_port.
+fn servers_state(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            if f.len() < 19 || l.starts_with('#') {
+                return l.to_string();
+            }
+            [0, 1, 2, 3, 4, 5, 6, 7, 8, 18]
+                .iter()
+                .map(|&i| f[i])
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+/// The `show stat` columns wtedge claims, by name, for every row (the check's
+/// last status, code and health depend on when checks ran: not compared).
+fn stat_columns(text: &str) -> Vec<String> {
+    const CLAIMED: &[&str] = &[
+        "pxname",
+        "svname",
+        "qcur",
+        "scur",
+        "status",
+        "weight",
+        "act",
+        "bck",
+        "pid",
+        "iid",
+        "sid",
+        "tracked",
+        "type",
+        "check_rise",
+        "check_fall",
+        "addr",
+        "mode",
+        "algo",
+        "uweight",
+    ];
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap_or("")
+        .trim_start_matches("# ")
+        .split(',')
+        .collect();
+    let mut out = vec![header.join(",")];
+    for l in lines.filter(|l| !l.is_empty()) {
+        let f: Vec<&str> = l.split(',').collect();
+        out.push(
+            CLAIMED
+                .iter()
+                .map(|c| {
+                    let v = header.iter().position(|h| h == c).and_then(|i| f.get(i));
+                    let v = v.copied().unwrap_or("?");
+                    // The state, without the check counters of a state changing
+                    // ("UP 1/3": when the next check runs is not compared).
+                    let v = match v.rsplit_once(' ') {
+                        Some((state, n)) if c == &"status" && n.contains('/') => state,
+                        _ => v,
+                    };
+                    format!("{c}={v}")
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+    }
+    out
+}
+
+fn request(target: &str) -> Request {
+    Request {
+        line: format!("GET {target} HTTP/1.1"),
+        headers: vec!["Host: sample.com".into()],
+        body: None,
+        expect: None,
+    }
+}
+
+/// Where `target` lands on `addr`: `backend/server`, or the status.
+fn lands(addr: std::net::SocketAddr, target: &str) -> Result<String, String> {
+    let resp = client::send(addr, Source::for_case(None)?, &request(target))
+        .map_err(|e| format!("{addr}: {e}"))?;
+    Ok(match run::observe(&resp).outcome {
+        Outcome::Forward { backend, server } => format!("{backend}/{server}"),
+        other => format!("({other})"),
+    })
+}
+
+/// What a side shows after a step: its answers and where requests land.
+fn observe(side: &Side, commands: &[&str]) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for cmd in commands {
+        out.push(format!("`{cmd}` -> {:?}", ask(&side.socket, cmd)?));
+    }
+    out.extend(servers_state(&ask(&side.socket, "show servers state")?));
+    out.extend(stat_columns(&ask(&side.socket, "show stat")?));
+    for (fe, addr) in [("wiki", side.wiki), ("safe", side.safe)] {
+        for target in [
+            "/?wtd=wt1AAAAAAAAAAAAAAAA",
+            "/?wtd=wt2AAAAAAAAAAAAAAAA",
+            "/",
+            "/",
+            "/",
+        ] {
+            out.push(format!("{fe} {target} -> {}", lands(addr, target)?));
+        }
+    }
+    Ok(out)
+}
+
+/// The steps: commands sent to every side, then what each shows.
+const STEPS: &[&[&str]] = &[
+    &[],
+    &["set server bck1/srv1 state drain"],
+    &["set server bck1/srv1 state maint"],
+    &["set server bck1/srv1 state ready"],
+    &["set server bck2/srv2 weight 0", "get weight bck2/srv2"],
+    &["set server bck2/srv2 weight 100%", "get weight bck2/srv2"],
+    &["set server bck2/srv2 health stopping"],
+    &["set server bck2/srv2 health down"],
+    &["set server bck2/srv2 health up", "disable server bck1/srv1"],
+    &["enable server bck1/srv1", "set server bck1/srv1 weight 7"],
+    &[
+        "set server bck1/srv1 state drain",
+        "set server bck1/srv1 state maint",
+    ],
+    &[
+        "set server bck1/srv1 state ready",
+        "set server bck1/srv1 weight 1",
+    ],
+    // Refusals and errors.
+    &[
+        "set server bck1/srv1 agent up",
+        "set server bck9/srv1 state drain",
+        "set server bck1/srv9 state drain",
+        "set server bck1/srv1 state foo",
+        "set server bck1/srv1 weight 300",
+        "set server bck1/srv1 weight x",
+        "set server bck1/srv1 weight 5x",
+        "set server bck1/srv1 weight -5%",
+        "set server bck_lb/srv1 health down",
+        "set server bck1/srv1 health foo",
+        "set server bck1",
+        "set server bck1/srv1",
+        "show servers state nope",
+        "show stat nope -1 -1",
+        "show backend",
+        "show cli level",
+        "user; set server bck1/srv1 state drain",
+        "operator; set server bck1/srv1 state drain; show cli level",
+        "user; disable server bck1/srv1",
+        "operator; enable server bck1/srv1",
+        "user; operator",
+        "show backend; show cli level",
+    ],
+];
+
+#[test]
+fn runtime_api_and_admin_states_match_haproxy() {
+    if let Err(e) = haproxy::binary() {
+        panic!("this test compares wtedge with HAProxy 2.6 and needs it: {e}");
+    }
+    let hap = Haproxy::start(&config(), false).unwrap_or_else(|e| panic!("{e}"));
+    let hap_side = Side {
+        name: "haproxy",
+        wiki: hap
+            .frontend_addr(Some("wiki"))
+            .unwrap_or_else(|e| panic!("{e}")),
+        safe: hap
+            .frontend_addr(Some("safe"))
+            .unwrap_or_else(|e| panic!("{e}")),
+        socket: hap.dir().join("admin.sock"),
+    };
+    let dir = haproxy::TempDir::new("runtime-api").unwrap_or_else(|e| panic!("{e}"));
+    let mut edges = Vec::new();
+    for (name, engine) in [
+        ("wtedge (wasm)", EngineChoice::EmbeddedWasm),
+        ("wtedge (native)", EngineChoice::Native),
+    ] {
+        let (text, addrs) = hap.config_for_wtedge().unwrap_or_else(|e| panic!("{e}"));
+        let socket = dir.path().join(format!("{}.sock", edges.len()));
+        let text = text.replacen(
+            "global\n",
+            &format!(
+                "global\n    stats socket {} level admin\n",
+                socket.display()
+            ),
+            1,
+        );
+        assert!(
+            text.contains("stats socket"),
+            "no global section in\n{text}"
+        );
+        let addr = |fe: &str| {
+            addrs
+                .iter()
+                .find(|(n, _)| n == fe)
+                .map(|(_, a)| *a)
+                .unwrap_or_else(|| panic!("no frontend {fe}"))
+        };
+        let side = Side {
+            name,
+            wiki: addr("wiki"),
+            safe: addr("safe"),
+            socket,
+        };
+        let edge = common::wtedge_on(
+            &text,
+            addrs.clone(),
+            "runtime.cfg",
+            Logger::none(),
+            engine,
+            Duration::from_secs(1),
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        edges.push((side, edge));
+    }
+    // Let every side's first checks pass (HAProxy starts checked servers "UP 1/3").
+    std::thread::sleep(Duration::from_millis(2500));
+    let mut diffs = Vec::new();
+    for (i, step) in STEPS.iter().enumerate() {
+        let want = observe(&hap_side, step).unwrap_or_else(|e| panic!("haproxy: {e}"));
+        // The trap this is about, as HAProxy shows it: draining srv1 (step 1) sends
+        // its sessions elsewhere under the wiki's nbsrv() guard, not under
+        // srv_is_up(); maint (step 2) moves them under both.
+        let wt1 = "/?wtd=wt1AAAAAAAAAAAAAAAA";
+        let expected: &[String] = match i {
+            1 => &[
+                format!("wiki {wt1} -> bck_lb/srv2"),
+                format!("safe {wt1} -> bck1/srv1"),
+            ],
+            2 => &[
+                format!("wiki {wt1} -> bck_lb/srv2"),
+                format!("safe {wt1} -> bck_lb/srv2"),
+            ],
+            _ => &[],
+        };
+        for line in expected {
+            assert!(want.contains(line), "haproxy: no `{line}` in\n{want:#?}");
+        }
+        for (side, _) in &edges {
+            let got = observe(side, step).unwrap_or_else(|e| panic!("{}: {e}", side.name));
+            for (k, (w, g)) in want.iter().zip(&got).enumerate() {
+                if w != g {
+                    diffs.push(format!(
+                        "step {i} {step:?}, line {k}:\n  haproxy: {w}\n  {}: {g}",
+                        side.name
+                    ));
+                }
+            }
+            if want.len() != got.len() {
+                diffs.push(format!(
+                    "step {i}: {} lines from haproxy, {} from {}",
+                    want.len(),
+                    got.len(),
+                    side.name
+                ));
+            }
+        }
+    }
+    // Interactive mode: prompts after each command (each of a `;` line), quit closes.
+    let talk = [
+        "prompt",
+        "show backend",
+        "set server bck1/srv1 weight 1; show cli level",
+        "user",
+        "set server bck1/srv1 state drain",
+        "quit",
+    ];
+    let want = conversation(&hap_side.socket, &talk).unwrap_or_else(|e| panic!("haproxy: {e}"));
+    assert!(want[0].ends_with("> \""), "haproxy's prompt: {want:?}");
+    for (side, _) in &edges {
+        let got = conversation(&side.socket, &talk).unwrap_or_else(|e| panic!("{e}"));
+        if got != want {
+            diffs.push(format!(
+                "prompt mode:\n  haproxy: {want:?}\n  {}: {got:?}",
+                side.name
+            ));
+        }
+    }
+    for (_, e) in edges {
+        e.rt.block_on(e.running.stop());
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}
+
+/// The stats page on a proxy's own port: `stats uri`, `stats auth` (401 with the
+/// realm, then the page with the credentials), `;csv` (HAProxy's header and rows).
+#[test]
+fn stats_page_csv_and_auth_match_haproxy() {
+    if let Err(e) = haproxy::binary() {
+        panic!("this test compares wtedge with HAProxy 2.6 and needs it: {e}");
+    }
+    let text = "defaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n    \
+        timeout server 10s\nlisten st\n    bind 127.0.0.1:8082\n    stats enable\n    \
+        stats uri /st\n    stats auth admin:secret\n    stats realm Wt\\ stats\n    \
+        server s1 127.0.0.1:9092 check inter 1s\n    server s2 127.0.0.1:9093\n";
+    let hap = Haproxy::start(text, false).unwrap_or_else(|e| panic!("{e}"));
+    let hap_addr = hap
+        .frontend_addr(Some("st"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let edge = common::wtedge_beside(
+        &hap,
+        "stats.cfg",
+        Logger::none(),
+        EngineChoice::EmbeddedWasm,
+        Duration::from_secs(1),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    std::thread::sleep(Duration::from_millis(1500));
+    let ask = |addr, target: &str, auth: bool| {
+        let mut req = request(target);
+        if auth {
+            req.headers
+                .push("Authorization: Basic YWRtaW46c2VjcmV0".into());
+        }
+        let r = client::send(addr, Source::for_case(None)?, &req).map_err(|e| e.to_string())?;
+        let body = String::from_utf8_lossy(&r.body).into_owned();
+        let shown = if r.status == 200 {
+            stat_columns(&body).join("\n")
+        } else {
+            body
+        };
+        Ok::<_, String>(format!(
+            "{} {:?} {:?}\n{shown}",
+            r.status,
+            r.header("content-type"),
+            r.header("www-authenticate"),
+        ))
+    };
+    let mut diffs = Vec::new();
+    for (target, auth) in [("/st;csv", false), ("/st;csv", true), ("/st;csv;up", true)] {
+        let want = ask(hap_addr, target, auth).unwrap_or_else(|e| panic!("haproxy: {e}"));
+        let got = ask(edge.addrs[0].1, target, auth).unwrap_or_else(|e| panic!("wtedge: {e}"));
+        if want != got {
+            diffs.push(format!(
+                "{target} (auth {auth}):\n  haproxy: {want}\n  wtedge: {got}"
+            ));
+        }
+    }
+    edge.rt.block_on(edge.running.stop());
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}
