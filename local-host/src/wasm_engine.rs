@@ -529,7 +529,11 @@ impl Engine for WasmEngine {
             server: failed.server,
         };
         match self.call(mode, failed.frontend, req) {
-            Ok((Some(Decision::Forward(f)), _)) => Some(f),
+            // The module does not know the edits of the first decision: they stay.
+            Ok((Some(Decision::Forward(f)), _)) => Some(Forward {
+                edits: failed.edits.clone(),
+                ..f
+            }),
             Ok(_) => None,
             Err(e) => {
                 tracing::error!("routing module failed during redispatch: {e}");

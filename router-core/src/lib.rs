@@ -50,6 +50,7 @@ pub mod request;
 pub mod retry;
 pub mod reuse;
 pub mod router;
+pub mod rules;
 pub mod trace;
 pub mod upgrade;
 pub mod wire;

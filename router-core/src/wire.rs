@@ -40,8 +40,11 @@
 //!                 u8 has-forwarded-for [addr-ip], u8 has-original-to [addr-ip]
 //!                 (the header names are the backend's option, else the frontend's:
 //!                 the host takes them from its copy of the configuration)
+//!                 u16 edit count, per edit: u8 op (0 set, 1 add, 2 del), str32 name, str32 value
 //! u8 2 respond:   u16 status, u8 has-backend [u16 backend]   (the backend chosen, if any)
 //! u8 3 none:      (redispatch found no other server)
+//! u8 4 answer:    u8 kind (0 deny, 1 return), u16 status, u8 has-backend [u16 backend],
+//!                 u8 has-content-type [str32], str32 body, u16 header count, str32 name, str32 value per header
 //! then u32 trace step count and the steps (see `encode_step`)
 //! ```
 //! `str32` is a u32 length followed by UTF-8 bytes; `addr-ip` is an addr without port.
@@ -56,7 +59,9 @@ use crate::decision::{Decision, Forward, HeaderAppend, Upstream};
 use crate::header_interest::HeaderInterest;
 use crate::health::HealthSnapshot;
 use crate::request::RequestFacts;
+use crate::rules::{Answer, AnswerKind, EditOp, HeaderEdit};
 use crate::trace::{Trace, TraceStep};
+use alloc::string::String;
 
 /// Why a buffer could not be decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -583,6 +588,38 @@ pub fn encode_decision(out: &mut Vec<u8>, decision: Option<&Decision<'_>>, trace
             }
             put_header(out, &f.forwarded_for);
             put_header(out, &f.original_to);
+            put_u16(out, u16::try_from(f.edits.len()).unwrap_or(u16::MAX));
+            for e in f.edits.iter().take(usize::from(u16::MAX)) {
+                out.push(match e.op {
+                    EditOp::Set => 0,
+                    EditOp::Add => 1,
+                    EditOp::Del => 2,
+                });
+                put_str(out, &e.name);
+                put_str(out, &e.value);
+            }
+        }
+        Some(Decision::Answer { answer, backend }) => {
+            out.push(4);
+            out.push(match answer.kind {
+                AnswerKind::Deny => 0,
+                AnswerKind::Return => 1,
+            });
+            put_u16(out, answer.status);
+            put_opt_proxy(out, *backend);
+            match &answer.content_type {
+                None => out.push(0),
+                Some(t) => {
+                    out.push(1);
+                    put_str(out, t);
+                }
+            }
+            put_str(out, &answer.body);
+            put_u16(out, u16::try_from(answer.headers.len()).unwrap_or(u16::MAX));
+            for (n, v) in answer.headers.iter().take(usize::from(u16::MAX)) {
+                put_str(out, n);
+                put_str(out, v);
+            }
         }
         Some(Decision::Respond { status, backend }) => {
             out.push(2);
@@ -815,10 +852,57 @@ pub fn decode_decision<'c>(
                 upstream,
                 forwarded_for: None,
                 original_to: None,
+                edits: Vec::new(),
             };
             f.forwarded_for = header(&mut r, cfg, &f, false)?;
             f.original_to = header(&mut r, cfg, &f, true)?;
+            let n = r.u16()?;
+            for _ in 0..n {
+                let at = r.pos;
+                let op = match r.u8()? {
+                    0 => EditOp::Set,
+                    1 => EditOp::Add,
+                    2 => EditOp::Del,
+                    _ => return Err(WireError::BadTag(at)),
+                };
+                f.edits.push(HeaderEdit {
+                    op,
+                    name: String::from(r.str()?),
+                    value: String::from(r.str()?),
+                });
+            }
             Some(Decision::Forward(f))
+        }
+        4 => {
+            let at = r.pos;
+            let kind = match r.u8()? {
+                0 => AnswerKind::Deny,
+                1 => AnswerKind::Return,
+                _ => return Err(WireError::BadTag(at)),
+            };
+            let status = r.u16()?;
+            let backend = r.opt_proxy(cfg)?;
+            let content_type = if r.bool()? {
+                Some(String::from(r.str()?))
+            } else {
+                None
+            };
+            let body = String::from(r.str()?);
+            let n = r.u16()?;
+            let mut headers = Vec::with_capacity(usize::from(n).min(64));
+            for _ in 0..n {
+                headers.push((String::from(r.str()?), String::from(r.str()?)));
+            }
+            Some(Decision::Answer {
+                answer: alloc::boxed::Box::new(Answer {
+                    status,
+                    kind,
+                    content_type,
+                    body,
+                    headers,
+                }),
+                backend,
+            })
         }
         2 => {
             let status = r.u16()?;
@@ -881,6 +965,7 @@ pub fn run<'c>(
                 upstream: Upstream::Socket(req.dst),
                 forwarded_for: None,
                 original_to: None,
+                edits: Vec::new(),
             };
             (
                 crate::redispatch(cfg, &failed, &facts, health, tickets).map(Decision::Forward),

@@ -98,6 +98,13 @@ pub fn decide_case(
                 forwarded_for: None,
                 original_to: None,
             },
+            Decision::Answer { answer, .. } => CoreDecision {
+                outcome: Outcome::Respond {
+                    status: answer.status,
+                },
+                forwarded_for: None,
+                original_to: None,
+            },
             Decision::Respond { status, .. } => CoreDecision {
                 outcome: Outcome::Respond { status },
                 forwarded_for: None,

@@ -567,13 +567,14 @@ impl ClientConn {
         let has_body = head.framing != Framing::None;
         // wtedge's own answers never say keep-alive: `option httpclose` closes after them.
         let client_keeps = head.keep_alive && !has_body && !reuse::client_side_closes(fe, false);
-        match engine.decide(self.info.frontend, &facts) {
+        let close = !client_keeps;
+        // wtedge's own answers: (bytes, status, HAProxy's %B, termination, backend).
+        let (out, status, bytes, term, backend) = match engine.decide(self.info.frontend, &facts) {
             Decision::Redirect {
                 code,
                 location,
                 backend,
             } => {
-                let close = !client_keeps;
                 let out = h1::redirect(code, &location, close, head.version == Version::Http10);
                 let hdr_sizes = [
                     ("content-length".len(), 1),
@@ -587,32 +588,22 @@ impl ClientConn {
                     0,
                     false,
                 );
-                let ok = write_all(wr, &out, client_to).await;
-                // A backend's redirect is logged `backend/<NOSRV>` (HAProxy 2.6) and
-                // counts in that backend's stats; a frontend's, `frontend/<NOSRV>`.
-                let cfg = self.g.config();
-                self.log(
-                    head,
-                    date,
-                    started,
-                    Some(t_request),
-                    backend,
-                    None,
-                    LogFacts::answered(
-                        backend.map_or(&fe.name, |b| &cfg.proxy(b).name),
-                        code,
-                        bytes,
-                        "LR",
+                (out, code, bytes, "LR", backend)
+            }
+            Decision::Answer { answer, backend } => {
+                let (out, bytes) = match answer.kind {
+                    router_core::rules::AnswerKind::Deny => (
+                        h1::errors::forwarding(answer.status, close),
+                        error_bytes(answer.status),
                     ),
-                );
-                if ok && !close {
-                    After::KeepAlive
-                } else {
-                    After::Close
-                }
+                    router_core::rules::AnswerKind::Return => (
+                        h1::returned(&answer, close, head.version == Version::Http10),
+                        returned_bytes(&answer),
+                    ),
+                };
+                (out, answer.status, bytes, answer.termination(), backend)
             }
             Decision::Respond { status, backend } => {
-                let close = !client_keeps;
                 let ok = write_all(wr, &h1::errors::forwarding(status, close), client_to).await;
                 // HAProxy 2.6 names the chosen backend (`fe wt/<NOSRV>`); when none was
                 // chosen, the frontend, and Tq is -1 (no backend ran its analysers).
@@ -632,16 +623,40 @@ impl ClientConn {
                         "SC",
                     ),
                 );
-                if ok && !close {
+                return if ok && !close {
                     After::KeepAlive
                 } else {
                     After::Close
-                }
+                };
             }
             Decision::Forward(fwd) => {
-                self.forward(fe, head, &facts, fwd, started, date, t_request, rd, wr)
-                    .await
+                return self
+                    .forward(fe, head, &facts, fwd, started, date, t_request, rd, wr)
+                    .await;
             }
+        };
+        let ok = write_all(wr, &out, client_to).await;
+        // A backend's rule is logged `backend/<NOSRV>` (HAProxy 2.6) and counts in
+        // that backend's stats; a frontend's, `frontend/<NOSRV>`.
+        let cfg = self.g.config();
+        self.log(
+            head,
+            date,
+            started,
+            Some(t_request),
+            backend,
+            None,
+            LogFacts::answered(
+                backend.map_or(&fe.name, |b| &cfg.proxy(b).name),
+                status,
+                bytes,
+                term,
+            ),
+        );
+        if ok && !close {
+            After::KeepAlive
+        } else {
+            After::Close
         }
     }
 
@@ -1303,8 +1318,44 @@ fn error_bytes(status: u16) -> u64 {
     access_log::haproxy_bytes(reason, hdrs.into_iter(), body.len() as u64, false)
 }
 
+/// HAProxy's `%B` for an `http-request return` answer (its internal message
+/// always counts a `content-length`, even where the wire has none).
+fn returned_bytes(a: &router_core::rules::Answer) -> u64 {
+    let len = a.body.len().to_string();
+    let hdrs = a
+        .headers
+        .iter()
+        .map(|(n, v)| (n.len(), v.len()))
+        .chain([("content-length".len(), len.len())])
+        .chain(
+            a.content_type
+                .iter()
+                .map(|t| ("content-type".len(), t.len())),
+        );
+    access_log::haproxy_bytes(
+        router_core::answer::reason(a.status),
+        hdrs,
+        a.body.len() as u64,
+        false,
+    )
+}
+
 /// The request head for `fwd` (with its appended headers), as HAProxy sends it.
 fn request_bytes(head: &h1::RequestHead, fwd: &Forward<'_>, close: bool) -> Vec<u8> {
+    let edited;
+    let head = if fwd.edits.is_empty() {
+        head
+    } else {
+        let mut h = head.clone();
+        router_core::rules::header::apply(
+            &mut h.headers,
+            &fwd.edits,
+            |(n, _)| n.as_str(),
+            |e| (e.name.clone(), e.value.clone()),
+        );
+        edited = h;
+        &edited
+    };
     let mut appended: [(&str, std::net::IpAddr); 2] = [("", std::net::IpAddr::from([0; 4])); 2];
     let mut n = 0;
     for a in [fwd.forwarded_for, fwd.original_to].into_iter().flatten() {
