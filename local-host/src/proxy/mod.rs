@@ -1602,3 +1602,51 @@ async fn read_response(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Seen on HAProxy 2.6.12 (frontend `set-header X-A fe-set`, `add-header X-B
+    /// added`, `del-header X-Del`, backend `set-header X-Be b1`): what the server got.
+    #[test]
+    fn edits_reach_the_server_as_haproxy_sends_them() {
+        let raw = b"GET /x HTTP/1.1\r\nhost: h\r\nX-A: client1\r\nX-Del: 1\r\nX-A: client2\r\nX-B: c\r\n\r\n";
+        let Ok(Some((head, _))) = h1::parse_request(raw) else {
+            panic!("request did not parse");
+        };
+        let cfg = router_core::parse(
+            "t.cfg",
+            "frontend f\n bind :80\n http-request set-header X-A fe-set\n http-request add-header X-B added\n\
+             http-request del-header X-Del\n default_backend b\n\
+             backend b\n http-request set-header X-Be b1\n server s 10.0.0.1:80\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .config;
+        let hdrs: Vec<(&str, &str)> = head
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let facts = RequestFacts {
+            method: &head.method,
+            target: &head.target,
+            version: &head.version_text,
+            headers: &hdrs,
+            src: "10.0.0.7:5000".parse().unwrap_or_else(|_| panic!()),
+            dst: "10.0.0.9:80".parse().unwrap_or_else(|_| panic!()),
+        };
+        let fe = cfg.default_frontend().unwrap_or_else(|| panic!());
+        let health = router_core::HealthSnapshot::all_up(&cfg);
+        let tickets = router_core::LocalTickets::new(&cfg);
+        let Decision::Forward(fwd) = router_core::decide(&cfg, fe, &facts, &health, &tickets, None)
+        else {
+            panic!("not forwarded");
+        };
+        let sent = String::from_utf8(request_bytes(&head, &fwd, false)).unwrap_or_default();
+        assert_eq!(
+            sent,
+            "GET /x HTTP/1.1\r\nhost: h\r\nx-b: c\r\nx-a: fe-set\r\nx-b: added\r\nx-be: b1\r\n\r\n"
+        );
+    }
+}

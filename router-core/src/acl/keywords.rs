@@ -36,6 +36,8 @@ pub enum FetchKind {
     AlwaysTrue,
     /// `always_false`
     AlwaysFalse,
+    /// `ssl_fc`
+    SslFc,
 }
 
 /// Keyword table: name, fetch, default matcher.
@@ -86,6 +88,7 @@ pub const KEYWORDS: &[(&str, FetchKind, Matcher)] = &[
     ("nbsrv", FetchKind::Nbsrv, Matcher::Int),
     ("always_true", FetchKind::AlwaysTrue, Matcher::Bool),
     ("always_false", FetchKind::AlwaysFalse, Matcher::Bool),
+    ("ssl_fc", FetchKind::SslFc, Matcher::Bool),
 ];
 
 /// HAProxy keywords that Wt Edge refuses, with the reason shown to the user.

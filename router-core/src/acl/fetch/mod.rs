@@ -62,6 +62,10 @@ pub enum Fetch {
     AlwaysTrue,
     /// `always_false`.
     AlwaysFalse,
+    /// `ssl_fc`: the client connection is TLS. Neither host terminates TLS for
+    /// router-core yet (wtedge has no TLS binds; Cloudflare terminates it at the
+    /// edge): false.
+    SslFc,
 }
 
 /// The backend `nbsrv` counts, resolved after parsing.
@@ -102,7 +106,7 @@ impl Fetch {
                 f(Sample::Int(nbsrv::count(ctx.cfg, ctx.health, backend)))
             }
             Fetch::AlwaysTrue => f(Sample::Bool(true)),
-            Fetch::AlwaysFalse => f(Sample::Bool(false)),
+            Fetch::AlwaysFalse | Fetch::SslFc => f(Sample::Bool(false)),
         }
     }
 }
