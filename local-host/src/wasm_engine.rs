@@ -613,6 +613,7 @@ mod tests {
             headers: &[("Host", "a")],
             src: "10.9.9.9:1000".parse().unwrap_or_else(|e| panic!("{e}")),
             dst: "10.0.0.9:80".parse().unwrap_or_else(|e| panic!("{e}")),
+            tls: false,
         };
         let fe = engine.cfg.default_frontend().unwrap_or_else(|| panic!());
         (0..n)

@@ -143,6 +143,7 @@ mod tests {
                 headers: &headers,
                 src: "10.9.9.9:1".parse().unwrap_or_else(|_| panic!()),
                 dst: "10.0.0.9:80".parse().unwrap_or_else(|_| panic!()),
+                tls: false,
             };
             let fewer = RequestFacts {
                 headers: &wanted,

@@ -18,7 +18,7 @@
 //! let config = &parsed.config;
 //! let req = RequestFacts {
 //!     method: "GET", target: "/?wtd=wt1AAAA", version: "HTTP/1.1", headers: &[],
-//!     src: "10.1.1.1:5000".parse().unwrap(), dst: "10.0.0.9:80".parse().unwrap(),
+//!     src: "10.1.1.1:5000".parse().unwrap(), dst: "10.0.0.9:80".parse().unwrap(), tls: false,
 //! };
 //! let health = HealthSnapshot::all_up(config);
 //! let d = decide(config, config.default_frontend().unwrap(), &req, &health, &LocalTickets::new(config), None);

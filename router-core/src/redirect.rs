@@ -69,6 +69,7 @@ mod tests {
             headers: &[("Host", "a.com:8080, b")],
             src: "1.1.1.1:1".parse().unwrap_or_else(|_| panic!()),
             dst: "1.1.1.1:2".parse().unwrap_or_else(|_| panic!()),
+            tls: false,
         }
     }
 

@@ -283,10 +283,9 @@ fn http_rules<'c>(
             name: name.into(),
             value,
         };
-        let tls = false;
         let made = match &rule.action {
-            Action::SetHeader { name, value } => edit(EditOp::Set, name, value.render(req, tls)),
-            Action::AddHeader { name, value } => edit(EditOp::Add, name, value.render(req, tls)),
+            Action::SetHeader { name, value } => edit(EditOp::Set, name, value.render(req)),
+            Action::AddHeader { name, value } => edit(EditOp::Add, name, value.render(req)),
             Action::DelHeader { name } => edit(EditOp::Del, name, Default::default()),
             Action::Allow => return None,
             Action::Deny { status } => {
@@ -307,18 +306,18 @@ fn http_rules<'c>(
                         status: spec.status,
                         kind: AnswerKind::Return,
                         content_type: spec.content_type.clone(),
-                        body: spec.body.render(req, tls),
+                        body: spec.body.render(req),
                         headers: spec
                             .headers
                             .iter()
-                            .map(|(n, v)| (n.clone(), v.render(req, tls)))
+                            .map(|(n, v)| (n.clone(), v.render(req)))
                             .collect(),
                     }),
                     backend,
                 });
             }
             Action::Redirect { rule, to } => {
-                let to = to.render(req, tls);
+                let to = to.render(req);
                 return Some(Decision::Redirect {
                     code: rule.code,
                     location: alloc::borrow::Cow::Owned(

@@ -19,7 +19,8 @@
 //! 34 u8  src family, 35 u8 dst family   (4 | 6)
 //! 36 u8[16] dst address
 //! 52 u16 dst port
-//! 54 u16 0
+//! 54 u8  tls                  1 = the client connection is TLS (`ssl_fc`)
+//! 55 u8  0
 //! 56 h bytes of health          one byte per server (1 = UP)
 //!    u32 end[3 + 2n]            where each string ends in `text`, in order:
 //!                               method, target, version, then name, value per header
@@ -119,6 +120,8 @@ pub struct WireRequest<'a> {
     pub dst: SocketAddr,
     /// One byte per server; `None`: unchanged since the previous request.
     pub health: Option<&'a [u8]>,
+    /// The client connection is TLS.
+    pub tls: bool,
 }
 
 /// Headers a decoded request holds without allocating (most requests have fewer).
@@ -143,6 +146,7 @@ impl<'a> WireRequest<'a> {
             headers: self.headers(),
             src: self.src,
             dst: self.dst,
+            tls: self.tls,
         }
     }
 }
@@ -278,6 +282,7 @@ pub fn write_request(
     head[35] = dst_family;
     head[36..52].copy_from_slice(&dst_ip);
     head[52..54].copy_from_slice(&req.dst.port().to_le_bytes());
+    head[54] = u8::from(req.tls);
     let mut w = Writer {
         buf: out,
         pos: 0,
@@ -533,6 +538,11 @@ pub fn decode_request(buf: &[u8]) -> Result<WireRequest<'_>, WireError> {
         src,
         dst,
         health,
+        tls: match head[54] {
+            0 => false,
+            1 => true,
+            _ => return Err(WireError::BadTag(54)),
+        },
     })
 }
 
@@ -1004,6 +1014,7 @@ mod tests {
             headers,
             src: "[2001:db8::7]:5000".parse().unwrap_or_else(|_| panic!()),
             dst: "192.168.1.1:80".parse().unwrap_or_else(|_| panic!()),
+            tls: false,
         };
         let health = HealthSnapshot::all_up(cfg).to_bytes();
         let mut buf = Vec::new();
@@ -1110,6 +1121,7 @@ mod tests {
             headers: &[],
             src: "1.2.3.4:5".parse().unwrap_or_else(|_| panic!()),
             dst: "1.2.3.4:6".parse().unwrap_or_else(|_| panic!()),
+            tls: false,
         };
         let mut trace = Trace::new();
         let d = crate::decide(
@@ -1193,6 +1205,7 @@ mod tests {
             headers: &[("a", "b")],
             src: "1.2.3.4:5".parse().unwrap_or_else(|_| panic!()),
             dst: "1.2.3.4:6".parse().unwrap_or_else(|_| panic!()),
+            tls: false,
         };
         let mut buf = Vec::new();
         encode_request(

@@ -622,6 +622,7 @@ fn with_facts<R>(req: &Req, f: impl FnOnce(&RequestFacts<'_>) -> R) -> R {
         headers: &headers,
         src: req.src,
         dst: req.dst,
+        tls: false,
     };
     f(&facts)
 }

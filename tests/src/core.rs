@@ -87,6 +87,7 @@ pub fn decide_case(
             headers: &headers,
             src,
             dst,
+            tls: false,
         };
         let d = router_core::decide(cfg, fe, &facts, &health, &tickets, None);
         out.push(Some(match d {

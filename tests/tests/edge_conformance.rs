@@ -337,6 +337,7 @@ fn run_case(case: &Case, t: &mut Tally) -> Result<(), String> {
                 headers: &hrefs,
                 src: src_addr,
                 dst: dst_addr,
+                tls: false,
             },
             &health,
             &tickets,

@@ -230,6 +230,8 @@ async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys:
         headers: &refs,
         src,
         dst,
+        // Cloudflare terminated the client's TLS: `ssl_fc` is whether it came over https.
+        tls: parts.scheme.eq_ignore_ascii_case("https"),
     };
     let health = health_snapshot(router, env, ctx, settings.health_ttl_ms);
     let decision =

@@ -89,6 +89,7 @@ pub fn run(args: &ExplainArgs) -> ExitCode {
         headers: &headers,
         src: SocketAddr::new(args.src, 40000),
         dst,
+        tls: false,
     };
     let mut trace = Trace::new();
     let decision = decide(

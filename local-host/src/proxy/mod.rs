@@ -563,6 +563,7 @@ impl ClientConn {
             headers: &hdrs,
             src: self.info.src,
             dst: self.info.dst,
+            tls: false,
         };
         let has_body = head.framing != Framing::None;
         // wtedge's own answers never say keep-alive: `option httpclose` closes after them.
@@ -1635,6 +1636,7 @@ mod tests {
             headers: &hdrs,
             src: "10.0.0.7:5000".parse().unwrap_or_else(|_| panic!()),
             dst: "10.0.0.9:80".parse().unwrap_or_else(|_| panic!()),
+            tls: false,
         };
         let fe = cfg.default_frontend().unwrap_or_else(|| panic!());
         let health = router_core::HealthSnapshot::all_up(&cfg);

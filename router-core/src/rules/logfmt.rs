@@ -145,15 +145,15 @@ impl LogFormat {
         })
     }
 
-    /// The value for `req` (`tls`: the client connection is TLS).
-    pub fn render(&self, req: &RequestFacts<'_>, tls: bool) -> String {
+    /// The value for `req`.
+    pub fn render(&self, req: &RequestFacts<'_>) -> String {
         let mut out = String::new();
         for p in &self.parts {
             match p {
                 Part::Text(t) => out.push_str(t),
                 Part::Sample { fetch, convs } => {
                     let from = out.len();
-                    fetch_into(&mut out, fetch, req, tls);
+                    fetch_into(&mut out, fetch, req);
                     for c in convs {
                         let tail = &mut out[from..];
                         match c {
@@ -168,7 +168,7 @@ impl LogFormat {
     }
 }
 
-fn fetch_into(out: &mut String, fetch: &SampleFetch, req: &RequestFacts<'_>, tls: bool) {
+fn fetch_into(out: &mut String, fetch: &SampleFetch, req: &RequestFacts<'_>) {
     // Writing to a String cannot fail.
     let _ = match fetch {
         SampleFetch::Src => write!(out, "{}", req.src.ip()),
@@ -198,7 +198,7 @@ fn fetch_into(out: &mut String, fetch: &SampleFetch, req: &RequestFacts<'_>, tls
             Ok(())
         }
         SampleFetch::SslFc => {
-            out.push(if tls { '1' } else { '0' });
+            out.push(if req.tls { '1' } else { '0' });
             Ok(())
         }
     };
@@ -289,6 +289,7 @@ mod tests {
             headers,
             src: "10.0.0.7:5000".parse().unwrap_or_else(|_| panic!()),
             dst: "127.0.0.1:80".parse().unwrap_or_else(|_| panic!()),
+            tls: false,
         };
         f(&r)
     }
@@ -305,15 +306,19 @@ mod tests {
             &[("X-In", "a, b"), ("X-in", "c,D"), ("Host", "Ab.C")],
             |r| {
                 assert_eq!(
-                    f.render(r, false),
+                    f.render(r),
                     "p=/a/b u=/a/b?q=1 m=GET s=0 d=127.0.0.1 100% D ab.c"
                 );
             },
         );
         let missing = LogFormat::parse("%[hdr(x-none)]", 1).unwrap_or_else(|e| panic!("{e:?}"));
-        req(&[], |r| assert_eq!(missing.render(r, true), ""));
+        req(&[], |r| assert_eq!(missing.render(r), ""));
         let src = LogFormat::parse("%[src]:%[ssl_fc]", 1).unwrap_or_else(|e| panic!("{e:?}"));
-        req(&[], |r| assert_eq!(src.render(r, true), "10.0.0.7:1"));
+        req(&[], |r| {
+            let tls = RequestFacts { tls: true, ..*r };
+            assert_eq!(src.render(&tls), "10.0.0.7:1");
+            assert_eq!(src.render(r), "10.0.0.7:0");
+        });
     }
 
     #[test]

@@ -62,9 +62,8 @@ pub enum Fetch {
     AlwaysTrue,
     /// `always_false`.
     AlwaysFalse,
-    /// `ssl_fc`: the client connection is TLS. Neither host terminates TLS for
-    /// router-core yet (wtedge has no TLS binds; Cloudflare terminates it at the
-    /// edge): false.
+    /// `ssl_fc`: the client connection is TLS (at the edge, an https request;
+    /// wtedge has no TLS binds yet).
     SslFc,
 }
 
@@ -106,7 +105,8 @@ impl Fetch {
                 f(Sample::Int(nbsrv::count(ctx.cfg, ctx.health, backend)))
             }
             Fetch::AlwaysTrue => f(Sample::Bool(true)),
-            Fetch::AlwaysFalse | Fetch::SslFc => f(Sample::Bool(false)),
+            Fetch::AlwaysFalse => f(Sample::Bool(false)),
+            Fetch::SslFc => f(Sample::Bool(req.tls)),
         }
     }
 }
