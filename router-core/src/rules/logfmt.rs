@@ -101,6 +101,26 @@ impl LogFormat {
                 }
                 parts.push(sample(&expr[..end], col)?);
                 rest = &expr[end + 1..];
+            } else if let Some((fetch, r)) = ["ci", "cp", "fi", "fp"]
+                .iter()
+                .find(|v| after.starts_with(**v))
+                .map(|v| (*v, &after[v.len()..]))
+            {
+                // The log variables for the two addresses, as `%[src]`... do.
+                if !lit.is_empty() {
+                    parts.push(Part::Text(core::mem::take(&mut lit)));
+                }
+                let fetch = match fetch {
+                    "ci" => SampleFetch::Src,
+                    "cp" => SampleFetch::SrcPort,
+                    "fi" => SampleFetch::Dst,
+                    _ => SampleFetch::DstPort,
+                };
+                parts.push(Part::Sample {
+                    fetch,
+                    convs: Vec::new(),
+                });
+                rest = r;
             } else {
                 let var: String = after
                     .chars()
@@ -112,7 +132,7 @@ impl LogFormat {
                     format!("log-format variable '%{var}' is not supported by Wt Edge yet"),
                 )
                 .hint(format!(
-                    "use a sample expression such as %[src] or %[hdr(host)] (fetches: {FETCHES}), or write %% for a literal '%'"
+                    "use %ci, %cp, %fi, %fp or a sample expression such as %[src] or %[hdr(host)] (fetches: {FETCHES}), or write %% for a literal '%'"
                 )));
             }
         }
@@ -321,10 +341,28 @@ mod tests {
         });
     }
 
+    /// Seen on HAProxy 2.6.12 from 127.0.0.1:40123 to 127.0.0.1:27180 for
+    /// `/a?b=1&c`: `127.0.0.1|40123|127.0.0.1|27180|40123|b=1&c`.
+    #[test]
+    fn address_variables() {
+        let f = LogFormat::parse("%ci|%cp|%fi|%fp|%[src_port]|%[query]", 1)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let r = RequestFacts {
+            method: "GET",
+            target: "/a?b=1&c",
+            version: "HTTP/1.1",
+            headers: &[],
+            src: "127.0.0.1:40123".parse().unwrap_or_else(|_| panic!()),
+            dst: "127.0.0.1:27180".parse().unwrap_or_else(|_| panic!()),
+            tls: false,
+        };
+        assert_eq!(f.render(&r), "127.0.0.1|40123|127.0.0.1|27180|40123|b=1&c");
+    }
+
     #[test]
     fn refuses_what_it_cannot_render() {
         for bad in [
-            "%ci",
+            "%ID",
             "%[base64]",
             "%[hdr(host),base64]",
             "%[hdr(a",
@@ -333,7 +371,7 @@ mod tests {
             let e = LogFormat::parse(bad, 3).err();
             assert!(e.is_some(), "{bad}");
         }
-        let e = LogFormat::parse("%ci", 3).err().unwrap_or_else(|| panic!());
+        let e = LogFormat::parse("%Tr", 3).err().unwrap_or_else(|| panic!());
         assert!(e.message.contains("not supported by Wt Edge yet"));
     }
 }
