@@ -259,6 +259,7 @@ mod tests {
             headers: &[],
             src: "10.0.0.1:1000".parse().unwrap(),
             dst: "10.0.0.2:80".parse().unwrap(),
+            tls: false,
         };
         let pick = |b: u16| {
             let (_, s) = select(cfg, ProxyId(b), &req, &health, None, &t);

@@ -58,6 +58,11 @@ fn outcome(e: &dyn Engine, d: &Decision<'_>) -> String {
         Decision::Respond { status, backend } => {
             format!("respond {status} {:?}", backend.map(|b| &cfg.proxy(b).name))
         }
+        Decision::Answer { answer, backend } => format!(
+            "answer {} {:?}",
+            answer.status,
+            backend.map(|b| &cfg.proxy(b).name)
+        ),
         Decision::Forward(f) => format!(
             "forward {}/{}",
             cfg.proxy(f.backend).name,
@@ -82,6 +87,7 @@ fuzz_target!(|r: Req| {
         headers: &headers,
         src: SocketAddr::from((r.src.0, r.src.1)),
         dst: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        tls: r.version & 0x80 != 0,
     };
     let Some(fe) = native.config().default_frontend() else {
         return;

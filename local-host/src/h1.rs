@@ -780,6 +780,35 @@ pub fn redirect(code: u16, location: &str, close: bool, keep_alive_10: bool) -> 
     out.into_bytes()
 }
 
+/// The answer to an `http-request return` rule, as HAProxy 2.6 writes it: the
+/// rule's header lines, `content-length` (none on 1xx and 204), `content-type`,
+/// then the body.
+pub fn returned(a: &router_core::rules::Answer, close: bool, keep_alive_10: bool) -> Vec<u8> {
+    let reason = router_core::answer::reason(a.status);
+    let mut out = String::with_capacity(96 + a.body.len());
+    let _ = write!(out, "HTTP/1.1 {} {reason}\r\n", a.status);
+    for (n, v) in &a.headers {
+        out.push_str(&n.to_ascii_lowercase());
+        out.push_str(": ");
+        out.push_str(v);
+        out.push_str("\r\n");
+    }
+    if a.has_length() {
+        let _ = write!(out, "content-length: {}\r\n", a.body.len());
+    }
+    if let Some(t) = &a.content_type {
+        let _ = write!(out, "content-type: {t}\r\n");
+    }
+    if close {
+        out.push_str("connection: close\r\n");
+    } else if keep_alive_10 {
+        out.push_str("connection: keep-alive\r\n");
+    }
+    out.push_str("\r\n");
+    out.push_str(&a.body);
+    out.into_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -559,7 +559,11 @@ impl Engine for WasmEngine {
             server: failed.server,
         };
         match self.call(mode, failed.frontend, req) {
-            Ok((Some(Decision::Forward(f)), _)) => Some(f),
+            // The module does not know the edits of the first decision: they stay.
+            Ok((Some(Decision::Forward(f)), _)) => Some(Forward {
+                edits: failed.edits.clone(),
+                ..f
+            }),
             Ok(_) => None,
             Err(e) => {
                 tracing::error!("routing module failed during redispatch: {e}");
@@ -666,6 +670,7 @@ mod tests {
             headers: &[("Host", "a")],
             src: "10.9.9.9:1000".parse().unwrap_or_else(|e| panic!("{e}")),
             dst: "10.0.0.9:80".parse().unwrap_or_else(|e| panic!("{e}")),
+            tls: false,
         };
         let fe = engine.cfg.default_frontend().unwrap_or_else(|| panic!());
         (0..n)

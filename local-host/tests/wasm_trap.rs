@@ -33,6 +33,7 @@ fn request(target: &str) -> RequestFacts<'_> {
         headers: &[],
         src: "127.0.0.1:5000".parse().unwrap_or_else(|e| panic!("{e}")),
         dst: "127.0.0.1:80".parse().unwrap_or_else(|e| panic!("{e}")),
+        tls: false,
     }
 }
 

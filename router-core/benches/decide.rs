@@ -87,6 +87,7 @@ fn bench(c: &mut Criterion) {
             headers,
             src,
             dst,
+            tls: false,
         };
         c.bench_function(&format!("decide/seed3/{name}"), |b| {
             b.iter(|| {

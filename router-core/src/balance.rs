@@ -793,6 +793,7 @@ mod tests {
         headers: &[],
         src: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 1000),
         dst: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 80),
+        tls: false,
     };
 
     /// Runs `ops` on a fresh rotation of backend `b`: a number is that many picks,

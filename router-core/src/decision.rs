@@ -24,6 +24,14 @@ pub enum Decision<'c> {
     },
     /// Send the request to a server.
     Forward(#[serde(borrow)] Forward<'c>),
+    /// Answer with an `http-request deny` or `return` rule's response.
+    Answer {
+        /// What to answer.
+        answer: alloc::boxed::Box<crate::rules::Answer>,
+        /// The backend whose rule answered; `None` for a frontend's (logged
+        /// `frontend/<NOSRV>`, else `backend/<NOSRV>`).
+        backend: Option<ProxyId>,
+    },
     /// Answer with an error status (503: no backend or no usable server).
     Respond {
         /// HTTP status.
@@ -54,6 +62,10 @@ pub struct Forward<'c> {
     /// `option originalto`: a header line to append.
     #[serde(borrow)]
     pub original_to: Option<HeaderAppend<'c>>,
+    /// `http-request` header edits, in order, applied to the request's headers
+    /// (as normalized) before the two lines above are appended.
+    #[serde(skip_serializing_if = "alloc::vec::Vec::is_empty")]
+    pub edits: alloc::vec::Vec<crate::rules::HeaderEdit>,
 }
 
 /// A server's address, with `0.0.0.0` and a missing port already replaced by
@@ -97,6 +109,7 @@ impl Decision<'_> {
         match self {
             Decision::Redirect { code, .. } => Some(*code),
             Decision::Respond { status, .. } => Some(*status),
+            Decision::Answer { answer, .. } => Some(answer.status),
             Decision::Forward(_) => None,
         }
     }

@@ -21,7 +21,8 @@ pub enum HeaderInterest {
 
 impl HeaderInterest {
     /// What `cfg` reads: `Host` (normalization, `redirect scheme`), the headers
-    /// named by `hdr*` fetches of any ACL (declared, anonymous or predefined),
+    /// named by `hdr*` fetches of any ACL (declared, anonymous or predefined)
+    /// and of `http-request` log-format values,
     /// the `option forwardfor` header names (`if-none` looks for them) and the
     /// header `balance hdr(NAME)` hashes.
     pub fn of(cfg: &Config) -> Self {
@@ -38,6 +39,24 @@ impl HeaderInterest {
                     Fetch::Hdr(Some(n)) | Fetch::HdrCnt(Some(n)) => add(n),
                     Fetch::Hdr(None) | Fetch::HdrCnt(None) => return HeaderInterest::All,
                     _ => {}
+                }
+            }
+            for rule in &proxy.http_requests {
+                use crate::rules::Action;
+                let formats: alloc::vec::Vec<&crate::rules::LogFormat> = match &rule.action {
+                    Action::SetHeader { value, .. } | Action::AddHeader { value, .. } => {
+                        alloc::vec![value]
+                    }
+                    Action::Redirect { to, .. } => alloc::vec![to],
+                    Action::Return(r) => core::iter::once(&r.body)
+                        .chain(r.headers.iter().map(|(_, v)| v))
+                        .collect(),
+                    Action::DelHeader { .. } | Action::Allow | Action::Deny { .. } => {
+                        alloc::vec::Vec::new()
+                    }
+                };
+                for f in formats {
+                    f.headers().for_each(&mut add);
                 }
             }
             if let Some(f) = &proxy.settings.options.forwardfor {
@@ -124,6 +143,7 @@ mod tests {
                 headers: &headers,
                 src: "10.9.9.9:1".parse().unwrap_or_else(|_| panic!()),
                 dst: "10.0.0.9:80".parse().unwrap_or_else(|_| panic!()),
+                tls: false,
             };
             let fewer = RequestFacts {
                 headers: &wanted,

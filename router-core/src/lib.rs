@@ -18,7 +18,7 @@
 //! let config = &parsed.config;
 //! let req = RequestFacts {
 //!     method: "GET", target: "/?wtd=wt1AAAA", version: "HTTP/1.1", headers: &[],
-//!     src: "10.1.1.1:5000".parse().unwrap(), dst: "10.0.0.9:80".parse().unwrap(),
+//!     src: "10.1.1.1:5000".parse().unwrap(), dst: "10.0.0.9:80".parse().unwrap(), tls: false,
 //! };
 //! let health = HealthSnapshot::all_up(config);
 //! let d = decide(config, config.default_frontend().unwrap(), &req, &health, &LocalTickets::new(config), None);
@@ -51,6 +51,7 @@ pub mod request;
 pub mod retry;
 pub mod reuse;
 pub mod router;
+pub mod rules;
 pub mod stats_page;
 pub mod timeouts;
 pub mod trace;

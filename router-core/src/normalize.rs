@@ -174,6 +174,7 @@ mod tests {
             headers: &[("Host", "n.test:80"), ("X", "1")],
             src: "1.1.1.1:1".parse().unwrap_or_else(|_| panic!()),
             dst: "1.1.1.1:2".parse().unwrap_or_else(|_| panic!()),
+            tls: false,
         };
         with_normalized(&req, |r| {
             assert_eq!(r.target, "http://n.test/");

@@ -10,6 +10,12 @@ use crate::request::RequestFacts;
 
 /// The `Location` header for `rule` applied to a request for `target`.
 pub fn location<'c>(rule: &'c RedirectRule, req: &RequestFacts<'_>) -> Cow<'c, str> {
+    location_to(rule, &rule.to, req)
+}
+
+/// The `Location` for `rule` with `to` in place of the rule's own (an
+/// `http-request redirect` computes it from a log-format string).
+pub fn location_to<'t>(rule: &RedirectRule, to: &'t str, req: &RequestFacts<'_>) -> Cow<'t, str> {
     // The URI from the path on (query included), "/" when there is none.
     let uri = uri_of(req.target).unwrap_or("/");
     let uri = if rule.drop_query {
@@ -18,7 +24,7 @@ pub fn location<'c>(rule: &'c RedirectRule, req: &RequestFacts<'_>) -> Cow<'c, s
         uri
     };
     match rule.kind {
-        RedirectKind::Location => Cow::Borrowed(&rule.to),
+        RedirectKind::Location => Cow::Borrowed(to),
         RedirectKind::Scheme => {
             // The first value of the first Host header, as received (port included).
             let host = req
@@ -26,8 +32,8 @@ pub fn location<'c>(rule: &'c RedirectRule, req: &RequestFacts<'_>) -> Cow<'c, s
                 .next()
                 .and_then(|line| split_values(line).next())
                 .unwrap_or("");
-            let mut out = String::with_capacity(rule.to.len() + host.len() + uri.len() + 4);
-            out.push_str(&rule.to);
+            let mut out = String::with_capacity(to.len() + host.len() + uri.len() + 4);
+            out.push_str(to);
             out.push_str("://");
             out.push_str(host);
             out.push_str(uri);
@@ -37,9 +43,9 @@ pub fn location<'c>(rule: &'c RedirectRule, req: &RequestFacts<'_>) -> Cow<'c, s
             Cow::Owned(out)
         }
         RedirectKind::Prefix => {
-            let mut out = String::with_capacity(rule.to.len() + uri.len() + 1);
-            if rule.to != "/" {
-                out.push_str(&rule.to);
+            let mut out = String::with_capacity(to.len() + uri.len() + 1);
+            if to != "/" {
+                out.push_str(to);
             }
             out.push_str(uri);
             if rule.append_slash && !out.ends_with('/') {
@@ -63,6 +69,7 @@ mod tests {
             headers: &[("Host", "a.com:8080, b")],
             src: "1.1.1.1:1".parse().unwrap_or_else(|_| panic!()),
             dst: "1.1.1.1:2".parse().unwrap_or_else(|_| panic!()),
+            tls: false,
         }
     }
 

@@ -19,6 +19,9 @@ pub struct RequestFacts<'a> {
     pub src: SocketAddr,
     /// The local address and port the client connected to.
     pub dst: SocketAddr,
+    /// The client connection is TLS (HAProxy's `ssl_fc`): at the edge, an https
+    /// request; on wtedge, which has no TLS binds yet, never.
+    pub tls: bool,
 }
 
 impl<'a> RequestFacts<'a> {

@@ -91,6 +91,7 @@ mod tests {
             headers: &[],
             src: "10.0.0.1:1".parse().unwrap_or_else(|_| panic!()),
             dst: "10.0.0.2:80".parse().unwrap_or_else(|_| panic!()),
+            tls: false,
         };
         let health = HealthSnapshot::all_up(&cfg);
         let d = decide(

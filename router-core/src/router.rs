@@ -1,7 +1,9 @@
-//! HAProxy's evaluation order for one request: frontend redirects, then
-//! use_backend / default_backend, then the backend's redirects (unless the
-//! backend is the listen section itself), then use-server (skipping servers
-//! that are not usable), then the balance algorithm.
+//! HAProxy's evaluation order for one request: frontend `http-request` rules,
+//! frontend redirects, then use_backend / default_backend, then the backend's
+//! `http-request` rules and redirects (unless the backend is the listen section
+//! itself), then use-server (skipping servers that are not usable), then the
+//! balance algorithm. Header edits made by a rule are seen by every rule and
+//! ACL after it.
 
 use core::net::{IpAddr, SocketAddr};
 
@@ -14,7 +16,10 @@ use crate::eval::EvalCtx;
 use crate::health::HealthSnapshot;
 use crate::redirect;
 use crate::request::RequestFacts;
+use crate::rules::{self, Action, Answer, AnswerKind, EditOp, HeaderEdit};
 use crate::trace::{Trace, TraceStep};
+use alloc::boxed::Box;
+use alloc::vec::Vec;
 
 /// Status when no backend or no server can take the request.
 pub const NO_SERVER: u16 = 503;
@@ -60,6 +65,22 @@ fn decide_normalized<'c>(
     mut trace: Option<&mut Trace>,
 ) -> Decision<'c> {
     let fe = cfg.proxy(frontend);
+    let mut fe_edits = Vec::new();
+    if let Some(d) = http_rules(
+        cfg,
+        fe,
+        frontend,
+        req,
+        health,
+        None,
+        &mut fe_edits,
+        &mut trace,
+    ) {
+        return d;
+    }
+    let view = (!fe_edits.is_empty()).then(|| rules::header::edited(req.headers, &fe_edits));
+    let fe_req = with_view(req, view.as_deref());
+    let req = &fe_req;
     let ctx = EvalCtx {
         cfg,
         req,
@@ -118,7 +139,26 @@ fn decide_normalized<'c>(
     };
 
     let be = cfg.proxy(backend);
+    let mut be_edits = Vec::new();
+    if backend != frontend
+        && let Some(d) = http_rules(
+            cfg,
+            be,
+            backend,
+            req,
+            health,
+            Some(backend),
+            &mut be_edits,
+            &mut trace,
+        )
+    {
+        return d;
+    }
+    let view = (!be_edits.is_empty()).then(|| rules::header::edited(req.headers, &be_edits));
+    let be_req = with_view(req, view.as_deref());
+    let req = &be_req;
     let bctx = EvalCtx {
+        req,
         proxy: backend,
         ..ctx
     };
@@ -128,6 +168,13 @@ fn decide_normalized<'c>(
         return d;
     }
 
+    let edits = || {
+        if be_edits.is_empty() {
+            fe_edits.clone()
+        } else {
+            [fe_edits.as_slice(), be_edits.as_slice()].concat()
+        }
+    };
     for rule in &be.use_servers {
         let matched = holds(rule.cond.as_ref(), &bctx, be, &mut trace);
         let usable = matched && health.available(cfg, rule.server);
@@ -142,12 +189,22 @@ fn decide_normalized<'c>(
             },
         );
         if usable {
-            return Decision::Forward(forward(cfg, frontend, backend, rule.server, false, req));
+            return Decision::Forward(forward(
+                cfg,
+                frontend,
+                backend,
+                rule.server,
+                false,
+                req,
+                edits(),
+            ));
         }
     }
 
     match balanced(cfg, backend, req, health, tickets, None, &mut trace) {
-        Some(server) => Decision::Forward(forward(cfg, frontend, backend, server, true, req)),
+        Some(server) => {
+            Decision::Forward(forward(cfg, frontend, backend, server, true, req, edits()))
+        }
         None => Decision::Respond {
             status: NO_SERVER,
             backend: Some(backend),
@@ -166,6 +223,12 @@ pub fn redispatch<'c>(
     health: &HealthSnapshot,
     tickets: &dyn Tickets,
 ) -> Option<Forward<'c>> {
+    // The request as the balance saw it the first time: with its edits.
+    let view = rules::header::edited(req.headers, &failed.edits);
+    let req = &RequestFacts {
+        headers: &view,
+        ..*req
+    };
     let server = balanced(
         cfg,
         failed.backend,
@@ -182,7 +245,91 @@ pub fn redispatch<'c>(
         server,
         true,
         req,
+        failed.edits.clone(),
     ))
+}
+
+/// `proxy`'s `http-request` rules, in order, each seeing the edits before it
+/// (`req` has those of earlier sections already; this section's go in
+/// `edits`). `Some` when a rule answers; `allow` ends the list.
+#[allow(clippy::too_many_arguments)]
+fn http_rules<'c>(
+    cfg: &'c Config,
+    proxy: &'c Proxy,
+    id: ProxyId,
+    req: &RequestFacts<'_>,
+    health: &HealthSnapshot,
+    backend: Option<ProxyId>,
+    edits: &mut Vec<HeaderEdit>,
+    trace: &mut Option<&mut Trace>,
+) -> Option<Decision<'c>> {
+    for rule in &proxy.http_requests {
+        let view = rules::header::edited(req.headers, edits);
+        let req = &RequestFacts {
+            headers: &view,
+            ..*req
+        };
+        let ctx = EvalCtx {
+            cfg,
+            req,
+            health,
+            proxy: id,
+        };
+        if !holds(rule.cond.as_ref(), &ctx, proxy, trace) {
+            continue;
+        }
+        let edit = |op, name: &str, value: alloc::string::String| HeaderEdit {
+            op,
+            name: name.into(),
+            value,
+        };
+        let made = match &rule.action {
+            Action::SetHeader { name, value } => edit(EditOp::Set, name, value.render(req)),
+            Action::AddHeader { name, value } => edit(EditOp::Add, name, value.render(req)),
+            Action::DelHeader { name } => edit(EditOp::Del, name, Default::default()),
+            Action::Allow => return None,
+            Action::Deny { status } => {
+                return Some(Decision::Answer {
+                    answer: Box::new(Answer {
+                        status: *status,
+                        kind: AnswerKind::Deny,
+                        content_type: None,
+                        body: Default::default(),
+                        headers: Vec::new(),
+                    }),
+                    backend,
+                });
+            }
+            Action::Return(spec) => {
+                return Some(Decision::Answer {
+                    answer: Box::new(Answer {
+                        status: spec.status,
+                        kind: AnswerKind::Return,
+                        content_type: spec.content_type.clone(),
+                        body: spec.body.render(req),
+                        headers: spec
+                            .headers
+                            .iter()
+                            .map(|(n, v)| (n.clone(), v.render(req)))
+                            .collect(),
+                    }),
+                    backend,
+                });
+            }
+            Action::Redirect { rule, to } => {
+                let to = to.render(req);
+                return Some(Decision::Redirect {
+                    code: rule.code,
+                    location: alloc::borrow::Cow::Owned(
+                        redirect::location_to(rule, &to, req).into_owned(),
+                    ),
+                    backend,
+                });
+            }
+        };
+        edits.push(made);
+    }
+    None
 }
 
 fn balanced(
@@ -242,6 +389,7 @@ fn forward<'c>(
     server: ServerId,
     balanced: bool,
     req: &RequestFacts<'_>,
+    edits: Vec<HeaderEdit>,
 ) -> Forward<'c> {
     let s = cfg.server(server);
     let port = s.port.unwrap_or(req.dst.port());
@@ -305,6 +453,18 @@ fn forward<'c>(
         upstream,
         forwarded_for,
         original_to,
+        edits,
+    }
+}
+
+/// `req` with `view` (its headers as edited) in place of its headers, if any.
+fn with_view<'a>(
+    req: &RequestFacts<'a>,
+    view: Option<&'a [(&'a str, &'a str)]>,
+) -> RequestFacts<'a> {
+    RequestFacts {
+        headers: view.unwrap_or(req.headers),
+        ..*req
     }
 }
 

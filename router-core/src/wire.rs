@@ -19,7 +19,8 @@
 //! 34 u8  src family, 35 u8 dst family   (4 | 6)
 //! 36 u8[16] dst address
 //! 52 u16 dst port
-//! 54 u16 0
+//! 54 u8  tls                  1 = the client connection is TLS (`ssl_fc`)
+//! 55 u8  0
 //! 56 h bytes of health          one byte per server (1 = UP)
 //!    u32 end[3 + 2n]            where each string ends in `text`, in order:
 //!                               method, target, version, then name, value per header
@@ -40,8 +41,11 @@
 //!                 u8 has-forwarded-for [addr-ip], u8 has-original-to [addr-ip]
 //!                 (the header names are the backend's option, else the frontend's:
 //!                 the host takes them from its copy of the configuration)
+//!                 u16 edit count, per edit: u8 op (0 set, 1 add, 2 del), str32 name, str32 value
 //! u8 2 respond:   u16 status, u8 has-backend [u16 backend]   (the backend chosen, if any)
 //! u8 3 none:      (redispatch found no other server)
+//! u8 4 answer:    u8 kind (0 deny, 1 return), u16 status, u8 has-backend [u16 backend],
+//!                 u8 has-content-type [str32], str32 body, u16 header count, str32 name, str32 value per header
 //! then u32 trace step count and the steps (see `encode_step`)
 //! ```
 //! `str32` is a u32 length followed by UTF-8 bytes; `addr-ip` is an addr without port.
@@ -56,7 +60,9 @@ use crate::decision::{Decision, Forward, HeaderAppend, Upstream};
 use crate::header_interest::HeaderInterest;
 use crate::health::HealthSnapshot;
 use crate::request::RequestFacts;
+use crate::rules::{Answer, AnswerKind, EditOp, HeaderEdit};
 use crate::trace::{Trace, TraceStep};
+use alloc::string::String;
 
 /// Why a buffer could not be decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +120,8 @@ pub struct WireRequest<'a> {
     pub dst: SocketAddr,
     /// One byte per server; `None`: unchanged since the previous request.
     pub health: Option<&'a [u8]>,
+    /// The client connection is TLS.
+    pub tls: bool,
 }
 
 /// Headers a decoded request holds without allocating (most requests have fewer).
@@ -138,6 +146,7 @@ impl<'a> WireRequest<'a> {
             headers: self.headers(),
             src: self.src,
             dst: self.dst,
+            tls: self.tls,
         }
     }
 }
@@ -273,6 +282,7 @@ pub fn write_request(
     head[35] = dst_family;
     head[36..52].copy_from_slice(&dst_ip);
     head[52..54].copy_from_slice(&req.dst.port().to_le_bytes());
+    head[54] = u8::from(req.tls);
     let mut w = Writer {
         buf: out,
         pos: 0,
@@ -528,6 +538,11 @@ pub fn decode_request(buf: &[u8]) -> Result<WireRequest<'_>, WireError> {
         src,
         dst,
         health,
+        tls: match head[54] {
+            0 => false,
+            1 => true,
+            _ => return Err(WireError::BadTag(54)),
+        },
     })
 }
 
@@ -583,6 +598,38 @@ pub fn encode_decision(out: &mut Vec<u8>, decision: Option<&Decision<'_>>, trace
             }
             put_header(out, &f.forwarded_for);
             put_header(out, &f.original_to);
+            put_u16(out, u16::try_from(f.edits.len()).unwrap_or(u16::MAX));
+            for e in f.edits.iter().take(usize::from(u16::MAX)) {
+                out.push(match e.op {
+                    EditOp::Set => 0,
+                    EditOp::Add => 1,
+                    EditOp::Del => 2,
+                });
+                put_str(out, &e.name);
+                put_str(out, &e.value);
+            }
+        }
+        Some(Decision::Answer { answer, backend }) => {
+            out.push(4);
+            out.push(match answer.kind {
+                AnswerKind::Deny => 0,
+                AnswerKind::Return => 1,
+            });
+            put_u16(out, answer.status);
+            put_opt_proxy(out, *backend);
+            match &answer.content_type {
+                None => out.push(0),
+                Some(t) => {
+                    out.push(1);
+                    put_str(out, t);
+                }
+            }
+            put_str(out, &answer.body);
+            put_u16(out, u16::try_from(answer.headers.len()).unwrap_or(u16::MAX));
+            for (n, v) in answer.headers.iter().take(usize::from(u16::MAX)) {
+                put_str(out, n);
+                put_str(out, v);
+            }
         }
         Some(Decision::Respond { status, backend }) => {
             out.push(2);
@@ -815,10 +862,57 @@ pub fn decode_decision<'c>(
                 upstream,
                 forwarded_for: None,
                 original_to: None,
+                edits: Vec::new(),
             };
             f.forwarded_for = header(&mut r, cfg, &f, false)?;
             f.original_to = header(&mut r, cfg, &f, true)?;
+            let n = r.u16()?;
+            for _ in 0..n {
+                let at = r.pos;
+                let op = match r.u8()? {
+                    0 => EditOp::Set,
+                    1 => EditOp::Add,
+                    2 => EditOp::Del,
+                    _ => return Err(WireError::BadTag(at)),
+                };
+                f.edits.push(HeaderEdit {
+                    op,
+                    name: String::from(r.str()?),
+                    value: String::from(r.str()?),
+                });
+            }
             Some(Decision::Forward(f))
+        }
+        4 => {
+            let at = r.pos;
+            let kind = match r.u8()? {
+                0 => AnswerKind::Deny,
+                1 => AnswerKind::Return,
+                _ => return Err(WireError::BadTag(at)),
+            };
+            let status = r.u16()?;
+            let backend = r.opt_proxy(cfg)?;
+            let content_type = if r.bool()? {
+                Some(String::from(r.str()?))
+            } else {
+                None
+            };
+            let body = String::from(r.str()?);
+            let n = r.u16()?;
+            let mut headers = Vec::with_capacity(usize::from(n).min(64));
+            for _ in 0..n {
+                headers.push((String::from(r.str()?), String::from(r.str()?)));
+            }
+            Some(Decision::Answer {
+                answer: alloc::boxed::Box::new(Answer {
+                    status,
+                    kind,
+                    content_type,
+                    body,
+                    headers,
+                }),
+                backend,
+            })
         }
         2 => {
             let status = r.u16()?;
@@ -881,6 +975,7 @@ pub fn run<'c>(
                 upstream: Upstream::Socket(req.dst),
                 forwarded_for: None,
                 original_to: None,
+                edits: Vec::new(),
             };
             (
                 crate::redispatch(cfg, &failed, &facts, health, tickets).map(Decision::Forward),
@@ -919,6 +1014,7 @@ mod tests {
             headers,
             src: "[2001:db8::7]:5000".parse().unwrap_or_else(|_| panic!()),
             dst: "192.168.1.1:80".parse().unwrap_or_else(|_| panic!()),
+            tls: false,
         };
         let health = HealthSnapshot::all_up(cfg).to_bytes();
         let mut buf = Vec::new();
@@ -1025,6 +1121,7 @@ mod tests {
             headers: &[],
             src: "1.2.3.4:5".parse().unwrap_or_else(|_| panic!()),
             dst: "1.2.3.4:6".parse().unwrap_or_else(|_| panic!()),
+            tls: false,
         };
         let mut trace = Trace::new();
         let d = crate::decide(
@@ -1108,6 +1205,7 @@ mod tests {
             headers: &[("a", "b")],
             src: "1.2.3.4:5".parse().unwrap_or_else(|_| panic!()),
             dst: "1.2.3.4:6".parse().unwrap_or_else(|_| panic!()),
+            tls: false,
         };
         let mut buf = Vec::new();
         encode_request(

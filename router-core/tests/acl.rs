@@ -60,6 +60,7 @@ fn acl(term: &str, req: &Req<'_>) -> bool {
             .dst
             .parse::<SocketAddr>()
             .unwrap_or_else(|e| panic!("{e}")),
+        tls: false,
     };
     let fe = c
         .default_frontend()
@@ -255,6 +256,7 @@ fn cond(cond: &str, target: &str) -> bool {
         headers: &[],
         src: "10.0.0.5:1000".parse().unwrap_or_else(|e| panic!("{e}")),
         dst: "10.0.0.6:80".parse().unwrap_or_else(|e| panic!("{e}")),
+        tls: false,
     };
     let fe = c
         .default_frontend()

@@ -710,12 +710,12 @@ fn errors_name_line_column_keyword_and_hint() {
         None,
     );
     assert_err(
-        "frontend f\n bind :80\n http-request deny\n",
+        "frontend f\n bind :80\n http-response deny\n",
         K::Unsupported,
         3,
         2,
-        "http-request",
-        "does not implement",
+        "http-response",
+        "not supported by Wt Edge yet",
         None,
     );
     assert_err(

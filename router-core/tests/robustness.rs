@@ -622,6 +622,7 @@ fn with_facts<R>(req: &Req, f: impl FnOnce(&RequestFacts<'_>) -> R) -> R {
         headers: &headers,
         src: req.src,
         dst: req.dst,
+        tls: false,
     };
     f(&facts)
 }
@@ -697,6 +698,12 @@ fn check_decision(
                     "503 naming a proxy without servers: {}",
                     ctx()
                 );
+            }
+        }
+        Decision::Answer { answer, backend } => {
+            assert!((200..=599).contains(&answer.status), "{}", ctx());
+            if let Some(b) = backend {
+                assert!(cfg.proxy(*b).kind.is_backend(), "{}", ctx());
             }
         }
     }
@@ -788,7 +795,7 @@ fn random_requests_on_the_seeds_get_well_formed_decisions() {
                     match d {
                         Decision::Forward(_) => forwards += 1,
                         Decision::Redirect { .. } => redirects += 1,
-                        Decision::Respond { .. } => responds += 1,
+                        Decision::Respond { .. } | Decision::Answer { .. } => responds += 1,
                     }
                 });
             }

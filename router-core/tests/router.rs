@@ -35,6 +35,7 @@ fn run(
         dst: "192.168.1.10:8080"
             .parse::<SocketAddr>()
             .unwrap_or_else(|e| panic!("{e}")),
+        tls: false,
     };
     let fe = c
         .proxy_ids()
@@ -224,6 +225,7 @@ fn trace_names_every_step() {
         headers: &[],
         src: "10.0.0.1:1".parse().unwrap_or_else(|e| panic!("{e}")),
         dst: "10.0.0.2:80".parse().unwrap_or_else(|e| panic!("{e}")),
+        tls: false,
     };
     let mut t = Trace::new();
     let d = decide(
@@ -247,4 +249,49 @@ fn trace_names_every_step() {
             "bck2: balance roundrobin (ticket 0): bck2/srv2",
         ]
     );
+}
+
+/// `ssl_fc` in a condition and in a log-format value (the Wt recipe's
+/// X-Forwarded-Proto and https redirect); what HAProxy 2.6 does without TLS was
+/// probed (`x-forwarded-proto: http`, the redirect).
+#[test]
+fn ssl_fc_drives_rules() {
+    let c = cfg("frontend f\n bind :80\n\
+         http-request set-header X-Forwarded-Proto https if { ssl_fc }\n\
+         http-request set-header X-Forwarded-Proto http unless { ssl_fc }\n\
+         http-request set-header X-Tls %[ssl_fc]\n\
+         http-request redirect scheme https code 301 unless { ssl_fc } { path_beg /secure }\n\
+         default_backend b\nbackend b\n server s 10.0.0.1:80\n");
+    let fe = c.default_frontend().unwrap_or_else(|| panic!());
+    let health = HealthSnapshot::all_up(&c);
+    let tickets = LocalTickets::new(&c);
+    let headers = [("Host", "a.com")];
+    for tls in [false, true] {
+        let req = RequestFacts {
+            method: "GET",
+            target: "/secure/x",
+            version: "HTTP/1.1",
+            headers: &headers,
+            src: "10.9.8.7:4000".parse().unwrap_or_else(|_| panic!()),
+            dst: "10.0.0.9:80".parse().unwrap_or_else(|_| panic!()),
+            tls,
+        };
+        let d = decide(&c, fe, &req, &health, &tickets, None);
+        if tls {
+            let Decision::Forward(f) = d else {
+                panic!("{d:?}")
+            };
+            let got: Vec<(&str, &str)> = f
+                .edits
+                .iter()
+                .map(|e| (e.name.as_str(), e.value.as_str()))
+                .collect();
+            assert_eq!(got, [("X-Forwarded-Proto", "https"), ("X-Tls", "1")]);
+        } else {
+            assert!(
+                matches!(&d, Decision::Redirect { code: 301, location, .. } if location == "https://a.com/secure/x"),
+                "{d:?}"
+            );
+        }
+    }
 }

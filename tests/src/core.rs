@@ -90,6 +90,7 @@ pub fn decide_case(
             headers: &headers,
             src,
             dst,
+            tls: false,
         };
         let d = router_core::decide(cfg, fe, &facts, &health, &tickets, None);
         out.push(Some(match d {
@@ -97,6 +98,13 @@ pub fn decide_case(
                 outcome: Outcome::Redirect {
                     status: code,
                     location: location.into_owned(),
+                },
+                forwarded_for: None,
+                original_to: None,
+            },
+            Decision::Answer { answer, .. } => CoreDecision {
+                outcome: Outcome::Respond {
+                    status: answer.status,
                 },
                 forwarded_for: None,
                 original_to: None,

@@ -299,6 +299,7 @@ fn run_scenario(s: &Scenario) -> Result<[String; 4], String> {
         headers: &facts_headers,
         src: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 40000),
         dst: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        tls: false,
     };
     let mut out: [String; 4] = Default::default();
     let edges = [&wasm, &native];
@@ -677,6 +678,7 @@ fn run_hash(s: &HashScenario) -> Result<[Vec<String>; 4], String> {
             headers: &headers,
             src: SocketAddr::new(IpAddr::V4(k.src), 40000),
             dst: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            tls: false,
         };
         out[3].push(core_answer(cfg, fe, &facts, &health, &tickets));
     }
@@ -935,6 +937,7 @@ fn run_load(s: &LoadScenario) -> Result<[String; 4], String> {
         headers: &host,
         src: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 40000),
         dst: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        tls: false,
     };
     let core_pick = |health: &HealthSnapshot| match router_core::decide(
         cfg, fe, &facts, health, &tickets, None,
@@ -1043,6 +1046,7 @@ fn random_shares_are_haproxys() {
             headers: &[],
             src: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 40000),
             dst: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            tls: false,
         };
         for _ in 0..N {
             out[3].push(core_answer(cfg, fe, &facts, &health, &tickets));

@@ -104,6 +104,13 @@ fn cases() -> Vec<Case> {
         c("keep-alive-then-client-closes", 0, kept("/cl").to_vec()),
         c("head", 0, close("HEAD", "/head")),
         c("http10", 0, vec![send("GET /cl HTTP/1.0\r\n\r\n"), Eof]),
+        get("http-request-deny", "/hdeny"),
+        get("http-request-deny-429", "/hslow"),
+        get("http-request-return", "/hret"),
+        get("http-request-return-204", "/hret204"),
+        get("http-request-redirect", "/hred"),
+        get("backend-http-request-deny", "/bred/deny"),
+        get("backend-http-request-return", "/bred/ret"),
         get("redirect-301", "/r301?a=1"),
         get("redirect-302", "/r302"),
         get("redirect-303", "/r303"),
@@ -700,6 +707,12 @@ fn compare(options: &str) {
         "defaults\n mode http\n option httplog\n timeout connect 300ms\n timeout client 3s\n \
          timeout server 1s\n timeout http-request 500ms\n timeout tunnel 500ms\n{options}\
          frontend fe\n bind 127.0.0.1:1\n\
+         \x20http-request set-header X-Seen 1\n\
+         \x20http-request deny if {{ path /hdeny }}\n\
+         \x20http-request deny deny_status 429 if {{ path /hslow }}\n\
+         \x20http-request return status 404 content-type text/plain string nope hdr X-R %[src] if {{ path /hret }}\n\
+         \x20http-request return status 204 if {{ path /hret204 }}\n\
+         \x20http-request redirect location /hr%[path] code 303 if {{ path /hred }}\n\
          \x20redirect location /moved code 301 if {{ path /r301 }}\n\
          \x20redirect location /moved code 302 if {{ path /r302 }}\n\
          \x20redirect location /moved code 303 if {{ path /r303 }}\n\
@@ -724,7 +737,9 @@ fn compare(options: &str) {
          backend mqr\n timeout queue 2s\n option redispatch\n use-server m1 if TRUE\n\
          \x20server m1 127.0.0.1:9 maxconn 1 maxqueue 1\n server m2 127.0.0.1:9\n\
          backend redisp\n retries 2\n option redispatch\n server d1 127.0.0.1:9\n server s2 127.0.0.1:9\n\
-         backend bred\n redirect location /login if {{ path /bred/login }}\n\
+         backend bred\n http-request deny if {{ path /bred/deny }} {{ hdr(x-seen) 1 }}\n\
+         \x20http-request return status 200 if {{ path /bred/ret }}\n\
+         \x20redirect location /login if {{ path /bred/login }}\n\
          \x20redirect prefix /pre code 301 if {{ path_beg /bred/p/ }}\n server s1 127.0.0.1:9\n"
     );
     let hap = Haproxy::start_logging(&cfg, &|_, server| {

@@ -90,7 +90,7 @@ fn from_worker(d: &Value) -> Result<Seen, String> {
             status: d["status"].as_u64().unwrap_or(0) as u16,
             location: s("location").unwrap_or_default(),
         },
-        Some("respond") => Outcome::Respond {
+        Some("respond" | "deny" | "return") => Outcome::Respond {
             status: d["status"].as_u64().unwrap_or(0) as u16,
         },
         _ => return Err(format!("not a decision: {d}")),
@@ -108,6 +108,13 @@ fn from_core(cfg: &router_core::Config, d: Decision<'_>) -> Seen {
             outcome: Outcome::Redirect {
                 status: code,
                 location: location.into_owned(),
+            },
+            upstream: None,
+            forwarded_for: None,
+        },
+        Decision::Answer { answer, .. } => Seen {
+            outcome: Outcome::Respond {
+                status: answer.status,
             },
             upstream: None,
             forwarded_for: None,
@@ -330,6 +337,7 @@ fn run_case(case: &Case, t: &mut Tally) -> Result<(), String> {
                 headers: &hrefs,
                 src: src_addr,
                 dst: dst_addr,
+                tls: false,
             },
             &health,
             &tickets,

@@ -55,6 +55,7 @@ fn native_and_wasm_engines_agree_on_every_decision_and_trace() {
                 headers: &headers,
                 src: SocketAddr::new(src_ip, 40000),
                 dst: SocketAddr::from(([127, 0, 0, 1], 8080)),
+                tls: false,
             };
             let mut native_trace = Trace::new();
             let native = decide(cfg, fe, &facts, &health, &tickets, Some(&mut native_trace));

@@ -230,6 +230,8 @@ async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys:
         headers: &refs,
         src,
         dst,
+        // Cloudflare terminated the client's TLS: `ssl_fc` is whether it came over https.
+        tls: parts.scheme.eq_ignore_ascii_case("https"),
     };
     let health = health_snapshot(router, env, ctx, settings.health_ttl_ms);
     let decision =
@@ -258,6 +260,21 @@ async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys:
             status_page(400)
         }),
         Decision::Respond { status, .. } => status_page(status),
+        Decision::Answer { answer, .. } => match answer.kind {
+            router_core::rules::AnswerKind::Deny => status_page(answer.status),
+            router_core::rules::AnswerKind::Return => {
+                let mut h: Vec<(&str, &str)> = answer
+                    .headers
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), v.as_str()))
+                    .collect();
+                if let Some(t) = &answer.content_type {
+                    h.push(("content-type", t));
+                }
+                let body = (!answer.body.is_empty()).then_some(answer.body.as_str());
+                response(answer.status, &h, body)
+            }
+        },
         Decision::Forward(fwd) => {
             let scheme = if parts.scheme.is_empty() {
                 "https"
@@ -472,12 +489,20 @@ async fn proxy(
         let server = cfg.server(fwd.server);
         let url = origin_url(&fwd.upstream, server.params.ssl, target);
         let headers = web_sys::Headers::new_with_headers(&req.headers())?;
+        // The origin sees its own name as Host: tell Wt what the client asked for
+        // (the config's own `http-request` edits below win).
+        headers.set("x-forwarded-host", out.host)?;
+        headers.set("x-forwarded-proto", out.scheme)?;
+        for e in &fwd.edits {
+            match e.op {
+                router_core::rules::EditOp::Set => headers.set(&e.name, &e.value)?,
+                router_core::rules::EditOp::Add => headers.append(&e.name, &e.value)?,
+                router_core::rules::EditOp::Del => headers.delete(&e.name)?,
+            }
+        }
         if let Some(xff) = fwd.forwarded_for {
             headers.append(xff.name, &xff.value.to_string())?;
         }
-        // The origin sees its own name as Host: tell Wt what the client asked for.
-        headers.set("x-forwarded-host", out.host)?;
-        headers.set("x-forwarded-proto", out.scheme)?;
         // router-core's rule: no encoding asked for on an upgrade (Wt 4.14 gzips its
         // 101), and `identity` where the runtime would add `br, gzip` by itself.
         match encoding::accept_encoding(
@@ -637,6 +662,15 @@ fn dry_run_json(
         Decision::Respond { status, .. } => {
             serde_json::json!({ "action": "respond", "status": status })
         }
+        Decision::Answer { answer, .. } => serde_json::json!({
+            "action": match answer.kind {
+                router_core::rules::AnswerKind::Deny => "deny",
+                router_core::rules::AnswerKind::Return => "return",
+            },
+            "status": answer.status,
+            "headers": answer.headers,
+            "body": answer.body,
+        }),
         Decision::Forward(f) => serde_json::json!({
             "action": "forward",
             "backend": cfg.proxy(f.backend).name,
@@ -644,6 +678,7 @@ fn dry_run_json(
             "upstream": f.upstream.to_string(),
             "forwarded_for": f.forwarded_for.map(|h| h.value.to_string()),
             "original_to": f.original_to.map(|h| h.value.to_string()),
+            "edits": f.edits,
         }),
     };
     serde_json::json!({

@@ -30,6 +30,7 @@ pub fn with_request<R>(f: impl FnOnce(&RequestFacts<'_>) -> R) -> R {
         headers: &headers,
         src: "10.1.2.3:50000".parse().unwrap_or_else(|e| panic!("{e}")),
         dst: "10.0.0.1:80".parse().unwrap_or_else(|e| panic!("{e}")),
+        tls: false,
     };
     f(&req)
 }

@@ -115,6 +115,7 @@ pub fn run(args: &ExplainArgs) -> ExitCode {
         headers: &headers,
         src: SocketAddr::new(args.src, 40000),
         dst,
+        tls: false,
     };
     let mut trace = Trace::new();
     let decision = decide(
@@ -194,7 +195,19 @@ fn to_json(cfg: &Config, d: &Decision<'_>, steps: &[String]) -> serde_json::Valu
             "backend": backend.map(|b| cfg.proxy(b).name.as_str()),
             "server": null, "address": null, "headers": [], "trace": steps,
         }),
+        Decision::Answer { answer, backend } => json!({
+            "action": match answer.kind {
+                router_core::rules::AnswerKind::Deny => "deny",
+                router_core::rules::AnswerKind::Return => "return",
+            },
+            "status": answer.status, "location": null,
+            "backend": backend.map(|b| cfg.proxy(b).name.as_str()),
+            "server": null, "address": null,
+            "headers": answer.headers.iter().map(|(n, v)| format!("{n}: {v}")).collect::<Vec<_>>(),
+            "body": answer.body, "trace": steps,
+        }),
         Decision::Forward(f) => {
+            let edits: Vec<String> = f.edits.iter().map(edit_text).collect();
             let headers: Vec<String> = [f.forwarded_for, f.original_to]
                 .iter()
                 .flatten()
@@ -203,7 +216,8 @@ fn to_json(cfg: &Config, d: &Decision<'_>, steps: &[String]) -> serde_json::Valu
             json!({
                 "action": "forward", "status": null, "location": null,
                 "backend": cfg.proxy(f.backend).name, "server": cfg.server(f.server).name,
-                "address": f.upstream.to_string(), "headers": headers, "trace": steps,
+                "address": f.upstream.to_string(), "headers": headers, "edits": edits,
+                "trace": steps,
             })
         }
     }
@@ -229,8 +243,25 @@ fn print_text(cfg: &Config, d: &Decision<'_>, steps: &[String]) {
             ),
             None => println!("respond {status}"),
         },
+        Decision::Answer { answer, backend } => {
+            let by = backend.map_or(String::new(), |b| {
+                format!(" (by backend {})", cfg.proxy(b).name)
+            });
+            match answer.kind {
+                router_core::rules::AnswerKind::Deny => println!("deny {}{by}", answer.status),
+                router_core::rules::AnswerKind::Return => {
+                    println!("return {}{by}", answer.status);
+                    for (n, v) in &answer.headers {
+                        println!("  header {n}: {v}");
+                    }
+                }
+            }
+        }
         Decision::Forward(f) => {
             println!("forward to {} at {}", cfg.server_path(f.server), f.upstream);
+            for e in &f.edits {
+                println!("  {}", edit_text(e));
+            }
             for h in [f.forwarded_for, f.original_to].iter().flatten() {
                 println!("  append header {}: {}", h.name, h.value);
             }
@@ -239,5 +270,15 @@ fn print_text(cfg: &Config, d: &Decision<'_>, steps: &[String]) {
     println!("trace:");
     for s in steps {
         println!("  {s}");
+    }
+}
+
+/// `set-header X-A: v`, `add-header X-B: v`, `del-header X-C`.
+fn edit_text(e: &router_core::rules::HeaderEdit) -> String {
+    use router_core::rules::EditOp;
+    match e.op {
+        EditOp::Set => format!("set-header {}: {}", e.name, e.value),
+        EditOp::Add => format!("add-header {}: {}", e.name, e.value),
+        EditOp::Del => format!("del-header {}", e.name),
     }
 }

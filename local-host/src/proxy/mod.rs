@@ -564,13 +564,14 @@ impl ClientConn {
             headers: &hdrs,
             src: self.info.src,
             dst: self.info.dst,
+            tls: false,
         };
         let has_body = head.framing != Framing::None;
         // wtedge's own answers never say keep-alive: `option httpclose` closes after them.
         let client_keeps = head.keep_alive && !has_body && !reuse::client_side_closes(fe, false);
+        let close = !client_keeps;
         if let Some(answer) = router_core::stats_page::check(g.config(), self.info.frontend, &facts)
         {
-            let close = !client_keeps;
             let (status, out) = crate::stats_page::response(&g, self.info.frontend, &answer, close);
             let ok = write_all(wr, &out, client_to).await;
             let bytes = out.len() as u64;
@@ -589,13 +590,13 @@ impl ClientConn {
                 After::Close
             };
         }
-        match engine.decide(self.info.frontend, &facts) {
+        // wtedge's own answers: (bytes, status, HAProxy's %B, termination, backend).
+        let (out, status, bytes, term, backend) = match engine.decide(self.info.frontend, &facts) {
             Decision::Redirect {
                 code,
                 location,
                 backend,
             } => {
-                let close = !client_keeps;
                 let out = h1::redirect(code, &location, close, head.version == Version::Http10);
                 let hdr_sizes = [
                     ("content-length".len(), 1),
@@ -609,32 +610,22 @@ impl ClientConn {
                     0,
                     false,
                 );
-                let ok = write_all(wr, &out, client_to).await;
-                // A backend's redirect is logged `backend/<NOSRV>` (HAProxy 2.6) and
-                // counts in that backend's stats; a frontend's, `frontend/<NOSRV>`.
-                let cfg = self.g.config();
-                self.log(
-                    head,
-                    date,
-                    started,
-                    Some(t_request),
-                    backend,
-                    None,
-                    LogFacts::answered(
-                        backend.map_or(&fe.name, |b| &cfg.proxy(b).name),
-                        code,
-                        bytes,
-                        "LR",
+                (out, code, bytes, "LR", backend)
+            }
+            Decision::Answer { answer, backend } => {
+                let (out, bytes) = match answer.kind {
+                    router_core::rules::AnswerKind::Deny => (
+                        h1::errors::forwarding(answer.status, close),
+                        error_bytes(answer.status),
                     ),
-                );
-                if ok && !close {
-                    After::KeepAlive
-                } else {
-                    After::Close
-                }
+                    router_core::rules::AnswerKind::Return => (
+                        h1::returned(&answer, close, head.version == Version::Http10),
+                        returned_bytes(&answer),
+                    ),
+                };
+                (out, answer.status, bytes, answer.termination(), backend)
             }
             Decision::Respond { status, backend } => {
-                let close = !client_keeps;
                 let ok = write_all(wr, &h1::errors::forwarding(status, close), client_to).await;
                 // HAProxy 2.6 names the chosen backend (`fe wt/<NOSRV>`); when none was
                 // chosen, the frontend, and Tq is -1 (no backend ran its analysers).
@@ -654,16 +645,40 @@ impl ClientConn {
                         "SC",
                     ),
                 );
-                if ok && !close {
+                return if ok && !close {
                     After::KeepAlive
                 } else {
                     After::Close
-                }
+                };
             }
             Decision::Forward(fwd) => {
-                self.forward(fe, head, &facts, fwd, started, date, t_request, rd, wr)
-                    .await
+                return self
+                    .forward(fe, head, &facts, fwd, started, date, t_request, rd, wr)
+                    .await;
             }
+        };
+        let ok = write_all(wr, &out, client_to).await;
+        // A backend's rule is logged `backend/<NOSRV>` (HAProxy 2.6) and counts in
+        // that backend's stats; a frontend's, `frontend/<NOSRV>`.
+        let cfg = self.g.config();
+        self.log(
+            head,
+            date,
+            started,
+            Some(t_request),
+            backend,
+            None,
+            LogFacts::answered(
+                backend.map_or(&fe.name, |b| &cfg.proxy(b).name),
+                status,
+                bytes,
+                term,
+            ),
+        );
+        if ok && !close {
+            After::KeepAlive
+        } else {
+            After::Close
         }
     }
 
@@ -1375,8 +1390,44 @@ fn error_bytes(status: u16) -> u64 {
     access_log::haproxy_bytes(reason, hdrs.into_iter(), body.len() as u64, false)
 }
 
+/// HAProxy's `%B` for an `http-request return` answer (its internal message
+/// always counts a `content-length`, even where the wire has none).
+fn returned_bytes(a: &router_core::rules::Answer) -> u64 {
+    let len = a.body.len().to_string();
+    let hdrs = a
+        .headers
+        .iter()
+        .map(|(n, v)| (n.len(), v.len()))
+        .chain([("content-length".len(), len.len())])
+        .chain(
+            a.content_type
+                .iter()
+                .map(|t| ("content-type".len(), t.len())),
+        );
+    access_log::haproxy_bytes(
+        router_core::answer::reason(a.status),
+        hdrs,
+        a.body.len() as u64,
+        false,
+    )
+}
+
 /// The request head for `fwd` (with its appended headers), as HAProxy sends it.
 fn request_bytes(head: &h1::RequestHead, fwd: &Forward<'_>, close: bool) -> Vec<u8> {
+    let edited;
+    let head = if fwd.edits.is_empty() {
+        head
+    } else {
+        let mut h = head.clone();
+        router_core::rules::header::apply(
+            &mut h.headers,
+            &fwd.edits,
+            |(n, _)| n.as_str(),
+            |e| (e.name.clone(), e.value.clone()),
+        );
+        edited = h;
+        &edited
+    };
     let mut appended: [(&str, std::net::IpAddr); 2] = [("", std::net::IpAddr::from([0; 4])); 2];
     let mut n = 0;
     for a in [fwd.forwarded_for, fwd.original_to].into_iter().flatten() {
@@ -1621,5 +1672,54 @@ async fn read_response(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Seen on HAProxy 2.6.12 (frontend `set-header X-A fe-set`, `add-header X-B
+    /// added`, `del-header X-Del`, backend `set-header X-Be b1`): what the server got.
+    #[test]
+    fn edits_reach_the_server_as_haproxy_sends_them() {
+        let raw = b"GET /x HTTP/1.1\r\nhost: h\r\nX-A: client1\r\nX-Del: 1\r\nX-A: client2\r\nX-B: c\r\n\r\n";
+        let Ok(Some((head, _))) = h1::parse_request(raw) else {
+            panic!("request did not parse");
+        };
+        let cfg = router_core::parse(
+            "t.cfg",
+            "frontend f\n bind :80\n http-request set-header X-A fe-set\n http-request add-header X-B added\n\
+             http-request del-header X-Del\n default_backend b\n\
+             backend b\n http-request set-header X-Be b1\n server s 10.0.0.1:80\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .config;
+        let hdrs: Vec<(&str, &str)> = head
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let facts = RequestFacts {
+            method: &head.method,
+            target: &head.target,
+            version: &head.version_text,
+            headers: &hdrs,
+            src: "10.0.0.7:5000".parse().unwrap_or_else(|_| panic!()),
+            dst: "10.0.0.9:80".parse().unwrap_or_else(|_| panic!()),
+            tls: false,
+        };
+        let fe = cfg.default_frontend().unwrap_or_else(|| panic!());
+        let health = router_core::HealthSnapshot::all_up(&cfg);
+        let tickets = router_core::LocalTickets::new(&cfg);
+        let Decision::Forward(fwd) = router_core::decide(&cfg, fe, &facts, &health, &tickets, None)
+        else {
+            panic!("not forwarded");
+        };
+        let sent = String::from_utf8(request_bytes(&head, &fwd, false)).unwrap_or_default();
+        assert_eq!(
+            sent,
+            "GET /x HTTP/1.1\r\nhost: h\r\nx-b: c\r\nx-a: fe-set\r\nx-b: added\r\nx-be: b1\r\n\r\n"
+        );
     }
 }

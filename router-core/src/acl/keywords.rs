@@ -38,6 +38,8 @@ pub enum FetchKind {
     AlwaysTrue,
     /// `always_false`
     AlwaysFalse,
+    /// `ssl_fc`
+    SslFc,
 }
 
 /// Keyword table: name, fetch, default matcher.
@@ -89,6 +91,7 @@ pub const KEYWORDS: &[(&str, FetchKind, Matcher)] = &[
     ("srv_is_up", FetchKind::SrvIsUp, Matcher::Bool),
     ("always_true", FetchKind::AlwaysTrue, Matcher::Bool),
     ("always_false", FetchKind::AlwaysFalse, Matcher::Bool),
+    ("ssl_fc", FetchKind::SslFc, Matcher::Bool),
 ];
 
 /// HAProxy keywords that Wt Edge refuses, with the reason shown to the user.

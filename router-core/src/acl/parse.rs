@@ -251,6 +251,7 @@ fn make_fetch(kind: FetchKind, arg: Option<&str>, col: u32) -> Result<Fetch, Pro
         }
         FetchKind::AlwaysTrue => Fetch::AlwaysTrue,
         FetchKind::AlwaysFalse => Fetch::AlwaysFalse,
+        FetchKind::SslFc => Fetch::SslFc,
     })
 }
 

@@ -126,6 +126,12 @@ pub const PROXY: &[KeywordSpec] = &[
         false,
     ),
     kw(
+        "http-request",
+        NOT_D,
+        "http-request rules belong in a frontend, backend or listen section",
+        false,
+    ),
+    kw(
         "use_backend",
         FE,
         "use_backend belongs in a frontend or listen section",
@@ -293,7 +299,6 @@ pub const HAPROXY_OPTIONS: &[&str] = &[
 
 /// HAProxy proxy keywords Wt Edge refuses.
 pub const HAPROXY_PROXY: &[&str] = &[
-    "http-request",
     "http-response",
     "http-after-response",
     "tcp-request",
@@ -415,3 +420,27 @@ pub const HAPROXY_SERVER: &[&str] = &[
     "max-reuse",
     "ws",
 ];
+
+/// The nearest supported form of a refused proxy keyword, for its message.
+pub fn nearest_supported(kw: &str) -> &'static str {
+    match kw {
+        "http-response" | "http-after-response" => {
+            "set response headers in the application; 'http-request set-header' edits requests"
+        }
+        "tcp-request" | "tcp-response" => "use 'http-request deny' or 'http-request allow'",
+        "reqadd" | "reqrep" | "reqirep" | "reqdel" | "reqidel" => {
+            "use 'http-request set-header', 'add-header' or 'del-header'"
+        }
+        "reqdeny" | "reqideny" | "block" => "use 'http-request deny if COND'",
+        "rspadd" | "rsprep" | "rspdel" | "rspirep" | "rspidel" => {
+            "set response headers in the application"
+        }
+        "errorfile" | "errorloc" | "errorloc302" | "errorloc303" | "http-error" => {
+            "use 'http-request return status N content-type T string S' for a custom answer"
+        }
+        "stats" => "use 'wtedge --admin ADDR' for the stats page",
+        "cookie" => "use 'use-server NAME if COND' on Wt's session-id prefix",
+        "http-check" => "use 'option httpchk METHOD URI'",
+        _ => "remove it, or see the README for the supported keywords",
+    }
+}

@@ -16,6 +16,7 @@ use alloc::vec::Vec;
 
 use crate::diag::{Diagnostic, Errors};
 pub use model::Config;
+pub(crate) use parse::redirect_rule;
 
 /// A configuration that loaded, and what the user should know about it.
 #[derive(Debug, Clone)]

@@ -99,6 +99,8 @@ pub struct Proxy {
     pub acls: Vec<AclDef>,
     /// `redirect` rules in file order.
     pub redirects: Vec<RedirectRule>,
+    /// `http-request` rules, in file order.
+    pub http_requests: Vec<crate::rules::HttpRule>,
     /// `use_backend` rules in file order.
     pub use_backends: Vec<UseBackendRule>,
     /// `default_backend`, if any.

@@ -55,6 +55,9 @@ pub struct Parser<'f> {
     line: u32,
     keyword: String,
     saw_switching_rule: Option<&'static str>,
+    /// A `redirect` rule was seen in this section (HAProxy warns about a later
+    /// `http-request`).
+    saw_redirect: bool,
 }
 
 type Res = Result<(), Problem>;
@@ -77,6 +80,7 @@ impl<'f> Parser<'f> {
             line: 0,
             keyword: String::new(),
             saw_switching_rule: None,
+            saw_redirect: false,
         };
         for (i, raw) in text.lines().enumerate() {
             p.line = u32::try_from(i + 1).unwrap_or(u32::MAX);
@@ -155,6 +159,7 @@ impl<'f> Parser<'f> {
 
     fn section_header(&mut self, kind: &str, words: &[Word]) -> Res {
         self.saw_switching_rule = None;
+        self.saw_redirect = false;
         match kind {
             "global" => {
                 self.section = Section::Global;
@@ -279,6 +284,7 @@ impl<'f> Parser<'f> {
                     settings: self.defaults.clone(),
                     acls: Vec::new(),
                     redirects: Vec::new(),
+                    http_requests: Vec::new(),
                     use_backends: Vec::new(),
                     default_backend,
                     use_servers: Vec::new(),
@@ -494,9 +500,9 @@ impl<'f> Parser<'f> {
                 return Err(Problem::new(
                     K::Unsupported,
                     words[0].col,
-                    format!("'{kw}' is a HAProxy keyword that Wt Edge does not implement"),
+                    format!("'{kw}' is not supported by Wt Edge yet"),
                 )
-                .hint("remove it or see the README for the supported keywords"));
+                .hint(keywords::nearest_supported(kw)));
             }
             let names = keywords::PROXY.iter().map(|k| k.name);
             return Err(Problem::new(
@@ -669,6 +675,7 @@ impl<'f> Parser<'f> {
             }
             "acl" => self.acl(words)?,
             "redirect" => self.redirect(words)?,
+            "http-request" => self.http_request(words)?,
             "use_backend" => self.use_backend(words)?,
             "use-server" => self.use_server(words)?,
             "server" => self.server(words)?,
@@ -1055,69 +1062,7 @@ impl<'f> Parser<'f> {
 
     fn redirect(&mut self, words: &[Word]) -> Res {
         let i = self.current()?;
-        let kind_word = word_arg(words, 1)?;
-        let kind = match kind_word.text.as_str() {
-            "location" => RedirectKind::Location,
-            "prefix" => RedirectKind::Prefix,
-            "scheme" => RedirectKind::Scheme,
-            other => {
-                return Err(Problem::new(
-                    K::InvalidValue,
-                    kind_word.col,
-                    format!("unknown redirect type '{other}'"),
-                )
-                .hint("use 'redirect location <url>', 'redirect prefix <prefix>' or 'redirect scheme <scheme>'"));
-            }
-        };
-        let to_word = word_arg(words, 2)?;
-        // HAProxy 2.6 sends a plain redirect string as written (no log-format).
-        let to = to_word.text.clone();
-        let mut code = 302;
-        let (mut drop_query, mut append_slash) = (false, false);
-        let mut k = 3;
-        while let Some(w) = words.get(k) {
-            match w.text.as_str() {
-                "code" => {
-                    let c = word_arg(words, k + 1)?;
-                    code = match c.text.parse::<u16>() {
-                        Ok(n @ (301 | 302 | 303 | 307 | 308)) => n,
-                        _ => {
-                            return Err(Problem::new(
-                                K::InvalidValue,
-                                c.col,
-                                format!("invalid redirect code '{}'", c.text),
-                            )
-                            .hint("use 301, 302, 303, 307 or 308"));
-                        }
-                    };
-                    k += 2;
-                }
-                "drop-query" => {
-                    drop_query = true;
-                    k += 1;
-                }
-                "append-slash" => {
-                    append_slash = true;
-                    k += 1;
-                }
-                "if" | "unless" => break,
-                "set-cookie" | "clear-cookie" | "ignore-empty" => {
-                    return Err(Problem::new(
-                        K::Unsupported,
-                        w.col,
-                        format!("redirect option '{}' is not supported by Wt Edge", w.text),
-                    ));
-                }
-                other => {
-                    return Err(Problem::new(
-                        K::InvalidValue,
-                        w.col,
-                        format!("unexpected '{other}' in redirect"),
-                    )
-                    .hint("options are: code N, drop-query, append-slash, then if/unless COND"));
-                }
-            }
-        }
+        let (mut rule, k) = redirect_rule(words, 1)?;
         let cond = self.condition(words, k)?;
         if let Some(rule) = self.saw_switching_rule {
             self.warn(
@@ -1129,13 +1074,35 @@ impl<'f> Parser<'f> {
                 .hint(format!("move the redirect before the {rule} rules")),
             );
         }
-        self.proxies[i].redirects.push(RedirectRule {
+        rule.line = self.line;
+        rule.cond = cond;
+        self.saw_redirect = true;
+        self.proxies[i].redirects.push(rule);
+        Ok(())
+    }
+
+    fn http_request(&mut self, words: &[Word]) -> Res {
+        let i = self.current()?;
+        let (action, k) = crate::rules::parse::action(words)?;
+        let cond = self.condition(words, k)?;
+        let after = if self.saw_redirect {
+            Some("redirect")
+        } else {
+            self.saw_switching_rule
+        };
+        if let Some(rule) = after {
+            self.warn(
+                Problem::new(
+                    K::RedirectAfterUseBackend,
+                    words[0].col,
+                    format!("a 'http-request' rule placed after a '{rule}' rule will still be processed before"),
+                )
+                .hint(format!("move the http-request rules before the {rule} rules")),
+            );
+        }
+        self.proxies[i].http_requests.push(crate::rules::HttpRule {
             line: self.line,
-            kind,
-            to,
-            code,
-            drop_query,
-            append_slash,
+            action,
             cond,
         });
         Ok(())
@@ -1859,6 +1826,91 @@ fn parse_hash_type(words: &[Word]) -> Result<HashType, Problem> {
         function,
         avalanche,
     })
+}
+
+/// A `redirect` rule's words from `words[at]` (its kind) up to its condition;
+/// returns the rule (line 0, no condition) and where the condition may start.
+/// Shared by `redirect` and `http-request redirect`.
+pub(crate) fn redirect_rule(words: &[Word], at: usize) -> Result<(RedirectRule, usize), Problem> {
+    let kind_word = word_arg(words, at)?;
+    let kind = match kind_word.text.as_str() {
+        "location" => RedirectKind::Location,
+        "prefix" => RedirectKind::Prefix,
+        "scheme" => RedirectKind::Scheme,
+        other => {
+            return Err(Problem::new(
+                K::InvalidValue,
+                kind_word.col,
+                format!("unknown redirect type '{other}'"),
+            )
+            .hint("use 'redirect location <url>', 'redirect prefix <prefix>' or 'redirect scheme <scheme>'"));
+        }
+    };
+    let to_word = word_arg(words, at + 1)?;
+    // HAProxy 2.6 sends a plain redirect string as written (no log-format).
+    let to = to_word.text.clone();
+    let mut code = 302;
+    let (mut drop_query, mut append_slash) = (false, false);
+    let mut k = at + 2;
+    while let Some(w) = words.get(k) {
+        match w.text.as_str() {
+            "code" => {
+                let c = word_arg(words, k + 1)?;
+                code = match c.text.parse::<u16>() {
+                    Ok(n @ (301 | 302 | 303 | 307 | 308)) => n,
+                    _ => {
+                        return Err(Problem::new(
+                            K::InvalidValue,
+                            c.col,
+                            format!("invalid redirect code '{}'", c.text),
+                        )
+                        .hint("use 301, 302, 303, 307 or 308"));
+                    }
+                };
+                k += 2;
+            }
+            "drop-query" => {
+                drop_query = true;
+                k += 1;
+            }
+            "append-slash" => {
+                append_slash = true;
+                k += 1;
+            }
+            "if" | "unless" => break,
+            "set-cookie" | "clear-cookie" | "ignore-empty" => {
+                return Err(Problem::new(
+                    K::Unsupported,
+                    w.col,
+                    format!(
+                        "redirect option '{}' is not supported by Wt Edge yet",
+                        w.text
+                    ),
+                )
+                .hint("remove it; set cookies in the application"));
+            }
+            other => {
+                return Err(Problem::new(
+                    K::InvalidValue,
+                    w.col,
+                    format!("unexpected '{other}' in redirect"),
+                )
+                .hint("options are: code N, drop-query, append-slash, then if/unless COND"));
+            }
+        }
+    }
+    Ok((
+        RedirectRule {
+            line: 0,
+            kind,
+            to,
+            code,
+            drop_query,
+            append_slash,
+            cond: None,
+        },
+        k,
+    ))
 }
 
 fn extra_words(words: &[Word], from: usize) -> Res {

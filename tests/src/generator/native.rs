@@ -82,6 +82,7 @@ impl Native {
             headers: &headers,
             src: SocketAddr::new(IpAddr::V4(g.src), 40000),
             dst,
+            tls: false,
         };
         let d = router_core::decide(&self.cfg, fe, &facts, &self.health, &self.tickets, None);
         let (outcome, appended) = match d {
@@ -93,6 +94,13 @@ impl Native {
                 Vec::new(),
             ),
             Decision::Respond { status, .. } => (Outcome::Respond { status }, Vec::new()),
+            // The generator writes no `http-request` rules; an answer is compared by status.
+            Decision::Answer { answer, .. } => (
+                Outcome::Respond {
+                    status: answer.status,
+                },
+                Vec::new(),
+            ),
             Decision::Forward(f) => {
                 let mut appended = Vec::new();
                 for h in [f.forwarded_for, f.original_to].into_iter().flatten() {

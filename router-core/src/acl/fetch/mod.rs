@@ -65,6 +65,9 @@ pub enum Fetch {
     AlwaysTrue,
     /// `always_false`.
     AlwaysFalse,
+    /// `ssl_fc`: the client connection is TLS (at the edge, an https request;
+    /// wtedge has no TLS binds yet).
+    SslFc,
 }
 
 /// The backend `nbsrv` counts, resolved after parsing.
@@ -121,6 +124,7 @@ impl Fetch {
             Fetch::SrvIsUp(t) => f(Sample::Bool(ctx.health.available(ctx.cfg, t.id))),
             Fetch::AlwaysTrue => f(Sample::Bool(true)),
             Fetch::AlwaysFalse => f(Sample::Bool(false)),
+            Fetch::SslFc => f(Sample::Bool(req.tls)),
         }
     }
 }

@@ -1,0 +1,377 @@
+//! Log-format strings (`X-Forwarded-Proto %[ssl_fc]`, `%[hdr(host),lower]`), as
+//! far as `http-request` rules need them: literal text, `%%`, and `%[FETCH,CONV…]`
+//! with the fetches and converters below. Anything else is refused at load time,
+//! never sent literally.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt::Write;
+use serde::Serialize;
+
+use crate::acl::fetch::{path_of, split_values};
+use crate::diag::DiagnosticKind as K;
+use crate::problem::Problem;
+use crate::request::RequestFacts;
+
+/// A parsed log-format string.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct LogFormat {
+    /// Its pieces, in order.
+    pub parts: Vec<Part>,
+}
+
+/// A piece of a log-format string.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Part {
+    /// Literal text.
+    Text(String),
+    /// `%[fetch,conv…]`.
+    Sample {
+        /// What is fetched.
+        fetch: SampleFetch,
+        /// Converters applied in order.
+        convs: Vec<Conv>,
+    },
+}
+
+/// The fetches a log-format value can use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SampleFetch {
+    /// `src`: the client address.
+    Src,
+    /// `dst`: the local address.
+    Dst,
+    /// `src_port`.
+    SrcPort,
+    /// `dst_port`.
+    DstPort,
+    /// `hdr(NAME)` / `req.hdr(NAME)`: the last comma-separated value (HAProxy's
+    /// default occurrence for a sample fetch is the last one).
+    Hdr(String),
+    /// `path`.
+    Path,
+    /// `url`.
+    Url,
+    /// `query`.
+    Query,
+    /// `method`.
+    Method,
+    /// `ssl_fc`: `1` when the client connection is TLS, else `0`.
+    SslFc,
+}
+
+/// Converters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Conv {
+    /// `lower`: ASCII lowercase.
+    Lower,
+    /// `upper`: ASCII uppercase.
+    Upper,
+}
+
+const FETCHES: &str =
+    "src, dst, src_port, dst_port, hdr(NAME), req.hdr(NAME), path, url, query, method, ssl_fc";
+
+impl LogFormat {
+    /// Parses `text` (a config word starting at column `col`).
+    pub fn parse(text: &str, col: u32) -> Result<Self, Problem> {
+        let mut parts = Vec::new();
+        let mut lit = String::new();
+        let mut rest = text;
+        while let Some(i) = rest.find('%') {
+            lit.push_str(&rest[..i]);
+            let after = &rest[i + 1..];
+            if let Some(r) = after.strip_prefix('%') {
+                lit.push('%');
+                rest = r;
+            } else if let Some(expr) = after.strip_prefix('[') {
+                let Some(end) = expr.find(']') else {
+                    return Err(Problem::new(
+                        K::Syntax,
+                        col,
+                        format!("missing ']' in log-format expression '{text}'"),
+                    ));
+                };
+                if !lit.is_empty() {
+                    parts.push(Part::Text(core::mem::take(&mut lit)));
+                }
+                parts.push(sample(&expr[..end], col)?);
+                rest = &expr[end + 1..];
+            } else if let Some((fetch, r)) = ["ci", "cp", "fi", "fp"]
+                .iter()
+                .find(|v| after.starts_with(**v))
+                .map(|v| (*v, &after[v.len()..]))
+            {
+                // The log variables for the two addresses, as `%[src]`... do.
+                if !lit.is_empty() {
+                    parts.push(Part::Text(core::mem::take(&mut lit)));
+                }
+                let fetch = match fetch {
+                    "ci" => SampleFetch::Src,
+                    "cp" => SampleFetch::SrcPort,
+                    "fi" => SampleFetch::Dst,
+                    _ => SampleFetch::DstPort,
+                };
+                parts.push(Part::Sample {
+                    fetch,
+                    convs: Vec::new(),
+                });
+                rest = r;
+            } else {
+                let var: String = after
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '{' || *c == '+')
+                    .collect();
+                return Err(Problem::new(
+                    K::Unsupported,
+                    col,
+                    format!("log-format variable '%{var}' is not supported by Wt Edge yet"),
+                )
+                .hint(format!(
+                    "use %ci, %cp, %fi, %fp or a sample expression such as %[src] or %[hdr(host)] (fetches: {FETCHES}), or write %% for a literal '%'"
+                )));
+            }
+        }
+        lit.push_str(rest);
+        if !lit.is_empty() {
+            parts.push(Part::Text(lit));
+        }
+        Ok(LogFormat { parts })
+    }
+
+    /// A literal value (no expression).
+    pub fn literal(text: &str) -> Self {
+        LogFormat {
+            parts: if text.is_empty() {
+                Vec::new()
+            } else {
+                alloc::vec![Part::Text(text.to_string())]
+            },
+        }
+    }
+
+    /// The header names its fetches read.
+    pub fn headers(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Sample {
+                fetch: SampleFetch::Hdr(n),
+                ..
+            } => Some(n.as_str()),
+            _ => None,
+        })
+    }
+
+    /// The value for `req`.
+    pub fn render(&self, req: &RequestFacts<'_>) -> String {
+        let mut out = String::new();
+        for p in &self.parts {
+            match p {
+                Part::Text(t) => out.push_str(t),
+                Part::Sample { fetch, convs } => {
+                    let from = out.len();
+                    fetch_into(&mut out, fetch, req);
+                    for c in convs {
+                        let tail = &mut out[from..];
+                        match c {
+                            Conv::Lower => tail.make_ascii_lowercase(),
+                            Conv::Upper => tail.make_ascii_uppercase(),
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+fn fetch_into(out: &mut String, fetch: &SampleFetch, req: &RequestFacts<'_>) {
+    // Writing to a String cannot fail.
+    let _ = match fetch {
+        SampleFetch::Src => write!(out, "{}", req.src.ip()),
+        SampleFetch::Dst => write!(out, "{}", req.dst.ip()),
+        SampleFetch::SrcPort => write!(out, "{}", req.src.port()),
+        SampleFetch::DstPort => write!(out, "{}", req.dst.port()),
+        SampleFetch::Hdr(name) => {
+            if let Some(v) = req.header_lines(name).flat_map(split_values).last() {
+                out.push_str(v);
+            }
+            Ok(())
+        }
+        SampleFetch::Path => {
+            out.push_str(path_of(req.target).unwrap_or(""));
+            Ok(())
+        }
+        SampleFetch::Url => {
+            out.push_str(req.target);
+            Ok(())
+        }
+        SampleFetch::Query => {
+            out.push_str(req.target.split_once('?').map_or("", |(_, q)| q));
+            Ok(())
+        }
+        SampleFetch::Method => {
+            out.push_str(req.method);
+            Ok(())
+        }
+        SampleFetch::SslFc => {
+            out.push(if req.tls { '1' } else { '0' });
+            Ok(())
+        }
+    };
+}
+
+/// `fetch[(arg)][,conv…]`.
+fn sample(expr: &str, col: u32) -> Result<Part, Problem> {
+    let mut pieces = expr.split(',');
+    let head = pieces.next().unwrap_or("").trim();
+    let (name, arg) = match head.split_once('(') {
+        Some((n, a)) => match a.strip_suffix(')') {
+            Some(a) => (n, Some(a)),
+            None => {
+                return Err(Problem::new(
+                    K::Syntax,
+                    col,
+                    format!("missing ')' in '%[{expr}]'"),
+                ));
+            }
+        },
+        None => (head, None),
+    };
+    let no_arg = |f: SampleFetch| match arg {
+        None | Some("") => Ok(f),
+        Some(_) => Err(Problem::new(
+            K::InvalidValue,
+            col,
+            format!("fetch '{name}' takes no argument"),
+        )),
+    };
+    let fetch = match name {
+        "src" => no_arg(SampleFetch::Src)?,
+        "dst" => no_arg(SampleFetch::Dst)?,
+        "src_port" => no_arg(SampleFetch::SrcPort)?,
+        "dst_port" => no_arg(SampleFetch::DstPort)?,
+        "path" => no_arg(SampleFetch::Path)?,
+        "url" => no_arg(SampleFetch::Url)?,
+        "query" => no_arg(SampleFetch::Query)?,
+        "method" => no_arg(SampleFetch::Method)?,
+        "ssl_fc" => no_arg(SampleFetch::SslFc)?,
+        "hdr" | "req.hdr" => match arg {
+            Some(n) if !n.is_empty() && !n.contains(',') => SampleFetch::Hdr(n.to_string()),
+            _ => {
+                return Err(Problem::new(
+                    K::Unsupported,
+                    col,
+                    format!("'%[{name}]' needs exactly one header name in Wt Edge"),
+                )
+                .hint(format!("write %[{name}(host)]")));
+            }
+        },
+        other => {
+            return Err(Problem::new(
+                K::Unsupported,
+                col,
+                format!("fetch '{other}' in a log-format string is not supported by Wt Edge yet"),
+            )
+            .hint(format!("supported fetches: {FETCHES}")));
+        }
+    };
+    let mut convs = Vec::new();
+    for c in pieces {
+        convs.push(match c.trim() {
+            "lower" => Conv::Lower,
+            "upper" => Conv::Upper,
+            other => {
+                return Err(Problem::new(
+                    K::Unsupported,
+                    col,
+                    format!("converter '{other}' is not supported by Wt Edge yet"),
+                )
+                .hint("supported converters: lower, upper"));
+            }
+        });
+    }
+    Ok(Part::Sample { fetch, convs })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(headers: &[(&str, &str)], f: impl FnOnce(&RequestFacts<'_>)) {
+        let r = RequestFacts {
+            method: "GET",
+            target: "/a/b?q=1",
+            version: "HTTP/1.1",
+            headers,
+            src: "10.0.0.7:5000".parse().unwrap_or_else(|_| panic!()),
+            dst: "127.0.0.1:80".parse().unwrap_or_else(|_| panic!()),
+            tls: false,
+        };
+        f(&r)
+    }
+
+    /// Seen on HAProxy 2.6.12: `X-In: a, b` + `X-in: c,D`, Host `Ab.C`.
+    #[test]
+    fn renders_as_haproxy() {
+        let f = LogFormat::parse(
+            "p=%[path] u=%[url] m=%[method] s=%[ssl_fc] d=%[dst] 100%% %[req.hdr(x-in),upper] %[hdr(host),lower]",
+            1,
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        req(
+            &[("X-In", "a, b"), ("X-in", "c,D"), ("Host", "Ab.C")],
+            |r| {
+                assert_eq!(
+                    f.render(r),
+                    "p=/a/b u=/a/b?q=1 m=GET s=0 d=127.0.0.1 100% D ab.c"
+                );
+            },
+        );
+        let missing = LogFormat::parse("%[hdr(x-none)]", 1).unwrap_or_else(|e| panic!("{e:?}"));
+        req(&[], |r| assert_eq!(missing.render(r), ""));
+        let src = LogFormat::parse("%[src]:%[ssl_fc]", 1).unwrap_or_else(|e| panic!("{e:?}"));
+        req(&[], |r| {
+            let tls = RequestFacts { tls: true, ..*r };
+            assert_eq!(src.render(&tls), "10.0.0.7:1");
+            assert_eq!(src.render(r), "10.0.0.7:0");
+        });
+    }
+
+    /// Seen on HAProxy 2.6.12 from 127.0.0.1:40123 to 127.0.0.1:27180 for
+    /// `/a?b=1&c`: `127.0.0.1|40123|127.0.0.1|27180|40123|b=1&c`.
+    #[test]
+    fn address_variables() {
+        let f = LogFormat::parse("%ci|%cp|%fi|%fp|%[src_port]|%[query]", 1)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let r = RequestFacts {
+            method: "GET",
+            target: "/a?b=1&c",
+            version: "HTTP/1.1",
+            headers: &[],
+            src: "127.0.0.1:40123".parse().unwrap_or_else(|_| panic!()),
+            dst: "127.0.0.1:27180".parse().unwrap_or_else(|_| panic!()),
+            tls: false,
+        };
+        assert_eq!(f.render(&r), "127.0.0.1|40123|127.0.0.1|27180|40123|b=1&c");
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_render() {
+        for bad in [
+            "%ID",
+            "%[base64]",
+            "%[hdr(host),base64]",
+            "%[hdr(a",
+            "%[hdr]",
+        ] {
+            let e = LogFormat::parse(bad, 3).err();
+            assert!(e.is_some(), "{bad}");
+        }
+        let e = LogFormat::parse("%Tr", 3).err().unwrap_or_else(|| panic!());
+        assert!(e.message.contains("not supported by Wt Edge yet"));
+    }
+}

@@ -1,0 +1,126 @@
+//! `http-request` rules: the model, and their evaluation in HAProxy 2.6's order
+//! (a proxy's rules in file order; the first `allow`, `deny`, `redirect` or
+//! `return` that applies ends that proxy's list). Header edits are values
+//! computed here and applied by [`header::apply`], in router-core for the ACLs
+//! that follow and in the hosts for what the server receives.
+
+pub mod header;
+pub mod logfmt;
+pub mod parse;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use serde::Serialize;
+
+use crate::acl::Condition;
+use crate::config::model::RedirectRule;
+pub use header::{EditOp, HeaderEdit};
+pub use logfmt::LogFormat;
+
+/// One `http-request` line.
+#[derive(Debug, Clone, Serialize)]
+pub struct HttpRule {
+    /// Line in the file.
+    pub line: u32,
+    /// What it does.
+    pub action: Action,
+    /// `if` / `unless` condition.
+    pub cond: Option<Condition>,
+}
+
+/// An `http-request` action.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Action {
+    /// `set-header NAME FMT`: every line of NAME removed, one appended.
+    SetHeader {
+        /// Header name.
+        name: String,
+        /// Value.
+        value: LogFormat,
+    },
+    /// `add-header NAME FMT`: one line appended.
+    AddHeader {
+        /// Header name.
+        name: String,
+        /// Value.
+        value: LogFormat,
+    },
+    /// `del-header NAME`: every line of NAME removed.
+    DelHeader {
+        /// Header name.
+        name: String,
+    },
+    /// `allow`: ends this proxy's rules, the request goes on.
+    Allow,
+    /// `deny [deny_status N]`: HAProxy's error page for N (403 by default).
+    Deny {
+        /// Status.
+        status: u16,
+    },
+    /// `redirect ...`: as the `redirect` keyword, with a log-format target.
+    Redirect {
+        /// The rule (its `to` is unused: see `to`).
+        rule: RedirectRule,
+        /// The target.
+        to: LogFormat,
+    },
+    /// `return [status N] [content-type T] [string S] [hdr N V]*`.
+    Return(ReturnSpec),
+}
+
+/// What `http-request return` answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReturnSpec {
+    /// Status (200 by default).
+    pub status: u16,
+    /// `content-type`.
+    pub content_type: Option<String>,
+    /// `string` / `lf-string`: the body.
+    pub body: LogFormat,
+    /// `hdr NAME FMT`, in order.
+    pub headers: Vec<(String, LogFormat)>,
+}
+
+/// HAProxy's answer to an `http-request deny` or `return` rule, computed for
+/// one request (header values rendered).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Answer {
+    /// Status.
+    pub status: u16,
+    /// `deny` (HAProxy's error page for the status, logged `PR--`) or `return`
+    /// (the fields below, logged `LR--`).
+    pub kind: AnswerKind,
+    /// `return`'s content type.
+    pub content_type: Option<String>,
+    /// `return`'s body.
+    pub body: String,
+    /// `return`'s header lines, in order (written before content-length).
+    pub headers: Vec<(String, String)>,
+}
+
+/// Which rule answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AnswerKind {
+    /// `http-request deny`.
+    Deny,
+    /// `http-request return`.
+    Return,
+}
+
+impl Answer {
+    /// HAProxy's termination state for the log: `PR` for a deny, `LR` for a return.
+    pub fn termination(&self) -> &'static str {
+        match self.kind {
+            AnswerKind::Deny => "PR",
+            AnswerKind::Return => "LR",
+        }
+    }
+
+    /// Whether the answer carries a `content-length` (HAProxy writes none on 1xx
+    /// and 204, a `content-length: 0` on an empty answer otherwise).
+    pub fn has_length(&self) -> bool {
+        !(self.status < 200 || self.status == 204)
+    }
+}
