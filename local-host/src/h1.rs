@@ -84,6 +84,16 @@ pub struct RequestHead {
 }
 
 impl RequestHead {
+    /// The header lines as router-core's request facts take them.
+    pub fn header_pairs(&self) -> Vec<(&str, &str)> {
+        self.headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect()
+    }
+}
+
+impl RequestHead {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()

@@ -34,9 +34,11 @@ pub fn lists_for(mode: HttpReuse, first_request: bool) -> &'static [IdleList] {
 }
 
 /// Whether the server side of an exchange closes after the response: `option
-/// http-server-close` or `httpclose` in the frontend or the backend.
-pub fn server_side_closes(frontend: &Proxy, backend: &Proxy) -> bool {
-    frontend.settings.options.http_mode.closes_server()
+/// http-server-close` or `httpclose` in the frontend or the backend, or a chunked
+/// HTTP/1.0 request (HAProxy 2.6.12 announces no keep-alive for one: seen on the wire).
+pub fn server_side_closes(frontend: &Proxy, backend: &Proxy, chunked_http10: bool) -> bool {
+    chunked_http10
+        || frontend.settings.options.http_mode.closes_server()
         || backend.settings.options.http_mode.closes_server()
 }
 

@@ -552,11 +552,7 @@ impl ClientConn {
         self.requests = self.requests.saturating_add(1);
         let t_request = ms(started.elapsed());
         let client_to = dur(fe.settings.timeouts.client);
-        let hdrs: Vec<(&str, &str)> = head
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
+        let hdrs = head.header_pairs();
         let facts = RequestFacts {
             method: &head.method,
             target: &head.target,
@@ -712,10 +708,8 @@ impl ClientConn {
         let connect_to = dur(st.connect);
         let server_to = dur(st.server);
         let queue_to = dur(st.queue);
-        // HAProxy closes the server side of a chunked HTTP/1.0 request (seen on 2.6.12:
-        // no `connection: keep-alive` then, unless it pretends).
         let chunked_10 = head.version == Version::Http10 && head.framing == Framing::Chunked;
-        let server_close = reuse::server_side_closes(fe, be) || chunked_10;
+        let server_close = reuse::server_side_closes(fe, be, chunked_10);
         let pretend =
             fe.settings.options.http_pretend_keepalive || bs.options.http_pretend_keepalive;
         let be_idx = usize::from(fwd.backend.0);
@@ -1695,11 +1689,7 @@ mod tests {
         )
         .unwrap_or_else(|e| panic!("{e}"))
         .config;
-        let hdrs: Vec<(&str, &str)> = head
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
+        let hdrs = head.header_pairs();
         let facts = RequestFacts {
             method: &head.method,
             target: &head.target,
