@@ -116,7 +116,11 @@ pub fn snapshot(g: &Generation) -> Snapshot {
                 conns_cur: c.map_or(0, |c| get(&c.conns_cur)),
                 conns_total: c.map_or(0, |c| get(&c.conns_total)),
                 reqs_cur: c.map_or(0, |c| get(&c.reqs_cur)),
-                reqs_total: c.map_or(0, |c| get(&c.reqs_total)),
+                // A frontend's requests, or a backend's (a listen: the frontend's).
+                reqs_total: c.map_or(0, |c| match p.kind {
+                    ProxyKind::Backend => get(&c.be_reqs_total),
+                    _ => get(&c.reqs_total),
+                }),
                 queue_cur: c.map_or(0, |c| get(&c.queue_cur)),
                 bytes_out: c.map_or(0, |c| get(&c.bytes_out)),
                 responses: c.map_or([0; 6], |c| c.responses.each_ref().map(get)),

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod engine_choice;
 pub mod h1;
 pub mod health_check;
+pub mod promex;
 pub mod proxy;
 pub mod run;
 pub mod stats_page;

@@ -180,6 +180,17 @@ impl cli::Host for CliHost<'_> {
         }
     }
 
+    fn backend_counters(&self, id: ProxyId) -> Counters {
+        let Some(c) = self.g.counters.proxy(usize::from(id.0)) else {
+            return Counters::default();
+        };
+        Counters {
+            stot: get(&c.be_reqs_total),
+            req_tot: get(&c.be_reqs_total),
+            ..self.proxy_counters(id)
+        }
+    }
+
     fn server_counters(&self, id: ServerId) -> Counters {
         let Some(c) = self.g.counters.server(id.0 as usize) else {
             return Counters::default();

@@ -113,4 +113,15 @@ impl Decision<'_> {
             Decision::Forward(_) => None,
         }
     }
+
+    /// The backend the request was given to, if any (HAProxy counts the request
+    /// in that backend's `stot` and `req_tot` from then on, whatever the answer).
+    pub fn backend(&self) -> Option<crate::ProxyId> {
+        match self {
+            Decision::Redirect { backend, .. }
+            | Decision::Respond { backend, .. }
+            | Decision::Answer { backend, .. } => *backend,
+            Decision::Forward(f) => Some(f.backend),
+        }
+    }
 }

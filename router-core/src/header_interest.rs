@@ -51,9 +51,10 @@ impl HeaderInterest {
                     Action::Return(r) => core::iter::once(&r.body)
                         .chain(r.headers.iter().map(|(_, v)| v))
                         .collect(),
-                    Action::DelHeader { .. } | Action::Allow | Action::Deny { .. } => {
-                        alloc::vec::Vec::new()
-                    }
+                    Action::DelHeader { .. }
+                    | Action::Allow
+                    | Action::Deny { .. }
+                    | Action::UsePrometheus => alloc::vec::Vec::new(),
                 };
                 for f in formats {
                     f.headers().for_each(&mut add);

@@ -46,6 +46,7 @@ pub mod header_interest;
 pub mod health;
 pub mod normalize;
 pub mod problem;
+pub mod promex;
 pub mod redirect;
 pub mod request;
 pub mod retry;

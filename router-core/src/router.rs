@@ -316,6 +316,18 @@ fn http_rules<'c>(
                     backend,
                 });
             }
+            Action::UsePrometheus => {
+                return Some(Decision::Answer {
+                    answer: Box::new(Answer {
+                        status: 200,
+                        kind: AnswerKind::Prometheus,
+                        content_type: None,
+                        body: Default::default(),
+                        headers: Vec::new(),
+                    }),
+                    backend,
+                });
+            }
             Action::Redirect { rule, to } => {
                 let to = to.render(req);
                 return Some(Decision::Redirect {

@@ -614,6 +614,7 @@ pub fn encode_decision(out: &mut Vec<u8>, decision: Option<&Decision<'_>>, trace
             out.push(match answer.kind {
                 AnswerKind::Deny => 0,
                 AnswerKind::Return => 1,
+                AnswerKind::Prometheus => 2,
             });
             put_u16(out, answer.status);
             put_opt_proxy(out, *backend);
@@ -888,6 +889,7 @@ pub fn decode_decision<'c>(
             let kind = match r.u8()? {
                 0 => AnswerKind::Deny,
                 1 => AnswerKind::Return,
+                2 => AnswerKind::Prometheus,
                 _ => return Err(WireError::BadTag(at)),
             };
             let status = r.u16()?;

@@ -1508,3 +1508,24 @@ fn balance_algorithms_and_hash_types() {
         );
     }
 }
+
+#[test]
+fn use_service_knows_only_the_prometheus_exporter() {
+    let (cfg, _) = ok(&format!(
+        "frontend f\n mode http\n bind :80\n http-request use-service prometheus-exporter if {{ path /metrics }}\n default_backend b\n{BE}"
+    ));
+    let f = cfg.proxy_ids().next().map(|id| cfg.proxy(id)).unwrap();
+    assert!(matches!(
+        f.http_requests[0].action,
+        router_core::rules::Action::UsePrometheus
+    ));
+    assert_err(
+        &format!("frontend f\n mode http\n bind :80\n http-request use-service lua.hello\n{BE}"),
+        K::Unsupported,
+        4,
+        27,
+        "http-request",
+        "only service is HAProxy's Prometheus exporter",
+        Some("use-service prometheus-exporter if { path /metrics }"),
+    );
+}

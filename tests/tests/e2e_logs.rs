@@ -681,28 +681,12 @@ fn wait_streams_done(hap: &Haproxy) {
     }
 }
 
-/// A loopback port where connections are refused, held (bound, not listening) by the
-/// returned socket so that no other test's listener takes it meanwhile.
-fn dead_port() -> (u16, socket2::Socket) {
-    let s =
-        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
-    s.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
-        .expect("bind");
-    let port = s
-        .local_addr()
-        .ok()
-        .and_then(|a| a.as_socket())
-        .map(|a| a.port())
-        .expect("addr");
-    (port, s)
-}
-
 fn compare(options: &str) {
     if let Err(e) = haproxy::binary() {
         panic!("this test compares wtedge with HAProxy 2.6 and needs it: {e}");
     }
     let origin = start_origin();
-    let (dead, _dead_held) = dead_port();
+    let (dead, _dead_held) = common::dead_port();
     let cfg = format!(
         "defaults\n mode http\n option httplog\n timeout connect 300ms\n timeout client 3s\n \
          timeout server 1s\n timeout http-request 500ms\n timeout tunnel 500ms\n{options}\

@@ -262,6 +262,8 @@ async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys:
         Decision::Respond { status, .. } => status_page(status),
         Decision::Answer { answer, .. } => match answer.kind {
             router_core::rules::AnswerKind::Deny => status_page(answer.status),
+            // Refused by the edge build (router_core::config::edge): no counters here.
+            router_core::rules::AnswerKind::Prometheus => status_page(503),
             router_core::rules::AnswerKind::Return => {
                 let mut h: Vec<(&str, &str)> = answer
                     .headers
@@ -666,6 +668,7 @@ fn dry_run_json(
             "action": match answer.kind {
                 router_core::rules::AnswerKind::Deny => "deny",
                 router_core::rules::AnswerKind::Return => "return",
+                router_core::rules::AnswerKind::Prometheus => "use-service",
             },
             "status": answer.status,
             "headers": answer.headers,

@@ -199,6 +199,7 @@ fn to_json(cfg: &Config, d: &Decision<'_>, steps: &[String]) -> serde_json::Valu
             "action": match answer.kind {
                 router_core::rules::AnswerKind::Deny => "deny",
                 router_core::rules::AnswerKind::Return => "return",
+                router_core::rules::AnswerKind::Prometheus => "use-service prometheus-exporter",
             },
             "status": answer.status, "location": null,
             "backend": backend.map(|b| cfg.proxy(b).name.as_str()),
@@ -249,6 +250,9 @@ fn print_text(cfg: &Config, d: &Decision<'_>, steps: &[String]) {
             });
             match answer.kind {
                 router_core::rules::AnswerKind::Deny => println!("deny {}{by}", answer.status),
+                router_core::rules::AnswerKind::Prometheus => {
+                    println!("use-service prometheus-exporter{by}");
+                }
                 router_core::rules::AnswerKind::Return => {
                     println!("return {}{by}", answer.status);
                     for (n, v) in &answer.headers {

@@ -496,7 +496,6 @@ impl ClientConn {
         let c = &self.g.counters;
         let fe_c = c.proxy(usize::from(self.info.frontend.0));
         if let Some(fc) = fe_c {
-            inc(&fc.reqs_total);
             inc(&fc.responses[class_index(f.status)]);
             add(&fc.bytes_out, f.bytes);
         }
@@ -550,6 +549,9 @@ impl ClientConn {
         let g = self.g.clone();
         let engine = g.engine.as_ref();
         self.requests = self.requests.saturating_add(1);
+        if let Some(fc) = g.counters.proxy(usize::from(self.info.frontend.0)) {
+            inc(&fc.reqs_total);
+        }
         let t_request = ms(started.elapsed());
         let client_to = dur(fe.settings.timeouts.client);
         let hdrs = head.header_pairs();
@@ -587,7 +589,14 @@ impl ClientConn {
             };
         }
         // wtedge's own answers: (bytes, status, HAProxy's %B, termination, backend).
-        let (out, status, bytes, term, backend) = match engine.decide(self.info.frontend, &facts) {
+        let decision = engine.decide(self.info.frontend, &facts);
+        if let Some(bc) = decision
+            .backend()
+            .and_then(|b| g.counters.proxy(usize::from(b.0)))
+        {
+            inc(&bc.be_reqs_total);
+        }
+        let (out, status, bytes, term, backend) = match decision {
             Decision::Redirect {
                 code,
                 location,
@@ -618,6 +627,26 @@ impl ClientConn {
                         h1::returned(&answer, close, head.version == Version::Http10),
                         returned_bytes(&answer),
                     ),
+                    router_core::rules::AnswerKind::Prometheus => {
+                        let is_head = head.method == "HEAD";
+                        let (status, out) =
+                            crate::promex::response(&g, &head.target, is_head, close);
+                        let ok = write_all(wr, &out, client_to).await;
+                        let cfg = self.g.config();
+                        let mut facts = LogFacts::answered(
+                            backend.map_or(&fe.name, |b| &cfg.proxy(b).name),
+                            status,
+                            out.len() as u64,
+                            "LR",
+                        );
+                        facts.server = Some("<PROMEX>");
+                        self.log(head, date, started, Some(t_request), backend, None, facts);
+                        return if ok && !close {
+                            After::KeepAlive
+                        } else {
+                            After::Close
+                        };
+                    }
                 };
                 (out, answer.status, bytes, answer.termination(), backend)
             }
@@ -716,7 +745,6 @@ impl ClientConn {
         let be_c = g.counters.proxy(be_idx);
         if let Some(c) = be_c {
             inc(&c.reqs_cur);
-            inc(&c.reqs_total);
         }
         // Releases the backend/server "current" counters on every path.
         let mut active = ActiveGuard {

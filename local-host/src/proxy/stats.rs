@@ -11,6 +11,9 @@ pub struct ProxyCounters {
     /// Requests being served now (backends: HAProxy's beconn).
     pub reqs_cur: AtomicU64,
     pub reqs_total: AtomicU64,
+    /// Requests given to this proxy as a backend (HAProxy's backend `stot` and
+    /// `req_tot`): kept apart so that a listen's two sides count once each.
+    pub be_reqs_total: AtomicU64,
     /// Responses by class: 1xx..5xx, other.
     pub responses: [AtomicU64; 6],
     pub bytes_out: AtomicU64,

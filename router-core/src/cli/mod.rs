@@ -6,7 +6,7 @@
 //! Framing, as HAProxy: a line holds commands separated by `;`; each answer
 //! ends with an empty line; in `prompt` mode each is followed by `> `.
 
-mod stat;
+pub(crate) mod stat;
 
 use alloc::format;
 use alloc::string::String;
@@ -69,8 +69,13 @@ pub trait Host {
     fn snapshot(&self) -> HealthSnapshot;
     /// Applies an operator's change to the health state (every engine's).
     fn admin(&mut self, server: ServerId, op: AdminOp) -> Result<(), AdminRefusal>;
-    /// A proxy's counters.
+    /// A proxy's counters (its frontend side).
     fn proxy_counters(&self, id: ProxyId) -> Counters;
+    /// A proxy's backend-side counters: a listen section has both sides, each
+    /// with its own counts (HAProxy's `fe_counters` and `be_counters`).
+    fn backend_counters(&self, id: ProxyId) -> Counters {
+        self.proxy_counters(id)
+    }
     /// A server's counters.
     fn server_counters(&self, id: ServerId) -> Counters;
     /// Seconds since the server last changed state.

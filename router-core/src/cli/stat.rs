@@ -23,7 +23,7 @@ const SHAPE_SERVER_CHECKED: &str = "0,0,0,0,0,0,,0,0,0,,0,,0,0,0,0,0,0,0,0,0,0,0
 const SHAPE_SERVER_UNCHECKED: &str = "0,0,0,0,0,0,,0,0,0,,0,,0,0,0,0,0,0,0,0,,,0,,,0,0,0,,0,0,0,0,,0,,,,0,0,0,0,0,0,,,,0,0,0,,,,,0,,,0,0,0,0,,,,,,,,,,,,0,,0,,,,,,,,0,0,0,,,0,,0,0,0,0,0,0,0,0,0,0,,,,-,0,0,0,,,,,,,,,,,,,,,,,,,,,,";
 
 /// One CSV row being filled.
-struct Row(Vec<String>);
+pub(crate) struct Row(Vec<String>);
 
 impl Row {
     fn new(shape: &str) -> Self {
@@ -65,10 +65,34 @@ impl Row {
         self.set("lastsess", if c.stot == 0 { "-1" } else { "" });
     }
 
-    fn finish(self, out: &mut String) {
-        out.push_str(&self.0.join(","));
-        out.push('\n');
+    /// Column `name`'s text ("" when it has none).
+    pub(crate) fn get(&self, name: &str) -> &str {
+        let mut names = HEADER.trim_start_matches("# ").split(',');
+        names
+            .position(|n| n == name)
+            .and_then(|i| self.0.get(i))
+            .map_or("", String::as_str)
     }
+}
+
+/// Which object a `show stat` row describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RowOf {
+    /// A frontend (or a listen's frontend side).
+    Frontend(ProxyId),
+    /// A server.
+    Server(ProxyId, ServerId),
+    /// A backend (or a listen's backend side).
+    Backend(ProxyId),
+}
+
+/// One `show stat` row and what it describes (the Prometheus exporter reads the
+/// same rows).
+pub(crate) struct StatRow {
+    /// The object.
+    pub of: RowOf,
+    /// Its columns.
+    pub row: Row,
 }
 
 /// `show stat`'s `{<iid>|<proxy>} <type> <sid>` filter and its `up` / `no-maint` words.
@@ -113,16 +137,19 @@ fn atoi(s: &str) -> i64 {
 }
 
 impl StatFilter {
+    /// Every row, addresses shown (`show stat` without arguments).
+    pub const ALL: StatFilter = StatFilter {
+        iid: None,
+        types: -1,
+        sid: None,
+        up: false,
+        no_maint: false,
+        legends: true,
+    };
+
     /// Reads the words after `show stat`.
     pub fn parse(cfg: &Config, args: &[&str]) -> Result<Self, &'static str> {
-        let mut f = StatFilter {
-            iid: None,
-            types: -1,
-            sid: None,
-            up: false,
-            no_maint: false,
-            legends: true,
-        };
+        let mut f = StatFilter::ALL;
         let mut rest = args;
         if let [px, ty, sv, tail @ ..] = args {
             let id = match cfg.proxy_ids().find(|&id| cfg.proxy(id).name == *px) {
@@ -189,6 +216,21 @@ fn addr(cfg: &Config, id: ServerId) -> (String, u16) {
 /// `show stat`.
 pub fn show_stat(cfg: &Config, h: &HealthSnapshot, host: &dyn Host, f: &StatFilter) -> String {
     let mut out = String::from(HEADER);
+    for r in stat_rows(cfg, h, host, f) {
+        out.push_str(&r.row.0.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// `show stat`'s rows, in its order (per proxy: frontend, servers, backend).
+pub(crate) fn stat_rows(
+    cfg: &Config,
+    h: &HealthSnapshot,
+    host: &dyn Host,
+    f: &StatFilter,
+) -> Vec<StatRow> {
+    let mut out = Vec::new();
     for px_id in cfg.proxy_ids() {
         let px = cfg.proxy(px_id);
         if f.iid.is_some_and(|i| i != iid(px_id)) {
@@ -210,7 +252,10 @@ pub fn show_stat(cfg: &Config, h: &HealthSnapshot, host: &dyn Host, f: &StatFilt
             r.set("req_tot", c.req_tot);
             r.set("conn_tot", c.stot);
             r.set("mode", "http");
-            r.finish(&mut out);
+            out.push(StatRow {
+                of: RowOf::Frontend(px_id),
+                row: r,
+            });
         }
         if !px.kind.is_backend() {
             continue;
@@ -299,7 +344,10 @@ pub fn show_stat(cfg: &Config, h: &HealthSnapshot, host: &dyn Host, f: &StatFilt
                 );
                 r.set("mode", "http");
                 r.set("uweight", h.weight(id));
-                r.finish(&mut out);
+                out.push(StatRow {
+                    of: RowOf::Server(px_id, id),
+                    row: r,
+                });
             }
         }
         if f.types & 2 != 0 && f.sid.is_none() {
@@ -316,6 +364,7 @@ pub fn show_stat(cfg: &Config, h: &HealthSnapshot, host: &dyn Host, f: &StatFilt
                 }
             }
             let weight = if act > 0 { wact } else { wbck };
+            let c = host.backend_counters(px_id);
             let mut r = Row::new(SHAPE_BACKEND);
             r.set("pxname", &px.name);
             r.set("svname", "BACKEND");
@@ -356,7 +405,10 @@ pub fn show_stat(cfg: &Config, h: &HealthSnapshot, host: &dyn Host, f: &StatFilt
                 },
             );
             r.set("uweight", weight);
-            r.finish(&mut out);
+            out.push(StatRow {
+                of: RowOf::Backend(px_id),
+                row: r,
+            });
         }
     }
     out

@@ -95,6 +95,27 @@ pub fn check(cfg: &Config) -> EdgeReport {
             ));
         }
     }
+    // HAProxy's exporter reports one process's counters; a Worker runs in many
+    // isolates and keeps none.
+    for id in cfg.proxy_ids() {
+        for rule in &cfg.proxy(id).http_requests {
+            if matches!(rule.action, crate::rules::Action::UsePrometheus) {
+                report.errors.push(Diagnostic {
+                    kind: DiagnosticKind::Unsupported,
+                    file: cfg.file.clone(),
+                    line: rule.line,
+                    column: 1,
+                    keyword: String::from("http-request"),
+                    message: String::from(
+                        "'http-request use-service prometheus-exporter': a Worker keeps no process counters to export",
+                    ),
+                    hint: Some(String::from(
+                        "remove the rule from the edge's config; Cloudflare's Workers analytics show the edge's traffic",
+                    )),
+                });
+            }
+        }
+    }
     report
 }
 
@@ -109,6 +130,17 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{e}"))
                 .config,
         )
+    }
+
+    #[test]
+    fn the_prometheus_exporter_is_refused_at_its_line() {
+        let r = report(
+            "defaults\n mode http\nfrontend f\n bind :80\n http-request use-service prometheus-exporter if { path /metrics }\n default_backend b\nbackend b\n server s1 wt1.example.com:443\n",
+        );
+        assert_eq!(r.errors.len(), 1, "{r:?}");
+        assert_eq!(r.errors[0].line, 5);
+        assert_eq!(r.errors[0].keyword, "http-request");
+        assert!(r.errors[0].message.contains("prometheus-exporter"));
     }
 
     #[test]

@@ -67,6 +67,9 @@ pub enum Action {
     },
     /// `return [status N] [content-type T] [string S] [hdr N V]*`.
     Return(ReturnSpec),
+    /// `use-service prometheus-exporter`: HAProxy's Prometheus exporter answers
+    /// (`crate::promex`).
+    UsePrometheus,
 }
 
 /// What `http-request return` answers.
@@ -107,6 +110,10 @@ pub enum AnswerKind {
     Deny,
     /// `http-request return`.
     Return,
+    /// `http-request use-service prometheus-exporter`: the host answers
+    /// `crate::promex::families` for the request's query (logged `LR--` with the
+    /// server `<PROMEX>`).
+    Prometheus,
 }
 
 impl Answer {
@@ -114,7 +121,7 @@ impl Answer {
     pub fn termination(&self) -> &'static str {
         match self.kind {
             AnswerKind::Deny => "PR",
-            AnswerKind::Return => "LR",
+            AnswerKind::Return | AnswerKind::Prometheus => "LR",
         }
     }
 

@@ -60,7 +60,6 @@ const REFUSED: &[(&str, &str)] = &[
     ("set-src", "use 'option forwardfor' for the client address"),
     ("set-dst", "remove it"),
     ("set-timeout", "use 'timeout server' in the backend"),
-    ("use-service", "use 'http-request return'"),
     ("wait-for-body", "remove it"),
     ("wait-for-handshake", "remove it"),
     ("early-hint", "remove it"),
@@ -135,6 +134,21 @@ pub fn action(words: &[Word]) -> Result<(Action, usize), Problem> {
         }
         "deny" => deny(a, args)?,
         "return" => Action::Return(return_spec(a, args)?),
+        "use-service" => match args {
+            [svc] if svc.text == "prometheus-exporter" => Action::UsePrometheus,
+            [svc, extra, ..] if svc.text == "prometheus-exporter" => {
+                return Err(no_condition(a, extra));
+            }
+            [svc, ..] => {
+                return Err(Problem::new(
+                    K::Unsupported,
+                    svc.col,
+                    format!("'http-request use-service {}': Wt Edge's only service is HAProxy's Prometheus exporter", svc.text),
+                )
+                .hint("write 'http-request use-service prometheus-exporter if { path /metrics }'"));
+            }
+            [] => return Err(expects(a, args, "a service name")),
+        },
         "redirect" => {
             let (rule, k) = crate::config::redirect_rule(words, 2)?;
             if k < end {

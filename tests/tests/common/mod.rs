@@ -75,3 +75,31 @@ pub const WT_SAFE_RULES: &str = "\
     use_backend bck2 if srv2_up srv2
     default_backend bck_lb
 ";
+
+/// A loopback port where connections are refused, held (bound, not listening) by the
+/// returned socket so that no other test's listener takes it meanwhile.
+pub fn dead_port() -> (u16, socket2::Socket) {
+    let s =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    s.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .expect("bind");
+    let port = s
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .map(|a| a.port())
+        .expect("addr");
+    (port, s)
+}
+
+/// One answer of a CLI socket.
+pub fn ask(socket: &std::path::Path, cmd: &str) -> Result<String, String> {
+    let mut s = std::os::unix::net::UnixStream::connect(socket)
+        .map_err(|e| format!("{}: {e}", socket.display()))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .map_err(|e| e.to_string())?;
+    std::io::Write::write_all(&mut s, format!("{cmd}\n").as_bytes()).map_err(|e| e.to_string())?;
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut s, &mut out).map_err(|e| e.to_string())?;
+    Ok(out)
+}
