@@ -35,8 +35,11 @@
 //! of unrelated servers between two picks are replayed in file order, not in the
 //! order they happened.
 //!
+//! A runtime weight change (`set server B/S weight`) is seen the same way, at the
+//! next pick, and replayed as HAProxy's `fwrr_update_server_weight()`.
+//!
 //! Not reproduced: HAProxy skips servers that reached their `maxconn` (Wt Edge
-//! queues on the server picked), and run-time weight changes (Wt Edge has none).
+//! queues on the server picked).
 
 use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
@@ -95,6 +98,10 @@ struct Slot {
     seq: u64,
     npos: u32,
     rweight: u32,
+    /// Position of its last pick (`lpos`): where a weight change restarts it.
+    lpos: u32,
+    /// The effective weight the trees hold for it (`cur_eweight`).
+    eweight: u32,
     /// Whether the server was usable when the rotation last looked.
     usable: bool,
     /// Streams it served at the last pick (leastconn).
@@ -110,6 +117,8 @@ impl Slot {
         seq: 0,
         npos: 0,
         rweight: 0,
+        lpos: 0,
+        eweight: 0,
         usable: false,
         served: 0,
         changed: 0,
@@ -192,6 +201,7 @@ impl Rotation {
         self.act = Group::default();
         self.bck = Group::default();
         for (i, m) in list.iter().enumerate() {
+            self.slots[i].eweight = m.eweight;
             if all_up.usable(cfg, m.id) {
                 self.slots[i].usable = true;
                 let g = self.group(m.backup);
@@ -231,11 +241,19 @@ impl Rotation {
     }
 
     /// Replays HAProxy's DOWN / UP repositioning for every server whose
-    /// usability changed since the last look, in HAProxy's propagation order.
+    /// usability changed since the last look, and its repositioning for a
+    /// runtime weight change (`set server B/S weight`), in HAProxy's
+    /// propagation order.
     fn sync(&mut self, cfg: &Config, backend: ProxyId, health: &HealthSnapshot) {
-        let list: Vec<Member> = members(cfg, backend).collect();
+        let mut list: Vec<Member> = members(cfg, backend).collect();
+        for m in &mut list {
+            m.eweight = u32::from(health.weight(m.id)).saturating_mul(BE_WEIGHT_SCALE);
+        }
         let mut changed: Vec<usize> = (0..list.len())
-            .filter(|&i| self.slots[i].usable != health.usable(cfg, list[i].id))
+            .filter(|&i| {
+                let s = &self.slots[i];
+                s.usable != health.usable(cfg, list[i].id) || s.eweight != list[i].eweight
+            })
             .collect();
         if changed.is_empty() {
             return;
@@ -244,10 +262,56 @@ impl Rotation {
             changed.sort_by_cached_key(|&i| propagation_key(cfg, list[i].id));
         }
         for i in changed {
-            if self.slots[i].usable {
-                self.set_down(i, &list[i]);
-            } else {
-                self.set_up(i, &list[i]);
+            let now_usable = health.usable(cfg, list[i].id);
+            let old = self.slots[i].eweight;
+            match (self.slots[i].usable, now_usable) {
+                (true, false) => self.set_down(
+                    i,
+                    &Member {
+                        eweight: old,
+                        ..list[i]
+                    },
+                ),
+                (false, true) => self.set_up(i, &list[i]),
+                (true, true) => self.update_weight(i, &list[i], old),
+                (false, false) => {}
+            }
+            // `srv_lb_commit_status()`.
+            self.slots[i].eweight = list[i].eweight;
+        }
+    }
+
+    /// `fwrr_update_server_weight()` for a server usable before and after.
+    fn update_weight(&mut self, i: usize, m: &Member, old: u32) {
+        let g = {
+            let g = self.group(m.backup);
+            g.next_weight = g.next_weight.wrapping_sub(old).wrapping_add(m.eweight);
+            *g
+        };
+        match self.slots[i].tree {
+            Tree::Init => self.queue_by_weight(i, m.eweight, Tree::Init),
+            Tree::Out => self.place_returning(i, m, g),
+            tree => {
+                let slot = &mut self.slots[i];
+                // `fwrr_get_srv()`: a server in `next` counts from this window.
+                if tree == Tree::Next {
+                    slot.npos = slot.npos.wrapping_add(g.curr_weight);
+                }
+                if let Some(step) = g.next_weight.checked_div(m.eweight) {
+                    let prev_next = slot.npos;
+                    slot.npos = slot.lpos.wrapping_add(step);
+                    slot.rweight = 0;
+                    // HAProxy compares these as signed ints.
+                    if (slot.npos as i32) > (prev_next as i32) {
+                        slot.npos = prev_next;
+                    }
+                    if (slot.npos as i32) < (g.curr_pos.wrapping_add(2) as i32) {
+                        slot.npos = g.curr_pos.wrapping_add(step);
+                    }
+                } else {
+                    slot.npos = g.curr_pos.wrapping_add(g.curr_weight);
+                }
+                self.queue(i, m);
             }
         }
     }
@@ -268,7 +332,12 @@ impl Rotation {
             g.next_weight = g.next_weight.wrapping_add(m.eweight);
             g
         };
-        // `fwrr_get_srv()` on a server in no tree, then its new place.
+        self.place_returning(i, m, g);
+    }
+
+    /// `fwrr_get_srv()` on a server in no tree, then its place:
+    /// `curr_pos + (next_weight + curr_weight - curr_pos) / eweight`.
+    fn place_returning(&mut self, i: usize, m: &Member, g: Group) {
         let span = g
             .next_weight
             .wrapping_add(g.curr_weight)
@@ -361,6 +430,7 @@ impl Rotation {
         if slot.npos == 0 {
             slot.npos = g.curr_pos;
         }
+        slot.lpos = slot.npos;
         slot.npos = slot.npos.wrapping_add(g.next_weight / e);
         slot.rweight = slot.rweight.wrapping_add(g.next_weight % e);
         if slot.rweight >= e {
@@ -372,7 +442,11 @@ impl Rotation {
     /// `fwrr_get_next_server()`: the next server, avoiding `avoid` when another
     /// one is there (it is still returned when it is the only one).
     fn pick(&mut self, cfg: &Config, backend: ProxyId, avoid: Option<ServerId>) -> Option<usize> {
-        let list: Vec<Member> = members(cfg, backend).collect();
+        let mut list: Vec<Member> = members(cfg, backend).collect();
+        // The weights the trees hold (runtime ones included).
+        for (m, s) in list.iter_mut().zip(&self.slots) {
+            m.eweight = s.eweight;
+        }
         let usable = |backup: bool| {
             self.slots
                 .iter()
@@ -459,7 +533,7 @@ impl Rotation {
     /// Compact bytes for hosts that keep the state outside the engine (the wasm
     /// ABI); [`Rotation::from_bytes`] reads them back.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(64 + self.slots.len() * 34);
+        let mut out = Vec::with_capacity(64 + self.slots.len() * 42);
         out.extend_from_slice(&self.picks.to_le_bytes());
         out.extend_from_slice(&self.seq.to_le_bytes());
         out.extend_from_slice(&self.skip.to_le_bytes());
@@ -479,6 +553,8 @@ impl Rotation {
             out.extend_from_slice(&s.seq.to_le_bytes());
             out.extend_from_slice(&s.npos.to_le_bytes());
             out.extend_from_slice(&s.rweight.to_le_bytes());
+            out.extend_from_slice(&s.lpos.to_le_bytes());
+            out.extend_from_slice(&s.eweight.to_le_bytes());
             out.extend_from_slice(&s.served.to_le_bytes());
             out.extend_from_slice(&s.changed.to_le_bytes());
         }
@@ -528,6 +604,8 @@ impl Rotation {
                 seq: r.u64()?,
                 npos: r.u32()?,
                 rweight: r.u32()?,
+                lpos: r.u32()?,
+                eweight: r.u32()?,
                 served: r.u32()?,
                 changed: r.u64()?,
             });

@@ -458,3 +458,108 @@ fn stats_page_csv_and_auth_match_haproxy() {
     edge.rt.block_on(edge.running.stop());
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
 }
+
+/// Runtime weights in round-robin's proportions: HAProxy's
+/// `fwrr_update_server_weight()` repositions a server when `set server B/S weight`
+/// changes it (up, down, to 0 and back, in percent, on a backup); the same
+/// requests, one at a time, must land on the same servers on every side.
+#[test]
+fn runtime_weights_move_round_robin_as_haproxy() {
+    if let Err(e) = haproxy::binary() {
+        panic!("this test compares wtedge with HAProxy 2.6 and needs it: {e}");
+    }
+    let text = "defaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n    \
+        timeout server 10s\nfrontend fe\n    bind 127.0.0.1:8080\n    default_backend b\n\
+        backend b\n    balance roundrobin\n    server s1 127.0.0.1:9090 weight 1\n    \
+        server s2 127.0.0.1:9091 weight 2\n    server s3 127.0.0.1:9092 weight 3\n    \
+        server s4 127.0.0.1:9093 weight 5\n    server s5 127.0.0.1:9094 weight 5 backup\n";
+    let hap = Haproxy::start(text, false).unwrap_or_else(|e| panic!("{e}"));
+    let mut sides = vec![(
+        "haproxy".to_string(),
+        hap.frontend_addr(Some("fe"))
+            .unwrap_or_else(|e| panic!("{e}")),
+        hap.dir().join("admin.sock"),
+    )];
+    let dir = haproxy::TempDir::new("weights").unwrap_or_else(|e| panic!("{e}"));
+    let mut edges = Vec::new();
+    for (name, engine) in [
+        ("wtedge (wasm)", EngineChoice::EmbeddedWasm),
+        ("wtedge (native)", EngineChoice::Native),
+    ] {
+        let (cfg, addrs) = hap.config_for_wtedge().unwrap_or_else(|e| panic!("{e}"));
+        let socket = dir.path().join(format!("{}.sock", edges.len()));
+        let cfg = cfg.replacen(
+            "global\n",
+            &format!(
+                "global\n    stats socket {} level admin\n",
+                socket.display()
+            ),
+            1,
+        );
+        let edge = common::wtedge_on(
+            &cfg,
+            addrs.clone(),
+            "weights.cfg",
+            Logger::none(),
+            engine,
+            Duration::from_secs(1),
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        sides.push((name.to_string(), addrs[0].1, socket));
+        edges.push(edge);
+    }
+    let steps: &[(&[&str], usize)] = &[
+        (&[], 7),
+        (&["set server b/s1 weight 4"], 13),
+        (&["set server b/s3 weight 1"], 9),
+        (&["set server b/s2 weight 0"], 5),
+        (&["set server b/s2 weight 10"], 11),
+        (
+            &["set server b/s1 weight 50%", "set server b/s4 weight 7"],
+            17,
+        ),
+        (
+            &[
+                "set server b/s1 weight 0",
+                "set server b/s2 weight 0",
+                "set server b/s3 weight 0",
+                "set server b/s4 weight 0",
+            ],
+            3,
+        ),
+        (&["set server b/s5 weight 2", "set server b/s3 weight 3"], 8),
+    ];
+    let mut seen = Vec::new();
+    for (name, addr, socket) in &sides {
+        let mut out = Vec::new();
+        for (commands, n) in steps {
+            for cmd in *commands {
+                let said = common::ask(socket, cmd).unwrap_or_else(|e| panic!("{name}: {e}"));
+                out.push(format!("`{cmd}` -> {said:?}"));
+            }
+            let lands: Vec<String> = (0..*n)
+                .map(|_| lands(*addr, "/").unwrap_or_else(|e| panic!("{name}: {e}")))
+                .collect();
+            out.push(lands.join(" "));
+        }
+        seen.push((name.clone(), out));
+    }
+    for e in edges {
+        e.rt.block_on(e.running.stop());
+    }
+    let (_, want) = &seen[0];
+    // The weights matter on HAProxy's side: s1 at weight 4 takes more than at 1.
+    assert!(
+        want[2].matches("b/s1").count() > want[0].matches("b/s1").count(),
+        "{want:#?}"
+    );
+    let mut diffs = Vec::new();
+    for (name, got) in &seen[1..] {
+        for (w, g) in want.iter().zip(got) {
+            if w != g {
+                diffs.push(format!("  haproxy: {w}\n  {name}: {g}"));
+            }
+        }
+    }
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}

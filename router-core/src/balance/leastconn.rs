@@ -71,7 +71,7 @@ impl Rotation {
                 slot.seq = changed.saturating_mul(2);
             }
             slot.tree = Tree::Curr;
-            slot.key = key(served, cfg.server(id).params.weight);
+            slot.key = key(served, u32::from(health.weight(id)));
             slot.served = served;
             slot.changed = changed;
         }

@@ -14,7 +14,7 @@ pub(crate) struct Usable {
     /// Position in the backend's server list (HAProxy's `puid` is this plus one).
     pub pos: usize,
     pub id: ServerId,
-    /// The user weight (`weight`, 1..256).
+    /// The user weight (`weight`, or the runtime API's `set server B/S weight`).
     pub weight: u32,
 }
 
@@ -41,7 +41,7 @@ impl Pool {
                 .map(|(pos, &id)| Usable {
                     pos,
                     id,
-                    weight: cfg.server(id).params.weight,
+                    weight: u32::from(health.weight(id)),
                 })
                 .collect()
         };

@@ -24,7 +24,7 @@ pub(crate) fn pick(
         return Some(f.id);
     }
     let ring = Ring::of(&pool.group);
-    let weight = |id: ServerId| u64::from(cfg.server(id).params.weight);
+    let weight = |id: ServerId| u64::from(health.weight(id));
     let mut best: Option<ServerId> = None;
     for _ in 0..draws.max(1) {
         let drawn = ring.lookup(tickets.random(), avoid)?;
