@@ -25,7 +25,16 @@ pub fn response(
             );
             (401, [head.as_bytes(), body.as_bytes()].concat())
         }
-        StatsAnswer::Page { csv, filter } => {
+        StatsAnswer::Post { .. } => {
+            // The host runs the action first (see `post`); this is the redirect.
+            (303, Vec::new())
+        }
+        StatsAnswer::Page {
+            csv,
+            filter,
+            admin,
+            notice,
+        } => {
             let cfg = g.config();
             let host = CliHost { g };
             let text = cli::show_stat(cfg, &host.snapshot(), &host, filter);
@@ -33,10 +42,20 @@ pub fn response(
             let (body, kind) = if *csv {
                 (text, "text/plain")
             } else {
-                (
-                    stats_page::html(&text, page.hide_version, page.refresh_ms),
-                    "text/html",
-                )
+                let info = host.info();
+                let html = stats_page::html(
+                    cfg,
+                    &text,
+                    &stats_page::HtmlPage {
+                        uri: page.uri(),
+                        hide_version: page.hide_version,
+                        refresh_ms: page.refresh_ms,
+                        admin: *admin,
+                        notice: notice.as_deref(),
+                        info: &info,
+                    },
+                );
+                (html, "text/html")
             };
             let head = format!(
                 "HTTP/1.1 200 OK\r\ncontent-length: {}\r\ncache-control: no-cache\r\ncontent-type: {kind}\r\n{conn}\r\n",
@@ -45,4 +64,31 @@ pub fn response(
             (200, [head.into_bytes(), body.into_bytes()].concat())
         }
     }
+}
+
+/// Runs an admin form posted to the page (`stats admin` allowed: HAProxy's
+/// result code, else `DENY`) and answers 303 to the page with `;st=CODE`.
+pub fn post(
+    g: &Generation,
+    frontend: ProxyId,
+    admin: bool,
+    up: bool,
+    body: Option<&[u8]>,
+    close: bool,
+) -> (u16, Vec<u8>) {
+    let cfg = g.config();
+    let code = match body {
+        _ if !admin => "DENY",
+        None => "EXCD",
+        Some(b) => match std::str::from_utf8(b) {
+            Ok(text) => stats_page::post(cfg, &mut CliHost { g }, text),
+            Err(_) => "ERRP",
+        },
+    };
+    let location = StatsAnswer::location(cfg, frontend, code, up);
+    let conn = if close { "connection: close\r\n" } else { "" };
+    let head = format!(
+        "HTTP/1.1 303 See Other\r\ncache-control: no-cache\r\ncontent-type: text/plain\r\ncontent-length: 0\r\nlocation: {location}\r\n{conn}\r\n"
+    );
+    (303, head.into_bytes())
 }

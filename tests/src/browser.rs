@@ -16,6 +16,21 @@ use crate::mock_wt::MockWt;
 /// installs it).
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
+/// Headless, and no network of its own (no updates, no sync, no QUIC: this
+/// machine has no way out); a `--user-data-dir` is added per run.
+pub const HEADLESS: [&str; 10] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--disable-dev-shm-usage",
+];
+
 /// A headless Chromium showing one page; killed when dropped.
 pub struct Browser {
     child: Child,
@@ -37,18 +52,7 @@ impl Browser {
             Instant::now().elapsed().as_nanos() ^ (url.len() as u128) ^ rand_suffix()
         ));
         let child = Command::new(CHROMIUM)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-extensions",
-                "--disable-dev-shm-usage",
-            ])
+            .args(HEADLESS)
             .arg(format!("--user-data-dir={}", profile.display()))
             .arg(url)
             .stdin(Stdio::null())

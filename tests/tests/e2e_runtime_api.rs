@@ -563,3 +563,164 @@ fn runtime_weights_move_round_robin_as_haproxy() {
     }
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
 }
+
+/// The stats page's admin forms (`stats admin if COND`) against HAProxy 2.6: the
+/// form wtedge's own HTML page offers (its action, field names and backend value)
+/// is posted to both sides; every answer's 303 `Location` (`;st=DONE|PART|NONE|
+/// ERRP|DENY`) and the server states that follow must be HAProxy's. Headless
+/// Chromium then loads wtedge's page: the rows carry the state classes and the
+/// form is there once Chromium has parsed it.
+#[test]
+fn stats_page_admin_forms_match_haproxy() {
+    if let Err(e) = haproxy::binary() {
+        panic!("this test compares wtedge with HAProxy 2.6 and needs it: {e}");
+    }
+    let text = "defaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n    \
+        timeout server 10s\nlisten st\n    bind 127.0.0.1:8082\n    stats enable\n    \
+        stats uri /st\n    stats admin if { path_beg /st }\n    \
+        server s1 127.0.0.1:9092\n    server s2 127.0.0.1:9093\n    server s3 127.0.0.1:9094 backup\n\
+        listen ro\n    bind 127.0.0.1:8083\n    stats enable\n    stats uri /ro\n    \
+        server r1 127.0.0.1:9095\n";
+    let hap = Haproxy::start(text, false).unwrap_or_else(|e| panic!("{e}"));
+    let edge = common::wtedge_beside(
+        &hap,
+        "admin.cfg",
+        Logger::none(),
+        EngineChoice::EmbeddedWasm,
+        Duration::from_secs(1),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let addr = |list: &[(String, std::net::SocketAddr)], n: &str| {
+        list.iter()
+            .find(|(x, _)| x == n)
+            .map(|(_, a)| *a)
+            .unwrap_or_else(|| panic!("no {n}"))
+    };
+    let hap_addrs: Vec<(String, std::net::SocketAddr)> = ["st", "ro"]
+        .iter()
+        .map(|n| {
+            let a = hap.frontend_addr(Some(n)).unwrap_or_else(|e| panic!("{e}"));
+            (n.to_string(), a)
+        })
+        .collect();
+
+    // wtedge's page: the form a browser would post.
+    let page = client::send(
+        addr(&edge.addrs, "st"),
+        Source::for_case(None).unwrap(),
+        &request("/st"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    assert!(
+        html.contains("<form method=\"post\" action=\"/st\">"),
+        "{html}"
+    );
+    let b = html
+        .split("name=\"b\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_else(|| panic!("no backend field in\n{html}"))
+        .replace('#', "%23");
+    for s in ["s1", "s2", "s3"] {
+        assert!(
+            html.contains(&format!("name=\"s\" value=\"{s}\"")),
+            "no checkbox for {s}"
+        );
+    }
+
+    let post = |a: std::net::SocketAddr, target: &str, body: &str| -> String {
+        let req = Request {
+            line: format!("POST {target} HTTP/1.1"),
+            headers: vec![
+                "Host: sample.com".into(),
+                "Content-Type: application/x-www-form-urlencoded".into(),
+                format!("Content-Length: {}", body.len()),
+            ],
+            body: Some(body.to_string()),
+            expect: None,
+        };
+        let r = client::send(a, Source::for_case(None).unwrap(), &req)
+            .unwrap_or_else(|e| panic!("{a}: {e}"));
+        format!("{} {:?}", r.status, r.header("location"))
+    };
+    let forms: &[(&str, &str, String)] = &[
+        ("st", "/st", format!("s=s2&action=drain&b={b}")),
+        ("st", "/st;up", format!("s=s1&s=s3&action=maint&b={b}")),
+        ("st", "/st", format!("s=s1&s=nope&action=ready&b={b}")),
+        ("st", "/st", format!("action=ready&b={b}")),
+        ("st", "/st", format!("s=s1&action=explode&b={b}")),
+        ("st", "/st", "s=s1&action=ready&b=nosuch".to_string()),
+        ("st", "/st", "s=s1&action=ready&b=st".to_string()),
+        ("st", "/st", format!("s=s2&action=stop&b={b}")),
+        ("st", "/st", format!("s=s3&action=enable&b={b}")),
+        ("ro", "/ro", "s=r1&action=maint&b=ro".to_string()),
+    ];
+    let mut diffs = Vec::new();
+    for (fe, target, body) in forms {
+        let want = post(addr(&hap_addrs, fe), target, body);
+        let got = post(addr(&edge.addrs, fe), target, body);
+        let states = |list: &[(String, std::net::SocketAddr)], uri: &str| {
+            let r = client::send(
+                addr(list, fe),
+                Source::for_case(None).unwrap(),
+                &request(&format!("{uri};csv")),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            String::from_utf8_lossy(&r.body)
+                .lines()
+                .skip(1)
+                .map(|l| {
+                    l.split(',')
+                        .take(2)
+                        .chain(l.split(',').nth(17))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let (ws, gs) = (states(&hap_addrs, target), states(&edge.addrs, target));
+        if want != got || ws != gs {
+            diffs.push(format!(
+                "POST {target} {body}:\n  haproxy: {want} | {ws}\n  wtedge:  {got} | {gs}"
+            ));
+        }
+    }
+    // The page after an action shows HAProxy's notice.
+    let done = client::send(
+        addr(&edge.addrs, "st"),
+        Source::for_case(None).unwrap(),
+        &request("/st;st=DONE"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        String::from_utf8_lossy(&done.body).contains("Action processed successfully."),
+        "no notice"
+    );
+
+    // Chromium's DOM of wtedge's page: the state classes and the form survive parsing.
+    let dir = haproxy::TempDir::new("stats-dom").unwrap_or_else(|e| panic!("{e}"));
+    let url = format!("http://{}/st", addr(&edge.addrs, "st"));
+    let out = std::process::Command::new(wtedge_tests::browser::CHROMIUM)
+        .args(wtedge_tests::browser::HEADLESS)
+        .arg(format!("--user-data-dir={}", dir.path().display()))
+        .args(["--dump-dom", &url])
+        .output()
+        .unwrap_or_else(|e| panic!("chromium: {e}"));
+    let dom = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "<tr class=\"backup_no_check\">",
+        "<tr class=\"active_draining\">",
+        "<tr class=\"frontend\">",
+        "<select name=\"action\">",
+        "<input type=\"submit\" value=\"Apply\">",
+    ] {
+        assert!(
+            dom.contains(needle),
+            "chromium's DOM lacks {needle}:\n{dom}"
+        );
+    }
+    edge.rt.block_on(edge.running.stop());
+    assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+}

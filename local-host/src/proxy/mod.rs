@@ -264,6 +264,10 @@ struct ClientConn {
     private: Vec<(ServerId, TcpStream, u32)>,
 }
 
+/// The largest admin form the stats page reads (HAProxy: a buffer less its
+/// reserve; more is answered `;st=EXCD`).
+const STATS_POST_MAX: u64 = 15 * 1024;
+
 /// Server connections a client connection keeps for itself under `http-reuse never`
 /// (HAProxy's `max-session-srv-conns` default).
 const MAX_PRIVATE: usize = 10;
@@ -537,6 +541,30 @@ impl ClientConn {
         });
     }
 
+    /// The `n` bytes of a small request body (the stats page's admin form): what
+    /// the head's read left in the buffer, then the socket. `None` when the client
+    /// closes or times out first.
+    async fn read_body(
+        &mut self,
+        rd: &mut OwnedReadHalf,
+        n: usize,
+        timeout: Duration,
+    ) -> Option<Vec<u8>> {
+        let deadline = Instant::now() + timeout;
+        while self.rbuf.len() < n {
+            if self.rbuf.capacity() == 0 {
+                self.rbuf = buffers::take();
+            }
+            self.rbuf.reserve(n - self.rbuf.len());
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, rd.read_buf(&mut self.rbuf)).await {
+                Ok(Ok(k)) if k > 0 => {}
+                _ => return None,
+            }
+        }
+        Some(self.rbuf.split_to(n).to_vec())
+    }
+
     async fn exchange(
         &mut self,
         fe: &Proxy,
@@ -568,9 +596,30 @@ impl ClientConn {
         // wtedge's own answers never say keep-alive: `option httpclose` closes after them.
         let client_keeps = head.keep_alive && !has_body && !reuse::client_side_closes(fe, false);
         let close = !client_keeps;
-        if let Some(answer) = router_core::stats_page::check(g.config(), self.info.frontend, &facts)
-        {
-            let (status, out) = crate::stats_page::response(&g, self.info.frontend, &answer, close);
+        let stats = fe.settings.stats.enabled.then(|| {
+            let health = g.engine.health_snapshot();
+            router_core::stats_page::check(g.config(), self.info.frontend, &facts, &health)
+        });
+        if let Some(answer) = stats.flatten() {
+            let (status, out) = match answer {
+                router_core::stats_page::StatsAnswer::Post { admin, up } => {
+                    let body = match head.framing {
+                        Framing::Length(n) if n <= STATS_POST_MAX => {
+                            self.read_body(rd, n as usize, client_to).await
+                        }
+                        _ => None,
+                    };
+                    crate::stats_page::post(
+                        &g,
+                        self.info.frontend,
+                        admin,
+                        up,
+                        body.as_deref(),
+                        close,
+                    )
+                }
+                _ => crate::stats_page::response(&g, self.info.frontend, &answer, close),
+            };
             let ok = write_all(wr, &out, client_to).await;
             let bytes = out.len() as u64;
             self.log(

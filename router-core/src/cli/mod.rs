@@ -15,6 +15,7 @@ use alloc::vec::Vec;
 use crate::config::model::{Config, ProxyId, ServerId};
 pub use crate::config::stats::Level;
 use crate::health::{AdminOp, AdminRefusal, AdminState, HealthSnapshot, OpState};
+pub(crate) use stat::iid as proxy_iid;
 pub use stat::{HEADER, StatFilter, show_info, show_servers_state, show_stat};
 
 /// What the host counts for a proxy or a server (what it does not count stays 0).

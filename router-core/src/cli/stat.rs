@@ -378,14 +378,22 @@ pub(crate) fn stat_rows(
                 .sum();
             r.set("scur", scur);
             r.set("qcur", c.qcur);
-            r.set(
-                "status",
-                if weight > 0 || px.servers.is_empty() {
-                    "UP"
-                } else {
-                    "DOWN"
-                },
-            );
+            let mut status = String::from(if weight > 0 || px.servers.is_empty() {
+                "UP"
+            } else {
+                "DOWN"
+            });
+            // With `up` / `no-maint` HAProxy adds how many servers run (those not
+            // stopped: DOWN or in maintenance) out of all.
+            if f.up || f.no_maint {
+                let nbup = px
+                    .servers
+                    .iter()
+                    .filter(|&&s| h.is_up(cfg, s) && !h.maint(cfg, s))
+                    .count();
+                status.push_str(&format!(" ({nbup}/{})", px.servers.len()));
+            }
+            r.set("status", status);
             r.set("weight", weight);
             r.set("act", act);
             r.set("bck", bck);

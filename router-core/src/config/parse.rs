@@ -492,6 +492,9 @@ impl<'f> Parser<'f> {
             _ => kw.to_string(),
         };
         self.keyword = full_kw;
+        if kw == "stats" && words.get(1).is_some_and(|w| w.text == "admin") {
+            return self.stats_admin(words);
+        }
         if kw == "stats" {
             return super::stats::parse_proxy(words, &mut self.settings().stats);
         }
@@ -1028,6 +1031,34 @@ impl<'f> Parser<'f> {
                 terms: alloc::vec![term],
             }),
         }
+        Ok(())
+    }
+
+    /// `stats admin if|unless COND` (HAProxy refuses it in `defaults`).
+    fn stats_admin(&mut self, words: &[Word]) -> Res {
+        if !matches!(self.section, Section::Proxy(_)) {
+            return Err(Problem::new(
+                K::NotAllowedHere,
+                words[0].col,
+                "'stats admin' not allowed in 'defaults' section",
+            )
+            .hint("write 'stats admin if COND' in the frontend or listen section"));
+        }
+        if !words
+            .get(2)
+            .is_some_and(|w| w.text == "if" || w.text == "unless")
+            || words.len() < 4
+        {
+            return Err(Problem::new(
+                K::MissingArgument,
+                words[0].col,
+                "'stats admin' requires either 'if <cond>' or 'unless <cond>'",
+            )
+            .hint("stats admin if { src 127.0.0.1 }"));
+        }
+        let cond = self.condition(words, 2)?;
+        self.settings().stats.enabled = true;
+        self.settings().stats.admin = cond;
         Ok(())
     }
 

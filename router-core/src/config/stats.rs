@@ -209,8 +209,8 @@ pub struct StatsPage {
     pub hide_version: bool,
     /// `stats show-legends`: the page shows server addresses (as the CLI does).
     pub show_legends: bool,
-    /// `stats admin if|unless COND`, kept as written.
-    pub admin: Option<String>,
+    /// `stats admin if|unless COND`: who may change server states from the page.
+    pub admin: Option<crate::acl::Condition>,
 }
 
 impl StatsPage {
@@ -263,17 +263,8 @@ pub fn parse_proxy(words: &[Word], page: &mut StatsPage) -> Result<(), Problem> 
             page.refresh_ms = Some(ms);
         }
         "hide-version" => page.hide_version = true,
-        "admin" => {
-            let cond: Vec<&str> = words.iter().skip(2).map(|w| w.text.as_str()).collect();
-            if !matches!(cond.first(), Some(&"if" | &"unless")) || cond.len() < 2 {
-                return Err(Problem::new(
-                    K::MissingArgument,
-                    words[0].col,
-                    "'stats admin' requires either 'if <cond>' or 'unless <cond>'",
-                ));
-            }
-            page.admin = Some(cond.join(" "));
-        }
+        // Its condition needs the proxy's ACLs: parsed by the config parser.
+        "admin" => {}
         "show-legends" => page.show_legends = true,
         "show-node" | "show-desc" | "show-modules" | "scope" => {}
         _ => {

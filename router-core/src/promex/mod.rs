@@ -143,17 +143,17 @@ impl Scope {
     }
 }
 
-/// HAProxy's `url_decode(.., 1)`: `%XX` and `+` as a space.
-fn decode(s: &str) -> Result<String, BadQuery> {
+/// HAProxy's `url_decode(.., 1)`: `%XX` and `+` as a space (query strings and
+/// the stats page's forms).
+pub(crate) fn url_decode(s: &str) -> Option<String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
         match b[i] {
             b'%' => {
-                let hex = b.get(i + 1..i + 3).ok_or(BadQuery)?;
-                let hex = core::str::from_utf8(hex).map_err(|_| BadQuery)?;
-                out.push(u8::from_str_radix(hex, 16).map_err(|_| BadQuery)?);
+                let hex = core::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
                 i += 3;
             }
             b'+' => {
@@ -166,7 +166,11 @@ fn decode(s: &str) -> Result<String, BadQuery> {
             }
         }
     }
-    String::from_utf8(out).map_err(|_| BadQuery)
+    String::from_utf8(out).ok()
+}
+
+fn decode(s: &str) -> Result<String, BadQuery> {
+    url_decode(s).ok_or(BadQuery)
 }
 
 /// A server's state as the exporter names it (`promex_srv_status()`).
