@@ -38,9 +38,9 @@ fn kib(k: Option<u64>) -> i64 {
     k.map_or(0, |k| k as i64)
 }
 
-/// SIGHUP every 200 ms for 20 s while 6 client threads (4 keep-alive, 2 one
-/// connection per request) send requests as fast as they can: every request is
-/// answered 200, no connection is reset or closed early. The file alternates between
+/// SIGHUP every 200 ms for 20 s (`WTEDGE_DRILL_HUP_SECONDS`) while 6 client threads
+/// (4 keep-alive, 2 one connection per request) send requests as fast as they can:
+/// every request is answered 200, no connection is reset or closed early. The file alternates between
 /// two configs so that each signal builds a new generation.
 #[test]
 fn sighup_every_200ms_under_load() {
@@ -91,6 +91,12 @@ fn sighup_every_200ms_under_load() {
     let (stop_signals, until) = tokio::sync::oneshot::channel::<()>();
     let mut generations = 0;
     let mut signals = 0;
+    // Longer runs for memory figures: WTEDGE_DRILL_HUP_SECONDS=120.
+    let seconds = std::env::var("WTEDGE_DRILL_HUP_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
+    let mut rss_samples = Vec::new();
     let started = Instant::now();
     let tally = std::thread::scope(|s| {
         let serving = s.spawn(|| {
@@ -104,8 +110,11 @@ fn sighup_every_200ms_under_load() {
         });
         let clients = s.spawn(|| load.run(&stop));
         let mut last = edge.running.generation();
-        while started.elapsed() < Duration::from_secs(20) {
+        while started.elapsed() < Duration::from_secs(seconds) {
             std::thread::sleep(Duration::from_millis(200));
+            if signals % 25 == 0 {
+                rss_samples.push(kib(own_rss_kib()) / 1024);
+            }
             let now = edge.running.generation();
             if !std::sync::Arc::ptr_eq(&now, &last) {
                 generations += 1;
@@ -133,7 +142,8 @@ fn sighup_every_200ms_under_load() {
     edge.rt.block_on(edge.running.stop());
     eprintln!(
         "SIGHUP drill: {signals} signals, {generations} new generations seen, {} requests in {:.1} s \
-         ({:.0}/s) on {} connections, {tally:?}; RSS {} -> {} KiB",
+         ({:.0}/s) on {} connections, {tally:?}; RSS {} -> {} KiB (MiB every 25 signals: \
+         {rss_samples:?})",
         tally.requests,
         started.elapsed().as_secs_f64(),
         tally.requests as f64 / started.elapsed().as_secs_f64(),
@@ -144,6 +154,11 @@ fn sighup_every_200ms_under_load() {
     assert!(tally.requests > 1000, "too little load: {tally:?}");
     assert_eq!(tally.unanswered(), 0, "{tally:?}");
     assert_eq!(tally.status(200), tally.requests, "{tally:?}");
+    // Old generations are freed: a leak of one per reload would show here.
+    assert!(
+        kib(rss_after) - kib(rss_before) < 32 << 10,
+        "RSS {rss_before:?} -> {rss_after:?} KiB"
+    );
     assert!(
         generations > signals / 2,
         "the signals must reload: {generations} generations for {signals} signals"
@@ -340,6 +355,11 @@ fn slowloris_gets_408_and_others_are_served() {
     assert_eq!(h408, SLOW, "HAProxy's own answer to slowloris");
     assert_eq!(same, SLOW, "wtedge: {:?}", String::from_utf8_lossy(e[0]));
     assert_eq!(served, (20, 20));
+    // 2,000 connections open (both proxies' clients are in this process).
+    assert!(
+        kib(rss_during) - kib(rss_before) < 64 << 10,
+        "RSS {rss_before:?} -> {rss_during:?} KiB"
+    );
 }
 
 /// 300 connections at once, each with one request, against `maxconn 20` (global)

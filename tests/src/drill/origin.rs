@@ -5,7 +5,7 @@
 //!
 //! The path says what to do: `/delay/MS` answers `ok` after MS milliseconds,
 //! `/endless-head` sends header lines forever, `/endless-body` a chunked body forever,
-//! `/big` a 4 MiB body, `/ws` answers 101 and echoes; anything else answers `ok`
+//! `/big` a 16 MiB body (more than the socket buffers between it and a client hold), `/ws` answers 101 and echoes; anything else answers `ok`
 //! at once. Connections are kept alive unless the request says `Connection: close`.
 
 use std::io::{self, Read, Write};
@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Size of `/big`'s body.
-pub const BIG: usize = 4 << 20;
+pub const BIG: usize = 16 << 20;
 
 #[derive(Debug, Default)]
 struct Counters {
