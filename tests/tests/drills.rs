@@ -40,14 +40,17 @@ fn kib(k: Option<u64>) -> i64 {
 
 /// SIGHUP every 200 ms for 20 s (`WTEDGE_DRILL_HUP_SECONDS`) while 6 client threads
 /// (4 keep-alive, 2 one connection per request) send requests as fast as they can:
-/// every request is answered 200, no connection is reset or closed early. The file alternates between
-/// two configs so that each signal builds a new generation.
+/// every request is answered 200, no connection is reset or closed early. The file
+/// alternates between two configs so that each signal builds a new generation.
+/// With `WTEDGE_DRILL_HUP_HAPROXY=1`, the same load runs against HAProxy 2.6 in
+/// master-worker mode reloaded by SIGUSR2 as often, for figures only (its reload
+/// starts a new process; what it drops is printed, not asserted).
 #[test]
 fn sighup_every_200ms_under_load() {
     let _g = serial();
     let origin = Origin::start().unwrap_or_else(|e| panic!("origin: {e}"));
     let port = free_port();
-    let cfg = |redirect: bool| {
+    let cfg_on = |port: u16, redirect: bool| {
         format!(
             "defaults\n mode http\n timeout connect 2s\n timeout client 10s\n timeout server 10s\n\
              timeout http-keep-alive 10s\nfrontend fe\n bind 127.0.0.1:{port}\n{}\
@@ -60,6 +63,7 @@ fn sighup_every_200ms_under_load() {
             o = origin.addr(),
         )
     };
+    let cfg = |redirect: bool| cfg_on(port, redirect);
     let dir = TempDir::new("drill-hup").unwrap_or_else(|e| panic!("{e}"));
     let path = dir.path().join("wt.cfg");
     std::fs::write(&path, cfg(false)).unwrap_or_else(|e| panic!("write: {e}"));
@@ -80,12 +84,7 @@ fn sighup_every_200ms_under_load() {
         .block_on(async { tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) });
     assert!(hup_ready.is_ok(), "SIGHUP handler");
 
-    let load = Load {
-        addr,
-        target: "/".into(),
-        keep_alive: 4,
-        close: 2,
-    };
+    let load = hup_load(addr);
     let stop = AtomicBool::new(false);
     let rss_before = own_rss_kib();
     let (stop_signals, until) = tokio::sync::oneshot::channel::<()>();
@@ -151,6 +150,15 @@ fn sighup_every_200ms_under_load() {
         kib(rss_before),
         kib(rss_after),
     );
+    if std::env::var_os("WTEDGE_DRILL_HUP_HAPROXY").is_some() {
+        let hap_port = free_port();
+        match haproxy_reload_figures(&cfg_on(hap_port, false), hap_port, seconds) {
+            Ok((t, n)) => {
+                eprintln!("HAProxy 2.6, {n} reloads (SIGUSR2, -W) under the same load: {t:?}")
+            }
+            Err(e) => eprintln!("HAProxy reload figures: {e}"),
+        }
+    }
     assert!(tally.requests > 1000, "too little load: {tally:?}");
     assert_eq!(tally.unanswered(), 0, "{tally:?}");
     assert_eq!(tally.status(200), tally.requests, "{tally:?}");
@@ -719,6 +727,58 @@ impl Beside {
     fn stop(self) {
         self.edge.rt.block_on(self.edge.running.stop());
     }
+}
+
+/// The SIGHUP drill's load: 4 keep-alive and 2 connection-per-request threads.
+fn hup_load(addr: SocketAddr) -> Load {
+    Load {
+        addr,
+        target: "/".into(),
+        keep_alive: 4,
+        close: 2,
+    }
+}
+
+/// The SIGHUP drill's load against HAProxy 2.6 in master-worker mode (`-W`), reloaded
+/// with SIGUSR2 every 200 ms for `seconds`: the tally and the number of reloads.
+fn haproxy_reload_figures(
+    cfg: &str,
+    port: u16,
+    seconds: u64,
+) -> Result<(wtedge_tests::drill::load::Tally, u32), String> {
+    let bin = wtedge_tests::haproxy::binary()?;
+    let dir = TempDir::new("drill-hup-haproxy")?;
+    let path = dir.path().join("haproxy.cfg");
+    std::fs::write(&path, cfg).map_err(|e| format!("write: {e}"))?;
+    let mut master = std::process::Command::new(bin)
+        .args(["-W", "-db", "-f"])
+        .arg(&path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("spawn haproxy: {e}"))?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let listening = wait_for(Duration::from_secs(10), || TcpStream::connect(addr).is_ok());
+    let load = hup_load(addr);
+    let stop = AtomicBool::new(false);
+    let started = Instant::now();
+    let mut reloads = 0;
+    let tally = std::thread::scope(|s| {
+        let clients = s.spawn(|| load.run(&stop));
+        while listening && started.elapsed() < Duration::from_secs(seconds) {
+            std::thread::sleep(Duration::from_millis(200));
+            send_signal(master.id(), "USR2");
+            reloads += 1;
+        }
+        stop.store(true, Ordering::Relaxed);
+        clients.join().unwrap_or_default()
+    });
+    send_signal(master.id(), "TERM");
+    let _ = master.wait();
+    if !listening {
+        return Err("HAProxy -W did not listen".into());
+    }
+    Ok((tally, reloads))
 }
 
 /// A one-thread runtime for the mock servers or the clients a drill runs.
