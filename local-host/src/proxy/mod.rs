@@ -1095,12 +1095,14 @@ impl ClientConn {
         // taking it): as HAProxy 2.6, the client connection stays open and the rest of
         // the body is read and dropped after the response.
         let body_left = match pump_res {
-            None | Some(Err(origin::Stop::WriteFailed)) => match left_framing {
-                origin::BodyFraming::Length(n) => {
-                    Some(origin::BodyFraming::Length(n.saturating_sub(upload.bytes)))
+            None | Some(Err(origin::Stop::WriteFailed | origin::Stop::WriteTimeout)) => {
+                match left_framing {
+                    origin::BodyFraming::Length(n) => {
+                        Some(origin::BodyFraming::Length(n.saturating_sub(upload.bytes)))
+                    }
+                    other => Some(other),
                 }
-                other => Some(other),
-            },
+            }
             Some(Ok(_)) => None,
             Some(Err(_)) => Some(origin::BodyFraming::Close),
         };
@@ -1127,6 +1129,8 @@ impl ClientConn {
         let term = match r {
             Ok(_) => "--",
             Err(origin::Stop::WriteFailed) => "CD",
+            // The client did not read for `timeout client`.
+            Err(origin::Stop::WriteTimeout) => "cD",
             Err(origin::Stop::Timeout) => "sD",
             Err(_) => "SD",
         };
