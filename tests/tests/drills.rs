@@ -540,8 +540,11 @@ fn endless_head_and_body_are_bounded() {
     assert_eq!(left, (0, 0), "server connections left open");
 }
 
-/// HAProxy's log line of every drill below is compared with wtedge's (termination
-/// state and status), and neither leaves a server connection open.
+/// Clients that reset, half-close or go silent past the timeouts in each phase of
+/// an exchange (request head, request body, waiting for the server, response body,
+/// WebSocket tunnel), all at once: HAProxy's log line of each is compared with
+/// wtedge's (status and termination state), neither leaves a server connection
+/// open, and both serve the next request.
 #[test]
 fn half_closed_and_reset_clients_in_every_phase() {
     let _g = serial();

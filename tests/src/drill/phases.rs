@@ -1,6 +1,7 @@
 //! Clients that go away in each phase of an exchange (request head, request body,
 //! waiting for the server, response body, WebSocket tunnel), by a reset (`SO_LINGER`
-//! 0) or a half-close (`shutdown(SHUT_WR)`, then reading to the end), and the
+//! 0), a half-close (`shutdown(SHUT_WR)`, then reading to the end) or by going
+//! silent past the proxy's timeouts, and the
 //! grouping of the access-log lines they cause for comparison with HAProxy's.
 //! Each request's target carries `case=NAME` so that its line is found whatever
 //! order lines are written in.
@@ -17,7 +18,13 @@ use super::load::connect;
 pub enum End {
     Reset,
     HalfClose,
+    /// Goes silent (reads and sends nothing) for longer than the proxy's timeouts,
+    /// then closes.
+    Stall,
 }
+
+/// How long a stalled client stays silent.
+pub const STALL: Duration = Duration::from_millis(4500);
 
 /// One step of a client.
 #[derive(Debug, Clone)]
@@ -40,16 +47,14 @@ pub struct Phase {
 pub fn phase_cases() -> Vec<Phase> {
     use Step::*;
     let mut out = Vec::new();
-    for end in [End::Reset, End::HalfClose] {
+    for end in [End::Reset, End::HalfClose, End::Stall] {
         let tag = |p: &str| {
-            format!(
-                "{p}-{}",
-                if end == End::Reset {
-                    "reset"
-                } else {
-                    "halfclose"
-                }
-            )
+            let how = match end {
+                End::Reset => "reset",
+                End::HalfClose => "halfclose",
+                End::Stall => "stall",
+            };
+            format!("{p}-{how}")
         };
         let send = |s: String| Send(s.into_bytes());
         let cases = [
@@ -153,6 +158,7 @@ impl Phase {
             End::Reset => {
                 let _ = socket2::SockRef::from(&s).set_linger(Some(Duration::ZERO));
             }
+            End::Stall => std::thread::sleep(STALL),
             End::HalfClose => {
                 let _ = s.shutdown(Shutdown::Write);
                 let _ = s.set_read_timeout(Some(Duration::from_secs(8)));
