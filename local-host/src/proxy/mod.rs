@@ -972,7 +972,12 @@ impl ClientConn {
                 loop {
                     tokio::select! {
                         r = &mut pump, if pump_res.is_none() => {
-                            deadline = tokio::time::Instant::now() + server_to;
+                            // A client silent mid-body does not move the server's
+                            // deadline: HAProxy 2.6 cancels the client's timeout while
+                            // the server's runs (stream.c), so `timeout server` decides.
+                            if !matches!(r, Err(origin::Stop::Timeout)) {
+                                deadline = tokio::time::Instant::now() + server_to;
+                            }
                             let stop = match &r {
                                 Err(origin::Stop::Invalid) => Some(Failure::BadRequest),
                                 // HAProxy 2.6 aborts at once when the client leaves
