@@ -1035,6 +1035,7 @@ impl ClientConn {
             Err(f) => {
                 drop(active);
                 let (status, term) = match f {
+                    // (Logged without an answer above; never reaches here.)
                     Failure::ClientAborted => (access_log::NO_STATUS, "CD"),
                     Failure::BadRequest => (400, "PR"),
                     Failure::Invalid => (502, "PH"),
@@ -1556,15 +1557,12 @@ async fn write_all<W: tokio::io::AsyncWrite + Unpin>(
 
 /// After a `101`: bytes both ways, no framing work, until either side closes or nothing
 /// moves for `idle` (`timeout tunnel`). Closing either side closes the other. Returns the
-/// bytes the server sent through the tunnel and whether it ended idle.
+/// bytes the server sent through the tunnel and HAProxy 2.6's termination state: `cD`
+/// when it ended idle, `CD` when the client's side failed (a reset), `--` for a close.
 ///
 /// A quiet tunnel holds no buffer: each direction waits for readiness, reads into the
 /// thread's scratch buffer and writes at once; only bytes the other side cannot take
 /// yet are kept, until it can.
-/// Relays a tunnel until one side closes or fails, or it stays idle for `idle`.
-/// Returns the bytes sent to the client and HAProxy 2.6's termination state: `cD`
-/// for the idle timeout, `CD` when the client's side failed (a reset), `--` for a
-/// close.
 async fn tunnel(
     client: TcpStream,
     client_left: BytesMut,
