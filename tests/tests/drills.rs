@@ -223,9 +223,10 @@ fn killed_server_under_load() {
         .server_id("b", "s1")
         .unwrap_or_else(|| panic!("no b/s1"));
     // Both see s1 UP before the drill.
-    wait_for(Duration::from_secs(10), || {
+    let up = wait_for(Duration::from_secs(10), || {
         g.engine.is_up(s1) && hap_state(&hap, "b", "s1") == Some(2)
     });
+    assert!(up, "b/s1 must be UP in both before the drill");
     let load = |addr| Load {
         addr,
         target: "/resources/x.css".into(),
@@ -647,6 +648,9 @@ fn forwarded_headers_and_admin_port_are_not_trusted() {
         .server_id("outside", "o1")
         .unwrap_or_else(|| panic!("no outside/o1"));
     let state = cli_command(cli, "show servers state outside");
+    // The admin endpoint is there (the requests above could have reached it).
+    let admin_page = get(admin, "/stats.json");
+    let after = get(edge_addr, "/");
     edge.rt.block_on(edge.running.stop());
     eprintln!(
         "untrusted headers and admin requests: {} requests, servers that answered: {servers:?}",
@@ -660,6 +664,8 @@ fn forwarded_headers_and_admin_port_are_not_trusted() {
     );
     assert!(servers.iter().all(|s| s.starts_with("outside/")));
     assert!(g.engine.is_up(o1), "outside/o1 must stay UP");
+    assert!(admin_page.starts_with("HTTP/1.1 200"), "{admin_page}");
+    assert!(after.starts_with("HTTP/1.1 200"), "{after}");
     // `show servers state`: srv_admin_state (the 7th field) 0 for every server.
     let admin_states: Vec<&str> = state
         .lines()
