@@ -190,6 +190,10 @@ impl IpText {
 /// newline included): longer lines are cut there, as HAProxy cuts them.
 pub const MAX_LINE: usize = 1023;
 
+/// The status of an exchange without one (the client left before any answer): HAProxy
+/// logs `-1`.
+pub const NO_STATUS: u16 = 0;
+
 /// Appends `s` to `out` as HAProxy writes the request line in a log: `"`, `#`, control
 /// characters and bytes from 0x7f are written `#XX` (uppercase hex).
 fn push_escaped(out: &mut String, s: &str) {
@@ -239,7 +243,11 @@ pub fn format_into(line: &mut String, e: &Entry<'_>, show_session_ids: bool) {
     line.push('/');
     push_u64(line, e.t_active);
     line.push(' ');
-    push_u64(line, u64::from(e.status));
+    if e.status == NO_STATUS {
+        line.push_str("-1");
+    } else {
+        push_u64(line, u64::from(e.status));
+    }
     line.push(' ');
     push_u64(line, e.bytes);
     line.push_str(" - - ");
@@ -521,6 +529,31 @@ mod tests {
         assert_eq!(date.len(), "24/Nov/2026:21:40:33.493".len(), "{date}");
         assert_eq!(&date[2..3], "/");
         assert_eq!(&date[11..12], ":");
+    }
+
+    /// A client that left in the middle of its request body: HAProxy 2.6 logged this
+    /// line (tests/drills.rs, body-reset), status `-1`.
+    #[test]
+    fn no_status_is_minus_one() {
+        let e = Entry {
+            client: "127.0.0.1:47828".parse().unwrap(),
+            frontend: "fe",
+            backend: "b",
+            server: Some("s1"),
+            t_response: None,
+            t_active: 201,
+            status: NO_STATUS,
+            bytes: 0,
+            termination: "CD",
+            actconn: 4,
+            feconn: 4,
+            beconn: 3,
+            srv_conn: 3,
+            request: Some(("POST", "/?case=body-reset", "HTTP/1.1")),
+            ..entry()
+        };
+        let haproxy = "127.0.0.1:47828 [03/Dec/2026:15:44:07.017] fe b/s1 0/0/0/-1/201 -1 0 - - CD-- 4/4/3/3/0 0/0 \"POST /?case=body-reset HTTP/1.1\"";
+        assert_eq!(without_date(&format(&e, true)), without_date(haproxy));
     }
 
     /// The line as `write!` formats it (the formatter before it was hand-written).

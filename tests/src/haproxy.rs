@@ -86,6 +86,15 @@ pub struct Haproxy {
     dir: TempDir,
 }
 
+/// What a start adds to the modernized config.
+#[derive(Debug, Clone, Copy, Default)]
+struct Extras {
+    /// HAProxy logs on stdout.
+    logs: bool,
+    /// Checks keep their `inter`.
+    live_checks: bool,
+}
+
 /// `srv_op_state` of `show servers state`: 0 stopped, 1 starting, 2 running, 3 stopping.
 pub type OpState = u8;
 
@@ -137,7 +146,21 @@ impl Haproxy {
         config: &str,
         server_port: &dyn Fn(&str, &str) -> Option<u16>,
     ) -> Result<Haproxy, String> {
-        Self::start_retrying(config, false, server_port, true)
+        Self::start_logging_checks(config, server_port, false)
+    }
+
+    /// [`Haproxy::start_logging`]; with `live_checks`, the checks run at the
+    /// config's own `inter` (the fault drills watch a killed server go DOWN).
+    pub fn start_logging_checks(
+        config: &str,
+        server_port: &dyn Fn(&str, &str) -> Option<u16>,
+        live_checks: bool,
+    ) -> Result<Haproxy, String> {
+        let extras = Extras {
+            logs: true,
+            live_checks,
+        };
+        Self::start_retrying(config, false, server_port, extras)
     }
 
     /// As [`Haproxy::start`], but `server_port(proxy, server)` may name the port of a
@@ -148,7 +171,7 @@ impl Haproxy {
         accept_proxy: bool,
         server_port: &dyn Fn(&str, &str) -> Option<u16>,
     ) -> Result<Haproxy, String> {
-        Self::start_retrying(config, accept_proxy, server_port, false)
+        Self::start_retrying(config, accept_proxy, server_port, Extras::default())
     }
 
     /// [`Haproxy::start_once`], retried on a port clash.
@@ -156,12 +179,12 @@ impl Haproxy {
         config: &str,
         accept_proxy: bool,
         server_port: &dyn Fn(&str, &str) -> Option<u16>,
-        logs: bool,
+        extras: Extras,
     ) -> Result<Haproxy, String> {
         let bin = binary()?;
         let mut last = String::new();
         for _ in 0..5 {
-            match Self::start_once(&bin, config, accept_proxy, server_port, logs) {
+            match Self::start_once(&bin, config, accept_proxy, server_port, extras) {
                 Ok(h) => return Ok(h),
                 Err((retry, e)) => {
                     last = e;
@@ -179,7 +202,7 @@ impl Haproxy {
         config: &str,
         accept_proxy: bool,
         server_port: &dyn Fn(&str, &str) -> Option<u16>,
-        logs: bool,
+        extras: Extras,
     ) -> Result<Haproxy, (bool, String)> {
         let fatal = |e: String| (false, e);
         let dir = TempDir::new("haproxy").map_err(fatal)?;
@@ -191,6 +214,7 @@ impl Haproxy {
             &modernize::Options {
                 stats_socket: &socket,
                 accept_proxy,
+                live_checks: extras.live_checks,
             },
             &mut |ep| match ep {
                 Endpoint::Frontend(_) => reserve_port(&mut held),
@@ -208,7 +232,7 @@ impl Haproxy {
         )
         .map_err(fatal)?;
         let mut modern = modern;
-        if logs {
+        if extras.logs {
             modern.text = with_logs(&modern.text);
         }
         let cfg_path = dir.path().join("haproxy.cfg");
@@ -261,6 +285,11 @@ impl Haproxy {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// The process id (the drills read its memory).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// HAProxy's stdout/stderr so far.

@@ -9,6 +9,7 @@
 //! - [`run`]: a case against HAProxy.
 //! - [`generator`]: seeded random configs and requests for the generator-driven differential test.
 //! - [`core`]: a case through router-core, natively.
+//! - [`drill`]: the fault drills' load client, counting origin and memory figures.
 //! - [`mock_wt`]: a mock Wt origin.
 //! - [`browser`]: headless Chromium driving a mock Wt session through a proxy.
 
@@ -17,6 +18,7 @@ pub mod browser;
 pub mod client;
 pub mod core;
 pub mod corpus;
+pub mod drill;
 pub mod generator;
 pub mod haproxy;
 pub mod keepalive;

@@ -37,6 +37,9 @@ pub struct Options<'a> {
     pub stats_socket: &'a Path,
     /// Add `accept-proxy` to every bind (the client then sends a PROXY v1 header).
     pub accept_proxy: bool,
+    /// Keep the checks' `inter`/`fastinter`/`downinter` (the fault drills watch a
+    /// killed server go DOWN) instead of making checks harmless.
+    pub live_checks: bool,
 }
 
 /// One server line of the config.
@@ -332,6 +335,10 @@ pub fn modernize(
                 let mut k = 3;
                 while k < w.len() {
                     match w[k] {
+                        "inter" | "fastinter" | "downinter" if opts.live_checks => {
+                            params.extend(w.get(k..k + 2).unwrap_or_default().iter().copied());
+                            k += 2;
+                        }
                         "inter" | "fastinter" | "downinter" | "port" | "addr" => k += 2,
                         "track" => {
                             if let Some(t) = w.get(k + 1) {
@@ -358,7 +365,7 @@ pub fn modernize(
                     l.push(' ');
                     l.push_str(x);
                 }
-                if check {
+                if check && !opts.live_checks {
                     l.push_str(" inter 1h");
                 }
                 out.push(l);
@@ -401,6 +408,7 @@ mod tests {
             &Options {
                 stats_socket: sock,
                 accept_proxy: false,
+                live_checks: false,
             },
             &mut |_| {
                 next += 1;
@@ -432,6 +440,27 @@ mod tests {
         assert_eq!(m.frontend_port(None), Some(40001));
         assert_eq!(m.frontend_port(Some("fe")), Some(40003));
         assert_eq!(m.servers[1].track, Some(("x".to_string(), "a".to_string())));
+    }
+
+    #[test]
+    fn live_checks_keep_their_intervals() {
+        let src = "backend be\nserver a 0.0.0.0:1 check inter 300 fall 2 rise 1\n";
+        let m = modernize(
+            src,
+            &Options {
+                stats_socket: Path::new("/tmp/x.sock"),
+                accept_proxy: false,
+                live_checks: true,
+            },
+            &mut |_| Ok(40001),
+        )
+        .expect("modernize");
+        assert!(
+            m.text
+                .contains("server a 127.0.0.1:40001 check inter 300 fall 2 rise 1\n"),
+            "{}",
+            m.text
+        );
     }
 
     #[test]

@@ -402,15 +402,13 @@ impl ClientConn {
                     return;
                 }
                 After::Tunnel(server, server_left, idle, pending) => {
-                    let (sent, timed_out) = match rd.reunite(wr) {
+                    let (sent, term) = match rd.reunite(wr) {
                         Ok(client) => {
                             let client_left = std::mem::take(&mut self.rbuf);
                             tunnel(client, client_left, server, server_left, idle).await
                         }
-                        Err(_) => (0, false),
+                        Err(_) => (0, "--"),
                     };
-                    // HAProxy 2.6 logs a tunnel that went idle past its timeout `cD`.
-                    let term = if timed_out { "cD" } else { "--" };
                     self.log_tunnel(&head, accept_date, started, &pending, sent, term);
                     return;
                 }
@@ -481,6 +479,20 @@ impl ClientConn {
                 retries: p.retries,
                 redispatched: p.redispatched,
             },
+        );
+    }
+
+    /// Logs an exchange that went to `fwd`'s server.
+    fn log_forwarded(&self, ex: &Ex<'_>, fwd: &Forward<'_>, f: LogFacts<'_>) {
+        let (backend, server) = (Some(fwd.backend), Some(fwd.server));
+        self.log(
+            ex.head,
+            ex.date,
+            ex.started,
+            Some(ex.t_request),
+            backend,
+            server,
+            f,
         );
     }
 
@@ -1037,11 +1049,22 @@ impl ClientConn {
                 loop {
                     tokio::select! {
                         r = &mut pump, if pump_res.is_none() => {
-                            deadline = tokio::time::Instant::now() + server_to;
-                            let invalid = matches!(r, Err(origin::Stop::Invalid));
+                            // A client silent mid-body does not move the server's
+                            // deadline: HAProxy 2.6 cancels the client's timeout while
+                            // the server's runs (stream.c), so `timeout server` decides.
+                            if !matches!(r, Err(origin::Stop::Timeout)) {
+                                deadline = tokio::time::Instant::now() + server_to;
+                            }
+                            let stop = match &r {
+                                Err(origin::Stop::Invalid) => Some(Failure::BadRequest),
+                                // HAProxy 2.6 aborts at once when the client leaves
+                                // in the middle of its body: no answer, logged `CD`.
+                                Err(origin::Stop::Closed) => Some(Failure::ClientAborted),
+                                _ => None,
+                            };
                             pump_res = Some(r);
-                            if invalid {
-                                break Err(Failure::BadRequest);
+                            if let Some(f) = stop {
+                                break Err(f);
                             }
                         }
                         r = &mut read_head => break r,
@@ -1072,9 +1095,25 @@ impl ClientConn {
         let t_response = ms(sent_at.elapsed());
         let resp = match resp {
             Ok(r) => r,
+            Err(Failure::ClientAborted) => {
+                drop(active);
+                buffers::give(sbuf);
+                let facts = LogFacts {
+                    server: Some(&cfg.server(fwd.server).name),
+                    t_queue: Some(t_queue),
+                    t_connect: Some(t_connect),
+                    retries,
+                    redispatched,
+                    ..LogFacts::answered(&be.name, access_log::NO_STATUS, 0, "CD")
+                };
+                self.log_forwarded(&ex, &fwd, facts);
+                return After::Close;
+            }
             Err(f) => {
                 drop(active);
                 let (status, term) = match f {
+                    // (Logged without an answer above; never reaches here.)
+                    Failure::ClientAborted => (access_log::NO_STATUS, "CD"),
                     Failure::BadRequest => (400, "PR"),
                     Failure::Invalid => (502, "PH"),
                     Failure::Closed => (502, "SH"),
@@ -1139,12 +1178,14 @@ impl ClientConn {
         // taking it): as HAProxy 2.6, the client connection stays open and the rest of
         // the body is read and dropped after the response.
         let body_left = match pump_res {
-            None | Some(Err(origin::Stop::WriteFailed)) => match left_framing {
-                origin::BodyFraming::Length(n) => {
-                    Some(origin::BodyFraming::Length(n.saturating_sub(upload.bytes)))
+            None | Some(Err(origin::Stop::WriteFailed | origin::Stop::WriteTimeout)) => {
+                match left_framing {
+                    origin::BodyFraming::Length(n) => {
+                        Some(origin::BodyFraming::Length(n.saturating_sub(upload.bytes)))
+                    }
+                    other => Some(other),
                 }
-                other => Some(other),
-            },
+            }
             Some(Ok(_)) => None,
             Some(Err(_)) => Some(origin::BodyFraming::Close),
         };
@@ -1171,6 +1212,8 @@ impl ClientConn {
         let term = match r {
             Ok(_) => "--",
             Err(origin::Stop::WriteFailed) => "CD",
+            // The client did not read for `timeout client`.
+            Err(origin::Stop::WriteTimeout) => "cD",
             Err(origin::Stop::Timeout) => "sD",
             Err(_) => "SD",
         };
@@ -1191,15 +1234,7 @@ impl ClientConn {
         let chunked = resp.framing == origin::BodyFraming::Chunked;
         let sent = progress.bytes;
         let log_bytes = head_bytes + sent + u64::from(chunked && sent > 0);
-        self.log(
-            head,
-            date,
-            started,
-            Some(t_request),
-            Some(fwd.backend),
-            Some(fwd.server),
-            served(log_bytes, term),
-        );
+        self.log_forwarded(&ex, &fwd, served(log_bytes, term));
         if !(r.is_ok() && keep) {
             return After::Close;
         }
@@ -1446,6 +1481,8 @@ enum Failure {
     Invalid,
     Closed,
     Timeout,
+    /// The client left in the middle of its request body.
+    ClientAborted,
 }
 
 /// HAProxy's `%B` for its own error pages.
@@ -1597,7 +1634,8 @@ async fn write_all<W: tokio::io::AsyncWrite + Unpin>(
 
 /// After a `101`: bytes both ways, no framing work, until either side closes or nothing
 /// moves for `idle` (`timeout tunnel`). Closing either side closes the other. Returns the
-/// bytes the server sent through the tunnel and whether it ended idle.
+/// bytes the server sent through the tunnel and HAProxy 2.6's termination state: `cD`
+/// when it ended idle, `CD` when the client's side failed (a reset), `--` for a close.
 ///
 /// A quiet tunnel holds no buffer: each direction waits for readiness, reads into the
 /// thread's scratch buffer and writes at once; only bytes the other side cannot take
@@ -1608,13 +1646,13 @@ async fn tunnel(
     server: TcpStream,
     server_left: BytesMut,
     idle: Duration,
-) -> (u64, bool) {
+) -> (u64, &'static str) {
     let sent = AtomicU64::new(server_left.len() as u64);
     let last = AtomicU64::new(now_ms());
     if send_all(&server, &client_left).await.is_err()
         || send_all(&client, &server_left).await.is_err()
     {
-        return (0, false);
+        return (0, "--");
     }
     drop((client_left, server_left));
     let c2s = pump(&client, &server, &last, None);
@@ -1629,12 +1667,23 @@ async fn tunnel(
             tokio::time::sleep(Duration::from_millis(left)).await;
         }
     };
-    let timed_out = tokio::select! {
-        _ = c2s => false,
-        _ = s2c => false,
-        _ = watchdog => true,
+    let term = tokio::select! {
+        end = c2s => if end == PumpEnd::ReadFailed { "CD" } else { "--" },
+        end = s2c => if end == PumpEnd::WriteFailed { "CD" } else { "--" },
+        _ = watchdog => "cD",
     };
-    (get(&sent), timed_out)
+    (get(&sent), term)
+}
+
+/// How one direction of a tunnel ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PumpEnd {
+    /// The reading side closed (FIN).
+    Closed,
+    /// Reading failed (a reset).
+    ReadFailed,
+    /// Writing failed (the other side reset).
+    WriteFailed,
 }
 
 /// Writes all of `buf` to a shared stream, waiting whenever its socket is full.
@@ -1652,34 +1701,42 @@ async fn send_all(to: &TcpStream, mut buf: &[u8]) -> std::io::Result<()> {
 
 /// One direction of a tunnel, until `from` closes or fails; then `to`'s write side
 /// is shut.
-async fn pump(from: &TcpStream, to: &TcpStream, last: &AtomicU64, sent: Option<&AtomicU64>) {
+async fn pump(
+    from: &TcpStream,
+    to: &TcpStream,
+    last: &AtomicU64,
+    sent: Option<&AtomicU64>,
+) -> PumpEnd {
     let mut pending: Vec<u8> = Vec::new();
-    loop {
+    let end = loop {
         if from.readable().await.is_err() {
-            break;
+            break PumpEnd::ReadFailed;
         }
         let read = buffers::with_scratch(|buf| match from.try_read(buf) {
-            Ok(0) => Err(()),
+            Ok(0) => Err(PumpEnd::Closed),
             Ok(n) => {
                 let m = match to.try_write(&buf[..n]) {
                     Ok(m) => m,
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
-                    Err(_) => return Err(()),
+                    Err(_) => return Err(PumpEnd::WriteFailed),
                 };
                 pending.extend_from_slice(&buf[m..n]);
                 Ok(n)
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(0),
-            Err(_) => Err(()),
+            Err(_) => Err(PumpEnd::ReadFailed),
         });
-        let Ok(n) = read else { break };
+        let n = match read {
+            Ok(n) => n,
+            Err(end) => break end,
+        };
         if n == 0 {
             continue;
         }
         last.store(now_ms(), std::sync::atomic::Ordering::Relaxed);
         if !pending.is_empty() {
             if send_all(to, &pending).await.is_err() {
-                break;
+                break PumpEnd::WriteFailed;
             }
             // Free what a slow reader made us keep.
             pending = Vec::new();
@@ -1687,8 +1744,9 @@ async fn pump(from: &TcpStream, to: &TcpStream, last: &AtomicU64, sent: Option<&
         if let Some(s) = sent {
             add(s, n as u64);
         }
-    }
+    };
     let _ = socket2::SockRef::from(to).shutdown(std::net::Shutdown::Write);
+    end
 }
 
 /// Reads the response head; interim answers (100 Continue...) go to the client as they

@@ -487,6 +487,9 @@ pub enum Stop {
     Timeout,
     /// The writing side failed.
     WriteFailed,
+    /// The writing side took nothing for too long (a client that does not read:
+    /// HAProxy's `cD`).
+    WriteTimeout,
 }
 
 async fn fill<R: AsyncRead + Unpin>(
@@ -507,7 +510,8 @@ async fn fill<R: AsyncRead + Unpin>(
 async fn put<W: AsyncWrite + Unpin>(w: &mut W, data: &[u8], idle: Duration) -> Result<(), Stop> {
     match tokio::time::timeout(idle, w.write_all(data)).await {
         Ok(Ok(())) => Ok(()),
-        _ => Err(Stop::WriteFailed),
+        Ok(Err(_)) => Err(Stop::WriteFailed),
+        Err(_) => Err(Stop::WriteTimeout),
     }
 }
 

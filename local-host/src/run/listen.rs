@@ -15,10 +15,6 @@ use std::net::{SocketAddr, TcpListener};
 
 use socket2::{Domain, Socket, Type};
 
-/// Pending connections a socket queues before the kernel drops SYNs (mio's default;
-/// HAProxy's is the frontend's maxconn).
-const BACKLOG: i32 = 1024;
-
 /// How the sockets of one `bind` address are made.
 #[derive(Debug, Clone, Copy)]
 pub struct Setup {
@@ -28,6 +24,9 @@ pub struct Setup {
     pub reuseport: bool,
     /// The frontend's `option tcp-smart-accept` (default on).
     pub smart_accept: bool,
+    /// Pending connections each socket queues before the kernel drops SYNs
+    /// (router-core's `Config::listen_backlog`, HAProxy's rule).
+    pub backlog: u32,
 }
 
 /// `setup.threads` listening sockets for `addr` (non-blocking), one per thread.
@@ -75,7 +74,7 @@ fn socket(addr: SocketAddr, setup: Setup) -> std::io::Result<TcpListener> {
     s.set_tcp_nodelay(true)?;
     s.set_nonblocking(true)?;
     s.bind(&addr.into())?;
-    s.listen(BACKLOG)?;
+    s.listen(i32::try_from(setup.backlog).unwrap_or(i32::MAX))?;
     // After listen(), as HAProxy does; inherited by accepted sockets on Linux.
     #[cfg(target_os = "linux")]
     if setup.smart_accept {
@@ -93,6 +92,7 @@ mod tests {
             threads,
             reuseport,
             smart_accept: true,
+            backlog: 1024,
         }
     }
 
@@ -163,6 +163,7 @@ mod tests {
                     threads: 1,
                     reuseport: true,
                     smart_accept,
+                    backlog: 1024,
                 },
             )
             .unwrap();

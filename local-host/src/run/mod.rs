@@ -121,7 +121,7 @@ pub fn run(args: RunArgs) -> ExitCode {
                  \x20 ./app.wt --docroot . --http-address 127.0.0.1 --http-port 9091 --session-id-prefix=wt2"
             );
         }
-        wait_for_signals(&running, args.file.clone()).await;
+        serve_signals(&running, args.file.clone(), std::future::pending()).await;
         running.stop().await;
         ExitCode::SUCCESS
     });
@@ -130,19 +130,31 @@ pub fn run(args: RunArgs) -> ExitCode {
     code
 }
 
+/// Reloads `file` (the embedded default when `None`) on each SIGHUP until SIGTERM,
+/// SIGINT or `until` ends. Public so that the fault drills send real signals to the
+/// same handler `wtedge run` uses.
 #[cfg(unix)]
-async fn wait_for_signals(running: &Running, file: Option<PathBuf>) {
+pub async fn serve_signals(
+    running: &Running,
+    file: Option<PathBuf>,
+    until: impl std::future::Future<Output = ()>,
+) {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut hup), Ok(mut term), Ok(mut int)) = (
         signal(SignalKind::hangup()),
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
     ) else {
-        let _ = tokio::signal::ctrl_c().await;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = until => {}
+        }
         return;
     };
+    tokio::pin!(until);
     loop {
         tokio::select! {
+            _ = &mut until => return,
             _ = hup.recv() => {
                 let (name, text) = match &file {
                     Some(p) => match std::fs::read_to_string(p) {
@@ -165,9 +177,17 @@ async fn wait_for_signals(running: &Running, file: Option<PathBuf>) {
     }
 }
 
+/// Waits for Ctrl-C or `until` (no SIGHUP outside Unix).
 #[cfg(not(unix))]
-async fn wait_for_signals(_running: &Running, _file: Option<PathBuf>) {
-    let _ = tokio::signal::ctrl_c().await;
+pub async fn serve_signals(
+    _running: &Running,
+    _file: Option<PathBuf>,
+    until: impl std::future::Future<Output = ()>,
+) {
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = until => {}
+    }
 }
 
 /// Start options for [`Running::start`].
@@ -314,6 +334,7 @@ impl Running {
                 threads: self.workers.handles().len(),
                 reuseport,
                 smart_accept: g.config().proxy(*fe).settings.options.tcp_smart_accept,
+                backlog: g.config().listen_backlog(*fe),
             };
             let sockets = listen::bind(*addr, setup).map_err(|e| {
                 let p = g.config().proxy(*fe);

@@ -1,6 +1,7 @@
 //! The haproxy.cfg dialect: tokenizer, parser and validation into a typed model.
 
 mod addr;
+mod backlog;
 mod drain_lint;
 pub mod edge;
 mod keywords;

@@ -49,17 +49,27 @@ pub fn wtedge_on(
     engine: EngineChoice,
     grace: Duration,
 ) -> Result<Edge, String> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap_or_else(|e| panic!("runtime: {e}"));
     let options = Options {
         admin: None,
         logger,
         grace,
         engine,
     };
+    wtedge_with(text, addrs, name, options)
+}
+
+/// Starts wtedge on `text` with `options` (an admin endpoint, say).
+pub fn wtedge_with(
+    text: &str,
+    addrs: Vec<(String, SocketAddr)>,
+    name: &str,
+    options: Options,
+) -> Result<Edge, String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("runtime: {e}"));
     let running = rt.block_on(Running::start(name, text, options))?;
     Ok(Edge { rt, running, addrs })
 }
