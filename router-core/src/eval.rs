@@ -1,5 +1,6 @@
 //! What a condition is evaluated against.
 
+use crate::balance::Tickets;
 use crate::config::model::{Config, ProxyId};
 use crate::health::HealthSnapshot;
 use crate::request::RequestFacts;
@@ -16,4 +17,7 @@ pub struct EvalCtx<'r, 'c> {
     pub health: &'r HealthSnapshot,
     /// The section whose rule is being evaluated.
     pub proxy: ProxyId,
+    /// The host's counts of streams per server (`be_conn`, `srv_conn`); `None`
+    /// where nothing is being served (the stats page's conditions).
+    pub tickets: Option<&'r dyn Tickets>,
 }

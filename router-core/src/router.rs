@@ -71,7 +71,7 @@ fn decide_normalized<'c>(
         fe,
         frontend,
         req,
-        health,
+        (health, tickets),
         None,
         &mut fe_edits,
         &mut trace,
@@ -86,6 +86,7 @@ fn decide_normalized<'c>(
         req,
         health,
         proxy: frontend,
+        tickets: Some(tickets),
     };
     if let Some(d) = redirects(fe, &ctx, None, &mut trace) {
         return d;
@@ -146,7 +147,7 @@ fn decide_normalized<'c>(
             be,
             backend,
             req,
-            health,
+            (health, tickets),
             Some(backend),
             &mut be_edits,
             &mut trace,
@@ -258,7 +259,7 @@ fn http_rules<'c>(
     proxy: &'c Proxy,
     id: ProxyId,
     req: &RequestFacts<'_>,
-    health: &HealthSnapshot,
+    (health, tickets): (&HealthSnapshot, &dyn Tickets),
     backend: Option<ProxyId>,
     edits: &mut Vec<HeaderEdit>,
     trace: &mut Option<&mut Trace>,
@@ -274,6 +275,7 @@ fn http_rules<'c>(
             req,
             health,
             proxy: id,
+            tickets: Some(tickets),
         };
         if !holds(rule.cond.as_ref(), &ctx, proxy, trace) {
             continue;

@@ -15,7 +15,9 @@
 //! `X-Original-To` and `Connection` header value, in the order received, and those of
 //! `X-Client` and `X-Dst` (the other names the generated configs give these headers). Connections
 //! that send nothing (TCP health checks) are closed. The server answers
-//! `Connection: close` and closes after each response.
+//! `Connection: close` and closes after each response. A request whose line
+//! contains `/hold/` is answered after 1.5 s (a stream in flight, for `be_conn`
+//! and `srv_conn`).
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -137,6 +139,9 @@ fn serve(mut conn: TcpStream, label: &str) -> io::Result<()> {
             break;
         }
         have += n;
+    }
+    if request_line.contains("/hold/") {
+        thread::sleep(Duration::from_millis(1500));
     }
     let resp = format!(
         "HTTP/1.1 200 OK\r\n{SERVER_HEADER}: {label}\r\ncontent-type: text/plain\r\n\

@@ -724,3 +724,84 @@ fn stats_page_admin_forms_match_haproxy() {
     edge.rt.block_on(edge.running.stop());
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
 }
+
+/// `be_conn(B)` and `srv_conn(B/S)` count the streams in flight as HAProxy 2.6
+/// does: two slow requests (`/hold/`) occupy a backend's two servers, and the
+/// requests sent meanwhile are routed on those counts; once the slow ones are
+/// answered the counts are 0 again. The same steps, in the same order, on every side.
+#[test]
+fn be_conn_and_srv_conn_count_streams_in_flight_as_haproxy() {
+    if let Err(e) = haproxy::binary() {
+        panic!("this test compares wtedge with HAProxy 2.6 and needs it: {e}");
+    }
+    let text = "defaults\n    mode http\n    timeout connect 2s\n    timeout client 10s\n    \
+        timeout server 10s\nfrontend fe\n    bind 127.0.0.1:8080\n    \
+        acl busy be_conn(bck) ge 2\n    acl s1_busy srv_conn(bck/s1) ge 1\n    \
+        http-request return status 200 content-type text/plain string s1-busy if s1_busy { path /probe1 }\n    \
+        use_backend spill if busy\n    default_backend bck\nbackend bck\n    \
+        server s1 127.0.0.1:9090\n    server s2 127.0.0.1:9091\nbackend spill\n    \
+        server s3 127.0.0.1:9092\n";
+    let hap = Haproxy::start(text, false).unwrap_or_else(|e| panic!("{e}"));
+    let mut sides = vec![(
+        "haproxy".to_string(),
+        hap.frontend_addr(Some("fe"))
+            .unwrap_or_else(|e| panic!("{e}")),
+    )];
+    let mut edges = Vec::new();
+    for (name, engine) in [
+        ("wtedge (wasm)", EngineChoice::EmbeddedWasm),
+        ("wtedge (native)", EngineChoice::Native),
+    ] {
+        let edge = common::wtedge_beside(
+            &hap,
+            "conns.cfg",
+            Logger::none(),
+            engine,
+            Duration::from_secs(1),
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        sides.push((name.to_string(), edge.addrs[0].1));
+        edges.push(edge);
+    }
+    let body = |addr, target: &str| -> String {
+        let r = client::send(addr, Source::for_case(None).unwrap(), &request(target))
+            .unwrap_or_else(|e| panic!("{addr}: {e}"));
+        match r.header("x-wtedge-server") {
+            Some(s) => s.to_string(),
+            None => format!("{} {}", r.status, String::from_utf8_lossy(&r.body)),
+        }
+    };
+    let mut seen = Vec::new();
+    for (name, addr) in &sides {
+        let addr = *addr;
+        let mut out = vec![body(addr, "/probe"), body(addr, "/probe1")];
+        let held: Vec<_> = ["/hold/a", "/hold/b"]
+            .iter()
+            .map(|t| {
+                let t = t.to_string();
+                std::thread::spawn(move || body(addr, &t))
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(500));
+        out.push(body(addr, "/probe"));
+        out.push(body(addr, "/probe1"));
+        let mut holds: Vec<String> = held
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| panic!("{name}: hold")))
+            .collect();
+        holds.sort();
+        out.extend(holds);
+        out.push(body(addr, "/probe"));
+        out.push(body(addr, "/probe1"));
+        seen.push((name.clone(), out));
+    }
+    for e in edges {
+        e.rt.block_on(e.running.stop());
+    }
+    let (_, want) = &seen[0];
+    // HAProxy's side shows the counts at work: the third request spills over.
+    assert_eq!(want[2], "spill/s3", "{want:?}");
+    for (name, got) in &seen[1..] {
+        assert_eq!(got, want, "{name} differs from haproxy");
+    }
+}

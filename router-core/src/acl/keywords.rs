@@ -34,6 +34,10 @@ pub enum FetchKind {
     Nbsrv,
     /// `srv_is_up([backend/]server)`
     SrvIsUp,
+    /// `be_conn([backend])`
+    BeConn,
+    /// `srv_conn([backend/]server)`
+    SrvConn,
     /// `always_true`
     AlwaysTrue,
     /// `always_false`
@@ -89,6 +93,8 @@ pub const KEYWORDS: &[(&str, FetchKind, Matcher)] = &[
     ("dst_port", FetchKind::DstPort, Matcher::Int),
     ("nbsrv", FetchKind::Nbsrv, Matcher::Int),
     ("srv_is_up", FetchKind::SrvIsUp, Matcher::Bool),
+    ("be_conn", FetchKind::BeConn, Matcher::Int),
+    ("srv_conn", FetchKind::SrvConn, Matcher::Int),
     ("always_true", FetchKind::AlwaysTrue, Matcher::Bool),
     ("always_false", FetchKind::AlwaysFalse, Matcher::Bool),
     ("ssl_fc", FetchKind::SslFc, Matcher::Bool),
@@ -123,6 +129,8 @@ pub fn takes_arg(kind: FetchKind) -> bool {
             | FetchKind::UrlParam
             | FetchKind::Nbsrv
             | FetchKind::SrvIsUp
+            | FetchKind::BeConn
+            | FetchKind::SrvConn
     )
 }
 

@@ -224,30 +224,47 @@ fn make_fetch(kind: FetchKind, arg: Option<&str>, col: u32) -> Result<Fetch, Pro
         FetchKind::SrcPort => Fetch::SrcPort,
         FetchKind::Dst => Fetch::Dst,
         FetchKind::DstPort => Fetch::DstPort,
-        FetchKind::Nbsrv => Fetch::Nbsrv(name(arg)?.map(|name| NbsrvTarget {
-            name,
-            id: ProxyId(u16::MAX),
-            col,
-        })),
-        FetchKind::SrvIsUp => {
+        FetchKind::Nbsrv | FetchKind::BeConn => {
+            let target = name(arg)?.map(|name| NbsrvTarget {
+                name,
+                id: ProxyId(u16::MAX),
+                col,
+            });
+            if kind == FetchKind::Nbsrv {
+                Fetch::Nbsrv(target)
+            } else {
+                Fetch::BeConn(target)
+            }
+        }
+        FetchKind::SrvIsUp | FetchKind::SrvConn => {
+            let fetch = if kind == FetchKind::SrvIsUp {
+                "srv_is_up"
+            } else {
+                "srv_conn"
+            };
             let Some(arg) = name(arg)? else {
                 return Err(Problem::new(
                     K::MissingArgument,
                     col,
-                    String::from("srv_is_up needs a server"),
+                    format!("{fetch} needs a server"),
                 )
-                .hint("write srv_is_up(BACKEND/SERVER)"));
+                .hint(format!("write {fetch}(BACKEND/SERVER)")));
             };
             let (backend, server) = match arg.split_once('/') {
                 Some((b, s)) => (Some(String::from(b)), String::from(s)),
                 None => (None, arg),
             };
-            Fetch::SrvIsUp(SrvTarget {
+            let t = SrvTarget {
                 backend,
                 server,
                 id: ServerId(u32::MAX),
                 col,
-            })
+            };
+            if kind == FetchKind::SrvIsUp {
+                Fetch::SrvIsUp(t)
+            } else {
+                Fetch::SrvConn(t)
+            }
         }
         FetchKind::AlwaysTrue => Fetch::AlwaysTrue,
         FetchKind::AlwaysFalse => Fetch::AlwaysFalse,

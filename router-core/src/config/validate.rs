@@ -137,18 +137,26 @@ pub fn finish(p: Parser<'_>) -> Result<Parsed, Errors> {
         let is_backend = px.kind.is_backend();
         for acl in &mut px.acls {
             for term in &mut acl.terms {
+                let keyword = match &term.fetch {
+                    Fetch::BeConn(_) => "be_conn",
+                    Fetch::SrvConn(_) => "srv_conn",
+                    Fetch::SrvIsUp(_) => "srv_is_up",
+                    _ => "nbsrv",
+                };
                 match &mut term.fetch {
-                    Fetch::Nbsrv(Some(t)) => match backends.iter().find(|(n, _)| *n == t.name) {
-                        Some((_, id)) => t.id = *id,
-                        None => out.error(
-                            K::UnknownBackend,
-                            term.line,
-                            t.col,
-                            "acl",
-                            format!("nbsrv: no such backend '{}'", t.name),
-                            did_you_mean(&t.name, backends.iter().map(|(n, _)| n.as_str())),
-                        ),
-                    },
+                    Fetch::Nbsrv(Some(t)) | Fetch::BeConn(Some(t)) => {
+                        match backends.iter().find(|(n, _)| *n == t.name) {
+                            Some((_, id)) => t.id = *id,
+                            None => out.error(
+                                K::UnknownBackend,
+                                term.line,
+                                t.col,
+                                "acl",
+                                format!("{}: no such backend '{}'", keyword, t.name),
+                                did_you_mean(&t.name, backends.iter().map(|(n, _)| n.as_str())),
+                            ),
+                        }
+                    }
                     Fetch::Nbsrv(None) if !is_backend && acl.origin != AclOrigin::Predefined => out
                         .error(
                             K::MissingArgument,
@@ -158,7 +166,7 @@ pub fn finish(p: Parser<'_>) -> Result<Parsed, Errors> {
                             String::from("'nbsrv' without a backend name in a frontend"),
                             Some(String::from("write nbsrv(BACKEND)")),
                         ),
-                    Fetch::SrvIsUp(t) => {
+                    Fetch::SrvIsUp(t) | Fetch::SrvConn(t) => {
                         let backend = match &t.backend {
                             Some(b) => Some(b.as_str()),
                             None if is_backend => Some(px.name.as_str()),
@@ -175,13 +183,14 @@ pub fn finish(p: Parser<'_>) -> Result<Parsed, Errors> {
                                 t.col,
                                 "acl",
                                 format!(
-                                    "srv_is_up: no such server '{}{}'",
+                                    "{}: no such server '{}{}'",
+                                    keyword,
                                     t.backend
                                         .as_deref()
                                         .map_or(String::new(), |b| format!("{b}/")),
                                     t.server
                                 ),
-                                Some(String::from("write srv_is_up(BACKEND/SERVER)")),
+                                Some(format!("write {}(BACKEND/SERVER)", keyword)),
                             ),
                         }
                     }

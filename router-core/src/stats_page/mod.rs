@@ -97,6 +97,7 @@ pub fn check(
             req,
             health,
             proxy: frontend,
+            tickets: None,
         };
         c.eval(&ctx, &cfg.proxy(frontend).acls, &mut None)
     });

@@ -61,6 +61,11 @@ pub enum Fetch {
     /// `srv_is_up([backend/]server)`: the server is neither in maintenance nor
     /// DOWN (draining does not matter), itself or through what it tracks.
     SrvIsUp(SrvTarget),
+    /// `be_conn([backend])`: streams the backend's servers serve now (the
+    /// current backend without argument).
+    BeConn(Option<NbsrvTarget>),
+    /// `srv_conn([backend/]server)`: streams the server serves now.
+    SrvConn(SrvTarget),
     /// `always_true`.
     AlwaysTrue,
     /// `always_false`.
@@ -122,6 +127,21 @@ impl Fetch {
                 f(Sample::Int(nbsrv::count(ctx.cfg, ctx.health, backend)))
             }
             Fetch::SrvIsUp(t) => f(Sample::Bool(ctx.health.available(ctx.cfg, t.id))),
+            Fetch::BeConn(target) => {
+                let backend = target.as_ref().map_or(ctx.proxy, |t| t.id);
+                let served = |s| ctx.tickets.map_or(0, |t| i64::from(t.served(s)));
+                let n = ctx
+                    .cfg
+                    .proxy(backend)
+                    .servers
+                    .iter()
+                    .map(|&s| served(s))
+                    .sum();
+                f(Sample::Int(n))
+            }
+            Fetch::SrvConn(t) => f(Sample::Int(
+                ctx.tickets.map_or(0, |k| i64::from(k.served(t.id))),
+            )),
             Fetch::AlwaysTrue => f(Sample::Bool(true)),
             Fetch::AlwaysFalse => f(Sample::Bool(false)),
             Fetch::SslFc => f(Sample::Bool(req.tls)),
