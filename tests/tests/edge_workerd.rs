@@ -23,6 +23,8 @@ use wtedge_tests::mock_wt::{self, Behaviour, FirstFrame, MockWt};
 
 const WT1: &str = "127.0.0.1:28081";
 const WT2: &str = "127.0.0.1:28082";
+/// The origin answering Cloudflare's error pages (`wtedge_tests::cf_origin`).
+const CF: &str = "127.0.0.1:28083";
 const HOST: &str = "app.example.com";
 
 fn edge() -> SocketAddr {
@@ -245,6 +247,39 @@ fn worker_in_workerd() {
         "edge: retries + redispatch ok ({} ms for 4 requests)",
         started.elapsed().as_millis()
     );
+
+    // Cloudflare's answers for an origin it cannot reach (52x, 530, a 1xxx page under
+    // a 403) are failed connection attempts: retried (`retries 2`: the first attempt
+    // and one retry on `cf`, `use-server` keeps it until the last retry), redispatched
+    // to srv1 on the last one, and reported as passive failures. The origin's own
+    // errors, and Cloudflare pages about the request (1020), are answers.
+    let cf = wtedge_tests::cf_origin::CfOrigin::start(CF.parse().unwrap_or_else(|e| panic!("{e}")))
+        .unwrap_or_else(|e| panic!("cf origin on {CF}: {e}"));
+    for t in [
+        "/cf/522",
+        "/cf/520",
+        "/cf/526",
+        "/cf/530-1016",
+        "/cf/403-1003",
+    ] {
+        let r = get(t);
+        assert_eq!((r.status, origin(&r)), (200, "wt1".to_string()), "{t}");
+        assert_eq!(cf.count(t), 2, "{t}: {:?}", cf.targets());
+    }
+    let passive = "passive failure: Cloudflare answered 403 (error 1003)";
+    wait_for(
+        "the passive report of bck_cf/cf",
+        Duration::from_secs(10),
+        || server(&health(), "bck_cf/cf")["last"] == passive,
+    );
+    for (t, status) in [("/own/500", 500), ("/own/503", 503), ("/cf/403-1020", 403)] {
+        let r = get(t);
+        assert_eq!((r.status, origin(&r)), (status, "-".to_string()), "{t}");
+        assert_eq!(cf.count(t), 1, "{t}: {:?}", cf.targets());
+    }
+    assert!(body(&get("/own/502")).contains("Wt says 502"));
+    drop(cf);
+    eprintln!("edge: Cloudflare's unreachable-origin answers retried and redispatched ok");
 
     // Odd requests end in an HTTP answer, and the isolate survives them.
     let long_query = format!("/?q={}", "x".repeat(6000));

@@ -31,7 +31,6 @@ pub struct Router {
 
 thread_local! {
     static BUNDLED: OnceCell<Result<&'static Router, String>> = const { OnceCell::new() };
-    static OVERRIDE: RefCell<Option<&'static Router>> = const { RefCell::new(None) };
     static HEALTH: RefCell<Cache> = const { RefCell::new(Cache { bytes: None, fetched_at: f64::NEG_INFINITY, refresh_started: None }) };
 }
 
@@ -90,7 +89,13 @@ pub fn bundled(env: &Env) -> Result<&'static Router, String> {
     })
 }
 
+#[cfg(feature = "test-hooks")]
+thread_local! {
+    static OVERRIDE: RefCell<Option<&'static Router>> = const { RefCell::new(None) };
+}
+
 /// The router requests use: a test override, else the bundled config.
+#[cfg(feature = "test-hooks")]
 pub fn current(env: &Env) -> Result<&'static Router, String> {
     match OVERRIDE.with(|o| *o.borrow()) {
         Some(r) => Ok(r),
@@ -98,13 +103,21 @@ pub fn current(env: &Env) -> Result<&'static Router, String> {
     }
 }
 
+/// The router requests use: the bundled config.
+#[cfg(not(feature = "test-hooks"))]
+pub fn current(env: &Env) -> Result<&'static Router, String> {
+    bundled(env)
+}
+
 /// Test hooks: routes with `router` until [`clear_override`] (it is leaked; tests only).
+#[cfg(feature = "test-hooks")]
 pub fn set_override(router: Router) {
     let r: &'static Router = Box::leak(Box::new(router));
     OVERRIDE.with(|o| *o.borrow_mut() = Some(r));
 }
 
 /// Test hooks: back to the bundled config.
+#[cfg(feature = "test-hooks")]
 pub fn clear_override() {
     OVERRIDE.with(|o| *o.borrow_mut() = None);
 }
@@ -119,7 +132,8 @@ pub fn var(env: &Env, name: &str) -> Option<String> {
 pub struct Settings {
     /// `WTEDGE_STATUS_PATH` (`None`: disabled).
     pub status_path: Option<String>,
-    /// `WTEDGE_TEST_HOOKS=1` (never in a deployment).
+    /// `WTEDGE_TEST_HOOKS=1` in a build with the `test-hooks` feature (never a
+    /// deployment's: false without the feature).
     pub test_hooks: bool,
     /// `WTEDGE_HEALTH_TTL_MS`.
     pub health_ttl_ms: f64,
@@ -134,13 +148,23 @@ pub fn settings(env: &Env, default_ttl_ms: u64) -> Settings {
     SETTINGS.with(|s| {
         s.get_or_init(|| Settings {
             status_path: var(env, "WTEDGE_STATUS_PATH").filter(|p| !p.is_empty()),
-            test_hooks: var(env, "WTEDGE_TEST_HOOKS").as_deref() == Some("1"),
+            test_hooks: test_hooks_on(env),
             health_ttl_ms: var(env, "WTEDGE_HEALTH_TTL_MS")
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .unwrap_or(default_ttl_ms) as f64,
         })
         .clone()
     })
+}
+
+#[cfg(feature = "test-hooks")]
+fn test_hooks_on(env: &Env) -> bool {
+    var(env, "WTEDGE_TEST_HOOKS").as_deref() == Some("1")
+}
+
+#[cfg(not(feature = "test-hooks"))]
+fn test_hooks_on(_: &Env) -> bool {
+    false
 }
 
 struct Cache {
