@@ -94,10 +94,14 @@ for port in 28787 28788 28081 28082 28083; do
     fi
 done
 export WTEDGE_CONFIG=edge-worker/config/local-test.cfg
+# The runtime API's token (a secret in production: `wrangler secret put`).
+WTEDGE_ADMIN_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export WTEDGE_ADMIN_TOKEN
 setsid wrangler dev --config "$WORK/wrangler.test.toml" --ip 127.0.0.1 --port 28787 --inspector-port 28788 \
     --show-interactive-dev-session=false --log-level=info --persist-to "$WORK/state" \
     --var WTEDGE_TEST_HOOKS:1 --var WTEDGE_STATUS_PATH:/__wtedge/health \
-    --var WTEDGE_HEALTH_TTL_MS:200 >"$WORK/wrangler.log" 2>&1 &
+    --var WTEDGE_HEALTH_TTL_MS:200 --var WTEDGE_HEALTH_LOCATION:weur \
+    --var "WTEDGE_ADMIN_TOKEN:$WTEDGE_ADMIN_TOKEN" >"$WORK/wrangler.log" 2>&1 &
 WRANGLER_PGID=$!
 ready=""
 for _ in $(seq 1 600); do

@@ -164,6 +164,35 @@ async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys:
     {
         return health_status(env).await;
     }
+    if parts.target.split('?').next() == Some(settings.admin_path.as_str()) {
+        let secret = env
+            .secret("WTEDGE_ADMIN_TOKEN")
+            .ok()
+            .map(|s| s.to_string())
+            .or_else(|| state::var(env, "WTEDGE_ADMIN_TOKEN"));
+        let auth = crate::admin::authorize(
+            secret.as_deref(),
+            header(&req.headers(), "authorization").as_deref(),
+        );
+        match auth {
+            // No token set: the runtime API is off and the path is routed as any other.
+            crate::admin::Auth::Disabled => {}
+            crate::admin::Auth::Missing => {
+                return response(
+                    401,
+                    &[
+                        ("www-authenticate", "Bearer realm=\"wt-edge\""),
+                        ("content-type", "text/plain"),
+                    ],
+                    Some("A bearer token is required.\n"),
+                );
+            }
+            crate::admin::Auth::Wrong => {
+                return response(403, &[("content-type", "text/plain")], Some("Forbidden.\n"));
+            }
+            crate::admin::Auth::Allowed => return admin_request(req, env).await,
+        }
+    }
     #[cfg(feature = "test-hooks")]
     // black_box: the path stays a string in the bundle (not compared as immediates),
     // so that edge-test.sh's check that the deployed bundle lacks it can find it here.
@@ -172,7 +201,7 @@ async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys:
             .target
             .starts_with(std::hint::black_box(test_hooks::PATH))
     {
-        return test_hooks::handle(req, parts.target).await;
+        return test_hooks::handle(req, parts.target, env).await;
     }
 
     let router = match state::current(env) {
@@ -232,7 +261,7 @@ async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys:
         // Cloudflare terminated the client's TLS: `ssl_fc` is whether it came over https.
         tls: parts.scheme.eq_ignore_ascii_case("https"),
     };
-    let health = health_snapshot(router, env, ctx, settings.health_ttl_ms);
+    let health = health_snapshot(router, env, ctx, &settings).await;
     let decision =
         router_core::decide(cfg, router.frontend, &facts, &health, &router.tickets, None);
 
@@ -321,18 +350,44 @@ impl Drop for Stream<'_> {
 }
 
 /// The snapshot this request routes with; starts a background refresh from the
-/// Durable Object when the cached one is older than the TTL (never waits for it).
-fn health_snapshot(
+/// Durable Object when the cached one is older than the TTL (an isolate under
+/// traffic never waits for it). A cold isolate, or one idle for more than twice the
+/// TTL, waits up to `WTEDGE_HEALTH_COLD_WAIT_MS` for a fresh snapshot rather than
+/// route to servers the object knows are DOWN, drained or in maintenance.
+async fn health_snapshot(
     router: &'static Router,
     env: &Env,
     ctx: &Context,
-    ttl: f64,
+    settings: &state::Settings,
 ) -> router_core::HealthSnapshot {
     if let Some(fixed) = &router.fixed_health {
         return fixed.clone();
     }
+    if settings.health_cold_wait_ms > 0
+        && state::claim_wait(js_sys::Date::now(), settings.health_ttl_ms)
+    {
+        let fetch = Box::pin(fetch_snapshot(env, router.fingerprint));
+        let timer = worker::Delay::from(Duration::from_millis(settings.health_cold_wait_ms));
+        // Whatever the outcome, later requests use the cache and its background
+        // refresh until the isolate is idle again.
+        let bytes = match select(fetch, timer).await {
+            Either::Left((Ok(bytes), _)) => bytes,
+            Either::Left((Err(e), _)) => {
+                console_error!("wtedge: health snapshot: {e}");
+                None
+            }
+            Either::Right(_) => {
+                console_log!(
+                    "wtedge: no health snapshot within {} ms: routing as all UP",
+                    settings.health_cold_wait_ms
+                );
+                None
+            }
+        };
+        state::store_health(bytes, js_sys::Date::now());
+    }
     let now = js_sys::Date::now();
-    let (snap, refresh) = state::cached_health(router, now, ttl);
+    let (snap, refresh) = state::cached_health(router, now, settings.health_ttl_ms);
     if refresh {
         let env = env.clone();
         let fingerprint = router.fingerprint;
@@ -347,10 +402,16 @@ fn health_snapshot(
     snap
 }
 
+/// The health object: `health`, or `health-<hint>` placed at `WTEDGE_HEALTH_LOCATION`.
 fn health_stub(env: &Env) -> worker::Result<worker::Stub> {
-    env.durable_object("HEALTH")?
-        .id_from_name("health")?
-        .get_stub()
+    let settings = state::settings(env, HEALTH_TTL_MS);
+    let (name, hint) = &settings.health_object;
+    let namespace = env.durable_object("HEALTH")?;
+    let id = namespace.id_from_name(name)?;
+    match hint {
+        Some(h) => id.get_stub_with_location_hint(h),
+        None => id.get_stub(),
+    }
 }
 
 async fn fetch_snapshot(env: &Env, fingerprint: u64) -> worker::Result<Option<Vec<u8>>> {
@@ -364,22 +425,87 @@ async fn fetch_snapshot(env: &Env, fingerprint: u64) -> worker::Result<Option<Ve
     Ok(Some(resp.bytes().await?))
 }
 
-async fn report_passive(env: Env, fingerprint: u64, server: u32, reason: String) {
-    let url = format!(
-        "https://health/passive?server={server}&reason={}",
-        js_sys::encode_uri_component(&reason)
-    );
-    let sent = async {
-        let init = worker::RequestInit {
-            method: worker::Method::Post,
-            ..Default::default()
-        };
-        let req = worker::Request::new_with_init(&url, &init)?;
-        req.headers().set(CONFIG_HEADER, &fingerprint.to_string())?;
-        health_stub(&env)?.fetch_with_request(req).await
-    };
-    if let Err(e) = sent.await {
-        console_error!("wtedge: passive report: {e}");
+/// Queues a passive failure report; the isolate's one flush carries every queued
+/// report to the object (crate::passive).
+fn report_passive(env: &Env, ctx: &Context, fingerprint: u64, server: u32, reason: &str) {
+    if state::queue_passive(server, reason, js_sys::Date::now()) {
+        let env = env.clone();
+        ctx.wait_until(flush_passive(env, fingerprint));
+    }
+}
+
+async fn flush_passive(env: Env, fingerprint: u64) {
+    loop {
+        let reports = state::take_passive();
+        if reports.is_empty() {
+            break;
+        }
+        let body = crate::passive::encode(&reports);
+        if let Err(e) = object_post(&env, "/passive", &body, fingerprint).await {
+            console_error!("wtedge: passive report: {e}");
+        }
+    }
+}
+
+/// The runtime API (an authorized request): the body's CLI commands run by the
+/// health object, its answers returned as text.
+async fn admin_request(req: web_sys::Request, env: &Env) -> Res<web_sys::Response> {
+    if !req.method().eq_ignore_ascii_case("POST") {
+        return response(
+            405,
+            &[("allow", "POST"), ("content-type", "text/plain")],
+            Some("POST the runtime API's commands.\n"),
+        );
+    }
+    let text = JsFuture::from(req.text()?)
+        .await?
+        .as_string()
+        .unwrap_or_default();
+    let fingerprint = state::bundled(env).map(|r| r.fingerprint).unwrap_or(0);
+    let got = async {
+        object_post(env, "/admin", &text, fingerprint)
+            .await?
+            .text()
+            .await
+    }
+    .await;
+    object_answer(got, "text/plain", "runtime API")
+}
+
+/// POSTs `body` to the health object's `path`, with the config's fingerprint.
+pub(crate) async fn object_post(
+    env: &Env,
+    path: &str,
+    body: &str,
+    fingerprint: u64,
+) -> worker::Result<worker::Response> {
+    let mut init = worker::RequestInit::new();
+    init.with_method(worker::Method::Post)
+        .with_body(Some(JsValue::from_str(body)));
+    let req = worker::Request::new_with_init(&format!("https://health{path}"), &init)?;
+    req.headers().set(CONFIG_HEADER, &fingerprint.to_string())?;
+    health_stub(env)?.fetch_with_request(req).await
+}
+
+/// The health object's answer passed to the client (503 when it could not answer).
+fn object_answer(
+    got: worker::Result<String>,
+    content_type: &str,
+    what: &str,
+) -> Res<web_sys::Response> {
+    match got {
+        Ok(text) => response(
+            200,
+            &[
+                ("content-type", content_type),
+                ("cache-control", "no-store"),
+            ],
+            Some(&text),
+        ),
+        Err(e) => {
+            console_error!("wtedge: {what}: {e}");
+            status_page(503)
+        }
     }
 }
 
@@ -391,20 +517,7 @@ async fn health_status(env: &Env) -> Res<web_sys::Response> {
         resp.text().await
     }
     .await;
-    match got {
-        Ok(text) => response(
-            200,
-            &[
-                ("content-type", "application/json"),
-                ("cache-control", "no-store"),
-            ],
-            Some(&text),
-        ),
-        Err(e) => {
-            console_error!("wtedge: health status: {e}");
-            status_page(503)
-        }
-    }
+    object_answer(got, "application/json", "health status")
 }
 
 /// The request body, read once when it can be replayed.
@@ -597,12 +710,7 @@ async fn proxy(
                 );
                 if router.fixed_health.is_none() {
                     let source = server.health_source;
-                    ctx.wait_until(report_passive(
-                        env.clone(),
-                        router.fingerprint,
-                        source.0,
-                        reason,
-                    ));
+                    report_passive(env, ctx, router.fingerprint, source.0, &reason);
                 }
                 if !replayable || retries_done >= settings.retries {
                     return status_page(503);

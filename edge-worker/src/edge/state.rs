@@ -137,7 +137,20 @@ pub struct Settings {
     pub test_hooks: bool,
     /// `WTEDGE_HEALTH_TTL_MS`.
     pub health_ttl_ms: f64,
+    /// `WTEDGE_HEALTH_COLD_WAIT_MS`: how long a fresh isolate waits for its first
+    /// snapshot before routing as "all UP".
+    pub health_cold_wait_ms: u64,
+    /// The health object's name and location hint (`WTEDGE_HEALTH_LOCATION`,
+    /// [`crate::placement`]); an invalid hint is logged and left out.
+    pub health_object: (String, Option<&'static str>),
+    /// `WTEDGE_ADMIN_PATH`: where the runtime API answers (with a token set).
+    pub admin_path: String,
 }
+
+/// Default of `WTEDGE_HEALTH_COLD_WAIT_MS`.
+const COLD_WAIT_MS: u64 = 500;
+/// Default of `WTEDGE_ADMIN_PATH`.
+const ADMIN_PATH: &str = "/__wtedge/admin";
 
 thread_local! {
     static SETTINGS: OnceCell<Settings> = const { OnceCell::new() };
@@ -152,6 +165,20 @@ pub fn settings(env: &Env, default_ttl_ms: u64) -> Settings {
             health_ttl_ms: var(env, "WTEDGE_HEALTH_TTL_MS")
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .unwrap_or(default_ttl_ms) as f64,
+            health_cold_wait_ms: var(env, "WTEDGE_HEALTH_COLD_WAIT_MS")
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(COLD_WAIT_MS)
+                .min(10_000),
+            health_object: crate::placement::health_object(
+                var(env, "WTEDGE_HEALTH_LOCATION").as_deref(),
+            )
+            .unwrap_or_else(|e| {
+                worker::console_error!("wtedge: {e}; the health object is placed without a hint");
+                ("health".to_string(), None)
+            }),
+            admin_path: var(env, "WTEDGE_ADMIN_PATH")
+                .filter(|p| p.starts_with('/'))
+                .unwrap_or_else(|| ADMIN_PATH.to_string()),
         })
         .clone()
     })
@@ -193,6 +220,37 @@ pub fn cached_health(router: &Router, now: f64, ttl_ms: f64) -> (HealthSnapshot,
         };
         (snap, refresh)
     })
+}
+
+/// Whether the caller should wait for a refresh before routing: the isolate is
+/// cold (it never had an answer from the Durable Object) or idle (its snapshot is
+/// older than twice the TTL: under traffic the background refresh keeps it within
+/// the TTL), and no refresh runs. The refresh is then marked as started.
+pub fn claim_wait(now: f64, ttl_ms: f64) -> bool {
+    HEALTH.with(|h| {
+        let mut c = h.borrow_mut();
+        let running = c.refresh_started.is_some_and(|s| now - s < REFRESH_LOST_MS);
+        let stale = now - c.fetched_at > 2.0 * ttl_ms;
+        let wait = !running && stale;
+        if wait {
+            c.refresh_started = Some(now);
+        }
+        wait
+    })
+}
+
+thread_local! {
+    static PASSIVE: RefCell<crate::passive::Queue> = RefCell::new(crate::passive::Queue::default());
+}
+
+/// Queues a passive failure report; `true`: the caller starts the flush.
+pub fn queue_passive(server: u32, reason: &str, now: f64) -> bool {
+    PASSIVE.with(|q| q.borrow_mut().push(server, reason, now.max(0.0) as u64))
+}
+
+/// The reports the running flush sends next (empty: it ends).
+pub fn take_passive() -> Vec<crate::passive::Report> {
+    PASSIVE.with(|q| q.borrow_mut().take())
 }
 
 /// Stores a refresh's outcome (`None`: it failed; the old snapshot stays).

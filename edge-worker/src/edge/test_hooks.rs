@@ -80,8 +80,14 @@ fn dry_run_json(
 /// The hooks' endpoints:
 /// `POST /__wtedge/test/config` with `{"name", "config", "frontend"?, "down"?: ["b/s"],
 /// "dst"?}` routes with that config, fresh round-robin and fixed health, until
-/// `POST /__wtedge/test/reset`.
-pub(super) async fn handle(req: web_sys::Request, target: &str) -> Res<web_sys::Response> {
+/// `POST /__wtedge/test/reset`. `POST /__wtedge/test/health-reload` makes the health
+/// object forget its in-memory state and load the stored one, as after an eviction
+/// (answers `restored` or `fresh`).
+pub(super) async fn handle(
+    req: web_sys::Request,
+    target: &str,
+    env: &worker::Env,
+) -> Res<web_sys::Response> {
     #[derive(serde::Deserialize)]
     struct Load {
         name: String,
@@ -94,6 +100,17 @@ pub(super) async fn handle(req: web_sys::Request, target: &str) -> Res<web_sys::
         dst: Option<String>,
     }
     match target.split('?').next().unwrap_or("") {
+        "/__wtedge/test/health-reload" => {
+            // `/reload` reads no fingerprint.
+            let got = async {
+                super::object_post(env, "/reload", "", 0)
+                    .await?
+                    .text()
+                    .await
+            }
+            .await;
+            super::object_answer(got, "text/plain", "health reload")
+        }
         "/__wtedge/test/reset" => {
             state::clear_override();
             json_response(200, &serde_json::json!({ "ok": true }))
