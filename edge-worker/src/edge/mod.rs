@@ -14,6 +14,7 @@ mod state;
 mod test_hooks;
 mod tunnel;
 
+use std::rc::Rc;
 use std::time::Duration;
 
 use futures_util::future::{Either, select};
@@ -109,12 +110,16 @@ fn line<'a>(lines: &[(&'a str, &'a str)], name: &str) -> Option<&'a str> {
     lines.iter().find(|(k, _)| *k == name).map(|&(_, v)| v)
 }
 
-/// `HTTP/1.1`, `HTTP/2`... from `request.cf.httpProtocol` (HTTP/1.1 when absent).
-fn http_version(req: &web_sys::Request) -> String {
+/// `request.cf` (absent under some runtimes), read once per request.
+fn cf_object(req: &web_sys::Request) -> Option<JsValue> {
     Reflect::get(req, &JsValue::from_str("cf"))
         .ok()
         .filter(|cf| cf.is_object())
-        .and_then(|cf| Reflect::get(&cf, &JsValue::from_str("httpProtocol")).ok())
+}
+
+/// `HTTP/1.1`, `HTTP/2`... from `request.cf.httpProtocol` (HTTP/1.1 when absent).
+fn http_version(cf: Option<&JsValue>) -> String {
+    cf.and_then(|cf| Reflect::get(cf, &JsValue::from_str("httpProtocol")).ok())
         .and_then(|v| v.as_string())
         .unwrap_or_else(|| "HTTP/1.1".to_string())
 }
@@ -122,11 +127,8 @@ fn http_version(req: &web_sys::Request) -> String {
 /// The `Accept-Encoding` the client sent: Cloudflare (and workerd under `wrangler
 /// dev`) replaces the header with its own `br, gzip` and keeps the original in
 /// `request.cf.clientAcceptEncoding` (empty when the client sent none).
-fn client_accept_encoding(req: &web_sys::Request, headers: &web_sys::Headers) -> Option<String> {
-    let cf = Reflect::get(req, &JsValue::from_str("cf"))
-        .ok()
-        .filter(|cf| cf.is_object());
-    match cf.and_then(|cf| Reflect::get(&cf, &JsValue::from_str("clientAcceptEncoding")).ok()) {
+fn client_accept_encoding(cf: Option<&JsValue>, headers: &web_sys::Headers) -> Option<String> {
+    match cf.and_then(|cf| Reflect::get(cf, &JsValue::from_str("clientAcceptEncoding")).ok()) {
         Some(v) if v.is_string() => v.as_string(),
         _ => header(headers, "accept-encoding"),
     }
@@ -214,7 +216,8 @@ async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys:
     let cfg = &router.cfg;
     let method = req.method();
     let target = router_target(&parts);
-    let version = http_version(&req);
+    let cf = cf_object(&req);
+    let version = http_version(cf.as_ref());
     let req_headers = req.headers();
     let lines = fact_headers(&req_headers, &router.headers, test_hooks);
     let refs: Vec<(&str, &str)> = lines
@@ -261,7 +264,7 @@ async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys:
         // Cloudflare terminated the client's TLS: `ssl_fc` is whether it came over https.
         tls: parts.scheme.eq_ignore_ascii_case("https"),
     };
-    let health = health_snapshot(router, env, ctx, &settings).await;
+    let health = health_snapshot(router, env, ctx, settings).await;
     let decision =
         router_core::decide(cfg, router.frontend, &facts, &health, &router.tickets, None);
 
@@ -313,7 +316,7 @@ async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys:
                 host: line(&refs, "host").unwrap_or(parts.authority),
                 websocket: handshake == upgrade::Handshake::WebSocket,
                 drop_upgrade: handshake == upgrade::Handshake::PlainWithoutUpgrade,
-                accept_encoding: client_accept_encoding(&req, &req_headers),
+                accept_encoding: client_accept_encoding(cf.as_ref(), &req_headers),
                 content_length: header(&req_headers, "content-length")
                     .and_then(|v| v.trim().parse::<u64>().ok()),
                 #[cfg(feature = "test-hooks")]
@@ -322,7 +325,16 @@ async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys:
             // leastconn and first at the edge count this isolate's streams only.
             let _stream = Stream::take(&router.tickets, fwd.server);
             proxy(
-                router, env, ctx, &req, &facts, fwd, &target, &ctx_req, &health,
+                router,
+                env,
+                ctx,
+                &req,
+                &req_headers,
+                &facts,
+                fwd,
+                &target,
+                &ctx_req,
+                &health,
             )
             .await
         }
@@ -359,9 +371,9 @@ async fn health_snapshot(
     env: &Env,
     ctx: &Context,
     settings: &state::Settings,
-) -> router_core::HealthSnapshot {
+) -> Rc<router_core::HealthSnapshot> {
     if let Some(fixed) = &router.fixed_health {
-        return fixed.clone();
+        return Rc::new(fixed.clone());
     }
     if settings.health_cold_wait_ms > 0
         && state::claim_wait(js_sys::Date::now(), settings.health_ttl_ms)
@@ -384,7 +396,7 @@ async fn health_snapshot(
                 None
             }
         };
-        state::store_health(bytes, js_sys::Date::now());
+        state::store_health(router, bytes, js_sys::Date::now());
     }
     let now = js_sys::Date::now();
     let (snap, refresh) = state::cached_health(router, now, settings.health_ttl_ms);
@@ -396,7 +408,7 @@ async fn health_snapshot(
             if let Err(e) = &bytes {
                 console_error!("wtedge: health snapshot: {e}");
             }
-            state::store_health(bytes.ok().flatten(), js_sys::Date::now());
+            state::store_health(router, bytes.ok().flatten(), js_sys::Date::now());
         });
     }
     snap
@@ -575,6 +587,7 @@ async fn proxy(
     env: &Env,
     ctx: &Context,
     req: &web_sys::Request,
+    req_headers: &web_sys::Headers,
     facts: &RequestFacts<'_>,
     mut fwd: Forward<'static>,
     target: &str,
@@ -599,7 +612,7 @@ async fn proxy(
     loop {
         let server = cfg.server(fwd.server);
         let url = origin_url(&fwd.upstream, server.params.ssl, target);
-        let headers = web_sys::Headers::new_with_headers(&req.headers())?;
+        let headers = web_sys::Headers::new_with_headers(req_headers)?;
         // The origin sees its own name as Host: tell Wt what the client asked for
         // (the config's own `http-request` edits below win).
         headers.set("x-forwarded-host", out.host)?;
@@ -745,6 +758,10 @@ async fn origin_failure(resp: &web_sys::Response) -> Option<router_core::edge_or
         ERROR_PAGE_MAX, OriginAnswer, error_page_code, may_be_error_page, read,
     };
     let status = resp.status();
+    if status < 400 {
+        // Most answers: no header read.
+        return None;
+    }
     let headers = resp.headers();
     let page = if may_be_error_page(
         status,
@@ -767,11 +784,10 @@ async fn origin_failure(resp: &web_sys::Response) -> Option<router_core::edge_or
     }
 }
 
+/// One fetch to the origin, bounded by `deadline_ms` for the response head. A fetch
+/// that times out is left to the runtime, which cancels it with the request (no
+/// AbortController per attempt: it would also bound the body's streaming).
 async fn attempt(url: &str, init: &web_sys::RequestInit, deadline_ms: Option<u64>) -> Attempt {
-    let controller = web_sys::AbortController::new().ok();
-    if let Some(c) = &controller {
-        init.set_signal(Some(&c.signal()));
-    }
     let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
     let fetch = JsFuture::from(global.fetch_with_str_and_init(url, init));
     let outcome = match deadline_ms {
@@ -790,11 +806,6 @@ async fn attempt(url: &str, init: &web_sys::RequestInit, deadline_ms: Option<u64
             Err(_) => Attempt::ConnectFailed("fetch did not return a Response".into()),
         },
         Some(Err(e)) => Attempt::ConnectFailed(js_error_text(&e)),
-        None => {
-            if let Some(c) = controller {
-                c.abort();
-            }
-            Attempt::TimedOut
-        }
+        None => Attempt::TimedOut,
     }
 }

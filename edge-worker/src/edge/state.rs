@@ -4,6 +4,7 @@
 
 use std::cell::{OnceCell, RefCell};
 use std::net::SocketAddr;
+use std::rc::Rc;
 
 use router_core::{Config, HealthSnapshot, ProxyId};
 use worker::Env;
@@ -31,7 +32,7 @@ pub struct Router {
 
 thread_local! {
     static BUNDLED: OnceCell<Result<&'static Router, String>> = const { OnceCell::new() };
-    static HEALTH: RefCell<Cache> = const { RefCell::new(Cache { bytes: None, fetched_at: f64::NEG_INFINITY, refresh_started: None }) };
+    static HEALTH: RefCell<Cache> = const { RefCell::new(Cache { snapshot: None, fetched_at: f64::NEG_INFINITY, refresh_started: None }) };
 }
 
 fn random_start(_: usize) -> u64 {
@@ -127,7 +128,8 @@ pub fn var(env: &Env, name: &str) -> Option<String> {
     env.var(name).ok().map(|v| v.to_string())
 }
 
-/// The vars a request reads, read once per isolate (they are fixed for a deployment).
+/// The vars a request reads, read once per isolate (they are fixed for a deployment)
+/// and kept for its lifetime (no copy per request).
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// `WTEDGE_STATUS_PATH` (`None`: disabled).
@@ -153,34 +155,37 @@ const COLD_WAIT_MS: u64 = 500;
 const ADMIN_PATH: &str = "/__wtedge/admin";
 
 thread_local! {
-    static SETTINGS: OnceCell<Settings> = const { OnceCell::new() };
+    static SETTINGS: OnceCell<&'static Settings> = const { OnceCell::new() };
 }
 
 /// This isolate's [`Settings`]; `default_ttl_ms` when the var is absent or not a number.
-pub fn settings(env: &Env, default_ttl_ms: u64) -> Settings {
+pub fn settings(env: &Env, default_ttl_ms: u64) -> &'static Settings {
     SETTINGS.with(|s| {
-        s.get_or_init(|| Settings {
-            status_path: var(env, "WTEDGE_STATUS_PATH").filter(|p| !p.is_empty()),
-            test_hooks: test_hooks_on(env),
-            health_ttl_ms: var(env, "WTEDGE_HEALTH_TTL_MS")
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .unwrap_or(default_ttl_ms) as f64,
-            health_cold_wait_ms: var(env, "WTEDGE_HEALTH_COLD_WAIT_MS")
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .unwrap_or(COLD_WAIT_MS)
-                .min(10_000),
-            health_object: crate::placement::health_object(
-                var(env, "WTEDGE_HEALTH_LOCATION").as_deref(),
-            )
-            .unwrap_or_else(|e| {
-                worker::console_error!("wtedge: {e}; the health object is placed without a hint");
-                ("health".to_string(), None)
-            }),
-            admin_path: var(env, "WTEDGE_ADMIN_PATH")
-                .filter(|p| p.starts_with('/'))
-                .unwrap_or_else(|| ADMIN_PATH.to_string()),
+        *s.get_or_init(|| {
+            &*Box::leak(Box::new(Settings {
+                status_path: var(env, "WTEDGE_STATUS_PATH").filter(|p| !p.is_empty()),
+                test_hooks: test_hooks_on(env),
+                health_ttl_ms: var(env, "WTEDGE_HEALTH_TTL_MS")
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .unwrap_or(default_ttl_ms) as f64,
+                health_cold_wait_ms: var(env, "WTEDGE_HEALTH_COLD_WAIT_MS")
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .unwrap_or(COLD_WAIT_MS)
+                    .min(10_000),
+                health_object: crate::placement::health_object(
+                    var(env, "WTEDGE_HEALTH_LOCATION").as_deref(),
+                )
+                .unwrap_or_else(|e| {
+                    worker::console_error!(
+                        "wtedge: {e}; the health object is placed without a hint"
+                    );
+                    ("health".to_string(), None)
+                }),
+                admin_path: var(env, "WTEDGE_ADMIN_PATH")
+                    .filter(|p| p.starts_with('/'))
+                    .unwrap_or_else(|| ADMIN_PATH.to_string()),
+            }))
         })
-        .clone()
     })
 }
 
@@ -195,7 +200,8 @@ fn test_hooks_on(_: &Env) -> bool {
 }
 
 struct Cache {
-    bytes: Option<Vec<u8>>,
+    /// Decoded once per refresh, shared by the requests that route with it.
+    snapshot: Option<Rc<HealthSnapshot>>,
     fetched_at: f64,
     refresh_started: Option<f64>,
 }
@@ -206,7 +212,7 @@ const REFRESH_LOST_MS: f64 = 10_000.0;
 /// The cached health snapshot (all UP before the first answer from the Durable
 /// Object), and whether the caller should start a refresh (it is then marked as
 /// started: one refresh at a time per isolate).
-pub fn cached_health(router: &Router, now: f64, ttl_ms: f64) -> (HealthSnapshot, bool) {
+pub fn cached_health(router: &Router, now: f64, ttl_ms: f64) -> (Rc<HealthSnapshot>, bool) {
     HEALTH.with(|h| {
         let mut c = h.borrow_mut();
         let running = c.refresh_started.is_some_and(|s| now - s < REFRESH_LOST_MS);
@@ -214,10 +220,10 @@ pub fn cached_health(router: &Router, now: f64, ttl_ms: f64) -> (HealthSnapshot,
         if refresh {
             c.refresh_started = Some(now);
         }
-        let snap = match &c.bytes {
-            Some(b) => HealthSnapshot::from_bytes(&router.cfg, b),
-            None => HealthSnapshot::all_up(&router.cfg),
-        };
+        let snap = c
+            .snapshot
+            .get_or_insert_with(|| Rc::new(HealthSnapshot::all_up(&router.cfg)))
+            .clone();
         (snap, refresh)
     })
 }
@@ -254,11 +260,11 @@ pub fn take_passive() -> Vec<crate::passive::Report> {
 }
 
 /// Stores a refresh's outcome (`None`: it failed; the old snapshot stays).
-pub fn store_health(bytes: Option<Vec<u8>>, now: f64) {
+pub fn store_health(router: &Router, bytes: Option<Vec<u8>>, now: f64) {
     HEALTH.with(|h| {
         let mut c = h.borrow_mut();
         if let Some(b) = bytes {
-            c.bytes = Some(b);
+            c.snapshot = Some(Rc::new(HealthSnapshot::from_bytes(&router.cfg, &b)));
         }
         c.fetched_at = now;
         c.refresh_started = None;
