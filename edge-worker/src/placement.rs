@@ -25,6 +25,32 @@ pub fn health_object(var: Option<&str>) -> Result<(String, Option<&'static str>)
     }
 }
 
+/// The value of `name = "value"` in a wrangler.toml's `[vars]` table (the build
+/// checks `WTEDGE_HEALTH_LOCATION` there, so that a deploy with a bad hint fails).
+pub fn wrangler_var(toml: &str, name: &str) -> Option<String> {
+    let mut in_vars = false;
+    for line in toml.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_vars = line == "[vars]";
+            continue;
+        }
+        if !in_vars {
+            continue;
+        }
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
+        if k.trim() == name {
+            let v = v.trim();
+            return v
+                .strip_prefix('"')
+                .and_then(|v| v.split_once('"'))
+                .map(|(value, _)| value.to_string());
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,5 +65,20 @@ mod tests {
         );
         let e = health_object(Some("eu-west")).unwrap_err();
         assert!(e.contains("\"eu-west\"") && e.contains("weur"), "{e}");
+    }
+
+    #[test]
+    fn the_var_is_read_from_the_vars_table_only() {
+        let toml = "name = \"x\"\n[build]\nWTEDGE_HEALTH_LOCATION = \"nope\"\n[vars]\n\
+                    # a comment\nWTEDGE_FRONTEND = \"\"\n WTEDGE_HEALTH_LOCATION = \"enam\" # near\n";
+        assert_eq!(
+            wrangler_var(toml, "WTEDGE_HEALTH_LOCATION").as_deref(),
+            Some("enam")
+        );
+        assert_eq!(wrangler_var(toml, "WTEDGE_FRONTEND").as_deref(), Some(""));
+        assert_eq!(wrangler_var(toml, "WTEDGE_STATUS_PATH"), None);
+        // The repository's own wrangler.toml passes the build's check.
+        let ours = include_str!("../../wrangler.toml");
+        assert!(health_object(wrangler_var(ours, "WTEDGE_HEALTH_LOCATION").as_deref()).is_ok());
     }
 }
