@@ -90,9 +90,7 @@ impl Host for ObjectHost<'_> {
     }
 
     fn since_change_s(&self, id: ServerId) -> u64 {
-        self.now
-            .saturating_sub(self.checker.health().last_change_ms(id))
-            / 1000
+        self.checker.since_change_s(id, self.now)
     }
 
     fn info(&self) -> Info {

@@ -126,6 +126,8 @@ pub struct Checker {
     checks: Vec<u64>,
     last_reason: Vec<String>,
     log: VecDeque<Event>,
+    /// When this state started (created, or restored from storage).
+    started_ms: u64,
 }
 
 /// Whether the DO runs checks for a server (router-core's plan).
@@ -145,6 +147,7 @@ impl Checker {
             checks: vec![0; n],
             last_reason: vec![String::new(); n],
             log: VecDeque::new(),
+            started_ms: now,
         }
     }
 
@@ -354,6 +357,13 @@ impl Checker {
         self.due.get(id.0 as usize).copied().flatten()
     }
 
+    /// Seconds since `id` last changed state at `now`, or since this state started
+    /// when it never did (HAProxy counts from the process start): `show servers state`.
+    pub fn since_change_s(&self, id: ServerId, now: u64) -> u64 {
+        let since = self.health.last_change_ms(id).max(self.started_ms);
+        now.saturating_sub(since) / 1000
+    }
+
     /// The transitions, oldest first.
     pub fn log(&self) -> impl Iterator<Item = &Event> {
         self.log.iter()
@@ -494,6 +504,16 @@ backend b2\n option httpchk GET /health\n timeout check 200\n server s2 wt2.exam
             .unwrap()
             .config;
         assert!(Checker::restore(&other, &back, 42, 0).is_none());
+    }
+
+    #[test]
+    fn time_since_change_counts_from_the_start_or_the_last_change() {
+        let c = cfg();
+        let b1 = c.server_id("b1", "s1").unwrap();
+        let mut k = Checker::new(&c, 1_000_000);
+        assert_eq!(k.since_change_s(b1, 1_005_000), 5);
+        k.record(&c, b1, false, false, 1_010_000, "check failed");
+        assert_eq!(k.since_change_s(b1, 1_013_000), 3);
     }
 
     #[test]

@@ -346,6 +346,17 @@ fn worker_in_workerd() {
     // Drain wt2 in the balanced backend: no new session goes to it, its sessions stay.
     assert_eq!(admin_ok("set server bck_lb/srv2 state drain").trim(), "");
     assert!(server(&health(), "bck_lb/srv2")["drain"] == true);
+    // `show servers state`, as HAProxy 2.6 prints it: srv_admin_state 8 is
+    // SRV_ADMF_FDRAIN; the time since the last change counts from the object's start.
+    let state = admin_ok("show servers state bck_lb");
+    let srv2: Vec<&str> = state
+        .lines()
+        .find(|l| l.split(' ').nth(3) == Some("srv2"))
+        .unwrap_or_else(|| panic!("no srv2 in {state:?}"))
+        .split(' ')
+        .collect();
+    assert_eq!((srv2[1], srv2[6]), ("bck_lb", "8"), "{state:?}");
+    assert!(srv2[9].parse::<u64>().is_ok_and(|s| s < 3600), "{state:?}");
     std::thread::sleep(Duration::from_millis(600));
     for _ in 0..6 {
         assert_eq!(
