@@ -12,6 +12,10 @@ use std::{env, fs, process};
 #[path = "src/reach.rs"]
 mod reach;
 
+#[allow(dead_code)]
+#[path = "src/placement.rs"]
+mod placement;
+
 fn main() {
     println!("cargo:rerun-if-env-changed=WTEDGE_CONFIG");
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
@@ -56,6 +60,19 @@ fn main() {
         for f in reach::check(&parsed.config) {
             println!("cargo:warning=edge: {}", f.diagnostic.as_warning());
         }
+    }
+    // The health object's location hint in wrangler.toml's [vars]: a bad one fails
+    // the build (and so `wrangler deploy`); a `--var` or dashboard value is checked by
+    // the Worker at run time.
+    let wrangler = root.join("wrangler.toml");
+    println!("cargo:rerun-if-changed={}", wrangler.display());
+    if let Ok(toml) = fs::read_to_string(&wrangler)
+        && let Err(e) = placement::health_object(
+            placement::wrangler_var(&toml, "WTEDGE_HEALTH_LOCATION").as_deref(),
+        )
+    {
+        eprintln!("error: {}: {e}", wrangler.display());
+        process::exit(1);
     }
     let out = PathBuf::from(env::var_os("OUT_DIR").unwrap_or_default()).join("wtedge.cfg");
     if let Err(e) = fs::write(&out, &text) {

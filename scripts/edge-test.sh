@@ -5,7 +5,7 @@
 # loopback in front of the mock Wt origins (tests/tests/edge_workerd.rs), the
 # conformance corpus through the Worker (tests/tests/edge_conformance.rs) and a short
 # load run on bare workerd (scripts/edge-bench.sh). Processes it starts are stopped
-# on exit. Ports: 28787-28788 (wrangler dev), 28081-28082 (mock origins), 28797
+# on exit. Ports: 28787-28788 (wrangler dev), 28081-28083 (mock origins), 28797
 # (bare workerd), 28091-28092 (nginx for the load run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,18 +64,44 @@ if ! awk -v k="$GZIP_KIB" 'BEGIN { exit !(k > 0 && k * 1024 <= 300 * 1000) }'; t
     exit 1
 fi
 
+echo "== edge: the deployed bundle has no test hooks"
+# The hooks (edge-worker/src/edge/test_hooks.rs: their path, their headers, their var)
+# are compiled only with the `test-hooks` feature; the dry run above is the production
+# build. The test build below must contain every one of these strings.
+HOOK_MARKERS=("/__wtedge/test/" "x-wtedge-dry-run" "x-wtedge-test-src" "WTEDGE_TEST_HOOKS")
+for m in "${HOOK_MARKERS[@]}"; do
+    if grep -rqa -- "$m" "$WORK/dry"; then
+        echo "edge-test: the deployed bundle contains the test hooks' $m" >&2
+        exit 1
+    fi
+done
+echo "   none of ${HOOK_MARKERS[*]} in $(ls "$WORK/dry" | tr '\n' ' ')"
+
 echo "== edge: wrangler dev (workerd) with edge-worker/config/local-test.cfg"
-for port in 28787 28788 28081 28082; do
+# The test build: wrangler.toml with a build command that compiles the test hooks in
+# (scripts/edge-build.sh --test-hooks); the production build command never does.
+sed -e "s|^main = \"|main = \"$ROOT/|" \
+    -e "s|^command = .*|command = \"$ROOT/scripts/edge-build.sh --test-hooks edge-worker/config/local-test.cfg\"\ncwd = \"$ROOT\"|" \
+    -e "s|^watch_dir = .*|watch_dir = [\"$WORK/nowatch\"]|" \
+    wrangler.toml > "$WORK/wrangler.test.toml"
+# (No rebuild while the tests run, whatever changes under edge-worker/.)
+mkdir -p "$WORK/nowatch"
+grep -q -- "--test-hooks" "$WORK/wrangler.test.toml" || { echo "edge-test: no test build command" >&2; exit 1; }
+for port in 28787 28788 28081 28082 28083; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
         echo "edge-test: port $port is in use" >&2
         exit 1
     fi
 done
 export WTEDGE_CONFIG=edge-worker/config/local-test.cfg
-setsid wrangler dev --ip 127.0.0.1 --port 28787 --inspector-port 28788 \
+# The runtime API's token (a secret in production: `wrangler secret put`).
+WTEDGE_ADMIN_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export WTEDGE_ADMIN_TOKEN
+setsid wrangler dev --config "$WORK/wrangler.test.toml" --ip 127.0.0.1 --port 28787 --inspector-port 28788 \
     --show-interactive-dev-session=false --log-level=info --persist-to "$WORK/state" \
     --var WTEDGE_TEST_HOOKS:1 --var WTEDGE_STATUS_PATH:/__wtedge/health \
-    --var WTEDGE_HEALTH_TTL_MS:200 >"$WORK/wrangler.log" 2>&1 &
+    --var WTEDGE_HEALTH_TTL_MS:200 --var WTEDGE_HEALTH_LOCATION:weur \
+    --var "WTEDGE_ADMIN_TOKEN:$WTEDGE_ADMIN_TOKEN" >"$WORK/wrangler.log" 2>&1 &
 WRANGLER_PGID=$!
 ready=""
 for _ in $(seq 1 600); do
@@ -89,6 +115,13 @@ if [ -z "$ready" ]; then
     tail -50 "$WORK/wrangler.log" >&2
     exit 1
 fi
+# The same check finds them in the test build (so that it would find them above).
+for m in "${HOOK_MARKERS[@]}"; do
+    if ! grep -rqa -- "$m" "$ROOT/edge-worker/build"; then
+        echo "edge-test: the test build lacks the test hooks' $m" >&2
+        exit 1
+    fi
+done
 export WTEDGE_EDGE_URL=http://127.0.0.1:28787
 cargo test -q -p wtedge-tests --features edge --test edge_workerd -- --nocapture
 WTEDGE_CONFORMANCE_REPORT="$OUT/conformance.txt" \

@@ -17,12 +17,46 @@ use std::collections::VecDeque;
 
 use router_core::check::{self, CheckResult, Prober};
 use router_core::config::model::ServerHost;
+use router_core::health::{AdminOp, AdminRefusal};
 use router_core::{Config, Health, HealthSnapshot, Observation, ServerId, Transition, Upstream};
 
 use crate::host::origin_url;
 
 /// How many transitions the log keeps.
 pub const LOG_KEEP: usize = 64;
+
+/// Checks running at once, at most: a Worker invocation (the Durable Object's
+/// alarm) may have 6 connections open at the same time; more would queue in the
+/// runtime and eat into the checks' timeouts.
+pub const MAX_IN_FLIGHT: usize = 6;
+
+/// What the Durable Object keeps in its storage so that health survives deploys and
+/// evictions: router-core's check states ([`Health::saved`]) and the transitions log,
+/// for the config of `fingerprint`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Saved {
+    /// The config's fingerprint (as text: JavaScript numbers hold 53 bits).
+    pub fingerprint: String,
+    /// [`Health::saved`].
+    pub health: Vec<u8>,
+    /// The transitions log, oldest first.
+    pub log: Vec<SavedEvent>,
+}
+
+/// One logged transition, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SavedEvent {
+    /// Server id.
+    pub server: u32,
+    /// New state.
+    pub up: bool,
+    /// When (ms).
+    pub at_ms: u64,
+    /// Consecutive results that caused it.
+    pub consecutive: u32,
+    /// The last observation's description.
+    pub reason: String,
+}
 
 /// One health check to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +126,8 @@ pub struct Checker {
     checks: Vec<u64>,
     last_reason: Vec<String>,
     log: VecDeque<Event>,
+    /// When this state started (created, or restored from storage).
+    started_ms: u64,
 }
 
 /// Whether the DO runs checks for a server (router-core's plan).
@@ -111,6 +147,7 @@ impl Checker {
             checks: vec![0; n],
             last_reason: vec![String::new(); n],
             log: VecDeque::new(),
+            started_ms: now,
         }
     }
 
@@ -122,6 +159,82 @@ impl Checker {
             .filter(|(_, d)| d.is_some_and(|d| d <= now))
             .filter_map(|(i, _)| u32::try_from(i).ok().map(ServerId))
             .collect()
+    }
+
+    /// The due servers to start now: at most [`MAX_IN_FLIGHT`] checks run at once
+    /// (counting those still running); the others stay due for the next wake-up.
+    pub fn batch(&self, now: u64) -> Vec<ServerId> {
+        let running = self.due.iter().filter(|d| **d == Some(u64::MAX)).count();
+        let mut due = self.due(now);
+        due.truncate(MAX_IN_FLIGHT.saturating_sub(running));
+        due
+    }
+
+    /// Applies an operator's change (the runtime API's `set server` verbs, through
+    /// router-core's [`Health::admin`]); a server leaving maintenance is checked at once.
+    pub fn admin(
+        &mut self,
+        cfg: &Config,
+        id: ServerId,
+        op: AdminOp,
+        now: u64,
+    ) -> Result<(), AdminRefusal> {
+        self.health.admin(cfg, id, op, now)?;
+        if let Some(d) = self.due.get_mut(id.0 as usize)
+            && d.is_some_and(|d| d != u64::MAX)
+            && !self.health.snapshot().maint(cfg, id)
+        {
+            *d = Some(now);
+        }
+        Ok(())
+    }
+
+    /// What the Durable Object stores.
+    pub fn save(&self, fingerprint: u64) -> Saved {
+        Saved {
+            fingerprint: fingerprint.to_string(),
+            health: self.health.saved(),
+            log: self
+                .log
+                .iter()
+                .map(|e| SavedEvent {
+                    server: e.transition.server.0,
+                    up: e.transition.up,
+                    at_ms: e.transition.at_ms,
+                    consecutive: e.transition.consecutive,
+                    reason: e.reason.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The checker [`Checker::save`] stored, for the config of `fingerprint` (`None`:
+    /// another config, or a state that does not fit this one). Every checked server is
+    /// due at `now`: the checks resume at once.
+    pub fn restore(cfg: &Config, saved: &Saved, fingerprint: u64, now: u64) -> Option<Self> {
+        if saved.fingerprint != fingerprint.to_string() {
+            return None;
+        }
+        let mut k = Checker::new(cfg, now);
+        k.health = Health::restore(cfg, &saved.health)?;
+        for e in saved.log.iter().rev().take(LOG_KEEP).rev() {
+            let id = ServerId(e.server);
+            if id.0 as usize >= cfg.servers.len() {
+                continue;
+            }
+            k.log.push_back(Event {
+                transition: Transition {
+                    server: id,
+                    up: e.up,
+                    at_ms: e.at_ms,
+                    consecutive: e.consecutive,
+                },
+                server: cfg.server_path(id),
+                followers: cfg.followers(id).map(|f| cfg.server_path(f)).collect(),
+                reason: e.reason.clone(),
+            });
+        }
+        Some(k)
     }
 
     /// Marks `id` as being checked so that the next wake-up does not start it twice
@@ -244,6 +357,13 @@ impl Checker {
         self.due.get(id.0 as usize).copied().flatten()
     }
 
+    /// Seconds since `id` last changed state at `now`, or since this state started
+    /// when it never did (HAProxy counts from the process start): `show servers state`.
+    pub fn since_change_s(&self, id: ServerId, now: u64) -> u64 {
+        let since = self.health.last_change_ms(id).max(self.started_ms);
+        now.saturating_sub(since) / 1000
+    }
+
     /// The transitions, oldest first.
     pub fn log(&self) -> impl Iterator<Item = &Event> {
         self.log.iter()
@@ -321,6 +441,79 @@ backend b2\n option httpchk GET /health\n timeout check 200\n server s2 wt2.exam
         assert!(e.transition.up);
         assert_eq!(k.log().count(), 2);
         assert_eq!(k.checks_run(id), 6);
+    }
+
+    #[test]
+    fn at_most_six_checks_run_at_once() {
+        let mut text = String::from("backend b\n");
+        for i in 0..8 {
+            text.push_str(&format!(" server s{i} wt{i}.example.com:80 check\n"));
+        }
+        let c = router_core::parse("t.cfg", &text).unwrap().config;
+        let mut k = Checker::new(&c, 0);
+        let first = k.batch(0);
+        assert_eq!(first.len(), 6);
+        first.iter().take(4).for_each(|&id| k.start(id));
+        // 4 running: 2 more may start, the other 2 wait.
+        assert_eq!(k.batch(0).len(), 2);
+        for &id in first.iter().take(4) {
+            k.record(&c, id, true, false, 10, "ok");
+        }
+        assert_eq!(k.batch(10), k.due(10));
+        assert_eq!(k.batch(10).len(), 4);
+    }
+
+    #[test]
+    fn a_saved_checker_comes_back_with_its_states_admin_and_log() {
+        let c = cfg();
+        let b1 = c.server_id("b1", "s1").unwrap();
+        let b2 = c.server_id("b2", "s2").unwrap();
+        let mut k = Checker::new(&c, 0);
+        assert!(
+            k.record(&c, b1, false, false, 100, "check failed")
+                .is_some()
+        );
+        k.admin(
+            &c,
+            b2,
+            AdminOp::State(router_core::health::AdminState::Drain),
+            150,
+        )
+        .unwrap();
+        k.admin(&c, b2, AdminOp::Weight(7), 160).unwrap();
+        let saved = k.save(42);
+        // Through JSON, as the Durable Object's storage keeps it.
+        let json = serde_json::to_string(&saved).unwrap();
+        let back: Saved = serde_json::from_str(&json).unwrap();
+        let r = Checker::restore(&c, &back, 42, 5000).unwrap();
+        let snap = r.snapshot();
+        assert!(!snap.is_up(&c, b1), "DOWN survives");
+        assert!(
+            snap.drain(&c, b2) && snap.weight(b2) == 7,
+            "drain and weight survive"
+        );
+        assert_eq!(r.health().check_health(b1), k.health().check_health(b1));
+        assert_eq!(
+            r.log().map(Event::line).collect::<Vec<_>>(),
+            k.log().map(Event::line).collect::<Vec<_>>()
+        );
+        assert_eq!(r.due(5000).len(), 2, "checks resume at once");
+        // Another config's state is not restored.
+        assert!(Checker::restore(&c, &back, 43, 5000).is_none());
+        let other = router_core::parse("t.cfg", "backend b\n server s wt.example.com:80 check\n")
+            .unwrap()
+            .config;
+        assert!(Checker::restore(&other, &back, 42, 0).is_none());
+    }
+
+    #[test]
+    fn time_since_change_counts_from_the_start_or_the_last_change() {
+        let c = cfg();
+        let b1 = c.server_id("b1", "s1").unwrap();
+        let mut k = Checker::new(&c, 1_000_000);
+        assert_eq!(k.since_change_s(b1, 1_005_000), 5);
+        k.record(&c, b1, false, false, 1_010_000, "check failed");
+        assert_eq!(k.since_change_s(b1, 1_013_000), 3);
     }
 
     #[test]

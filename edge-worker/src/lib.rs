@@ -9,8 +9,11 @@
 //! pieces of the request path ([`host`]), all tested with `cargo test`. The Worker
 //! itself (`src/edge/`) is compiled only for `wasm32`.
 
+pub mod admin;
 pub mod checks;
 pub mod host;
+pub mod passive;
+pub mod placement;
 pub mod reach;
 pub mod websocket;
 

@@ -538,6 +538,80 @@ impl Health {
     }
 }
 
+/// Version byte of [`Health::saved`]'s encoding.
+const SAVED_VERSION: u8 = 1;
+/// Bytes per server in [`Health::saved`].
+const SAVED_SERVER_LEN: usize = 22;
+
+impl Health {
+    /// Every server's check state as bytes, for a host that keeps health across
+    /// restarts (the Worker's Durable Object storage): counters, states, admin flags
+    /// and weights. [`Health::restore`] reads them back.
+    pub fn saved(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(5 + self.states.len() * SAVED_SERVER_LEN);
+        out.push(SAVED_VERSION);
+        out.extend_from_slice(&(self.states.len() as u32).to_le_bytes());
+        for st in &self.states {
+            out.extend_from_slice(&st.health.to_le_bytes());
+            out.push(u8::from(st.up));
+            out.extend_from_slice(&st.consecutive.to_le_bytes());
+            out.push(match st.last_ok {
+                None => 0,
+                Some(false) => 1,
+                Some(true) => 2,
+            });
+            out.extend_from_slice(&st.last_change_ms.to_le_bytes());
+            out.push(st.admin);
+            out.push(u8::from(st.stopping));
+            out.extend_from_slice(&st.weight.to_le_bytes());
+        }
+        out
+    }
+
+    /// The state [`Health::saved`] wrote, for the same config (`None` when the bytes
+    /// are not such a state for `cfg`'s servers: another version, another count).
+    /// Counters and weights are clamped to what `cfg` allows.
+    pub fn restore(cfg: &Config, bytes: &[u8]) -> Option<Self> {
+        let (&version, rest) = bytes.split_first()?;
+        if version != SAVED_VERSION {
+            return None;
+        }
+        let count = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+        let body = rest.get(4..)?;
+        if count != cfg.servers.len() || body.len() != count * SAVED_SERVER_LEN {
+            return None;
+        }
+        let mut health = Health::new(cfg);
+        for ((st, chunk), server) in health
+            .states
+            .iter_mut()
+            .zip(body.chunks_exact(SAVED_SERVER_LEN))
+            .zip(&cfg.servers)
+        {
+            let u32_at = |i: usize| {
+                chunk
+                    .get(i..i + 4)
+                    .and_then(|b| b.try_into().ok())
+                    .map(u32::from_le_bytes)
+            };
+            let full = server.params.rise.max(1) + server.params.fall.max(1) - 1;
+            st.health = u32_at(0)?.min(full);
+            st.up = chunk[4] != 0;
+            st.consecutive = u32_at(5)?;
+            st.last_ok = match chunk[9] {
+                0 => None,
+                1 => Some(false),
+                _ => Some(true),
+            };
+            st.last_change_ms = u64::from_le_bytes(chunk.get(10..18)?.try_into().ok()?);
+            st.admin = chunk[18];
+            st.stopping = chunk[19] != 0;
+            st.weight = u16::from_le_bytes(chunk.get(20..22)?.try_into().ok()?).min(256);
+        }
+        Some(health)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -559,6 +633,34 @@ mod tests {
             ok,
             passive: false,
         }
+    }
+
+    #[test]
+    fn a_saved_state_restores_counters_admin_and_weights() {
+        let (cfg, c, _, n) = setup();
+        let mut h = Health::new(&cfg);
+        h.observe(&cfg, c, obs(10, true));
+        h.observe(&cfg, c, obs(20, false));
+        h.admin(&cfg, n, AdminOp::State(AdminState::Drain), 30)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        h.admin(&cfg, n, AdminOp::Weight(9), 40)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let bytes = h.saved();
+        let r = Health::restore(&cfg, &bytes).unwrap_or_else(|| panic!("not restored"));
+        assert_eq!(r.saved(), bytes);
+        assert_eq!(r.check_health(c), h.check_health(c));
+        assert_eq!(
+            r.next_check_in(&cfg, c),
+            100,
+            "still changing state: fastinter"
+        );
+        assert_eq!(r.snapshot(), h.snapshot());
+        assert!(r.snapshot().drain(&cfg, n) && r.snapshot().weight(n) == 9);
+        // Not this config's state: refused, not misread.
+        assert!(Health::restore(&cfg, &bytes[..bytes.len() - 1]).is_none());
+        let mut other = bytes.clone();
+        other[0] = 9;
+        assert!(Health::restore(&cfg, &other).is_none());
     }
 
     #[test]

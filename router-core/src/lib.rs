@@ -40,6 +40,7 @@ pub mod cli;
 pub mod config;
 pub mod decision;
 pub mod diag;
+pub mod edge_origin;
 pub mod encoding;
 pub mod eval;
 pub mod header_interest;

@@ -11,10 +11,12 @@
 //! - [`core`]: a case through router-core, natively.
 //! - [`drill`]: the fault drills' load client, counting origin and memory figures.
 //! - [`mock_wt`]: a mock Wt origin.
+//! - [`cf_origin`]: an origin answering Cloudflare's error pages (the Worker's tests).
 //! - [`browser`]: headless Chromium driving a mock Wt session through a proxy.
 
 pub mod backend;
 pub mod browser;
+pub mod cf_origin;
 pub mod client;
 pub mod core;
 pub mod corpus;

@@ -17,8 +17,13 @@
 //!   become origin-form, the Host header is lower-cased and loses a default port,
 //!   header names are lower-cased and repeats joined; `accept-encoding` and
 //!   `cf-connecting-ip` are added, which alone never explain a difference). The
-//!   differences are listed. Requests workerd (or wrangler's local proxy) refuses
-//!   before the Worker runs are counted with their status.
+//!   differences are listed.
+//!
+//! An answer that is not a decision is one of: workerd's (or wrangler's local
+//! proxy's) own refusal before the Worker runs, recognized by its status and body
+//! ([`PLATFORM_REFUSALS`]), counted with its status; an error page of the Worker's
+//! (HAProxy's body, `router_core::answer::error_page`), which must be the error the
+//! corpus expects for that request; anything else fails the test.
 //!
 //! Requests HAProxy rejects while parsing (400) are not sent, as in `conformance.rs`.
 //!
@@ -69,6 +74,73 @@ fn hook(path: &str, body: &Value) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// workerd's and wrangler's own refusals, as seen under `wrangler dev`: status, how
+/// the body starts, and who refuses what.
+const PLATFORM_REFUSALS: &[(u16, &str, &str)] = &[
+    (
+        400,
+        "Bad Request",
+        "workerd: unparsable request (HTTP/1.0 without Host, bad header)",
+    ),
+    (
+        501,
+        "ERROR: Unrecognized request method.",
+        "workerd: lower-case or unknown method",
+    ),
+    (
+        500,
+        "Internal Server Error",
+        "workerd: no URL for the request (malformed Host, CONNECT)",
+    ),
+    (
+        500,
+        "TypeError: Fetch API cannot load:",
+        "wrangler's local proxy: no URL (`OPTIONS *`)",
+    ),
+    (
+        400,
+        "invalid URI",
+        "workerd's HTTP parser: an empty authority, two spaces",
+    ),
+    (
+        400,
+        "invalid HTTP version parsed",
+        "workerd's HTTP parser: HTTP/1.2, HTTP/2.0",
+    ),
+    (
+        400,
+        "unexpected transfer-encoding parsed",
+        "workerd's HTTP parser",
+    ),
+];
+
+/// Who answered a request with something that is not the Worker's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NotDecided {
+    /// workerd or wrangler, before the Worker ran ([`PLATFORM_REFUSALS`]).
+    Platform,
+    /// The Worker, with one of its error pages.
+    Worker,
+    /// Nobody this test knows.
+    Unknown,
+}
+
+fn not_decided(resp: &Response) -> NotDecided {
+    let body = String::from_utf8_lossy(&resp.body);
+    if body == router_core::answer::error_page(resp.status).body {
+        return NotDecided::Worker;
+    }
+    let body = body.trim_start();
+    if PLATFORM_REFUSALS
+        .iter()
+        .any(|(status, start, _)| *status == resp.status && body.starts_with(start))
+    {
+        NotDecided::Platform
+    } else {
+        NotDecided::Unknown
+    }
 }
 
 /// A decision in comparable form.
@@ -221,6 +293,8 @@ struct Tally {
     raw_equal: usize,
     raw_differ: Vec<String>,
     refused_by_platform: BTreeMap<u16, Vec<String>>,
+    /// Error pages of the Worker's that the corpus expects.
+    worker_errors: usize,
     failures: Vec<String>,
 }
 
@@ -284,11 +358,34 @@ fn run_case(case: &Case, t: &mut Tally) -> Result<(), String> {
             .flatten()
             .filter(|v| v.get("decision").is_some());
         let Some(answer) = answer else {
-            t.refused_by_platform
-                .entry(resp.status)
-                .or_default()
-                .push(label);
             diverged = true;
+            let expected = req.expect.as_ref().and_then(|e| e.outcome().ok());
+            match not_decided(&resp) {
+                NotDecided::Platform => t
+                    .refused_by_platform
+                    .entry(resp.status)
+                    .or_default()
+                    .push(label),
+                NotDecided::Worker
+                    if expected
+                        == Some(Outcome::Respond {
+                            status: resp.status,
+                        }) =>
+                {
+                    t.worker_errors += 1
+                }
+                who => t.failures.push(format!(
+                    "{label}: {} answered {} (the corpus expects {}): {:.200}",
+                    if who == NotDecided::Worker {
+                        "the Worker"
+                    } else {
+                        "nobody known"
+                    },
+                    resp.status,
+                    expected.map_or_else(|| "nothing".to_string(), |o| o.to_string()),
+                    String::from_utf8_lossy(&resp.body)
+                )),
+            }
             continue;
         };
         t.decided += 1;
@@ -406,7 +503,8 @@ fn corpus_through_the_worker() {
         "edge conformance: {} cases, {} requests: {} decided by the Worker, {} equal to \
          router-core on the Worker's facts; {} equal to router-core on the raw request, {} \
          differ where workerd normalized the request; {} refused by workerd/wrangler before \
-         the Worker ({}); {} not sent (HAProxy rejects them while parsing)\n",
+         the Worker ({}); {} error pages of the Worker's, each the corpus's; {} not sent \
+         (HAProxy rejects them while parsing)\n",
         t.cases,
         t.requests,
         t.decided,
@@ -419,6 +517,7 @@ fn corpus_through_the_worker() {
             .map(|(s, v)| format!("{s}: {}", v.len()))
             .collect::<Vec<_>>()
             .join(", "),
+        t.worker_errors,
         t.not_sent,
     );
     for l in &t.raw_differ {

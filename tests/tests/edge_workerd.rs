@@ -23,6 +23,8 @@ use wtedge_tests::mock_wt::{self, Behaviour, FirstFrame, MockWt};
 
 const WT1: &str = "127.0.0.1:28081";
 const WT2: &str = "127.0.0.1:28082";
+/// The origin answering Cloudflare's error pages (`wtedge_tests::cf_origin`).
+const CF: &str = "127.0.0.1:28083";
 const HOST: &str = "app.example.com";
 
 fn edge() -> SocketAddr {
@@ -85,6 +87,40 @@ fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) -> Dura
         std::thread::sleep(Duration::from_millis(100));
     }
     start.elapsed()
+}
+
+/// The runtime API's token (`WTEDGE_ADMIN_TOKEN`, set by scripts/edge-test.sh).
+fn admin_token() -> String {
+    std::env::var("WTEDGE_ADMIN_TOKEN")
+        .unwrap_or_else(|_| panic!("WTEDGE_ADMIN_TOKEN is not set: run scripts/edge-test.sh"))
+}
+
+/// POSTs runtime API commands with `authorization` (a whole header line, if any).
+fn admin(authorization: Option<&str>, commands: &str) -> Response {
+    let length = format!("Content-Length: {}", commands.len());
+    let mut h = vec![length.as_str(), "Content-Type: text/plain"];
+    h.extend(authorization);
+    send("POST", "/__wtedge/admin", &h, Some(commands.to_string()))
+}
+
+/// Runs commands with the token; their answers.
+fn admin_ok(commands: &str) -> String {
+    let auth = format!("Authorization: Bearer {}", admin_token());
+    let r = admin(Some(&auth), commands);
+    assert_eq!(r.status, 200, "{commands}: {}", body(&r));
+    body(&r)
+}
+
+/// Makes the health object forget its in-memory state and load the stored one, as
+/// after an eviction (a test hook): `restored` or `fresh`.
+fn health_reload() -> String {
+    let r = send(
+        "POST",
+        "/__wtedge/test/health-reload",
+        &["Content-Length: 0"],
+        Some(String::new()),
+    );
+    body(&r)
 }
 
 /// A new session through the edge: the bootstrap page's id and the origin that made it.
@@ -245,6 +281,137 @@ fn worker_in_workerd() {
         "edge: retries + redispatch ok ({} ms for 4 requests)",
         started.elapsed().as_millis()
     );
+
+    // Cloudflare's answers for an origin it cannot reach (52x, 530, a 1xxx page under
+    // a 403) are failed connection attempts: retried (`retries 2`: the first attempt
+    // and one retry on `cf`, `use-server` keeps it until the last retry), redispatched
+    // to srv1 on the last one, and reported as passive failures. The origin's own
+    // errors, and Cloudflare pages about the request (1020), are answers.
+    let cf = wtedge_tests::cf_origin::CfOrigin::start(CF.parse().unwrap_or_else(|e| panic!("{e}")))
+        .unwrap_or_else(|e| panic!("cf origin on {CF}: {e}"));
+    for t in [
+        "/cf/522",
+        "/cf/520",
+        "/cf/526",
+        "/cf/530-1016",
+        "/cf/403-1003",
+    ] {
+        let r = get(t);
+        assert_eq!((r.status, origin(&r)), (200, "wt1".to_string()), "{t}");
+        assert_eq!(cf.count(t), 2, "{t}: {:?}", cf.targets());
+    }
+    let passive = "passive failure: Cloudflare answered 403 (error 1003)";
+    wait_for(
+        "the passive report of bck_cf/cf",
+        Duration::from_secs(10),
+        || server(&health(), "bck_cf/cf")["last"] == passive,
+    );
+    for (t, status) in [("/own/500", 500), ("/own/503", 503), ("/cf/403-1020", 403)] {
+        let r = get(t);
+        assert_eq!((r.status, origin(&r)), (status, "-".to_string()), "{t}");
+        assert_eq!(cf.count(t), 1, "{t}: {:?}", cf.targets());
+    }
+    assert!(body(&get("/own/502")).contains("Wt says 502"));
+    drop(cf);
+    eprintln!("edge: Cloudflare's unreachable-origin answers retried and redispatched ok");
+
+    // The runtime API: HAProxy's CLI verbs behind a bearer token, applied by the
+    // health object and by every isolate within its snapshot TTL (200 ms here).
+    let r = admin(None, "set server bck_lb/srv2 state drain");
+    assert_eq!(r.status, 401, "{}", body(&r));
+    assert!(
+        r.header("www-authenticate")
+            .is_some_and(|v| v.starts_with("Bearer"))
+    );
+    let wrong = format!("Authorization: Bearer {}x", admin_token());
+    assert_eq!(
+        admin(Some(&wrong), "set server bck_lb/srv2 state drain").status,
+        403
+    );
+    assert_eq!(
+        admin(Some("Authorization: Basic YTpi"), "show servers state").status,
+        401
+    );
+    let r = send(
+        "GET",
+        "/__wtedge/admin",
+        &[&format!("Authorization: Bearer {}", admin_token())],
+        None,
+    );
+    assert_eq!(r.status, 405);
+    assert!(
+        server(&health(), "bck_lb/srv2")["drain"] == false,
+        "refused requests changed nothing"
+    );
+    // Drain wt2 in the balanced backend: no new session goes to it, its sessions stay.
+    assert_eq!(admin_ok("set server bck_lb/srv2 state drain").trim(), "");
+    assert!(server(&health(), "bck_lb/srv2")["drain"] == true);
+    // `show servers state`, as HAProxy 2.6 prints it: srv_admin_state 8 is
+    // SRV_ADMF_FDRAIN; the time since the last change counts from the object's start.
+    let state = admin_ok("show servers state bck_lb");
+    let srv2: Vec<&str> = state
+        .lines()
+        .find(|l| l.split(' ').nth(3) == Some("srv2"))
+        .unwrap_or_else(|| panic!("no srv2 in {state:?}"))
+        .split(' ')
+        .collect();
+    assert_eq!((srv2[1], srv2[6]), ("bck_lb", "8"), "{state:?}");
+    assert!(srv2[9].parse::<u64>().is_ok_and(|s| s < 3600), "{state:?}");
+    std::thread::sleep(Duration::from_millis(600));
+    for _ in 0..6 {
+        assert_eq!(
+            new_session().1,
+            "wt1",
+            "a drained server gets no new session"
+        );
+    }
+    let (id2, _) = sessions
+        .iter()
+        .find(|(_, by)| by == "wt2")
+        .cloned()
+        .unwrap_or_else(|| panic!("no wt2 session"));
+    let r = get(&format!("/?wtd={id2}&request=style"));
+    assert_eq!(
+        (r.status, origin(&r)),
+        (200, "wt2".to_string()),
+        "its sessions stay"
+    );
+    // The state is in the object's storage: it comes back after an eviction.
+    assert_eq!(health_reload(), "restored");
+    let h = health();
+    assert!(
+        h["restored"] == true && server(&h, "bck_lb/srv2")["drain"] == true,
+        "{h}"
+    );
+    // Maintenance of bck2/srv2: its sessions move to wt1 (bck_lb/srv2 tracks it).
+    admin_ok("set server bck_lb/srv2 state ready; set server bck2/srv2 state maint");
+    std::thread::sleep(Duration::from_millis(600));
+    let r = get(&format!("/?wtd={id2}&request=style"));
+    assert_eq!(origin(&r), "wt1", "maint: no traffic at all");
+    // Weight 0 for bck_lb/srv1: new sessions go to srv2 only.
+    let out = admin_ok(
+        "set server bck2/srv2 state ready\nset server bck_lb/srv1 weight 0\nget weight bck_lb/srv1",
+    );
+    assert_eq!(out.trim(), "0 (initial 1)", "{out:?}");
+    wait_for(
+        "bck2/srv2 UP after maintenance",
+        Duration::from_secs(30),
+        || server(&health(), "bck2/srv2")["up"] == true,
+    );
+    std::thread::sleep(Duration::from_millis(600));
+    for _ in 0..4 {
+        assert_eq!(new_session().1, "wt2", "weight 0: no new session on srv1");
+    }
+    admin_ok("set server bck_lb/srv1 weight 1");
+    let out = admin_ok("set server bck_lb/nope state drain");
+    assert!(out.contains("No such server."), "{out:?}");
+    std::thread::sleep(Duration::from_millis(600));
+    let by: Vec<String> = (0..4).map(|_| new_session().1).collect();
+    assert!(
+        by.contains(&"wt1".to_string()) && by.contains(&"wt2".to_string()),
+        "{by:?}"
+    );
+    eprintln!("edge: runtime API (drain, maint, weight) ok, state restored from storage");
 
     // Odd requests end in an HTTP answer, and the isolate survives them.
     let long_query = format!("/?q={}", "x".repeat(6000));
@@ -442,5 +609,12 @@ fn worker_in_workerd() {
     let by: Vec<String> = (0..4).map(|_| new_session().1).collect();
     assert!(by.contains(&"wt2".to_string()), "{by:?}");
     eprintln!("edge: recovery ok");
+
+    // The transitions log is stored with the states.
+    let before = health()["transitions"].clone();
+    assert!(before.as_array().is_some_and(|t| t.len() >= 2), "{before}");
+    assert_eq!(health_reload(), "restored");
+    assert_eq!(health()["transitions"], before);
+    eprintln!("edge: transitions log restored from storage");
     drop((wt1, wt2));
 }

@@ -5,8 +5,11 @@
 //! (`POST /passive?server=ID`) without waiting for it; `GET /status` shows every
 //! server and the last transitions.
 //!
-//! State lives in memory: if the object is evicted (it is not while its alarm keeps
-//! firing every `inter`), it restarts as a fresh HAProxy would, every server UP.
+//! State is stored in the object's storage at every state change (transitions,
+//! operator changes through the runtime API, [`crate::admin`]): after a deploy or an
+//! eviction the object starts from the stored states and transitions log (for the
+//! same config; another config starts as a fresh HAProxy would) and checks at once.
+//! At most [`crate::checks::MAX_IN_FLIGHT`] checks run at the same time.
 
 use std::cell::RefCell;
 
@@ -20,10 +23,13 @@ use worker::{
 };
 
 use super::state;
-use crate::checks::{CheckSpec, Checker, is_checked};
+use crate::checks::{CheckSpec, Checker, Saved, is_checked};
 
 /// Header carrying the config fingerprint between isolates and the object.
 pub const CONFIG_HEADER: &str = "x-wtedge-config";
+
+/// The storage key of the object's state ([`Saved`]).
+const STORAGE_KEY: &str = "health";
 
 /// The Durable Object class (`HEALTH` binding in wrangler.toml).
 #[durable_object(alarm)]
@@ -32,6 +38,8 @@ pub struct HealthObject {
     env: Env,
     checker: RefCell<Option<Checker>>,
     armed: RefCell<bool>,
+    /// Whether the state came from storage (shown by `/status`).
+    restored: RefCell<bool>,
 }
 
 fn now_ms() -> u64 {
@@ -45,6 +53,7 @@ impl DurableObject for HealthObject {
             env,
             checker: RefCell::new(None),
             armed: RefCell::new(false),
+            restored: RefCell::new(false),
         }
     }
 
@@ -54,29 +63,18 @@ impl DurableObject for HealthObject {
             Err(e) => return Response::error(e, 500),
         };
         let now = now_ms();
-        self.ensure_checker(now);
+        self.ensure_checker(router, now).await;
         self.arm(now).await;
         let raw_url = req.inner().url();
         let target = crate::host::split_url(&raw_url).target;
-        let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        let param = |name: &str| {
-            query
-                .split('&')
-                .filter_map(|kv| kv.split_once('='))
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| {
-                    js_sys::decode_uri_component(v)
-                        .map(String::from)
-                        .unwrap_or_else(|_| v.to_string())
-                })
-        };
+        let path = target.split('?').next().unwrap_or(target).to_string();
         let same_config = req
             .headers()
             .get(CONFIG_HEADER)
             .ok()
             .flatten()
             .is_none_or(|v| v == router.fingerprint.to_string());
-        match path {
+        match path.as_str() {
             "/snapshot" => {
                 let bytes = self
                     .checker
@@ -90,24 +88,69 @@ impl DurableObject for HealthObject {
                 Ok(resp)
             }
             "/passive" => {
-                let server = param("server")
-                    .and_then(|v| v.parse::<u32>().ok())
-                    .map(ServerId);
-                let reason = param("reason").unwrap_or_default();
-                if let (Some(id), true) = (server, same_config)
-                    && (id.0 as usize) < router.cfg.servers.len()
-                {
-                    let reason = format!("passive failure: {reason}");
-                    let event = self
-                        .checker
-                        .borrow_mut()
-                        .as_mut()
-                        .and_then(|c| c.record(&router.cfg, id, false, true, now, &reason));
-                    if let Some(e) = event {
-                        console_log!("{}", e.line());
+                // Coalesced reports (crate::passive): each failure counts once.
+                let mut req = req;
+                let body = req.text().await.unwrap_or_default();
+                let mut changed = false;
+                if same_config {
+                    let mut guard = self.checker.borrow_mut();
+                    if let Some(c) = guard.as_mut() {
+                        for r in crate::passive::decode(&body) {
+                            let id = ServerId(r.server);
+                            if id.0 as usize >= router.cfg.servers.len() {
+                                continue;
+                            }
+                            let reason = format!("passive failure: {}", r.reason);
+                            for _ in 0..r.count {
+                                if let Some(e) =
+                                    c.record(&router.cfg, id, false, true, now, &reason)
+                                {
+                                    console_log!("{}", e.line());
+                                    changed = true;
+                                }
+                            }
+                        }
                     }
                 }
+                if changed {
+                    self.persist(router).await;
+                }
                 Ok(Response::empty()?.with_status(204))
+            }
+            "/admin" if same_config => {
+                // The isolate checked the bearer token (crate::admin::authorize);
+                // only isolates of this Worker reach the object.
+                let mut req = req;
+                let body = req.text().await.unwrap_or_default();
+                let (out, changed) = {
+                    let mut guard = self.checker.borrow_mut();
+                    match guard.as_mut() {
+                        Some(c) => crate::admin::run(&router.cfg, c, now, &body),
+                        None => (String::from("no health state\n"), false),
+                    }
+                };
+                if changed {
+                    console_log!("health: runtime API: {}", body.trim());
+                    self.persist(router).await;
+                    // A server leaving maintenance is checked at once.
+                    *self.armed.borrow_mut() = false;
+                    if let Err(e) = self.state.storage().set_alarm(1).await {
+                        console_error!("health: cannot set the alarm: {e}");
+                    }
+                }
+                Response::ok(out)
+            }
+            #[cfg(feature = "test-hooks")]
+            "/reload" => {
+                // Test hooks: forget the in-memory state, as an eviction does.
+                *self.checker.borrow_mut() = None;
+                *self.restored.borrow_mut() = false;
+                self.ensure_checker(router, now).await;
+                Response::ok(if *self.restored.borrow() {
+                    "restored"
+                } else {
+                    "fresh"
+                })
             }
             "/status" => {
                 let body = self.status(router, now);
@@ -127,12 +170,12 @@ impl DurableObject for HealthObject {
         };
         let cfg = &router.cfg;
         let now = now_ms();
-        self.ensure_checker(now);
+        self.ensure_checker(router, now).await;
         let specs: Vec<CheckSpec> = {
             let mut guard = self.checker.borrow_mut();
             match guard.as_mut() {
                 Some(c) => {
-                    let due = c.due(now);
+                    let due = c.batch(now);
                     for &id in &due {
                         c.start(id);
                     }
@@ -143,6 +186,7 @@ impl DurableObject for HealthObject {
         };
         let results = join_all(specs.iter().map(run_check)).await;
         let done = now_ms();
+        let mut changed = false;
         {
             let mut guard = self.checker.borrow_mut();
             if let Some(c) = guard.as_mut() {
@@ -150,9 +194,13 @@ impl DurableObject for HealthObject {
                     let ok = spec.passes(status);
                     if let Some(e) = c.record(cfg, spec.server, ok, false, done, &reason) {
                         console_log!("{}", e.line());
+                        changed = true;
                     }
                 }
             }
+        }
+        if changed {
+            self.persist(router).await;
         }
         *self.armed.borrow_mut() = false;
         self.arm(done).await;
@@ -161,12 +209,40 @@ impl DurableObject for HealthObject {
 }
 
 impl HealthObject {
-    fn ensure_checker(&self, now: u64) {
+    /// Loads the state on first use: the stored one for this config, else a fresh
+    /// start. (Storage reads close the object's input gate: no other event runs
+    /// in between.)
+    async fn ensure_checker(&self, router: &state::Router, now: u64) {
+        if self.checker.borrow().is_some() {
+            return;
+        }
+        let saved = match self.state.storage().get::<Saved>(STORAGE_KEY).await {
+            Ok(s) => s,
+            Err(e) => {
+                console_error!("health: reading the stored state: {e}");
+                None
+            }
+        };
+        let restored =
+            saved.and_then(|s| Checker::restore(&router.cfg, &s, router.fingerprint, now));
         let mut guard = self.checker.borrow_mut();
-        if guard.is_none()
-            && let Ok(router) = state::bundled(&self.env)
+        if guard.is_none() {
+            *self.restored.borrow_mut() = restored.is_some();
+            *guard = Some(restored.unwrap_or_else(|| Checker::new(&router.cfg, now)));
+        }
+    }
+
+    /// Stores the state (after a transition or an operator's change).
+    async fn persist(&self, router: &state::Router) {
+        let saved = self
+            .checker
+            .borrow()
+            .as_ref()
+            .map(|c| c.save(router.fingerprint));
+        if let Some(saved) = saved
+            && let Err(e) = self.state.storage().put(STORAGE_KEY, saved).await
         {
-            *guard = Some(Checker::new(&router.cfg, now));
+            console_error!("health: storing the state: {e}");
         }
     }
 
@@ -206,6 +282,9 @@ impl HealthObject {
                     "server": cfg.server_path(id),
                     "up": snap.is_up(cfg, id),
                     "usable": snap.usable(cfg, id),
+                    "drain": snap.drain(cfg, id),
+                    "maint": snap.maint(cfg, id),
+                    "weight": snap.weight(id),
                     "checked": is_checked(cfg, id),
                     "tracks": s.track.as_ref().map(|t| cfg.server_path(t.id)),
                     "checks": c.checks_run(id),
@@ -230,6 +309,7 @@ impl HealthObject {
             .collect();
         serde_json::json!({
             "config": crate::CONFIG_NAME,
+            "restored": *self.restored.borrow(),
             "now_ms": now,
             "servers": servers,
             "transitions": log,
