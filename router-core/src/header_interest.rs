@@ -51,9 +51,27 @@ impl HeaderInterest {
                     Action::Return(r) => core::iter::once(&r.body)
                         .chain(r.headers.iter().map(|(_, v)| v))
                         .collect(),
-                    Action::DelHeader { .. } | Action::Allow | Action::Deny { .. } => {
+                    Action::ReplaceHeader(r) | Action::ReplaceValue(r) => {
+                        // The rule reads the lines it rewrites.
+                        add(&r.name);
+                        alloc::vec![&r.with]
+                    }
+                    Action::SetLine { value, .. } => alloc::vec![value],
+                    Action::ReplaceLine { with, .. } => alloc::vec![&with.with],
+                    Action::SetVar { expr, .. } => {
+                        if let crate::rules::logfmt::Part::Sample {
+                            fetch: crate::rules::logfmt::SampleFetch::Hdr(n),
+                            ..
+                        } = expr
+                        {
+                            add(n);
+                        }
                         alloc::vec::Vec::new()
                     }
+                    Action::DelHeader { .. }
+                    | Action::UnsetVar { .. }
+                    | Action::Allow
+                    | Action::Deny { .. } => alloc::vec::Vec::new(),
                 };
                 for f in formats {
                     f.headers().for_each(&mut add);

@@ -1409,7 +1409,7 @@ fn returned_bytes(a: &router_core::rules::Answer) -> u64 {
 /// The request head for `fwd` (with its appended headers), as HAProxy sends it.
 fn request_bytes(head: &h1::RequestHead, fwd: &Forward<'_>, close: bool) -> Vec<u8> {
     let edited;
-    let head = if fwd.edits.is_empty() {
+    let head = if fwd.edits.is_empty() && fwd.method.is_none() && fwd.target.is_none() {
         head
     } else {
         let mut h = head.clone();
@@ -1419,6 +1419,13 @@ fn request_bytes(head: &h1::RequestHead, fwd: &Forward<'_>, close: bool) -> Vec<
             |(n, _)| n.as_str(),
             |e| (e.name.clone(), e.value.clone()),
         );
+        // `set-method` / `set-path`...: router-core's request line.
+        if let Some(m) = &fwd.method {
+            h.method.clone_from(m);
+        }
+        if let Some(t) = &fwd.target {
+            h.target.clone_from(t);
+        }
         edited = h;
         &edited
     };
