@@ -16,4 +16,6 @@ pub struct EvalCtx<'r, 'c> {
     pub health: &'r HealthSnapshot,
     /// The section whose rule is being evaluated.
     pub proxy: ProxyId,
+    /// Variables the `http-request` rules set so far (`txn.x`, value).
+    pub vars: &'r [(alloc::string::String, alloc::string::String)],
 }

@@ -80,6 +80,7 @@ fn decide_normalized<'c>(
         req,
         health,
         proxy: frontend,
+        vars: &fe_st.vars,
     };
     if let Some(d) = redirects(fe, &ctx, None, &mut trace) {
         return d;
@@ -159,6 +160,7 @@ fn decide_normalized<'c>(
     let bctx = EvalCtx {
         req,
         proxy: backend,
+        vars: &st.vars,
         ..ctx
     };
     if backend != frontend
@@ -266,6 +268,7 @@ fn http_rules<'c>(
             req,
             health,
             proxy: id,
+            vars: &st.vars,
         };
         if !holds(rule.cond.as_ref(), &ctx, proxy, trace) {
             continue;

@@ -40,6 +40,8 @@ pub enum FetchKind {
     AlwaysFalse,
     /// `ssl_fc`
     SslFc,
+    /// `var(scope.name)`
+    Var,
 }
 
 /// Keyword table: name, fetch, default matcher.
@@ -92,7 +94,14 @@ pub const KEYWORDS: &[(&str, FetchKind, Matcher)] = &[
     ("always_true", FetchKind::AlwaysTrue, Matcher::Bool),
     ("always_false", FetchKind::AlwaysFalse, Matcher::Bool),
     ("ssl_fc", FetchKind::SslFc, Matcher::Bool),
+    // No default matcher in HAProxy: `-m` is required (see `needs_matcher`).
+    ("var", FetchKind::Var, Matcher::Str),
 ];
+
+/// Fetches whose type has no default matcher: HAProxy wants `-m`.
+pub fn needs_matcher(kind: FetchKind) -> bool {
+    matches!(kind, FetchKind::Var)
+}
 
 /// HAProxy keywords that Wt Edge refuses, with the reason shown to the user.
 pub const REFUSED: &[(&str, &str)] = &[
@@ -123,6 +132,7 @@ pub fn takes_arg(kind: FetchKind) -> bool {
             | FetchKind::UrlParam
             | FetchKind::Nbsrv
             | FetchKind::SrvIsUp
+            | FetchKind::Var
     )
 }
 
