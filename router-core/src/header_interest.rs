@@ -56,8 +56,19 @@ impl HeaderInterest {
                         add(&r.name);
                         alloc::vec![&r.with]
                     }
-                    Action::SetLine { value, .. } => alloc::vec![value],
-                    Action::ReplaceLine { with, .. } => alloc::vec![&with.with],
+                    Action::SetLine { value, part } => {
+                        if *part == crate::rules::LinePart::Uri {
+                            // A new authority rewrites the Host lines.
+                            add("host");
+                        }
+                        alloc::vec![value]
+                    }
+                    Action::ReplaceLine { with, part } => {
+                        if *part == crate::rules::LinePart::Uri {
+                            add("host");
+                        }
+                        alloc::vec![&with.with]
+                    }
                     Action::SetVar { expr, .. } => {
                         if let crate::rules::logfmt::Part::Sample {
                             fetch: crate::rules::logfmt::SampleFetch::Hdr(n),

@@ -233,6 +233,7 @@ const RULES: &str = r#"
  http-request set-query a=%[path] if { path_beg /set-query }
  http-request set-query %[hdr(x-none)] if { path_beg /empty-query }
  http-request set-uri /u?x if { path_beg /set-uri }
+ http-request set-uri http://new.example:81/abs%[path] if { path_beg /abs-uri }
  http-request set-method POST if { path_beg /set-method }
  http-request set-method %[hdr(x-m)] if { path_beg /lf-method }
  http-request replace-path /replace-path/(.*) /R/\1 if { path_beg /replace-path }
@@ -268,6 +269,8 @@ set-query-added | GET /set-query HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n |
 empty-query | GET /empty-query?q=1 HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
 empty-query-none | GET /empty-query HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
 set-uri | GET /set-uri/x?y HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+abs-uri | GET /abs-uri HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+abs-uri-two-hosts | GET /abs-uri HTTP/1.1\r\nHost: x\r\nhost: y\r\nX-Case: {name}\r\n\r\n | send OK
 set-method | GET /set-method HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
 lf-method | GET /lf-method HTTP/1.1\r\nHost: x\r\nX-M: PUT\r\nX-Case: {name}\r\n\r\n | send OK
 replace-path | GET /replace-path/a/b?q=/replace-path/c HTTP/1.1\r\nHost: x\r\nX-A: a\r\nX-In: i\r\nX-Case: {name}\r\n\r\n | send OK

@@ -144,7 +144,10 @@ impl RuleState {
         match c {
             Change::Edits(e) => self.edits.extend(e),
             Change::Method(m) => self.method = Some(m),
-            Change::Target(t) => self.target = Some(t),
+            Change::Target(t, host) => {
+                self.target = Some(t);
+                self.edits.extend(host);
+            }
             Change::SetVar(n, v) => match self.vars.iter_mut().find(|(k, _)| *k == n) {
                 Some(slot) => slot.1 = v,
                 None => self.vars.push((n, v)),
@@ -162,8 +165,8 @@ pub enum Change {
     Edits(Vec<HeaderEdit>),
     /// A new method.
     Method(String),
-    /// A new request target.
-    Target(String),
+    /// A new request target, and the Host lines `set-uri` rewrites with it.
+    Target(String, Vec<HeaderEdit>),
     /// A variable's new value.
     SetVar(String, String),
     /// A variable removed.
@@ -175,9 +178,26 @@ pub enum Change {
 fn line_change(part: LinePart, req: &RequestFacts<'_>, v: &str) -> Change {
     match part {
         LinePart::Method => Change::Method(v.into()),
-        LinePart::Path => Change::Target(target::with_path(req.target, v)),
-        LinePart::Query => Change::Target(target::with_query(req.target, v)),
-        LinePart::Uri => Change::Target(v.into()),
+        LinePart::Path => Change::Target(target::with_path(req.target, v), Vec::new()),
+        LinePart::Query => Change::Target(target::with_query(req.target, v), Vec::new()),
+        LinePart::Uri => {
+            // HAProxy's http_update_host(): a URI with an authority gives every
+            // Host line its value.
+            let host = target::authority(v, req.method == "CONNECT")
+                .map(|a| {
+                    (0..req.header_lines("host").count())
+                        .filter_map(|i| {
+                            Some(HeaderEdit {
+                                op: EditOp::Replace(u32::try_from(i).ok()?),
+                                name: "host".into(),
+                                value: a.into(),
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            Change::Target(v.into(), host)
+        }
     }
 }
 
@@ -190,14 +210,15 @@ fn replace_values(r: &Replace, line: &str, with: &str) -> Option<String> {
     let mut cursor = 0;
     let mut changed = false;
     for v in split_values(line) {
-        let end = (v.as_ptr() as usize - base) + v.len();
-        let seg_end = line[end..].find(',').map_or(line.len(), |i| end + i);
+        // `v` lies in `line` (split_values returns its slices).
+        let end = (v.as_ptr() as usize).checked_sub(base)? + v.len();
+        let seg_end = line.get(end..)?.find(',').map_or(line.len(), |i| end + i);
         match r.regex.replace(v, with) {
             Some(new) => {
                 out.push_str(&new);
                 changed = true;
             }
-            None => out.push_str(&line[cursor..seg_end]),
+            None => out.push_str(line.get(cursor..seg_end)?),
         }
         if seg_end < line.len() {
             out.push(',');
@@ -233,6 +254,10 @@ mod tests {
             Some("<bca>,<b>,<d>")
         );
         assert_eq!(rv("q", "Z", "a, b"), None);
+        // Empty values are values (seen: `replace-value X-A ^$ E`, `^b$ B`).
+        assert_eq!(rv("^$", "E", "a,,b, ,c").as_deref(), Some("a,E,b,E,c"));
+        assert_eq!(rv("^b$", "B", "a,,b, ,c").as_deref(), Some("a,,B, ,c"));
+        assert_eq!(rv("^$", "E", "").as_deref(), Some("E"));
         // A quoted comma does not split.
         assert_eq!(rv("^b$", "Z", r#""x,y", b"#).as_deref(), Some(r#""x,y",Z"#));
     }

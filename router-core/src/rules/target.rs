@@ -57,6 +57,23 @@ pub fn with_query(target: &str, new: &str) -> String {
     out
 }
 
+/// The authority of a new URI, as `http_update_host()` takes it: `None` for an
+/// origin-form (`/p`), `*` or empty URI; the whole URI for a `CONNECT`; else
+/// what follows `scheme://` (without `user@`) up to the path or query.
+pub fn authority(uri: &str, connect: bool) -> Option<&str> {
+    if uri.is_empty() || uri.starts_with('/') || uri == "*" {
+        return None;
+    }
+    if connect {
+        return Some(uri);
+    }
+    let rest = uri.split_once("://").map_or(uri, |(_, r)| r);
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let auth = &rest[..end];
+    let auth = auth.rsplit_once('@').map_or(auth, |(_, h)| h);
+    (!auth.is_empty()).then_some(auth)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,6 +92,18 @@ mod tests {
         assert_eq!(path("/rp/a/b?q=/rp/c"), "/rp/a/b");
         assert_eq!(path("http://h.com/x?y"), "/x");
         assert_eq!(path("http://h.com"), "");
+    }
+
+    #[test]
+    fn authority_of_a_new_uri() {
+        assert_eq!(authority("/u?x", false), None);
+        assert_eq!(authority("*", false), None);
+        assert_eq!(
+            authority("http://new.example:81/p?x", false),
+            Some("new.example:81")
+        );
+        assert_eq!(authority("https://u@h.com?q", false), Some("h.com"));
+        assert_eq!(authority("h.com:443", true), Some("h.com:443"));
     }
 
     /// `http_replace_req_query()`: an empty query keeps an existing `?` and adds none.
