@@ -18,6 +18,10 @@ use regex_automata::nfa::thompson::pikevm::PikeVM;
 use regex_automata::util::syntax;
 use serde::{Serialize, Serializer};
 
+/// The most memory one pattern's automaton may take (bytes).
+#[cfg(feature = "regex")]
+const NFA_LIMIT: usize = 1 << 20;
+
 /// A compiled pattern; it prints and serializes as its source text.
 #[derive(Clone)]
 pub struct Regex {
@@ -74,7 +78,12 @@ impl Regex {
         }
         let re = PikeVM::builder()
             .syntax(config)
-            .thompson(regex_automata::nfa::thompson::Config::new().utf8(false))
+            // A bound on what a config line can make us allocate (`(a{1000}){1000}`).
+            .thompson(
+                regex_automata::nfa::thompson::Config::new()
+                    .utf8(false)
+                    .nfa_size_limit(Some(NFA_LIMIT)),
+            )
             .build(source)
             .map_err(|e| RegexError::Invalid(e.to_string()))?;
         Ok(Regex {
@@ -212,5 +221,9 @@ mod tests {
         assert!(Regex::new(r"(a)\1").is_err());
         assert!(Regex::new("(").is_err());
         assert!(Regex::new(r"\d+\w").is_ok());
+        assert!(matches!(
+            Regex::new("((a{1000}){1000}){1000}"),
+            Err(RegexError::Invalid(_))
+        ));
     }
 }
