@@ -716,7 +716,7 @@ fn compare(options: &str) {
          \x20http-request return status 204 if {{ path /hret204 }}\n\
          \x20http-request redirect location /hr%[path] code 303 if {{ path /hred }}\n\
          \x20http-request set-path /cl%[path] if {{ path /hsetpath }}\n\
-         \x20http-request set-method PUT if {{ path /hsetmethod }}\n\
+         \x20http-request set-method HEAD if {{ path /hsetmethod }}\n\
          \x20http-request set-uri /cl?x if {{ path /hsetmethod }}\n\
          \x20redirect location /moved code 301 if {{ path /r301 }}\n\
          \x20redirect location /moved code 302 if {{ path /r302 }}\n\

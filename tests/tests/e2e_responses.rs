@@ -235,6 +235,7 @@ const RULES: &str = r#"
  http-request set-uri /u?x if { path_beg /set-uri }
  http-request set-uri http://new.example:81/abs%[path] if { path_beg /abs-uri }
  http-request set-method POST if { path_beg /set-method }
+ http-request set-method HEAD if { path_beg /head-method }
  http-request set-method %[hdr(x-m)] if { path_beg /lf-method }
  http-request replace-path /replace-path/(.*) /R/\1 if { path_beg /replace-path }
  http-request replace-uri ^([^?]*)\?(.*)$ \1/q/\2 if { path_beg /replace-uri }
@@ -271,6 +272,7 @@ empty-query-none | GET /empty-query HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\
 set-uri | GET /set-uri/x?y HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
 abs-uri | GET /abs-uri HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
 abs-uri-two-hosts | GET /abs-uri HTTP/1.1\r\nHost: x\r\nhost: y\r\nX-Case: {name}\r\n\r\n | send OK
+head-method | GET /head-method HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
 set-method | GET /set-method HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
 lf-method | GET /lf-method HTTP/1.1\r\nHost: x\r\nX-M: PUT\r\nX-Case: {name}\r\n\r\n | send OK
 replace-path | GET /replace-path/a/b?q=/replace-path/c HTTP/1.1\r\nHost: x\r\nX-A: a\r\nX-In: i\r\nX-Case: {name}\r\n\r\n | send OK

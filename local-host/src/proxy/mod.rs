@@ -954,7 +954,10 @@ impl ClientConn {
                     &mut upload,
                 );
                 tokio::pin!(pump);
-                let read_head = read_response(&mut srd, &mut sbuf, head, wr, client_to);
+                // The server answers the method it received (`set-method`).
+                let sent_method = fwd.method.as_deref().unwrap_or(&head.method);
+                let read_head =
+                    read_response(&mut srd, &mut sbuf, head, sent_method, wr, client_to);
                 tokio::pin!(read_head);
                 let mut deadline = tokio::time::Instant::now() + server_to;
                 loop {
@@ -1621,17 +1624,18 @@ async fn pump(from: &TcpStream, to: &TcpStream, last: &AtomicU64, sent: Option<&
     let _ = socket2::SockRef::from(to).shutdown(std::net::Shutdown::Write);
 }
 
-/// Reads the response head; interim answers (100 Continue...) go to the client as they
-/// come.
+/// Reads the response head to a request sent with `method`; interim answers (100
+/// Continue...) go to the client as they come.
 async fn read_response(
     srd: &mut tokio::net::tcp::ReadHalf<'_>,
     sbuf: &mut BytesMut,
     req: &RequestHead,
+    method: &str,
     wr: &mut OwnedWriteHalf,
     client_to: Duration,
 ) -> Result<origin::ResponseHead, Failure> {
     loop {
-        match origin::parse_response(sbuf, &req.method) {
+        match origin::parse_response(sbuf, method) {
             Err(_) => return Err(Failure::Invalid),
             Ok(Some((h, n))) => {
                 sbuf.advance(n);
