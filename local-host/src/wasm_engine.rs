@@ -562,6 +562,8 @@ impl Engine for WasmEngine {
             // The module does not know the edits of the first decision: they stay.
             Ok((Some(Decision::Forward(f)), _)) => Some(Forward {
                 edits: failed.edits.clone(),
+                method: failed.method.clone(),
+                target: failed.target.clone(),
                 ..f
             }),
             Ok(_) => None,

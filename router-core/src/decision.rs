@@ -66,6 +66,13 @@ pub struct Forward<'c> {
     /// (as normalized) before the two lines above are appended.
     #[serde(skip_serializing_if = "alloc::vec::Vec::is_empty")]
     pub edits: alloc::vec::Vec<crate::rules::HeaderEdit>,
+    /// The method to send, when a `set-method` rule changed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<alloc::string::String>,
+    /// The request target to send, when a `set-path`, `set-query`, `set-uri`,
+    /// `replace-path` or `replace-uri` rule changed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<alloc::string::String>,
 }
 
 /// A server's address, with `0.0.0.0` and a missing port already replaced by

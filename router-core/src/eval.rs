@@ -20,4 +20,6 @@ pub struct EvalCtx<'r, 'c> {
     /// The host's counts of streams per server (`be_conn`, `srv_conn`); `None`
     /// where nothing is being served (the stats page's conditions).
     pub tickets: Option<&'r dyn Tickets>,
+    /// Variables the `http-request` rules set so far (`txn.x`, value).
+    pub vars: &'r [(alloc::string::String, alloc::string::String)],
 }

@@ -51,7 +51,36 @@ impl HeaderInterest {
                     Action::Return(r) => core::iter::once(&r.body)
                         .chain(r.headers.iter().map(|(_, v)| v))
                         .collect(),
+                    Action::ReplaceHeader(r) | Action::ReplaceValue(r) => {
+                        // The rule reads the lines it rewrites.
+                        add(&r.name);
+                        alloc::vec![&r.with]
+                    }
+                    Action::SetLine { value, part } => {
+                        if *part == crate::rules::LinePart::Uri {
+                            // A new authority rewrites the Host lines.
+                            add("host");
+                        }
+                        alloc::vec![value]
+                    }
+                    Action::ReplaceLine { with, part } => {
+                        if *part == crate::rules::LinePart::Uri {
+                            add("host");
+                        }
+                        alloc::vec![&with.with]
+                    }
+                    Action::SetVar { expr, .. } => {
+                        if let crate::rules::logfmt::Part::Sample {
+                            fetch: crate::rules::logfmt::SampleFetch::Hdr(n),
+                            ..
+                        } = expr
+                        {
+                            add(n);
+                        }
+                        alloc::vec::Vec::new()
+                    }
                     Action::DelHeader { .. }
+                    | Action::UnsetVar { .. }
                     | Action::Allow
                     | Action::Deny { .. }
                     | Action::UsePrometheus => alloc::vec::Vec::new(),

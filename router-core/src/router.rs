@@ -16,7 +16,7 @@ use crate::eval::EvalCtx;
 use crate::health::HealthSnapshot;
 use crate::redirect;
 use crate::request::RequestFacts;
-use crate::rules::{self, Action, Answer, AnswerKind, EditOp, HeaderEdit};
+use crate::rules::{Action, Answer, AnswerKind, RuleState};
 use crate::trace::{Trace, TraceStep};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -65,21 +65,24 @@ fn decide_normalized<'c>(
     mut trace: Option<&mut Trace>,
 ) -> Decision<'c> {
     let fe = cfg.proxy(frontend);
-    let mut fe_edits = Vec::new();
+    let orig = req;
+    let mut st = RuleState::default();
     if let Some(d) = http_rules(
         cfg,
         fe,
         frontend,
-        req,
+        orig,
         (health, tickets),
         None,
-        &mut fe_edits,
+        &mut st,
         &mut trace,
     ) {
         return d;
     }
-    let view = (!fe_edits.is_empty()).then(|| rules::header::edited(req.headers, &fe_edits));
-    let fe_req = with_view(req, view.as_deref());
+    // The frontend's view stays while the backend's rules add to `st`.
+    let fe_st = st.clone();
+    let fe_headers = (!fe_st.edits.is_empty()).then(|| fe_st.headers(orig));
+    let fe_req = fe_st.facts(orig, fe_headers.as_deref().unwrap_or(orig.headers));
     let req = &fe_req;
     let ctx = EvalCtx {
         cfg,
@@ -87,6 +90,7 @@ fn decide_normalized<'c>(
         health,
         proxy: frontend,
         tickets: Some(tickets),
+        vars: &fe_st.vars,
     };
     if let Some(d) = redirects(fe, &ctx, None, &mut trace) {
         return d;
@@ -140,27 +144,33 @@ fn decide_normalized<'c>(
     };
 
     let be = cfg.proxy(backend);
-    let mut be_edits = Vec::new();
     if backend != frontend
         && let Some(d) = http_rules(
             cfg,
             be,
             backend,
-            req,
+            orig,
             (health, tickets),
             Some(backend),
-            &mut be_edits,
+            &mut st,
             &mut trace,
         )
     {
         return d;
     }
-    let view = (!be_edits.is_empty()).then(|| rules::header::edited(req.headers, &be_edits));
-    let be_req = with_view(req, view.as_deref());
+    let changed = st.edits.len() != fe_st.edits.len()
+        || st.target != fe_st.target
+        || st.method != fe_st.method;
+    let be_headers = changed.then(|| st.headers(orig));
+    let be_req = match &be_headers {
+        Some(h) => st.facts(orig, h),
+        None => fe_req,
+    };
     let req = &be_req;
     let bctx = EvalCtx {
         req,
         proxy: backend,
+        vars: &st.vars,
         ..ctx
     };
     if backend != frontend
@@ -169,13 +179,6 @@ fn decide_normalized<'c>(
         return d;
     }
 
-    let edits = || {
-        if be_edits.is_empty() {
-            fe_edits.clone()
-        } else {
-            [fe_edits.as_slice(), be_edits.as_slice()].concat()
-        }
-    };
     for rule in &be.use_servers {
         let matched = holds(rule.cond.as_ref(), &bctx, be, &mut trace);
         let usable = matched && health.available(cfg, rule.server);
@@ -197,15 +200,13 @@ fn decide_normalized<'c>(
                 rule.server,
                 false,
                 req,
-                edits(),
+                &st,
             ));
         }
     }
 
     match balanced(cfg, backend, req, health, tickets, None, &mut trace) {
-        Some(server) => {
-            Decision::Forward(forward(cfg, frontend, backend, server, true, req, edits()))
-        }
+        Some(server) => Decision::Forward(forward(cfg, frontend, backend, server, true, req, &st)),
         None => Decision::Respond {
             status: NO_SERVER,
             backend: Some(backend),
@@ -225,11 +226,14 @@ pub fn redispatch<'c>(
     tickets: &dyn Tickets,
 ) -> Option<Forward<'c>> {
     // The request as the balance saw it the first time: with its edits.
-    let view = rules::header::edited(req.headers, &failed.edits);
-    let req = &RequestFacts {
-        headers: &view,
-        ..*req
+    let st = RuleState {
+        edits: failed.edits.clone(),
+        method: failed.method.clone(),
+        target: failed.target.clone(),
+        vars: Vec::new(),
     };
+    let view = st.headers(req);
+    let req = &st.facts(req, &view);
     let server = balanced(
         cfg,
         failed.backend,
@@ -246,13 +250,14 @@ pub fn redispatch<'c>(
         server,
         true,
         req,
-        failed.edits.clone(),
+        &st,
     ))
 }
 
-/// `proxy`'s `http-request` rules, in order, each seeing the edits before it
-/// (`req` has those of earlier sections already; this section's go in
-/// `edits`). `Some` when a rule answers; `allow` ends the list.
+/// `proxy`'s `http-request` rules, in order, each seeing the request as the
+/// rules before it left it (`req` is the request as received; `st` holds what
+/// the rules of earlier sections did). `Some` when a rule answers; `allow`
+/// ends the list.
 #[allow(clippy::too_many_arguments)]
 fn http_rules<'c>(
     cfg: &'c Config,
@@ -261,35 +266,30 @@ fn http_rules<'c>(
     req: &RequestFacts<'_>,
     (health, tickets): (&HealthSnapshot, &dyn Tickets),
     backend: Option<ProxyId>,
-    edits: &mut Vec<HeaderEdit>,
+    st: &mut RuleState,
     trace: &mut Option<&mut Trace>,
 ) -> Option<Decision<'c>> {
     for rule in &proxy.http_requests {
-        let view = rules::header::edited(req.headers, edits);
-        let req = &RequestFacts {
-            headers: &view,
-            ..*req
-        };
+        let view = st.headers(req);
+        let now = st.facts(req, &view);
+        let req = &now;
         let ctx = EvalCtx {
             cfg,
             req,
             health,
             proxy: id,
             tickets: Some(tickets),
+            vars: &st.vars,
         };
         if !holds(rule.cond.as_ref(), &ctx, proxy, trace) {
             continue;
         }
-        let edit = |op, name: &str, value: alloc::string::String| HeaderEdit {
-            op,
-            name: name.into(),
-            value,
-        };
-        let made = match &rule.action {
-            Action::SetHeader { name, value } => edit(EditOp::Set, name, value.render(req)),
-            Action::AddHeader { name, value } => edit(EditOp::Add, name, value.render(req)),
-            Action::DelHeader { name } => edit(EditOp::Del, name, Default::default()),
-            Action::Allow => return None,
+        if let Some(change) = st.change(&rule.action, req) {
+            st.commit(change);
+            continue;
+        }
+        let vars = &st.vars;
+        match &rule.action {
             Action::Deny { status } => {
                 return Some(Decision::Answer {
                     answer: Box::new(Answer {
@@ -308,11 +308,11 @@ fn http_rules<'c>(
                         status: spec.status,
                         kind: AnswerKind::Return,
                         content_type: spec.content_type.clone(),
-                        body: spec.body.render(req),
+                        body: spec.body.render_with(req, vars),
                         headers: spec
                             .headers
                             .iter()
-                            .map(|(n, v)| (n.clone(), v.render(req)))
+                            .map(|(n, v)| (n.clone(), v.render_with(req, vars)))
                             .collect(),
                     }),
                     backend,
@@ -331,7 +331,7 @@ fn http_rules<'c>(
                 });
             }
             Action::Redirect { rule, to } => {
-                let to = to.render(req);
+                let to = to.render_with(req, vars);
                 return Some(Decision::Redirect {
                     code: rule.code,
                     location: alloc::borrow::Cow::Owned(
@@ -340,8 +340,9 @@ fn http_rules<'c>(
                     backend,
                 });
             }
-        };
-        edits.push(made);
+            // `allow`, and the edits `apply` took.
+            _ => return None,
+        }
     }
     None
 }
@@ -403,7 +404,7 @@ fn forward<'c>(
     server: ServerId,
     balanced: bool,
     req: &RequestFacts<'_>,
-    edits: Vec<HeaderEdit>,
+    st: &RuleState,
 ) -> Forward<'c> {
     let s = cfg.server(server);
     let port = s.port.unwrap_or(req.dst.port());
@@ -467,18 +468,9 @@ fn forward<'c>(
         upstream,
         forwarded_for,
         original_to,
-        edits,
-    }
-}
-
-/// `req` with `view` (its headers as edited) in place of its headers, if any.
-fn with_view<'a>(
-    req: &RequestFacts<'a>,
-    view: Option<&'a [(&'a str, &'a str)]>,
-) -> RequestFacts<'a> {
-    RequestFacts {
-        headers: view.unwrap_or(req.headers),
-        ..*req
+        edits: st.edits.clone(),
+        method: st.method.clone(),
+        target: st.target.clone(),
     }
 }
 

@@ -41,7 +41,9 @@
 //!                 u8 has-forwarded-for [addr-ip], u8 has-original-to [addr-ip]
 //!                 (the header names are the backend's option, else the frontend's:
 //!                 the host takes them from its copy of the configuration)
-//!                 u16 edit count, per edit: u8 op (0 set, 1 add, 2 del), str32 name, str32 value
+//!                 u16 edit count, per edit: u8 op (0 set, 1 add, 2 del, 3 replace [u32 nth]),
+//!                 str32 name, str32 value;
+//!                 u8 has-method [str32 method], u8 has-target [str32 target]
 //! u8 2 respond:   u16 status, u8 has-backend [u16 backend]   (the backend chosen, if any)
 //! u8 3 none:      (redispatch found no other server)
 //! u8 4 answer:    u8 kind (0 deny, 1 return), u16 status, u8 has-backend [u16 backend],
@@ -600,13 +602,23 @@ pub fn encode_decision(out: &mut Vec<u8>, decision: Option<&Decision<'_>>, trace
             put_header(out, &f.original_to);
             put_u16(out, u16::try_from(f.edits.len()).unwrap_or(u16::MAX));
             for e in f.edits.iter().take(usize::from(u16::MAX)) {
-                out.push(match e.op {
-                    EditOp::Set => 0,
-                    EditOp::Add => 1,
-                    EditOp::Del => 2,
-                });
+                match e.op {
+                    EditOp::Set => out.push(0),
+                    EditOp::Add => out.push(1),
+                    EditOp::Del => out.push(2),
+                    EditOp::Replace(nth) => {
+                        out.push(3);
+                        put_u32(out, nth);
+                    }
+                }
                 put_str(out, &e.name);
                 put_str(out, &e.value);
+            }
+            for s in [&f.method, &f.target] {
+                out.push(u8::from(s.is_some()));
+                if let Some(s) = s {
+                    put_str(out, s);
+                }
             }
         }
         Some(Decision::Answer { answer, backend }) => {
@@ -864,6 +876,8 @@ pub fn decode_decision<'c>(
                 forwarded_for: None,
                 original_to: None,
                 edits: Vec::new(),
+                method: None,
+                target: None,
             };
             f.forwarded_for = header(&mut r, cfg, &f, false)?;
             f.original_to = header(&mut r, cfg, &f, true)?;
@@ -874,6 +888,7 @@ pub fn decode_decision<'c>(
                     0 => EditOp::Set,
                     1 => EditOp::Add,
                     2 => EditOp::Del,
+                    3 => EditOp::Replace(r.u32()?),
                     _ => return Err(WireError::BadTag(at)),
                 };
                 f.edits.push(HeaderEdit {
@@ -882,6 +897,8 @@ pub fn decode_decision<'c>(
                     value: String::from(r.str()?),
                 });
             }
+            f.method = r.bool()?.then(|| r.str().map(String::from)).transpose()?;
+            f.target = r.bool()?.then(|| r.str().map(String::from)).transpose()?;
             Some(Decision::Forward(f))
         }
         4 => {
@@ -978,6 +995,8 @@ pub fn run<'c>(
                 forwarded_for: None,
                 original_to: None,
                 edits: Vec::new(),
+                method: None,
+                target: None,
             };
             (
                 crate::redispatch(cfg, &failed, &facts, health, tickets).map(Decision::Forward),
@@ -995,7 +1014,9 @@ mod tests {
     const CFG: &str = "frontend f\n bind :80\n option forwardfor header X-Client\n option originalto\n\
         acl a path_beg /r\n redirect prefix /p if a\n acl n hdr(host) -m found\n use_backend named if n\n default_backend b\n\
         backend b\n server s1 0.0.0.0:9090 check\n server s2 10.0.0.2:9091 check\n\
-        backend named\n server n1 wt1.example.com:443 ssl\n";
+        backend named\n http-request set-path /n%[path]\n http-request set-method PUT\n\
+        \x20http-request set-var(txn.h) req.hdr(host)\n http-request add-header X-H %[var(txn.h)]\n\
+        \x20server n1 wt1.example.com:443 ssl\n";
 
     fn roundtrip(
         target: &str,
@@ -1083,6 +1104,30 @@ mod tests {
                 port: 443
             }
         );
+        // The backend's rules: a new request line and an edit.
+        assert_eq!(f.method.as_deref(), Some("PUT"));
+        assert_eq!(f.target.as_deref(), Some("/n/"));
+        assert_eq!(
+            (
+                f.edits[0].op,
+                f.edits[0].name.as_str(),
+                f.edits[0].value.as_str()
+            ),
+            (EditOp::Add, "X-H", "x")
+        );
+        // A replace edit keeps its line number over the wire.
+        let mut f = f.clone();
+        f.edits.push(HeaderEdit {
+            op: EditOp::Replace(3),
+            name: "X-R".into(),
+            value: "v".into(),
+        });
+        f.method = None;
+        let cfg = parse("t.cfg", CFG).unwrap_or_else(|e| panic!("{e}")).config;
+        let mut out = Vec::new();
+        encode_decision(&mut out, Some(&Decision::Forward(f.clone())), None);
+        let (back, _) = decode_decision(&cfg, &out).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(back, Some(Decision::Forward(f)));
     }
 
     #[test]

@@ -111,6 +111,8 @@ fn cases() -> Vec<Case> {
         get("http-request-redirect", "/hred"),
         get("backend-http-request-deny", "/bred/deny"),
         get("backend-http-request-return", "/bred/ret"),
+        get("http-request-set-path", "/hsetpath?q=1"),
+        get("http-request-set-method-uri", "/hsetmethod"),
         get("redirect-301", "/r301?a=1"),
         get("redirect-302", "/r302"),
         get("redirect-303", "/r303"),
@@ -697,6 +699,9 @@ fn compare(options: &str) {
          \x20http-request return status 404 content-type text/plain string nope hdr X-R %[src] if {{ path /hret }}\n\
          \x20http-request return status 204 if {{ path /hret204 }}\n\
          \x20http-request redirect location /hr%[path] code 303 if {{ path /hred }}\n\
+         \x20http-request set-path /cl%[path] if {{ path /hsetpath }}\n\
+         \x20http-request set-method HEAD if {{ path /hsetmethod }}\n\
+         \x20http-request set-uri /cl?x if {{ path /hsetmethod }}\n\
          \x20redirect location /moved code 301 if {{ path /r301 }}\n\
          \x20redirect location /moved code 302 if {{ path /r302 }}\n\
          \x20redirect location /moved code 303 if {{ path /r303 }}\n\

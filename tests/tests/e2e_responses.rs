@@ -221,9 +221,100 @@ fn unescape(s: &str) -> Vec<u8> {
     out
 }
 
+/// `http-request` rules that rewrite the request (frontend, then backend `b`),
+/// for [`RULE_CASES`]: each applies to the paths of its cases.
+const RULES: &str = r#"
+ http-request replace-header X-A b Z if { path /replace-header }
+ http-request replace-header X-A ^(a)(.*)$ \2-\1 if { path /replace-header-groups }
+ http-request replace-value X-A b Z if { path /replace-value }
+ http-request replace-value X-A ^(.)(.*)$ <\2\1> if { path /replace-value-groups }
+ http-request set-path /new%[path] if { path_beg /set-path }
+ http-request set-header X-Seen %[path] if { path_beg /new/set-path }
+ http-request set-query a=%[path] if { path_beg /set-query }
+ http-request set-query %[hdr(x-none)] if { path_beg /empty-query }
+ http-request set-uri /u?x if { path_beg /set-uri }
+ http-request set-uri http://new.example:81/abs%[path] if { path_beg /abs-uri }
+ http-request set-method POST if { path_beg /set-method }
+ http-request set-method HEAD if { path_beg /head-method }
+ http-request set-method %[hdr(x-m)] if { path_beg /lf-method }
+ http-request replace-path /replace-path/(.*) /R/\1 if { path_beg /replace-path }
+ http-request replace-uri ^([^?]*)\?(.*)$ \1/q/\2 if { path_beg /replace-uri }
+ http-request set-var(txn.h) req.hdr(x-in) if { path_beg /var }
+ http-request set-var(req.n) int(42) if { path_beg /var }
+ http-request set-var(sess.s) str(abc),upper if { path_beg /var }
+ http-request set-var(txn.p) path if { path_beg /var }
+ http-request unset-var(txn.p) if { path /var-unset }
+ http-request set-var(txn.h) req.hdr(x-none) if { path_beg /var }
+ http-request set-header X-V h=%[var(txn.h)]n=%[var(req.n)]s=%[var(sess.s)]p=%[var(txn.p)]u=%[var(txn.unset)] if { path_beg /var }
+ use_backend b2 if { path_beg /R/ }
+"#;
+
+/// Backend `b2`'s rules: they see the frontend's edits and variables.
+const BACKEND_RULES: &str = r#"
+ http-request set-header X-B2 %[path]-%[var(txn.h)]-%[hdr(x-a)]
+ http-request replace-value X-A ^a$ be
+"#;
+
+/// Cases for [`RULES`], in [`CASES`]'s format: what the server receives is what
+/// they compare.
+const RULE_CASES: &str = r#"
+replace-header | GET /replace-header HTTP/1.1\r\nHost: x\r\nX-A: abc\r\nX-B: 1\r\nx-a: c, b,b\r\nX-Case: {name}\r\n\r\n | send OK
+replace-header-groups | GET /replace-header-groups HTTP/1.1\r\nHost: x\r\nX-A: abc\r\nX-A: xyz, ab\r\nX-Case: {name}\r\n\r\n | send OK
+replace-header-none | GET /replace-header HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+replace-value | GET /replace-value HTTP/1.1\r\nHost: x\r\nX-A: abc,  b , d\r\nX-B: 1\r\nx-a: c, b,b\r\nX-Case: {name}\r\n\r\n | send OK
+replace-value-groups | GET /replace-value-groups HTTP/1.1\r\nHost: x\r\nX-A: abc,  b , d\r\nX-A: "q,r" , s\r\nX-Case: {name}\r\n\r\n | send OK
+set-path | GET /set-path?q=1 HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+set-path-absolute | GET http://x.com/set-path?q=1 HTTP/1.1\r\nHost: x.com\r\nX-Case: {name}\r\n\r\n | send OK
+set-query | GET /set-query?q=1 HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+set-query-added | GET /set-query HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+empty-query | GET /empty-query?q=1 HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+empty-query-none | GET /empty-query HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+set-uri | GET /set-uri/x?y HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+abs-uri | GET /abs-uri HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+abs-uri-two-hosts | GET /abs-uri HTTP/1.1\r\nHost: x\r\nhost: y\r\nX-Case: {name}\r\n\r\n | send OK
+head-method | GET /head-method HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+set-method | GET /set-method HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+lf-method | GET /lf-method HTTP/1.1\r\nHost: x\r\nX-M: PUT\r\nX-Case: {name}\r\n\r\n | send OK
+replace-path | GET /replace-path/a/b?q=/replace-path/c HTTP/1.1\r\nHost: x\r\nX-A: a\r\nX-In: i\r\nX-Case: {name}\r\n\r\n | send OK
+replace-uri | GET /replace-uri/a?b=c HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+replace-uri-no-match | GET /replace-uri/a HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+var | GET /var?x HTTP/1.1\r\nHost: x\r\nX-In: 1, 2\r\nX-Case: {name}\r\n\r\n | send OK
+var-unset | GET /var-unset HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+"#;
+
 fn cases() -> Vec<Case> {
-    let mut v: Vec<Case> = CASES
-        .lines()
+    let mut v = parse_cases(CASES);
+    // Heads around HAProxy's size limit (15275 in h1.rs's cost model) and header count.
+    for (n, big) in [(15000, false), (15226, false), (15227, true), (20000, true)] {
+        let resp = format!(
+            "HTTP/1.1 200 OK\r\nX-Big: {}\r\ncontent-length: 2\r\n\r\nok",
+            "v".repeat(n)
+        );
+        v.push(generated(format!("header-of-{n}"), resp, big));
+    }
+    // Bodies larger than a buffer, with a length and chunked.
+    let big_body = "0123456789abcdef".repeat(12 * 1024);
+    let resp = format!(
+        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{big_body}",
+        big_body.len()
+    );
+    v.push(generated("large-body".into(), resp, false));
+    let chunks: String = (0..300)
+        .map(|i| format!("{:x}\r\n{}\r\n", i + 1, "x".repeat(i + 1)))
+        .collect();
+    let resp = format!("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n{chunks}0\r\n\r\n");
+    v.push(generated("many-chunks".into(), resp, false));
+    for (n, many) in [(99, false), (100, true), (101, true)] {
+        let h: String = (0..n).map(|i| format!("X-{i}: a\r\n")).collect();
+        let resp = format!("HTTP/1.1 200 OK\r\n{h}content-length: 2\r\n\r\nok");
+        v.push(generated(format!("{n}-headers"), resp, many));
+    }
+    v
+}
+
+/// The cases of `text` (see [`CASES`]).
+fn parse_cases(text: &str) -> Vec<Case> {
+    text.lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
             let f: Vec<&str> = l.split(" | ").collect();
@@ -254,33 +345,7 @@ fn cases() -> Vec<Case> {
             }
             case
         })
-        .collect();
-    // Heads around HAProxy's size limit (15275 in h1.rs's cost model) and header count.
-    for (n, big) in [(15000, false), (15226, false), (15227, true), (20000, true)] {
-        let resp = format!(
-            "HTTP/1.1 200 OK\r\nX-Big: {}\r\ncontent-length: 2\r\n\r\nok",
-            "v".repeat(n)
-        );
-        v.push(generated(format!("header-of-{n}"), resp, big));
-    }
-    // Bodies larger than a buffer, with a length and chunked.
-    let big_body = "0123456789abcdef".repeat(12 * 1024);
-    let resp = format!(
-        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{big_body}",
-        big_body.len()
-    );
-    v.push(generated("large-body".into(), resp, false));
-    let chunks: String = (0..300)
-        .map(|i| format!("{:x}\r\n{}\r\n", i + 1, "x".repeat(i + 1)))
-        .collect();
-    let resp = format!("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n{chunks}0\r\n\r\n");
-    v.push(generated("many-chunks".into(), resp, false));
-    for (n, many) in [(99, false), (100, true), (101, true)] {
-        let h: String = (0..n).map(|i| format!("X-{i}: a\r\n")).collect();
-        let resp = format!("HTTP/1.1 200 OK\r\n{h}content-length: 2\r\n\r\nok");
-        v.push(generated(format!("{n}-headers"), resp, many));
-    }
-    v
+        .collect()
 }
 
 /// A plain GET answered `resp`; the origin closes after it when `close`.
@@ -683,10 +748,15 @@ fn wtedge_for(hap: &Haproxy) -> Edge {
 
 /// Runs every case through HAProxy and wtedge on `options` (lines for `defaults`).
 fn compare(options: &str) {
+    compare_with(options, "", "", cases());
+}
+
+/// Runs `cases` through HAProxy and wtedge on `options`, with `rules` in the
+/// frontend and `be_rules` in backend `b2` (which takes the `/R/` paths).
+fn compare_with(options: &str, rules: &str, be_rules: &str, cases: Vec<Case>) {
     if let Err(e) = haproxy::binary() {
         panic!("this test compares wtedge with HAProxy 2.6 and needs it: {e}");
     }
-    let cases = cases();
     let filter = std::env::var("WTEDGE_CASE").unwrap_or_default();
     let scripts = cases
         .iter()
@@ -695,7 +765,8 @@ fn compare(options: &str) {
     let (port, received, playing) = start_origin(scripts);
     let cfg = format!(
         "defaults\n mode http\n timeout connect 1s\n timeout client 3s\n timeout server 1s\n{options}\
-         frontend fe\n bind 127.0.0.1:1\n default_backend b\nbackend b\n server s1 127.0.0.1:9\n"
+         frontend fe\n bind 127.0.0.1:1\n{rules} default_backend b\nbackend b\n server s1 127.0.0.1:9\n\
+         backend b2\n{be_rules} server s2 127.0.0.1:9\n"
     );
     let hap =
         Haproxy::start_with(&cfg, false, &|_, _| Some(port)).unwrap_or_else(|e| panic!("{e}"));
@@ -773,6 +844,20 @@ fn server_close_answers_as_haproxy() {
 #[test]
 fn keep_alive_answers_as_haproxy() {
     compare("");
+}
+
+/// `http-request` rewrites (headers, request line, variables): what the server
+/// receives is HAProxy's.
+#[test]
+fn request_rewrites_as_haproxy() {
+    let rules = RULES.trim_start_matches('\n');
+    let be = BACKEND_RULES.trim_start_matches('\n');
+    compare_with(
+        " option http-server-close\n",
+        rules,
+        be,
+        parse_cases(RULE_CASES),
+    );
 }
 
 #[test]

@@ -613,6 +613,8 @@ async fn proxy(
             .fetch_ms();
     loop {
         let server = cfg.server(fwd.server);
+        // `set-path`, `set-method`...: router-core's request line.
+        let target = fwd.target.as_deref().unwrap_or(target);
         let url = origin_url(&fwd.upstream, server.params.ssl, target);
         let headers = web_sys::Headers::new_with_headers(req_headers)?;
         // The origin sees its own name as Host: tell Wt what the client asked for
@@ -624,6 +626,9 @@ async fn proxy(
                 router_core::rules::EditOp::Set => headers.set(&e.name, &e.value)?,
                 router_core::rules::EditOp::Add => headers.append(&e.name, &e.value)?,
                 router_core::rules::EditOp::Del => headers.delete(&e.name)?,
+                // The Worker's request has one line per name (the runtime merges
+                // them), which router-core rewrote whole.
+                router_core::rules::EditOp::Replace(_) => headers.set(&e.name, &e.value)?,
             }
         }
         if let Some(xff) = fwd.forwarded_for {
@@ -651,7 +656,7 @@ async fn proxy(
             }
         }
         let init = web_sys::RequestInit::new();
-        init.set_method(&method);
+        init.set_method(fwd.method.as_deref().unwrap_or(&method));
         init.set_headers(&headers);
         init.set_redirect(web_sys::RequestRedirect::Manual);
         let replayable = match &body {

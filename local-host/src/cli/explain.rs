@@ -218,7 +218,7 @@ fn to_json(cfg: &Config, d: &Decision<'_>, steps: &[String]) -> serde_json::Valu
                 "action": "forward", "status": null, "location": null,
                 "backend": cfg.proxy(f.backend).name, "server": cfg.server(f.server).name,
                 "address": f.upstream.to_string(), "headers": headers, "edits": edits,
-                "trace": steps,
+                "method": f.method, "target": f.target, "trace": steps,
             })
         }
     }
@@ -263,6 +263,14 @@ fn print_text(cfg: &Config, d: &Decision<'_>, steps: &[String]) {
         }
         Decision::Forward(f) => {
             println!("forward to {} at {}", cfg.server_path(f.server), f.upstream);
+            if f.method.is_some() || f.target.is_some() {
+                let (m, t) = (f.method.as_deref(), f.target.as_deref());
+                println!(
+                    "  request line {} {}",
+                    m.unwrap_or("(method unchanged)"),
+                    t.unwrap_or("(target unchanged)")
+                );
+            }
             for e in &f.edits {
                 println!("  {}", edit_text(e));
             }
@@ -277,12 +285,13 @@ fn print_text(cfg: &Config, d: &Decision<'_>, steps: &[String]) {
     }
 }
 
-/// `set-header X-A: v`, `add-header X-B: v`, `del-header X-C`.
+/// `set-header X-A: v`, `add-header X-B: v`, `del-header X-C`, `replace X-D#1: v`.
 fn edit_text(e: &router_core::rules::HeaderEdit) -> String {
     use router_core::rules::EditOp;
     match e.op {
         EditOp::Set => format!("set-header {}: {}", e.name, e.value),
         EditOp::Add => format!("add-header {}: {}", e.name, e.value),
         EditOp::Del => format!("del-header {}", e.name),
+        EditOp::Replace(n) => format!("replace {}#{n}: {}", e.name, e.value),
     }
 }

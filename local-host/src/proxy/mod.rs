@@ -1043,7 +1043,10 @@ impl ClientConn {
                     &mut upload,
                 );
                 tokio::pin!(pump);
-                let read_head = read_response(&mut srd, &mut sbuf, head, wr, client_to);
+                // The server answers the method it received (`set-method`).
+                let sent_method = fwd.method.as_deref().unwrap_or(&head.method);
+                let read_head =
+                    read_response(&mut srd, &mut sbuf, head, sent_method, wr, client_to);
                 tokio::pin!(read_head);
                 let mut deadline = tokio::time::Instant::now() + server_to;
                 loop {
@@ -1523,7 +1526,7 @@ fn returned_bytes(a: &router_core::rules::Answer) -> u64 {
 /// The request head for `fwd` (with its appended headers), as HAProxy sends it.
 fn request_bytes(head: &h1::RequestHead, fwd: &Forward<'_>, close: bool) -> Vec<u8> {
     let edited;
-    let head = if fwd.edits.is_empty() {
+    let head = if fwd.edits.is_empty() && fwd.method.is_none() && fwd.target.is_none() {
         head
     } else {
         let mut h = head.clone();
@@ -1533,6 +1536,13 @@ fn request_bytes(head: &h1::RequestHead, fwd: &Forward<'_>, close: bool) -> Vec<
             |(n, _)| n.as_str(),
             |e| (e.name.clone(), e.value.clone()),
         );
+        // `set-method` / `set-path`...: router-core's request line.
+        if let Some(m) = &fwd.method {
+            h.method.clone_from(m);
+        }
+        if let Some(t) = &fwd.target {
+            h.target.clone_from(t);
+        }
         edited = h;
         &edited
     };
@@ -1749,17 +1759,18 @@ async fn pump(
     end
 }
 
-/// Reads the response head; interim answers (100 Continue...) go to the client as they
-/// come.
+/// Reads the response head to a request sent with `method`; interim answers (100
+/// Continue...) go to the client as they come.
 async fn read_response(
     srd: &mut tokio::net::tcp::ReadHalf<'_>,
     sbuf: &mut BytesMut,
     req: &RequestHead,
+    method: &str,
     wr: &mut OwnedWriteHalf,
     client_to: Duration,
 ) -> Result<origin::ResponseHead, Failure> {
     loop {
-        match origin::parse_response(sbuf, &req.method) {
+        match origin::parse_response(sbuf, method) {
             Err(_) => return Err(Failure::Invalid),
             Ok(Some((h, n))) => {
                 sbuf.advance(n);

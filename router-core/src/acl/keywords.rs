@@ -44,6 +44,8 @@ pub enum FetchKind {
     AlwaysFalse,
     /// `ssl_fc`
     SslFc,
+    /// `var(scope.name)`
+    Var,
 }
 
 /// Keyword table: name, fetch, default matcher.
@@ -98,7 +100,14 @@ pub const KEYWORDS: &[(&str, FetchKind, Matcher)] = &[
     ("always_true", FetchKind::AlwaysTrue, Matcher::Bool),
     ("always_false", FetchKind::AlwaysFalse, Matcher::Bool),
     ("ssl_fc", FetchKind::SslFc, Matcher::Bool),
+    // No default matcher in HAProxy: `-m` is required (see `needs_matcher`).
+    ("var", FetchKind::Var, Matcher::Str),
 ];
+
+/// Fetches whose type has no default matcher: HAProxy wants `-m`.
+pub fn needs_matcher(kind: FetchKind) -> bool {
+    matches!(kind, FetchKind::Var)
+}
 
 /// HAProxy keywords that Wt Edge refuses, with the reason shown to the user.
 pub const REFUSED: &[(&str, &str)] = &[
@@ -131,6 +140,7 @@ pub fn takes_arg(kind: FetchKind) -> bool {
             | FetchKind::SrvIsUp
             | FetchKind::BeConn
             | FetchKind::SrvConn
+            | FetchKind::Var
     )
 }
 

@@ -64,6 +64,7 @@ pub fn parse_acl_term(words: &[Word], line: u32) -> Result<AclTerm, Problem> {
     let fetch = make_fetch(kind, arg, first.col)?;
 
     let mut icase = false;
+    let mut explicit = false;
     let mut i = 1;
     while let Some(w) = words.get(i) {
         if w.quoted || !w.text.starts_with('-') {
@@ -77,6 +78,7 @@ pub fn parse_acl_term(words: &[Word], line: u32) -> Result<AclTerm, Problem> {
                 break;
             }
             "-m" => {
+                explicit = true;
                 i += 1;
                 let Some(m) = words.get(i) else {
                     return Err(
@@ -133,6 +135,14 @@ pub fn parse_acl_term(words: &[Word], line: u32) -> Result<AclTerm, Problem> {
         i += 1;
     }
 
+    if keywords::needs_matcher(kind) && !explicit {
+        return Err(Problem::new(
+            K::MissingArgument,
+            first.col,
+            format!("matching method must be specified first (using '-m') when using a sample fetch of this type ('{kw}')"),
+        )
+        .hint(format!("write e.g. '{} -m str VALUE'", first.text)));
+    }
     let mut patterns = Vec::new();
     let mut op = IntOp::Eq;
     let rest = words.get(i..).unwrap_or_default();
@@ -269,6 +279,7 @@ fn make_fetch(kind: FetchKind, arg: Option<&str>, col: u32) -> Result<Fetch, Pro
         FetchKind::AlwaysTrue => Fetch::AlwaysTrue,
         FetchKind::AlwaysFalse => Fetch::AlwaysFalse,
         FetchKind::SslFc => Fetch::SslFc,
+        FetchKind::Var => Fetch::Var(crate::rules::logfmt::var_name(arg.unwrap_or(""), col)?),
     })
 }
 

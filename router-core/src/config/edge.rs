@@ -9,7 +9,9 @@
 //! - `verify none` cannot turn off Cloudflare's certificate checks.
 //!
 //! The first three are errors (the Worker cannot reach the server once
-//! deployed), the last two warnings.
+//! deployed), the last two warnings. The Worker also has no regexes (its size
+//! limit): `replace-header`, `replace-value`, `replace-path` and `replace-uri`
+//! rules are errors.
 
 use alloc::format;
 use alloc::string::String;
@@ -17,6 +19,7 @@ use alloc::vec::Vec;
 
 use super::model::{Config, Server, ServerHost};
 use crate::diag::{Diagnostic, DiagnosticKind};
+use crate::rules::{Action, LinePart};
 
 /// Findings about a config's servers for the edge target.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -44,9 +47,36 @@ fn is_local_name(name: &str) -> bool {
     n == "localhost" || n.ends_with(".localhost")
 }
 
-/// Checks every `server` line.
+/// Checks every `server` line and every `http-request` rule.
 pub fn check(cfg: &Config) -> EdgeReport {
     let mut report = EdgeReport::default();
+    for p in &cfg.proxies {
+        for rule in &p.http_requests {
+            let keyword = match &rule.action {
+                Action::ReplaceHeader(_) => "http-request replace-header",
+                Action::ReplaceValue(_) => "http-request replace-value",
+                Action::ReplaceLine {
+                    part: LinePart::Path,
+                    ..
+                } => "http-request replace-path",
+                Action::ReplaceLine { .. } => "http-request replace-uri",
+                _ => continue,
+            };
+            report.errors.push(Diagnostic {
+                kind: DiagnosticKind::Unsupported,
+                file: cfg.file.clone(),
+                line: rule.line,
+                column: 1,
+                keyword: String::from(keyword),
+                message: format!(
+                    "'{keyword}' needs regexes, which the Worker does not have (its size limit)"
+                ),
+                hint: Some(String::from(
+                    "rewrite with set-header, set-path or set-query, or in the application",
+                )),
+            });
+        }
+    }
     for id in cfg.server_ids() {
         let s = cfg.server(id);
         let path = cfg.server_path(id);
@@ -141,6 +171,17 @@ mod tests {
         assert_eq!(r.errors[0].line, 5);
         assert_eq!(r.errors[0].keyword, "http-request");
         assert!(r.errors[0].message.contains("prometheus-exporter"));
+    }
+
+    #[test]
+    #[cfg(feature = "regex")]
+    fn regex_rules_are_errors() {
+        let r = report(
+            "frontend f\n bind :80\n http-request set-path /x\n http-request replace-path /a(.*) /b\\1\n default_backend b\nbackend b\n server s w.example.com:443\n",
+        );
+        assert_eq!(r.errors.len(), 1, "{r:?}");
+        assert_eq!(r.errors[0].line, 4);
+        assert_eq!(r.errors[0].keyword, "http-request replace-path");
     }
 
     #[test]

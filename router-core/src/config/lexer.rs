@@ -110,7 +110,10 @@ fn col(index: usize) -> u32 {
     u32::try_from(index + 1).unwrap_or(u32::MAX)
 }
 
-/// Handles the escape at `chars[i] == '\\'`, returns the index after it.
+/// Handles the escape at `chars[i] == '\\'`, returns the index after it. As
+/// HAProxy's `parse_line()`: a backslash before anything but a space, `\\`,
+/// `#`, a quote, `r`, `n`, `t` or `xHH` is kept (`\1` and `\.` reach the
+/// regexes of `replace-header`... unchanged).
 fn escape(chars: &[char], i: usize, out: &mut String) -> Result<usize, LexError> {
     let Some(&next) = chars.get(i + 1) else {
         return Err(LexError::TrailingBackslash(col(i)));
@@ -130,7 +133,11 @@ fn escape(chars: &[char], i: usize, out: &mut String) -> Result<usize, LexError>
                 _ => return Err(LexError::BadHexEscape(col(i))),
             }
         }
-        other => out.push(other),
+        ' ' | '\\' | '#' | '\'' | '"' => out.push(next),
+        _ => {
+            out.push('\\');
+            return Ok(i + 1);
+        }
     }
     Ok(i + 2)
 }
@@ -174,6 +181,11 @@ mod tests {
         assert_eq!(texts("a b\\ c"), ["a", "b c"]);
         assert_eq!(texts("a \"x\\\"y\""), ["a", "x\"y"]);
         assert_eq!(texts("a \\x41\\t"), ["a", "A\t"]);
+        // Not escapes in HAProxy's parse_line(): the backslash stays (regexes).
+        assert_eq!(
+            texts("r ^(a)\\?(.*)$ \\2-\\1 \"\\d\\.\""),
+            ["r", "^(a)\\?(.*)$", "\\2-\\1", "\\d\\."]
+        );
         assert_eq!(texts("a pre\"mid\"post"), ["a", "premidpost"]);
     }
 

@@ -1,6 +1,7 @@
-//! Header edits (`set-header`, `add-header`, `del-header`) and how a header list
-//! takes them, as HAProxy 2.6 does: `del` removes every line of the name (any
-//! case), `set` removes them and appends one line at the end, `add` appends.
+//! Header edits (`set-header`, `add-header`, `del-header`, `replace-header`,
+//! `replace-value`) and how a header list takes them, as HAProxy 2.6 does: `del`
+//! removes every line of the name (any case), `set` removes them and appends one
+//! line at the end, `add` appends, `replace` rewrites one line in place.
 //! One function serves router-core (the ACLs after the rule see the edit) and
 //! the hosts (what the server receives).
 
@@ -18,6 +19,8 @@ pub enum EditOp {
     Add,
     /// Remove every line of the name.
     Del,
+    /// Give the line that is the Nth (from 0) of the name a new value, in place.
+    Replace(u32),
 }
 
 /// One header edit, its value already computed for the request.
@@ -40,6 +43,20 @@ pub fn apply<'e, H>(
     make: impl Fn(&'e HeaderEdit) -> H,
 ) {
     for e in edits {
+        if let EditOp::Replace(nth) = e.op {
+            let line = headers
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| name_of(h).eq_ignore_ascii_case(&e.name))
+                .nth(nth as usize)
+                .map(|(i, _)| i);
+            if let Some(i) = line {
+                // Its name as configured: the same but for case, which HAProxy
+                // does not keep either (it writes names in lower case).
+                headers[i] = make(e);
+            }
+            continue;
+        }
         if matches!(e.op, EditOp::Set | EditOp::Del) {
             headers.retain(|h| !name_of(h).eq_ignore_ascii_case(&e.name));
         }
@@ -120,6 +137,21 @@ mod tests {
             .map(|(n, v)| (n.as_str(), v.as_str()))
             .collect();
         assert_eq!(owned, edited(&headers, &edits));
+    }
+
+    /// Seen on HAProxy 2.6.12: `replace-header X-A b Z` with `X-A: abc`, `X-B: 1`,
+    /// `x-a: c, b,b` gives `x-a: Z`, `x-b: 1`, `x-a: Z` (each line in place).
+    #[test]
+    fn replace_is_in_place() {
+        let edits = [
+            edit(EditOp::Replace(0), "X-A", "Z"),
+            edit(EditOp::Replace(1), "X-A", "Z"),
+            edit(EditOp::Replace(5), "X-A", "never"),
+        ];
+        assert_eq!(
+            edited(&[("X-A", "abc"), ("X-B", "1"), ("x-a", "c, b,b")], &edits),
+            [("X-A", "Z"), ("X-B", "1"), ("X-A", "Z")]
+        );
     }
 
     #[test]

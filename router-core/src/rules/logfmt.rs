@@ -61,6 +61,12 @@ pub enum SampleFetch {
     Method,
     /// `ssl_fc`: `1` when the client connection is TLS, else `0`.
     SslFc,
+    /// `var(SCOPE.NAME)`: a variable set by `set-var`; nothing when unset.
+    Var(String),
+    /// `str(TEXT)`: a constant.
+    Str(String),
+    /// `int(N)`: a constant integer.
+    Int(i64),
 }
 
 /// Converters.
@@ -73,8 +79,34 @@ pub enum Conv {
     Upper,
 }
 
-const FETCHES: &str =
-    "src, dst, src_port, dst_port, hdr(NAME), req.hdr(NAME), path, url, query, method, ssl_fc";
+const FETCHES: &str = "src, dst, src_port, dst_port, hdr(NAME), req.hdr(NAME), path, url, query, method, ssl_fc, var(SCOPE.NAME), str(TEXT), int(N)";
+
+/// Variable scopes HAProxy 2.6 knows; `proc` and `check` are refused by Wt Edge.
+const SCOPES: [&str; 6] = ["proc", "sess", "txn", "req", "res", "check"];
+
+/// Checks a variable name (`txn.x`) as HAProxy does; Wt Edge keeps variables
+/// for one request, so it takes the `sess`, `txn` and `req` scopes only.
+pub fn var_name(name: &str, col: u32) -> Result<String, Problem> {
+    let scope = name.split_once('.').map(|(s, _)| s);
+    let known = scope.filter(|s| SCOPES.contains(s));
+    match (known, name.split_once('.')) {
+        (Some("sess" | "txn" | "req"), Some((_, n))) if !n.is_empty() => Ok(name.to_string()),
+        (Some(s), Some((_, n))) if !n.is_empty() => Err(Problem::new(
+            K::Unsupported,
+            col,
+            format!("variables of scope '{s}' are not supported by Wt Edge yet"),
+        )
+        .hint("use a 'txn.' variable")),
+        _ => Err(Problem::new(
+            K::InvalidValue,
+            col,
+            format!(
+                "invalid variable name '{name}'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'"
+            ),
+        )
+        .hint(format!("write 'txn.{name}'"))),
+    }
+}
 
 impl LogFormat {
     /// Parses `text` (a config word starting at column `col`).
@@ -165,22 +197,22 @@ impl LogFormat {
         })
     }
 
-    /// The value for `req`.
+    /// The value for `req`, without variables.
     pub fn render(&self, req: &RequestFacts<'_>) -> String {
+        self.render_with(req, &[])
+    }
+
+    /// The value for `req`, `vars` holding the variables set so far (a sample
+    /// that has no value writes nothing, as HAProxy's header values show).
+    pub fn render_with(&self, req: &RequestFacts<'_>, vars: &[(String, String)]) -> String {
         let mut out = String::new();
         for p in &self.parts {
             match p {
                 Part::Text(t) => out.push_str(t),
                 Part::Sample { fetch, convs } => {
                     let from = out.len();
-                    fetch_into(&mut out, fetch, req);
-                    for c in convs {
-                        let tail = &mut out[from..];
-                        match c {
-                            Conv::Lower => tail.make_ascii_lowercase(),
-                            Conv::Upper => tail.make_ascii_uppercase(),
-                        }
-                    }
+                    fetch_into(&mut out, fetch, req, vars);
+                    convert(&mut out[from..], convs);
                 }
             }
         }
@@ -188,9 +220,62 @@ impl LogFormat {
     }
 }
 
-fn fetch_into(out: &mut String, fetch: &SampleFetch, req: &RequestFacts<'_>) {
+fn convert(tail: &mut str, convs: &[Conv]) {
+    for c in convs {
+        match c {
+            Conv::Lower => tail.make_ascii_lowercase(),
+            Conv::Upper => tail.make_ascii_uppercase(),
+        }
+    }
+}
+
+/// A sample expression's value (for `set-var`); `None` when the fetch finds
+/// nothing (no such header, unset variable, no query), HAProxy's failed fetch.
+pub fn sample_value(
+    fetch: &SampleFetch,
+    convs: &[Conv],
+    req: &RequestFacts<'_>,
+    vars: &[(String, String)],
+) -> Option<String> {
+    let found = match fetch {
+        SampleFetch::Hdr(name) => req
+            .header_lines(name)
+            .flat_map(split_values)
+            .next()
+            .is_some(),
+        SampleFetch::Var(name) => vars.iter().any(|(n, _)| n == name),
+        SampleFetch::Query => req.target.contains('?'),
+        SampleFetch::Path => path_of(req.target).is_some(),
+        _ => true,
+    };
+    if !found {
+        return None;
+    }
+    let mut out = String::new();
+    fetch_into(&mut out, fetch, req, vars);
+    convert(&mut out, convs);
+    Some(out)
+}
+
+fn fetch_into(
+    out: &mut String,
+    fetch: &SampleFetch,
+    req: &RequestFacts<'_>,
+    vars: &[(String, String)],
+) {
     // Writing to a String cannot fail.
     let _ = match fetch {
+        SampleFetch::Var(name) => {
+            if let Some((_, v)) = vars.iter().find(|(n, _)| n == name) {
+                out.push_str(v);
+            }
+            Ok(())
+        }
+        SampleFetch::Str(s) => {
+            out.push_str(s);
+            Ok(())
+        }
+        SampleFetch::Int(n) => write!(out, "{n}"),
         SampleFetch::Src => write!(out, "{}", req.src.ip()),
         SampleFetch::Dst => write!(out, "{}", req.dst.ip()),
         SampleFetch::SrcPort => write!(out, "{}", req.src.port()),
@@ -224,8 +309,9 @@ fn fetch_into(out: &mut String, fetch: &SampleFetch, req: &RequestFacts<'_>) {
     };
 }
 
-/// `fetch[(arg)][,conv…]`.
-fn sample(expr: &str, col: u32) -> Result<Part, Problem> {
+/// `fetch[(arg)][,conv…]`: a sample expression (`%[...]`'s inside, `set-var`'s
+/// argument).
+pub fn sample(expr: &str, col: u32) -> Result<Part, Problem> {
     let mut pieces = expr.split(',');
     let head = pieces.next().unwrap_or("").trim();
     let (name, arg) = match head.split_once('(') {
@@ -259,6 +345,21 @@ fn sample(expr: &str, col: u32) -> Result<Part, Problem> {
         "query" => no_arg(SampleFetch::Query)?,
         "method" => no_arg(SampleFetch::Method)?,
         "ssl_fc" => no_arg(SampleFetch::SslFc)?,
+        "var" => SampleFetch::Var(var_name(arg.unwrap_or(""), col)?),
+        "str" => SampleFetch::Str(arg.unwrap_or("").to_string()),
+        "int" => match arg.map(str::parse::<i64>) {
+            Some(Ok(n)) => SampleFetch::Int(n),
+            _ => {
+                return Err(Problem::new(
+                    K::InvalidValue,
+                    col,
+                    format!(
+                        "'int' expects an integer argument, found '{}'",
+                        arg.unwrap_or("")
+                    ),
+                ));
+            }
+        },
         "hdr" | "req.hdr" => match arg {
             Some(n) if !n.is_empty() && !n.contains(',') => SampleFetch::Hdr(n.to_string()),
             _ => {

@@ -7,6 +7,9 @@
 pub mod header;
 pub mod logfmt;
 pub mod parse;
+pub mod regex;
+pub mod state;
+pub mod target;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -16,6 +19,7 @@ use crate::acl::Condition;
 use crate::config::model::RedirectRule;
 pub use header::{EditOp, HeaderEdit};
 pub use logfmt::LogFormat;
+pub use state::RuleState;
 
 /// One `http-request` line.
 #[derive(Debug, Clone, Serialize)]
@@ -70,6 +74,62 @@ pub enum Action {
     /// `use-service prometheus-exporter`: HAProxy's Prometheus exporter answers
     /// (`crate::promex`).
     UsePrometheus,
+    /// `replace-header NAME REGEX FMT`: each line of NAME whose whole value holds a
+    /// match becomes FMT (references filled in).
+    ReplaceHeader(Replace),
+    /// `replace-value NAME REGEX FMT`: the same for each comma-separated value.
+    ReplaceValue(Replace),
+    /// `set-method FMT`, `set-path FMT`, `set-query FMT`, `set-uri FMT`.
+    SetLine {
+        /// Which part of the request line.
+        part: LinePart,
+        /// The new value.
+        value: LogFormat,
+    },
+    /// `replace-path REGEX FMT` (`name` unused) / `replace-uri REGEX FMT`.
+    ReplaceLine {
+        /// [`LinePart::Path`] or [`LinePart::Uri`].
+        part: LinePart,
+        /// The regex and its replacement.
+        with: Replace,
+    },
+    /// `set-var(SCOPE.NAME) EXPR`: unchanged when the expression has no value.
+    SetVar {
+        /// `txn.x`, `req.x`, `sess.x`.
+        var: String,
+        /// The sample expression.
+        expr: logfmt::Part,
+    },
+    /// `unset-var(SCOPE.NAME)`.
+    UnsetVar {
+        /// The variable.
+        var: String,
+    },
+}
+
+/// A regex and its replacement (`\N` references, a log-format string).
+#[derive(Debug, Clone, Serialize)]
+pub struct Replace {
+    /// The header name (`replace-header` / `replace-value` only).
+    pub name: String,
+    /// The pattern.
+    pub regex: regex::Regex,
+    /// The replacement.
+    pub with: LogFormat,
+}
+
+/// The part of the request line a `set-*` / `replace-*` rule rewrites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinePart {
+    /// The method.
+    Method,
+    /// The path (the query is kept).
+    Path,
+    /// The query string (without its `?`).
+    Query,
+    /// The whole request target.
+    Uri,
 }
 
 /// What `http-request return` answers.

@@ -7,40 +7,21 @@ use alloc::string::ToString;
 use alloc::vec::Vec;
 
 use super::logfmt::LogFormat;
-use super::{Action, ReturnSpec};
+use super::regex::{Regex, RegexError};
+use super::{Action, LinePart, Replace, ReturnSpec};
 use crate::answer::has_error_page;
 use crate::config::lexer::Word;
 use crate::diag::DiagnosticKind as K;
 use crate::problem::Problem;
 
 /// Actions Wt Edge implements (for messages).
-pub const SUPPORTED: &str = "set-header, add-header, del-header, allow, deny, redirect, return";
+pub const SUPPORTED: &str = "set-header, add-header, del-header, replace-header, replace-value, \
+     set-method, set-path, set-query, set-uri, replace-path, replace-uri, set-var(SCOPE.NAME), \
+     unset-var(SCOPE.NAME), allow, deny, redirect, return";
 
 /// HAProxy 2.6 `http-request` actions Wt Edge refuses, with the nearest supported form.
 const REFUSED: &[(&str, &str)] = &[
-    (
-        "set-path",
-        "route on the path with ACLs instead, or rewrite it in the application",
-    ),
-    (
-        "replace-path",
-        "route on the path with ACLs instead, or rewrite it in the application",
-    ),
     ("set-pathq", "route on the path with ACLs instead"),
-    ("set-query", "route on the query with ACLs instead"),
-    (
-        "set-uri",
-        "use 'http-request redirect location' to send the client elsewhere",
-    ),
-    (
-        "replace-uri",
-        "use 'http-request redirect location' to send the client elsewhere",
-    ),
-    ("replace-header", "use 'http-request set-header NAME VALUE'"),
-    ("replace-value", "use 'http-request set-header NAME VALUE'"),
-    ("set-method", "route on the method with ACLs instead"),
-    ("set-var", "repeat the fetch where the variable is used"),
-    ("unset-var", "repeat the fetch where the variable is used"),
     ("tarpit", "use 'http-request deny'"),
     (
         "auth",
@@ -126,6 +107,74 @@ pub fn action(words: &[Word]) -> Result<(Action, usize), Problem> {
             [_, extra, ..] => return Err(no_condition(a, extra)),
             [_] => return Err(expects(a, args, "exactly 1 argument")),
         },
+        "replace-header" | "replace-value" => {
+            let [n, r, w] = args else {
+                return Err(expects(a, args, "exactly 3 arguments"));
+            };
+            let rep = replace(Some(n), r, w)?;
+            if name == "replace-header" {
+                Action::ReplaceHeader(rep)
+            } else {
+                Action::ReplaceValue(rep)
+            }
+        }
+        "replace-path" | "replace-uri" => {
+            let [r, w] = args else {
+                return Err(expects(a, args, "exactly 2 arguments"));
+            };
+            let part = if name == "replace-path" {
+                LinePart::Path
+            } else {
+                LinePart::Uri
+            };
+            Action::ReplaceLine {
+                part,
+                with: replace(None, r, w)?,
+            }
+        }
+        "set-method" | "set-path" | "set-query" | "set-uri" => {
+            let [v] = args else {
+                return Err(expects(a, args, "exactly 1 argument <format>"));
+            };
+            if v.text.is_empty() {
+                return Err(expects(a, args, "exactly 1 argument <format>"));
+            }
+            let part = match name {
+                "set-method" => LinePart::Method,
+                "set-path" => LinePart::Path,
+                "set-query" => LinePart::Query,
+                _ => LinePart::Uri,
+            };
+            Action::SetLine {
+                part,
+                value: LogFormat::parse(&v.text, v.col)?,
+            }
+        }
+        _ if name.starts_with("set-var(") || name.starts_with("unset-var(") => {
+            let var = var_arg(a)?;
+            if name.starts_with("unset-var(") {
+                if let Some(extra) = args.first() {
+                    return Err(no_condition(a, extra));
+                }
+                Action::UnsetVar { var }
+            } else {
+                let Some(e) = args.first() else {
+                    return Err(Problem::new(
+                        K::MissingArgument,
+                        a.col,
+                        format!("'http-request {name}': missing fetch method"),
+                    )
+                    .hint(format!("write 'http-request {name} req.hdr(host)'")));
+                };
+                if let Some(extra) = args.get(1) {
+                    return Err(no_condition(a, extra));
+                }
+                Action::SetVar {
+                    var,
+                    expr: super::logfmt::sample(&e.text, e.col)?,
+                }
+            }
+        }
         "allow" => {
             if let Some(extra) = args.first() {
                 return Err(no_condition(a, extra));
@@ -183,6 +232,45 @@ pub fn action(words: &[Word]) -> Result<(Action, usize), Problem> {
         }
     };
     Ok((action, end))
+}
+
+/// `REGEX FMT` (after a header name for `replace-header` / `replace-value`).
+fn replace(name: Option<&Word>, r: &Word, w: &Word) -> Result<Replace, Problem> {
+    let regex = Regex::new(&r.text).map_err(|e| match e {
+        RegexError::NotInThisBuild => Problem::new(
+            K::Unsupported,
+            r.col,
+            "regexes are not available in the Worker (its size limit)",
+        )
+        .hint("rewrite with set-header, set-path or set-query, or in the application"),
+        RegexError::Invalid(e) => Problem::new(
+            K::InvalidValue,
+            r.col,
+            format!("regex '{}' is invalid or not supported by Wt Edge: {e}", r.text),
+        )
+        .hint("Wt Edge's regexes have no look-around and no back-reference (README, known differences)"),
+    })?;
+    Ok(Replace {
+        name: name.map(|n| n.text.clone()).unwrap_or_default(),
+        regex,
+        with: LogFormat::parse(&w.text, w.col)?,
+    })
+}
+
+/// The variable of `set-var(NAME)` / `unset-var(NAME)`.
+fn var_arg(a: &Word) -> Result<alloc::string::String, Problem> {
+    let inner = a
+        .text
+        .split_once('(')
+        .and_then(|(_, r)| r.strip_suffix(')'))
+        .ok_or_else(|| {
+            Problem::new(
+                K::Syntax,
+                a.col,
+                format!("missing ')' in 'http-request {}'", a.text),
+            )
+        })?;
+    super::logfmt::var_name(inner, a.col)
 }
 
 fn expects(a: &Word, args: &[Word], what: &str) -> Problem {

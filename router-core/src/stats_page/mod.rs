@@ -98,6 +98,7 @@ pub fn check(
             health,
             proxy: frontend,
             tickets: None,
+            vars: &[],
         };
         c.eval(&ctx, &cfg.proxy(frontend).acls, &mut None)
     });

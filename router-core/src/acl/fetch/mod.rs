@@ -73,6 +73,9 @@ pub enum Fetch {
     /// `ssl_fc`: the client connection is TLS (at the edge, an https request;
     /// wtedge has no TLS binds yet).
     SslFc,
+    /// `var(scope.name)`: a variable set by `http-request set-var`; nothing
+    /// when unset.
+    Var(String),
 }
 
 /// The backend `nbsrv` counts, resolved after parsing.
@@ -145,6 +148,11 @@ impl Fetch {
             Fetch::AlwaysTrue => f(Sample::Bool(true)),
             Fetch::AlwaysFalse => f(Sample::Bool(false)),
             Fetch::SslFc => f(Sample::Bool(req.tls)),
+            Fetch::Var(name) => ctx
+                .vars
+                .iter()
+                .find(|(n, _)| n == name)
+                .is_some_and(|(_, v)| f(Sample::Str(v))),
         }
     }
 }
