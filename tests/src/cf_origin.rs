@@ -101,7 +101,12 @@ fn serve(mut c: TcpStream, seen: &Mutex<Vec<String>>) -> io::Result<()> {
         body.len()
     );
     c.write_all(reply.as_bytes())?;
-    c.flush()
+    c.flush()?;
+    // Close gracefully: a close with bytes still unread sends a reset, and a client
+    // that loses the answer to a reset may send the request again.
+    let _ = c.shutdown(std::net::Shutdown::Write);
+    let _ = c.read(&mut chunk);
+    Ok(())
 }
 
 /// Status, `Server` and body for a target.
