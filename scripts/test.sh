@@ -6,11 +6,13 @@ cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# HAProxy 2.6 (the oracle of the differential tests) and Chromium (the browser of
+# HAProxy 2.6 (the oracle of the differential tests), iproute2 and Chromium (the browser of
 # the WebSocket tests: tests/tests/e2e_affinity.rs, tests/tests/edge_workerd.rs).
 missing=""
 command -v haproxy >/dev/null 2>&1 || missing="$missing haproxy"
 [ -x /usr/bin/chromium ] || missing="$missing chromium"
+# `ss` (the fault drills read the listen backlog from it).
+command -v ss >/dev/null 2>&1 || missing="$missing iproute2"
 if [ -n "$missing" ]; then
   echo "== installing$missing (Debian)"
   as_root apt-get update -qq
