@@ -374,7 +374,10 @@ impl ClientConn {
                         self.log_badreq(accept_date, accepted, 408, 0, "cR");
                     }
                     if partial {
-                        let _ = write_all(&mut wr, &h1::errors::early(408), client_to).await;
+                        let cfg = self.g.config();
+                        let page = config_page(&cfg, self.info.frontend, None, 408)
+                            .unwrap_or_else(|| h1::errors::early(408));
+                        let _ = write_all(&mut wr, &page, client_to).await;
                         self.log_badreq(accept_date, accepted, 408, 0, "cR");
                     }
                     return;
@@ -680,10 +683,19 @@ impl ClientConn {
             }
             Decision::Answer { answer, backend } => {
                 let (out, bytes) = match answer.kind {
-                    router_core::rules::AnswerKind::Deny => (
-                        h1::errors::forwarding(answer.status, close),
-                        error_bytes(answer.status),
-                    ),
+                    router_core::rules::AnswerKind::Deny => {
+                        let cfg = self.g.config();
+                        match config_page(&cfg, self.info.frontend, backend, answer.status) {
+                            Some(page) => {
+                                let n = page.len() as u64;
+                                (page, n)
+                            }
+                            None => (
+                                h1::errors::forwarding(answer.status, close),
+                                error_bytes(answer.status),
+                            ),
+                        }
+                    }
                     router_core::rules::AnswerKind::Return => (
                         h1::returned(&answer, close, head.version == Version::Http10),
                         returned_bytes(&answer),
@@ -712,7 +724,13 @@ impl ClientConn {
                 (out, answer.status, bytes, answer.termination(), backend)
             }
             Decision::Respond { status, backend } => {
-                let ok = write_all(wr, &h1::errors::forwarding(status, close), client_to).await;
+                let cfg = self.g.config();
+                let page = config_page(&cfg, self.info.frontend, backend, status);
+                let bytes = page.as_ref().map_or_else(|| error_bytes(status), |p| p.len() as u64);
+                // An errorfile's answer ends the connection (its framing is its own).
+                let close = close || page.is_some();
+                let out = page.unwrap_or_else(|| h1::errors::forwarding(status, close));
+                let ok = write_all(wr, &out, client_to).await;
                 // HAProxy 2.6 names the chosen backend (`fe wt/<NOSRV>`); when none was
                 // chosen, the frontend, and Tq is -1 (no backend ran its analysers).
                 let cfg = self.g.config();
@@ -727,7 +745,7 @@ impl ClientConn {
                     LogFacts::answered(
                         backend.map_or(&fe.name, |b| &cfg.proxy(b).name),
                         status,
-                        error_bytes(status),
+                        bytes,
                         "SC",
                     ),
                 );
@@ -1337,10 +1355,13 @@ impl ClientConn {
             || head.framing != Framing::None
             || status == 400
             || reuse::client_side_closes(cfg.proxy(self.info.frontend), false);
-        let out = if status == 400 {
-            h1::errors::early(400)
-        } else {
-            h1::errors::forwarding(status, close)
+        let page = config_page(&cfg, self.info.frontend, Some(backend), status);
+        let page_bytes = page.as_ref().map(|p| p.len() as u64);
+        let close = close || page.is_some();
+        let out = match page {
+            Some(p) => p,
+            None if status == 400 => h1::errors::early(400),
+            None => h1::errors::forwarding(status, close),
         };
         let ok = write_all(wr, &out, client_to).await;
         let be = cfg.proxy(backend);
@@ -1360,10 +1381,10 @@ impl ClientConn {
                 ..LogFacts::answered(
                     &be.name,
                     status,
-                    if status == 400 {
-                        0
-                    } else {
-                        error_bytes(status)
+                    match page_bytes {
+                        Some(n) => n,
+                        None if status == 400 => 0,
+                        None => error_bytes(status),
                     },
                     termination,
                 )
@@ -1486,6 +1507,16 @@ enum Failure {
     Timeout,
     /// The client left in the middle of its request body.
     ClientAborted,
+}
+
+/// The config's `errorfile` answer for `status` (router-core picks the page), if any.
+fn config_page(
+    cfg: &router_core::Config,
+    frontend: ProxyId,
+    backend: Option<ProxyId>,
+    status: u16,
+) -> Option<Vec<u8>> {
+    router_core::answer::config_page(cfg, frontend, backend, status).map(<[u8]>::to_vec)
 }
 
 /// HAProxy's `%B` for its own error pages.
