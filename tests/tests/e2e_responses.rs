@@ -884,12 +884,14 @@ no-server-503 | GET /N/x HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
 garbage-502 | GET | send garbage\r\n\r\n && close
 timeout-504 | GET | pause 1500
 backend-page-502 | GET /R/x HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send garbage\r\n\r\n && close
-bad-request-400 | GET /a b c HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+deny-status-400 | GET /deny400 HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+unparsable-400-builtin | GET /a b c HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
 "#;
 
 /// `errorfile` in defaults and in a backend: the page HAProxy 2.6 sends instead
-/// of its own, byte for byte, for 400, 403 (`deny`), 503 (`deny_status`, no
-/// server), 502 and 504; the backend's page wins over the inherited one.
+/// of its own, byte for byte, for 400 and 503 (`deny_status`), 403 (`deny`), 503
+/// (no server), 502 and 504; the backend's page wins over the inherited one. A
+/// request HAProxy cannot parse still gets its built-in 400 (its mux ignores errorfiles).
 #[test]
 fn errorfiles_answer_as_haproxy() {
     let dir = haproxy::TempDir::new("errorfiles").unwrap_or_else(|e| panic!("{e}"));
@@ -903,7 +905,7 @@ fn errorfiles_answer_as_haproxy() {
     }
     // A backend without servers, before the frontend (it takes the `/N/` paths).
     defaults.push_str("backend nosrv\n");
-    let rules = " http-request deny deny_status 503 if { path_beg /deny503 }\n http-request deny if { path_beg /deny }\n use_backend nosrv if { path_beg /N/ }\n use_backend b2 if { path_beg /R/ }\n";
+    let rules = " http-request deny deny_status 400 if { path_beg /deny400 }\n http-request deny deny_status 503 if { path_beg /deny503 }\n http-request deny if { path_beg /deny }\n use_backend nosrv if { path_beg /N/ }\n use_backend b2 if { path_beg /R/ }\n";
     let be = format!(" errorfile 502 {}\n", path("b2-502").display());
     compare_with(&defaults, rules, &be, parse_cases(ERRORFILE_CASES));
 }

@@ -374,10 +374,14 @@ impl ClientConn {
                         self.log_badreq(accept_date, accepted, 408, 0, "cR");
                     }
                     if partial {
+                        // HAProxy's mux writes its own 408 page, whatever the
+                        // errorfile, except that an empty errorfile silences it.
                         let cfg = self.g.config();
-                        let page = config_page(&cfg, self.info.frontend, None, 408)
-                            .unwrap_or_else(|| h1::errors::early(408));
-                        let _ = write_all(&mut wr, &page, client_to).await;
+                        let silent = config_page(&cfg, self.info.frontend, None, 408)
+                            .is_some_and(|p| p.is_empty());
+                        if !silent {
+                            let _ = write_all(&mut wr, &h1::errors::early(408), client_to).await;
+                        }
                         self.log_badreq(accept_date, accepted, 408, 0, "cR");
                     }
                     return;
@@ -1355,7 +1359,10 @@ impl ClientConn {
             || head.framing != Framing::None
             || status == 400
             || reuse::client_side_closes(cfg.proxy(self.info.frontend), false);
-        let page = config_page(&cfg, self.info.frontend, Some(backend), status);
+        // A 400 here is the mux's (a body it cannot read): HAProxy's own page.
+        let page = (status != 400)
+            .then(|| config_page(&cfg, self.info.frontend, Some(backend), status))
+            .flatten();
         let page_bytes = page.as_ref().map(|p| p.len() as u64);
         let close = close || page.is_some();
         let out = match page {
