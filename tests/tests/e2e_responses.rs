@@ -868,12 +868,30 @@ fn pretend_keepalive_answers_as_haproxy() {
 /// Debian's `errorfile` lines (HTTP/1.0 pages with `Connection: close`), and a
 /// backend's own HTTP/1.1 page without a length, for the errors of [`ERRORFILE_CASES`].
 const ERRORFILES: &[(&str, &str)] = &[
-    ("400", "HTTP/1.0 400 Bad request\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>400 Bad request (file)</h1>\n</body></html>\n"),
-    ("403", "HTTP/1.0 403 Forbidden\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>403 Forbidden (file)</h1>\n</body></html>\n"),
-    ("502", "HTTP/1.0 502 Bad Gateway\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>502 Bad Gateway (file)</h1>\n</body></html>\n"),
-    ("503", "HTTP/1.0 503 Service Unavailable\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>503 (file)</h1>\n</body></html>\n"),
-    ("504", "HTTP/1.0 504 Gateway Time-out\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>504 (file)</h1>\n</body></html>\n"),
-    ("b2-502", "HTTP/1.1 502 Backend Two\r\nX-Mixed-Case: Yes\r\n\r\nb2's page\n"),
+    (
+        "400",
+        "HTTP/1.0 400 Bad request\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>400 Bad request (file)</h1>\n</body></html>\n",
+    ),
+    (
+        "403",
+        "HTTP/1.0 403 Forbidden\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>403 Forbidden (file)</h1>\n</body></html>\n",
+    ),
+    (
+        "502",
+        "HTTP/1.0 502 Bad Gateway\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>502 Bad Gateway (file)</h1>\n</body></html>\n",
+    ),
+    (
+        "503",
+        "HTTP/1.0 503 Service Unavailable\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>503 (file)</h1>\n</body></html>\n",
+    ),
+    (
+        "504",
+        "HTTP/1.0 504 Gateway Time-out\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>504 (file)</h1>\n</body></html>\n",
+    ),
+    (
+        "b2-502",
+        "HTTP/1.1 502 Backend Two\r\nX-Mixed-Case: Yes\r\n\r\nb2's page\n",
+    ),
 ];
 
 /// Requests that end in each error, in [`CASES`]'s format.

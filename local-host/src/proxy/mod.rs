@@ -377,7 +377,7 @@ impl ClientConn {
                         // HAProxy's mux writes its own 408 page, whatever the
                         // errorfile, except that an empty errorfile silences it.
                         let cfg = self.g.config();
-                        let silent = config_page(&cfg, self.info.frontend, None, 408)
+                        let silent = config_page(cfg, self.info.frontend, None, 408)
                             .is_some_and(|p| p.is_empty());
                         if !silent {
                             let _ = write_all(&mut wr, &h1::errors::early(408), client_to).await;
@@ -689,7 +689,7 @@ impl ClientConn {
                 let (out, bytes) = match answer.kind {
                     router_core::rules::AnswerKind::Deny => {
                         let cfg = self.g.config();
-                        match config_page(&cfg, self.info.frontend, backend, answer.status) {
+                        match config_page(cfg, self.info.frontend, backend, answer.status) {
                             Some(page) => {
                                 let n = page.len() as u64;
                                 (page, n)
@@ -729,8 +729,10 @@ impl ClientConn {
             }
             Decision::Respond { status, backend } => {
                 let cfg = self.g.config();
-                let page = config_page(&cfg, self.info.frontend, backend, status);
-                let bytes = page.as_ref().map_or_else(|| error_bytes(status), |p| p.len() as u64);
+                let page = config_page(cfg, self.info.frontend, backend, status);
+                let bytes = page
+                    .as_ref()
+                    .map_or_else(|| error_bytes(status), |p| p.len() as u64);
                 // An errorfile's answer ends the connection (its framing is its own).
                 let close = close || page.is_some();
                 let out = page.unwrap_or_else(|| h1::errors::forwarding(status, close));
@@ -1361,7 +1363,7 @@ impl ClientConn {
             || reuse::client_side_closes(cfg.proxy(self.info.frontend), false);
         // A 400 here is the mux's (a body it cannot read): HAProxy's own page.
         let page = (status != 400)
-            .then(|| config_page(&cfg, self.info.frontend, Some(backend), status))
+            .then(|| config_page(cfg, self.info.frontend, Some(backend), status))
             .flatten();
         let page_bytes = page.as_ref().map(|p| p.len() as u64);
         let close = close || page.is_some();
