@@ -378,7 +378,7 @@ impl ClientConn {
                         // errorfile, except that an empty errorfile silences it.
                         let cfg = self.g.config();
                         let silent = config_page(cfg, self.info.frontend, None, 408)
-                            .is_some_and(|p| p.is_empty());
+                            .is_some_and(|p| p.0.is_empty());
                         if !silent {
                             let _ = write_all(&mut wr, &h1::errors::early(408), client_to).await;
                         }
@@ -690,10 +690,7 @@ impl ClientConn {
                     router_core::rules::AnswerKind::Deny => {
                         let cfg = self.g.config();
                         match config_page(cfg, self.info.frontend, backend, answer.status) {
-                            Some(page) => {
-                                let n = page.len() as u64;
-                                (page, n)
-                            }
+                            Some(page) => page,
                             None => (
                                 h1::errors::forwarding(answer.status, close),
                                 error_bytes(answer.status),
@@ -730,12 +727,10 @@ impl ClientConn {
             Decision::Respond { status, backend } => {
                 let cfg = self.g.config();
                 let page = config_page(cfg, self.info.frontend, backend, status);
-                let bytes = page
-                    .as_ref()
-                    .map_or_else(|| error_bytes(status), |p| p.len() as u64);
+                let bytes = page.as_ref().map_or_else(|| error_bytes(status), |p| p.1);
                 // An errorfile's answer ends the connection (its framing is its own).
                 let close = close || page.is_some();
-                let out = page.unwrap_or_else(|| h1::errors::forwarding(status, close));
+                let out = page.map_or_else(|| h1::errors::forwarding(status, close), |p| p.0);
                 let ok = write_all(wr, &out, client_to).await;
                 // HAProxy 2.6 names the chosen backend (`fe wt/<NOSRV>`); when none was
                 // chosen, the frontend, and Tq is -1 (no backend ran its analysers).
@@ -1365,10 +1360,10 @@ impl ClientConn {
         let page = (status != 400)
             .then(|| config_page(cfg, self.info.frontend, Some(backend), status))
             .flatten();
-        let page_bytes = page.as_ref().map(|p| p.len() as u64);
+        let page_bytes = page.as_ref().map(|p| p.1);
         let close = close || page.is_some();
         let out = match page {
-            Some(p) => p,
+            Some(p) => p.0,
             None if status == 400 => h1::errors::early(400),
             None => h1::errors::forwarding(status, close),
         };
@@ -1518,14 +1513,19 @@ enum Failure {
     ClientAborted,
 }
 
-/// The config's `errorfile` answer for `status` (router-core picks the page), if any.
+/// The config's `errorfile` answer for `status` (router-core picks the page), if
+/// any: its bytes and HAProxy's `%B` for it (every header of the file counts).
 fn config_page(
     cfg: &router_core::Config,
     frontend: ProxyId,
     backend: Option<ProxyId>,
     status: u16,
-) -> Option<Vec<u8>> {
-    router_core::answer::config_page(cfg, frontend, backend, status).map(<[u8]>::to_vec)
+) -> Option<(Vec<u8>, u64)> {
+    router_core::answer::config_page(cfg, frontend, backend, status).map(|p| {
+        let h = &p.held;
+        let bytes = access_log::haproxy_bytes(&h.reason, h.headers.iter().copied(), h.body, false);
+        (p.wire.clone(), bytes)
+    })
 }
 
 /// HAProxy's `%B` for its own error pages.

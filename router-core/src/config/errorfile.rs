@@ -30,6 +30,21 @@ pub struct ErrorFile {
     /// for an empty file, where HAProxy closes without a byte).
     #[serde(skip)]
     pub wire: Vec<u8>,
+    /// The page as HAProxy holds it (what its `%B` counts).
+    #[serde(skip)]
+    pub held: Held,
+}
+
+/// A page as HAProxy holds it once parsed: every header of the file (`connection`
+/// included, which only the wire loses).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Held {
+    /// The reason phrase.
+    pub reason: String,
+    /// Each header's name and value lengths.
+    pub headers: Vec<(usize, usize)>,
+    /// The body's length.
+    pub body: u64,
 }
 
 /// Reads `errorfile <code> <file>` (HAProxy refuses a code it has no page for).
@@ -64,6 +79,7 @@ pub fn parse_keyword(words: &[Word], line: u32) -> Result<ErrorFile, Problem> {
         line,
         col: path.col,
         wire: Vec::new(),
+        held: Held::default(),
     })
 }
 
@@ -85,18 +101,18 @@ pub fn load(
                     )
                 })
                 .and_then(|bytes| {
-                    to_wire(&bytes).map_err(|offset| {
+                    to_wire(&bytes).map_err(|why| {
                         (
-                            format!(
-                                "'{}': unable to parse headers (error offset: {offset})",
-                                ef.path
-                            ),
+                            format!("'{}': {why}", ef.path),
                             "the file must be a whole HTTP response: 'HTTP/1.0 503 Service Unavailable', headers, an empty line, the body",
                         )
                     })
                 });
             match loaded {
-                Ok(wire) => ef.wire = wire,
+                Ok((wire, held)) => {
+                    ef.wire = wire;
+                    ef.held = held;
+                }
                 Err((message, hint)) => {
                     let d = Diagnostic {
                         kind: K::InvalidValue,
@@ -126,15 +142,17 @@ pub fn load(
 /// The bytes HAProxy 2.6 writes for an errorfile's content: its status line and
 /// body as written, header names in lower case (its HTX keeps no case),
 /// `connection` headers dropped, and `connection: close` added to an HTTP/1.1
-/// answer without a length. Err: the offset where the head stops parsing.
-pub fn to_wire(file: &[u8]) -> Result<Vec<u8>, usize> {
+/// answer without a length; and the page as HAProxy holds it. Err: HAProxy's reason
+/// to refuse the file.
+pub fn to_wire(file: &[u8]) -> Result<(Vec<u8>, Held), String> {
+    let bad = |offset: usize| format!("unable to parse headers (error offset: {offset})");
     if file.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Held::default()));
     }
-    let (head_end, body_start) = head_end(file).ok_or(0usize)?;
-    let head = core::str::from_utf8(&file[..head_end]).map_err(|e| e.valid_up_to())?;
+    let (head_end, body_start) = head_end(file).ok_or_else(|| bad(0))?;
+    let head = core::str::from_utf8(&file[..head_end]).map_err(|e| bad(e.valid_up_to()))?;
     let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
-    let status_line = lines.next().ok_or(0usize)?;
+    let status_line = lines.next().ok_or_else(|| bad(0))?;
     let mut parts = status_line.splitn(3, ' ');
     let version = parts.next().unwrap_or("");
     let code = parts.next().unwrap_or("");
@@ -142,35 +160,55 @@ pub fn to_wire(file: &[u8]) -> Result<Vec<u8>, usize> {
         || code.len() != 3
         || !code.bytes().all(|b| b.is_ascii_digit())
     {
-        return Err(0);
+        return Err(bad(0));
     }
+    let mut held = Held {
+        reason: parts.next().unwrap_or("").to_string(),
+        headers: Vec::new(),
+        body: (file.len() - body_start) as u64,
+    };
+    let mut length = None;
     let mut out = Vec::with_capacity(file.len() + 19);
     out.extend_from_slice(status_line.as_bytes());
     out.extend_from_slice(b"\r\n");
     let mut offset = status_line.len() + 1;
     let mut has_length = false;
     for line in lines {
-        let (name, value) = line.split_once(':').ok_or(offset)?;
+        let (name, value) = line.split_once(':').ok_or_else(|| bad(offset))?;
         let name = name.to_ascii_lowercase();
         if name.is_empty() || name.bytes().any(|b| !is_token(b)) {
-            return Err(offset);
+            return Err(bad(offset));
         }
         offset += line.len() + 1;
-        has_length |= name == "content-length" || name == "transfer-encoding";
+        let value = value.trim_matches([' ', '\t']);
+        held.headers.push((name.len(), value.len()));
+        if name == "transfer-encoding" {
+            return Err("chunk-encoded payload not supported".to_string());
+        }
+        if name == "content-length" {
+            length = Some(value.parse::<u64>().map_err(|_| bad(offset))?);
+            has_length = true;
+        }
         if name == "connection" {
             continue;
         }
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b": ");
-        out.extend_from_slice(value.trim_matches([' ', '\t']).as_bytes());
+        out.extend_from_slice(value.as_bytes());
         out.extend_from_slice(b"\r\n");
+    }
+    if let Some(n) = length.filter(|n| *n != held.body) {
+        return Err(format!(
+            "payload size does not match the announced content-length ({} != {n})",
+            held.body
+        ));
     }
     if version == "HTTP/1.1" && !has_length {
         out.extend_from_slice(b"connection: close\r\n");
     }
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(&file[body_start..]);
-    Ok(out)
+    Ok((out, held))
 }
 
 /// Where the head ends (before its empty line) and the body starts.
@@ -210,30 +248,42 @@ mod tests {
     fn http10_page_drops_connection_and_lowercases_names() {
         let file = b"HTTP/1.0 503 Service Unavailable\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>503 Custom</h1></body></html>\n";
         let want = b"HTTP/1.0 503 Service Unavailable\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>503 Custom</h1></body></html>\n";
-        assert_eq!(to_wire(file), Ok(want.to_vec()));
+        assert_eq!(to_wire(file).map(|w| w.0), Ok(want.to_vec()));
     }
 
     #[test]
     fn http11_without_length_gets_connection_close() {
         let file = b"HTTP/1.1 503 Nope\r\nX-Mixed-Case: V\r\n\r\nabcde";
         let want = b"HTTP/1.1 503 Nope\r\nx-mixed-case: V\r\nconnection: close\r\n\r\nabcde";
-        assert_eq!(to_wire(file), Ok(want.to_vec()));
+        assert_eq!(to_wire(file).map(|w| w.0), Ok(want.to_vec()));
         let file = b"HTTP/1.1 503 Nope\r\nX-Mixed-Case: V\r\nContent-Length: 5\r\n\r\nabcde";
         let want = b"HTTP/1.1 503 Nope\r\nx-mixed-case: V\r\ncontent-length: 5\r\n\r\nabcde";
-        assert_eq!(to_wire(file), Ok(want.to_vec()));
+        assert_eq!(to_wire(file).map(|w| w.0), Ok(want.to_vec()));
     }
 
     #[test]
     fn bare_lf_lines_become_crlf() {
         let file = b"HTTP/1.0 503 Nope\nX-LF: only\n\nbody\n";
         let want = b"HTTP/1.0 503 Nope\r\nx-lf: only\r\n\r\nbody\n";
-        assert_eq!(to_wire(file), Ok(want.to_vec()));
+        assert_eq!(to_wire(file).map(|w| w.0), Ok(want.to_vec()));
     }
 
     #[test]
     fn garbage_and_empty() {
         // HAProxy: "unable to parse headers (error offset: 0)"; an empty file loads.
-        assert!(to_wire(b"garbage\n").is_err());
-        assert_eq!(to_wire(b""), Ok(Vec::new()));
+        assert_eq!(
+            to_wire(b"garbage\n").map(|w| w.0),
+            Err("unable to parse headers (error offset: 0)".to_string())
+        );
+        assert_eq!(to_wire(b"").map(|w| w.0), Ok(Vec::new()));
+    }
+
+    #[test]
+    fn a_wrong_content_length_is_refused() {
+        // HAProxy's message for this file: "(2 != 5)".
+        assert_eq!(
+            to_wire(b"HTTP/1.0 503 X\r\nContent-Length: 5\r\n\r\nab").map(|w| w.0),
+            Err("payload size does not match the announced content-length (2 != 5)".to_string())
+        );
     }
 }
