@@ -664,6 +664,8 @@ impl ClientConn {
         {
             inc(&bc.be_reqs_total);
         }
+        // An errorfile's page may end the connection (its own framing).
+        let mut page_ends = false;
         let (out, status, bytes, term, backend) = match decision {
             Decision::Redirect {
                 code,
@@ -690,7 +692,10 @@ impl ClientConn {
                     router_core::rules::AnswerKind::Deny => {
                         let cfg = self.g.config();
                         match config_page(cfg, self.info.frontend, backend, answer.status) {
-                            Some(page) => page,
+                            Some((wire, bytes, ends)) => {
+                                page_ends = ends;
+                                (wire, bytes)
+                            }
                             None => (
                                 h1::errors::forwarding(answer.status, close),
                                 error_bytes(answer.status),
@@ -728,8 +733,8 @@ impl ClientConn {
                 let cfg = self.g.config();
                 let page = config_page(cfg, self.info.frontend, backend, status);
                 let bytes = page.as_ref().map_or_else(|| error_bytes(status), |p| p.1);
-                // An errorfile's answer ends the connection (its framing is its own).
-                let close = close || page.is_some();
+                // An errorfile's page may end the connection (its own framing).
+                let close = close || page.as_ref().is_some_and(|p| p.2);
                 let out = page.map_or_else(|| h1::errors::forwarding(status, close), |p| p.0);
                 let ok = write_all(wr, &out, client_to).await;
                 // HAProxy 2.6 names the chosen backend (`fe wt/<NOSRV>`); when none was
@@ -780,7 +785,7 @@ impl ClientConn {
                 term,
             ),
         );
-        if ok && !close {
+        if ok && !close && !page_ends {
             After::KeepAlive
         } else {
             After::Close
@@ -1361,7 +1366,7 @@ impl ClientConn {
             .then(|| config_page(cfg, self.info.frontend, Some(backend), status))
             .flatten();
         let page_bytes = page.as_ref().map(|p| p.1);
-        let close = close || page.is_some();
+        let close = close || page.as_ref().is_some_and(|p| p.2);
         let out = match page {
             Some(p) => p.0,
             None if status == 400 => h1::errors::early(400),
@@ -1514,17 +1519,18 @@ enum Failure {
 }
 
 /// The config's `errorfile` answer for `status` (router-core picks the page), if
-/// any: its bytes and HAProxy's `%B` for it (every header of the file counts).
+/// any: its bytes, HAProxy's `%B` for it (every header of the file counts) and
+/// whether the connection ends after it.
 fn config_page(
     cfg: &router_core::Config,
     frontend: ProxyId,
     backend: Option<ProxyId>,
     status: u16,
-) -> Option<(Vec<u8>, u64)> {
+) -> Option<(Vec<u8>, u64, bool)> {
     router_core::answer::config_page(cfg, frontend, backend, status).map(|p| {
         let h = &p.held;
         let bytes = access_log::haproxy_bytes(&h.reason, h.headers.iter().copied(), h.body, false);
-        (p.wire.clone(), bytes)
+        (p.wire.clone(), bytes, !h.keep_alive)
     })
 }
 

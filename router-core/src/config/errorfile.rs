@@ -45,6 +45,9 @@ pub struct Held {
     pub headers: Vec<(usize, usize)>,
     /// The body's length.
     pub body: u64,
+    /// The client connection stays open after it (an HTTP/1.1 page with a
+    /// `content-length`, as HAProxy 2.6 does).
+    pub keep_alive: bool,
 }
 
 /// Reads `errorfile <code> <file>` (HAProxy refuses a code it has no page for).
@@ -166,6 +169,7 @@ pub fn to_wire(file: &[u8]) -> Result<(Vec<u8>, Held), String> {
         reason: parts.next().unwrap_or("").to_string(),
         headers: Vec::new(),
         body: (file.len() - body_start) as u64,
+        keep_alive: false,
     };
     let mut length = None;
     let mut out = Vec::with_capacity(file.len() + 19);
@@ -203,6 +207,7 @@ pub fn to_wire(file: &[u8]) -> Result<(Vec<u8>, Held), String> {
             held.body
         ));
     }
+    held.keep_alive = version == "HTTP/1.1" && length.is_some();
     if version == "HTTP/1.1" && !has_length {
         out.extend_from_slice(b"connection: close\r\n");
     }
