@@ -38,7 +38,13 @@ fn main() {
             process::exit(1);
         }
     };
-    let parsed = match router_core::parse(&name, &text) {
+    // `errorfile` pages are read and checked as HAProxy does at load (a missing or
+    // bad one fails the build); the Worker does not serve them yet (README).
+    let read = |f: &str| {
+        println!("cargo:rerun-if-changed={f}");
+        fs::read(f).map_err(|e| e.to_string())
+    };
+    let parsed = match router_core::parse_with_files(&name, &text, &read) {
         Ok(p) => p,
         Err(errors) => {
             for w in &errors.warnings {
@@ -53,6 +59,16 @@ fn main() {
     };
     for w in &parsed.warnings {
         println!("cargo:warning={}", w.as_warning());
+    }
+    if parsed
+        .config
+        .proxies
+        .iter()
+        .any(|p| !p.settings.errorfiles.is_empty())
+    {
+        println!(
+            "cargo:warning=edge: the Worker answers HAProxy's own error pages, not the config's errorfile pages (README, \"At the edge\")"
+        );
     }
     // Addresses a deployed Worker cannot reach: warnings here (`wrangler dev` reaches
     // localhost); `wtedge check --target edge` reports them as errors.

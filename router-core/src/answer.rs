@@ -93,6 +93,25 @@ pub fn error_page(status: u16) -> ErrorPage {
     }
 }
 
+/// The config's `errorfile` answer for `status`, on the wire as HAProxy 2.6 writes
+/// it: the backend's page wins, else the frontend's (HAProxy looks in the stream's
+/// backend, then its frontend; before a backend is chosen both are the frontend).
+/// `None`: HAProxy's own [`error_page`]. An empty `wire`: an empty file, where
+/// HAProxy closes without writing a byte.
+pub fn config_page(
+    cfg: &crate::Config,
+    frontend: crate::ProxyId,
+    backend: Option<crate::ProxyId>,
+    status: u16,
+) -> Option<&crate::config::errorfile::ErrorFile> {
+    let page = |id: crate::ProxyId| {
+        cfg.proxies
+            .get(usize::from(id.0))
+            .and_then(|p| p.settings.errorfiles.iter().find(|e| e.status == status))
+    };
+    backend.and_then(page).or_else(|| page(frontend))
+}
+
 /// Whether HAProxy 2.6 has an error page for `status` (`deny_status` and
 /// `http-error` take only these).
 pub fn has_error_page(status: u16) -> bool {

@@ -62,7 +62,7 @@ pub mod wire;
 
 pub use balance::{LocalTickets, Rotation, Tickets};
 pub use config::model::{Config, Proxy, ProxyId, ProxyKind, Server, ServerId};
-pub use config::{Parsed, parse};
+pub use config::{Parsed, parse, parse_with_files};
 pub use decision::{Decision, Forward, HeaderAppend, Upstream};
 pub use diag::{Diagnostic, DiagnosticKind, Errors};
 pub use header_interest::HeaderInterest;

@@ -810,3 +810,27 @@ fn server_close_logs_as_haproxy() {
 fn keep_alive_logs_as_haproxy() {
     compare("");
 }
+
+/// Every case again with Debian-like `errorfile` pages in `defaults` (HTTP/1.0,
+/// `Connection: close`): the log lines (status, bytes, termination) of the answers
+/// made from them must still be HAProxy's.
+#[test]
+fn errorfiles_log_as_haproxy() {
+    let dir = haproxy::TempDir::new("errorfile-logs").unwrap_or_else(|e| panic!("{e}"));
+    let mut options = String::from(" option http-server-close\n");
+    for (code, reason) in [
+        (403, "Forbidden"),
+        (429, "Too Many Requests"),
+        (502, "Bad Gateway"),
+        (503, "Service Unavailable"),
+        (504, "Gateway Time-out"),
+    ] {
+        let path = dir.path().join(format!("{code}.http"));
+        let page = format!(
+            "HTTP/1.0 {code} {reason}\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>{code} {reason}</h1>\nFrom a file.\n</body></html>\n"
+        );
+        std::fs::write(&path, page).unwrap_or_else(|e| panic!("{e}"));
+        options.push_str(&format!(" errorfile {code} {}\n", path.display()));
+    }
+    compare(&options);
+}

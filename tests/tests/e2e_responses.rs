@@ -864,3 +864,72 @@ fn request_rewrites_as_haproxy() {
 fn pretend_keepalive_answers_as_haproxy() {
     compare(" option http-server-close\n option http-pretend-keepalive\n");
 }
+
+/// Debian's `errorfile` lines (HTTP/1.0 pages with `Connection: close`), and a
+/// backend's own HTTP/1.1 page without a length, for the errors of [`ERRORFILE_CASES`].
+const ERRORFILES: &[(&str, &str)] = &[
+    (
+        "400",
+        "HTTP/1.0 400 Bad request\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>400 Bad request (file)</h1>\n</body></html>\n",
+    ),
+    (
+        "403",
+        "HTTP/1.0 403 Forbidden\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>403 Forbidden (file)</h1>\n</body></html>\n",
+    ),
+    (
+        "502",
+        "HTTP/1.0 502 Bad Gateway\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>502 Bad Gateway (file)</h1>\n</body></html>\n",
+    ),
+    (
+        "503",
+        "HTTP/1.0 503 Service Unavailable\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>503 (file)</h1>\n</body></html>\n",
+    ),
+    (
+        "504",
+        "HTTP/1.0 504 Gateway Time-out\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>504 (file)</h1>\n</body></html>\n",
+    ),
+    (
+        "429",
+        "HTTP/1.1 429 Slow Down\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nwait\n",
+    ),
+    (
+        "b2-502",
+        "HTTP/1.1 502 Backend Two\r\nX-Mixed-Case: Yes\r\n\r\nb2's page\n",
+    ),
+];
+
+/// Requests that end in each error, in [`CASES`]'s format.
+const ERRORFILE_CASES: &str = r#"
+deny-403 | GET /deny HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+deny-status-503 | GET /deny503 HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+deny-status-429-kept-alive | GET /deny429 HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+no-server-503 | GET /N/x HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+garbage-502 | GET | send garbage\r\n\r\n && close
+timeout-504 | GET | pause 1500
+backend-page-502 | GET /R/x HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send garbage\r\n\r\n && close
+deny-status-400 | GET /deny400 HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+unparsable-400-builtin | GET /a b c HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+"#;
+
+/// `errorfile` in defaults and in a backend: the page HAProxy 2.6 sends instead
+/// of its own, byte for byte, for 400 and 503 (`deny_status`), 403 (`deny`), 503
+/// (no server), 502 and 504; the backend's page wins over the inherited one; an
+/// HTTP/1.1 page with a length keeps the connection open (`deny_status 429`). A
+/// request HAProxy cannot parse still gets its built-in 400 (its mux ignores errorfiles).
+#[test]
+fn errorfiles_answer_as_haproxy() {
+    let dir = haproxy::TempDir::new("errorfiles").unwrap_or_else(|e| panic!("{e}"));
+    let path = |n: &str| dir.path().join(format!("{n}.http"));
+    for (n, text) in ERRORFILES {
+        std::fs::write(path(n), text).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let mut defaults = String::from(" option http-server-close\n");
+    for n in ["400", "403", "429", "502", "503", "504"] {
+        defaults.push_str(&format!(" errorfile {n} {}\n", path(n).display()));
+    }
+    // A backend without servers, before the frontend (it takes the `/N/` paths).
+    defaults.push_str("backend nosrv\n");
+    let rules = " http-request deny deny_status 429 if { path_beg /deny429 }\n http-request deny deny_status 400 if { path_beg /deny400 }\n http-request deny deny_status 503 if { path_beg /deny503 }\n http-request deny if { path_beg /deny }\n use_backend nosrv if { path_beg /N/ }\n use_backend b2 if { path_beg /R/ }\n";
+    let be = format!(" errorfile 502 {}\n", path("b2-502").display());
+    compare_with(&defaults, rules, &be, parse_cases(ERRORFILE_CASES));
+}

@@ -23,7 +23,8 @@ pub fn load(path: &Path) -> Result<Parsed, ExitCode> {
         }
     };
     let name = path.display().to_string();
-    router_core::parse(&name, &text).map_err(|e| {
+    let read = |f: &str| std::fs::read(f).map_err(|e| e.to_string());
+    router_core::parse_with_files(&name, &text, &read).map_err(|e| {
         print_errors(&e);
         ExitCode::from(EXIT_CONFIG)
     })

@@ -374,7 +374,14 @@ impl ClientConn {
                         self.log_badreq(accept_date, accepted, 408, 0, "cR");
                     }
                     if partial {
-                        let _ = write_all(&mut wr, &h1::errors::early(408), client_to).await;
+                        // HAProxy's mux writes its own 408 page, whatever the
+                        // errorfile, except that an empty errorfile silences it.
+                        let cfg = self.g.config();
+                        let silent = config_page(cfg, self.info.frontend, None, 408)
+                            .is_some_and(|p| p.0.is_empty());
+                        if !silent {
+                            let _ = write_all(&mut wr, &h1::errors::early(408), client_to).await;
+                        }
                         self.log_badreq(accept_date, accepted, 408, 0, "cR");
                     }
                     return;
@@ -657,6 +664,8 @@ impl ClientConn {
         {
             inc(&bc.be_reqs_total);
         }
+        // An errorfile's page may end the connection (its own framing).
+        let mut page_ends = false;
         let (out, status, bytes, term, backend) = match decision {
             Decision::Redirect {
                 code,
@@ -680,10 +689,19 @@ impl ClientConn {
             }
             Decision::Answer { answer, backend } => {
                 let (out, bytes) = match answer.kind {
-                    router_core::rules::AnswerKind::Deny => (
-                        h1::errors::forwarding(answer.status, close),
-                        error_bytes(answer.status),
-                    ),
+                    router_core::rules::AnswerKind::Deny => {
+                        let cfg = self.g.config();
+                        match config_page(cfg, self.info.frontend, backend, answer.status) {
+                            Some((wire, bytes, ends)) => {
+                                page_ends = ends;
+                                (wire, bytes)
+                            }
+                            None => (
+                                h1::errors::forwarding(answer.status, close),
+                                error_bytes(answer.status),
+                            ),
+                        }
+                    }
                     router_core::rules::AnswerKind::Return => (
                         h1::returned(&answer, close, head.version == Version::Http10),
                         returned_bytes(&answer),
@@ -712,7 +730,13 @@ impl ClientConn {
                 (out, answer.status, bytes, answer.termination(), backend)
             }
             Decision::Respond { status, backend } => {
-                let ok = write_all(wr, &h1::errors::forwarding(status, close), client_to).await;
+                let cfg = self.g.config();
+                let page = config_page(cfg, self.info.frontend, backend, status);
+                let bytes = page.as_ref().map_or_else(|| error_bytes(status), |p| p.1);
+                // An errorfile's page may end the connection (its own framing).
+                let close = close || page.as_ref().is_some_and(|p| p.2);
+                let out = page.map_or_else(|| h1::errors::forwarding(status, close), |p| p.0);
+                let ok = write_all(wr, &out, client_to).await;
                 // HAProxy 2.6 names the chosen backend (`fe wt/<NOSRV>`); when none was
                 // chosen, the frontend, and Tq is -1 (no backend ran its analysers).
                 let cfg = self.g.config();
@@ -727,7 +751,7 @@ impl ClientConn {
                     LogFacts::answered(
                         backend.map_or(&fe.name, |b| &cfg.proxy(b).name),
                         status,
-                        error_bytes(status),
+                        bytes,
                         "SC",
                     ),
                 );
@@ -761,7 +785,7 @@ impl ClientConn {
                 term,
             ),
         );
-        if ok && !close {
+        if ok && !close && !page_ends {
             After::KeepAlive
         } else {
             After::Close
@@ -1337,10 +1361,16 @@ impl ClientConn {
             || head.framing != Framing::None
             || status == 400
             || reuse::client_side_closes(cfg.proxy(self.info.frontend), false);
-        let out = if status == 400 {
-            h1::errors::early(400)
-        } else {
-            h1::errors::forwarding(status, close)
+        // A 400 here is the mux's (a body it cannot read): HAProxy's own page.
+        let page = (status != 400)
+            .then(|| config_page(cfg, self.info.frontend, Some(backend), status))
+            .flatten();
+        let page_bytes = page.as_ref().map(|p| p.1);
+        let close = close || page.as_ref().is_some_and(|p| p.2);
+        let out = match page {
+            Some(p) => p.0,
+            None if status == 400 => h1::errors::early(400),
+            None => h1::errors::forwarding(status, close),
         };
         let ok = write_all(wr, &out, client_to).await;
         let be = cfg.proxy(backend);
@@ -1360,10 +1390,10 @@ impl ClientConn {
                 ..LogFacts::answered(
                     &be.name,
                     status,
-                    if status == 400 {
-                        0
-                    } else {
-                        error_bytes(status)
+                    match page_bytes {
+                        Some(n) => n,
+                        None if status == 400 => 0,
+                        None => error_bytes(status),
                     },
                     termination,
                 )
@@ -1486,6 +1516,22 @@ enum Failure {
     Timeout,
     /// The client left in the middle of its request body.
     ClientAborted,
+}
+
+/// The config's `errorfile` answer for `status` (router-core picks the page), if
+/// any: its bytes, HAProxy's `%B` for it (every header of the file counts) and
+/// whether the connection ends after it.
+fn config_page(
+    cfg: &router_core::Config,
+    frontend: ProxyId,
+    backend: Option<ProxyId>,
+    status: u16,
+) -> Option<(Vec<u8>, u64, bool)> {
+    router_core::answer::config_page(cfg, frontend, backend, status).map(|p| {
+        let h = &p.held;
+        let bytes = access_log::haproxy_bytes(&h.reason, h.headers.iter().copied(), h.body, false);
+        (p.wire.clone(), bytes, !h.keep_alive)
+    })
 }
 
 /// HAProxy's `%B` for its own error pages.

@@ -235,7 +235,8 @@ fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Parses `text` into an engine; errors carry file:line:col.
 pub fn load(name: &str, text: &str) -> Result<router_core::Config, String> {
-    match router_core::parse(name, text) {
+    let read = |f: &str| std::fs::read(f).map_err(|e| e.to_string());
+    match router_core::parse_with_files(name, text, &read) {
         Ok(p) => {
             for w in &p.warnings {
                 tracing::warn!("{}", w.as_warning());

@@ -61,6 +61,7 @@ pub const PROXY: &[KeywordSpec] = &[
     kw("option", ALL, "", false),
     kw("no", ALL, "", false),
     kw("timeout", ALL, "", false),
+    kw("errorfile", ALL, "", false),
     kw("contimeout", ALL, "", false),
     kw("clitimeout", ALL, "", false),
     kw("srvtimeout", ALL, "", false),
@@ -303,7 +304,6 @@ pub const HAPROXY_PROXY: &[&str] = &[
     "http-after-response",
     "tcp-request",
     "tcp-response",
-    "errorfile",
     "errorfiles",
     "errorloc",
     "errorloc302",
@@ -435,7 +435,7 @@ pub fn nearest_supported(kw: &str) -> &'static str {
         "rspadd" | "rsprep" | "rspdel" | "rspirep" | "rspidel" => {
             "set response headers in the application"
         }
-        "errorfile" | "errorloc" | "errorloc302" | "errorloc303" | "http-error" => {
+        "errorfiles" | "errorloc" | "errorloc302" | "errorloc303" | "http-error" => {
             "use 'http-request return status N content-type T string S' for a custom answer"
         }
         "stats" => "use 'wtedge --admin ADDR' for the stats page",

@@ -4,6 +4,7 @@ mod addr;
 mod backlog;
 mod drain_lint;
 pub mod edge;
+pub mod errorfile;
 mod keywords;
 pub mod lexer;
 pub mod model;
@@ -32,4 +33,16 @@ pub struct Parsed {
 pub fn parse(file: &str, text: &str) -> Result<Parsed, Errors> {
     let parser = parse::Parser::run(file, text);
     validate::finish(parser)
+}
+
+/// [`parse`], then reads the `errorfile` pages through `files` (the host's file
+/// reader: router-core does no I/O) and checks them as HAProxy does at load.
+pub fn parse_with_files(
+    file: &str,
+    text: &str,
+    files: &dyn Fn(&str) -> Result<Vec<u8>, alloc::string::String>,
+) -> Result<Parsed, Errors> {
+    let mut parsed = parse(file, text)?;
+    errorfile::load(&mut parsed, files)?;
+    Ok(parsed)
 }

@@ -164,6 +164,9 @@ pub struct Settings {
     pub http_reuse: HttpReuse,
     /// `stats ...`: the stats page.
     pub stats: super::stats::StatsPage,
+    /// `errorfile` lines, one per status (a later line for a status replaces
+    /// an earlier or inherited one).
+    pub errorfiles: Vec<super::errorfile::ErrorFile>,
 }
 
 impl Default for Settings {
@@ -181,6 +184,7 @@ impl Default for Settings {
             default_server: ServerParams::default(),
             http_reuse: HttpReuse::Safe,
             stats: super::stats::StatsPage::default(),
+            errorfiles: Vec::new(),
         }
     }
 }

@@ -582,6 +582,12 @@ impl<'f> Parser<'f> {
                 self.option(words, 2, false)?;
             }
             "timeout" => self.timeout(words)?,
+            "errorfile" => {
+                let ef = super::errorfile::parse_keyword(words, self.line)?;
+                let pages = &mut self.settings().errorfiles;
+                pages.retain(|p| p.status != ef.status);
+                pages.push(ef);
+            }
             "contimeout" | "clitimeout" | "srvtimeout" => {
                 let modern = match kw {
                     "contimeout" => "connect",
