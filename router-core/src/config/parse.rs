@@ -285,6 +285,7 @@ impl<'f> Parser<'f> {
                     acls: Vec::new(),
                     redirects: Vec::new(),
                     http_requests: Vec::new(),
+                    http_responses: Vec::new(),
                     use_backends: Vec::new(),
                     default_backend,
                     use_servers: Vec::new(),
@@ -679,6 +680,7 @@ impl<'f> Parser<'f> {
             "acl" => self.acl(words)?,
             "redirect" => self.redirect(words)?,
             "http-request" => self.http_request(words)?,
+            "http-response" => self.http_response(words)?,
             "use_backend" => self.use_backend(words)?,
             "use-server" => self.use_server(words)?,
             "server" => self.server(words)?,
@@ -1109,6 +1111,18 @@ impl<'f> Parser<'f> {
         rule.cond = cond;
         self.saw_redirect = true;
         self.proxies[i].redirects.push(rule);
+        Ok(())
+    }
+
+    fn http_response(&mut self, words: &[Word]) -> Res {
+        let i = self.current()?;
+        let (action, k) = crate::rules::response_parse::action(words)?;
+        let cond = self.condition(words, k)?;
+        self.proxies[i].http_responses.push(crate::rules::HttpRule {
+            line: self.line,
+            action,
+            cond,
+        });
         Ok(())
     }
 
