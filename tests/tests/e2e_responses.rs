@@ -282,6 +282,51 @@ var | GET /var?x HTTP/1.1\r\nHost: x\r\nX-In: 1, 2\r\nX-Case: {name}\r\n\r\n | s
 var-unset | GET /var-unset HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
 "#;
 
+/// `http-response` rules in the frontend (each picked by the case's name, which
+/// the request rules keep in `txn.c`: response rules cannot read the path).
+const RESPONSE_RULES: &str = r#"
+ http-request set-var(txn.c) req.hdr(x-case)
+ http-response set-header X-St %[status] if { var(txn.c) -m str set-header }
+ http-response add-header X-M %[method]-%[res.hdr_cnt(x-a)]-%[hdr(x-a)]-%[src] if { var(txn.c) -m str add-header }
+ http-response del-header X-A if { var(txn.c) -m str del-header }
+ http-response replace-header X-A b Z if { var(txn.c) -m str replace-header }
+ http-response replace-value X-A ^b$ Z if { var(txn.c) -m str replace-value }
+ http-response set-status 299 reason "Fine Thing" if { var(txn.c) -m str set-status-reason }
+ http-response set-status 404 if { var(txn.c) -m str set-status }
+ http-response set-header X-After %[status] if { var(txn.c) -m beg set-status }
+ http-response deny if { var(txn.c) -m str deny }
+ http-response deny deny_status 503 if { var(txn.c) -m str deny-503 }
+ http-response set-header X-Fe fe-%[res.hdr(x-order)] if { var(txn.c) -m beg be- }
+ http-response allow if { var(txn.c) -m str allow }
+ http-response add-header X-After-Allow 1 if { var(txn.c) -m str allow }
+ use_backend b2 if { path_beg /R/ }
+"#;
+
+/// `http-response` rules of backend `b2`: they run before the frontend's.
+const RESPONSE_BACKEND_RULES: &str = r#"
+ http-response set-header X-Order be
+ http-response allow if { var(txn.c) -m str be-allow }
+ http-response add-header X-Be-After 1
+ http-response deny if { var(txn.c) -m str be-deny }
+"#;
+
+/// Cases for [`RESPONSE_RULES`]: what the client receives is what they compare.
+const RESPONSE_CASES: &str = r#"
+set-header | GET / HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 200 OK\r\nX-A: abc\r\nX-A: b, c,b\r\ncontent-length: 2\r\n\r\nok
+add-header | GET / HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 200 OK\r\nX-A: abc\r\nX-A: b, c,b\r\ncontent-length: 2\r\n\r\nok
+del-header | GET / HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 200 OK\r\nX-A: abc\r\nX-B: 1\r\nx-a: b, c,b\r\ncontent-length: 2\r\n\r\nok
+replace-header | GET / HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 200 OK\r\nX-A: abc\r\nX-B: 1\r\nx-a: b, c,b\r\ncontent-length: 2\r\n\r\nok
+replace-value | GET / HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 200 OK\r\nX-A: abc\r\nX-B: 1\r\nx-a: b, c,b\r\ncontent-length: 2\r\n\r\nok
+set-status-reason | GET / HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+set-status | GET / HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 500 Oops\r\ncontent-length: 2\r\n\r\nok
+deny | GET / HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+deny-503 | GET / HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+allow | GET / HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+be-order | GET /R/x HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+be-allow | GET /R/x HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+be-deny | GET /R/x HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+"#;
+
 fn cases() -> Vec<Case> {
     let mut v = parse_cases(CASES);
     // Heads around HAProxy's size limit (15275 in h1.rs's cost model) and header count.
@@ -857,6 +902,18 @@ fn request_rewrites_as_haproxy() {
         rules,
         be,
         parse_cases(RULE_CASES),
+    );
+}
+
+/// `http-response` rules (headers, status, allow, deny; the backend's before
+/// the frontend's): what the client receives is HAProxy's.
+#[test]
+fn response_rules_as_haproxy() {
+    compare_with(
+        " option http-server-close\n",
+        RESPONSE_RULES.trim_start_matches('\n'),
+        RESPONSE_BACKEND_RULES.trim_start_matches('\n'),
+        parse_cases(RESPONSE_CASES),
     );
 }
 

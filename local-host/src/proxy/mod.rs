@@ -1096,6 +1096,7 @@ impl ClientConn {
             let _ = self.rbuf.split_to(n);
         }
         let t_response = ms(sent_at.elapsed());
+        let resp = resp.and_then(|r| response_rules(cfg, engine, &fwd, facts, r));
         let resp = match resp {
             Ok(r) => r,
             Err(Failure::ClientAborted) => {
@@ -1121,6 +1122,8 @@ impl ClientConn {
                     Failure::Invalid => (502, "PH"),
                     Failure::Closed => (502, "SH"),
                     Failure::Timeout => (504, "sH"),
+                    // HAProxy 2.6 logs a response rule's deny as a bad answer.
+                    Failure::Denied(status) => (status, "PH"),
                 };
                 return self
                     .fail(
@@ -1486,6 +1489,41 @@ enum Failure {
     Timeout,
     /// The client left in the middle of its request body.
     ClientAborted,
+    /// An `http-response deny` rule: HAProxy's error page for this status.
+    Denied(u16),
+}
+
+/// Runs router-core's `http-response` rules (the backend's, then the
+/// frontend's) on the server's head: `Err` for a `deny`, else the head as the
+/// rules left it.
+fn response_rules(
+    cfg: &Config,
+    engine: &dyn Engine,
+    fwd: &Forward<'_>,
+    facts: &RequestFacts<'_>,
+    mut resp: origin::ResponseHead,
+) -> Result<origin::ResponseHead, Failure> {
+    let (fe, be) = (cfg.proxy(fwd.frontend), cfg.proxy(fwd.backend));
+    if fe.http_responses.is_empty() && be.http_responses.is_empty() {
+        return Ok(resp);
+    }
+    let lines = resp.rule_lines();
+    let view: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let verdict = router_core::rules::response::apply(
+        cfg,
+        (fwd.frontend, fwd.backend),
+        (facts, &fwd.vars, &engine.health_snapshot()),
+        resp.status,
+        &view,
+    );
+    if let Some(status) = verdict.deny {
+        return Err(Failure::Denied(status));
+    }
+    resp.apply_rules(&verdict);
+    Ok(resp)
 }
 
 /// HAProxy's `%B` for its own error pages.

@@ -1118,6 +1118,9 @@ impl<'f> Parser<'f> {
         let i = self.current()?;
         let (action, k) = crate::rules::response_parse::action(words)?;
         let cond = self.condition(words, k)?;
+        if let Some(c) = &cond {
+            crate::rules::response_parse::check_condition(c, &self.proxies[i].acls, words[0].col)?;
+        }
         self.proxies[i].http_responses.push(crate::rules::HttpRule {
             line: self.line,
             action,

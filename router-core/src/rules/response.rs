@@ -252,4 +252,18 @@ mod tests {
         let text = "frontend f\n bind :80\n http-request set-header X %[status]\n default_backend b\nbackend b\n server s 127.0.0.1:8080\n";
         assert!(parse("t.cfg", text).is_err());
     }
+
+    /// HAProxy 2.6.12 warns that `acl p path /x` "will never match" in a
+    /// response rule, and reads `hdr` from the response there: both refused.
+    #[test]
+    fn request_acls_are_refused_in_conditions() {
+        for cond in ["{ path /x }", "{ hdr(x-a) 1 }", "{ url_beg / }"] {
+            let text = alloc::format!(
+                "frontend f\n bind :80\n http-response deny if {cond}\n default_backend b\nbackend b\n server s 127.0.0.1:8080\n"
+            );
+            assert!(parse("t.cfg", &text).is_err(), "{cond}");
+        }
+        let text = "frontend f\n bind :80\n http-response deny if { method GET } { src 10.0.0.0/8 }\n default_backend b\nbackend b\n server s 127.0.0.1:8080\n";
+        assert!(parse("t.cfg", text).is_ok());
+    }
 }

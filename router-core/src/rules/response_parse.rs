@@ -9,6 +9,8 @@ use alloc::string::ToString;
 use super::logfmt::{LogFormat, Phase};
 use super::parse::{deny, expects, no_condition, replace};
 use super::{Action, Replace};
+use crate::acl::fetch::Fetch;
+use crate::acl::{AclDef, Condition};
 use crate::config::lexer::Word;
 use crate::diag::DiagnosticKind as K;
 use crate::problem::Problem;
@@ -108,4 +110,34 @@ fn set_status(a: &Word, args: &[Word]) -> Result<Action, Problem> {
         Some([extra, ..]) => return Err(no_condition(a, extra)),
     };
     Ok(Action::SetStatus { status, reason })
+}
+
+/// Refuses the ACLs a response condition cannot read as HAProxy 2.6 does:
+/// the request line's fetches never match there (HAProxy warns "acl will never
+/// match"), `hdr` reads the response's headers, which Wt Edge's ACLs do not
+/// yet. Refused rather than evaluated on the request, which would differ.
+pub fn check_condition(c: &Condition, acls: &[AclDef], col: u32) -> Result<(), Problem> {
+    for term in c.groups.iter().flatten() {
+        let Some(acl) = acls.get(usize::from(term.acl.0)) else {
+            continue;
+        };
+        for t in &acl.terms {
+            let what = match t.fetch {
+                Fetch::Url | Fetch::Path | Fetch::Query | Fetch::UrlParam(_) | Fetch::ReqVer => {
+                    "reads the request line, which HAProxy 2.6 does not have in response rules (the ACL never matches there)"
+                }
+                Fetch::Hdr(_) | Fetch::HdrCnt(_) => {
+                    "reads the response's headers in a response rule, which Wt Edge's ACLs do not support yet"
+                }
+                _ => continue,
+            };
+            return Err(Problem::new(
+                K::Unsupported,
+                col,
+                format!("'http-response' condition: ACL '{}' {what}", acl.name),
+            )
+            .hint("select on method, src, var(txn.X) set by an http-request rule, or a %[status] / %[res.hdr(NAME)] value"));
+        }
+    }
+    Ok(())
 }
