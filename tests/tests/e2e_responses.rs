@@ -778,13 +778,12 @@ fn run_client(addr: SocketAddr, case: &Case) -> Seen {
 
 type Edge = (tokio::runtime::Runtime, Running, SocketAddr);
 
-fn wtedge_for(hap: &Haproxy) -> Edge {
-    // Routing is not what this test is about: the native engine starts faster.
+fn wtedge_for(hap: &Haproxy, engine: EngineChoice) -> Edge {
     let e = common::wtedge_beside(
         hap,
         "responses.cfg",
         Logger::none(),
-        EngineChoice::Native,
+        engine,
         Duration::from_millis(200),
     )
     .unwrap_or_else(|e| panic!("wtedge: {e}"));
@@ -793,12 +792,19 @@ fn wtedge_for(hap: &Haproxy) -> Edge {
 
 /// Runs every case through HAProxy and wtedge on `options` (lines for `defaults`).
 fn compare(options: &str) {
-    compare_with(options, "", "", cases());
+    // Routing is not what this test is about: the native engine starts faster.
+    compare_with(options, "", "", cases(), EngineChoice::Native);
 }
 
 /// Runs `cases` through HAProxy and wtedge on `options`, with `rules` in the
 /// frontend and `be_rules` in backend `b2` (which takes the `/R/` paths).
-fn compare_with(options: &str, rules: &str, be_rules: &str, cases: Vec<Case>) {
+fn compare_with(
+    options: &str,
+    rules: &str,
+    be_rules: &str,
+    cases: Vec<Case>,
+    engine: EngineChoice,
+) {
     if let Err(e) = haproxy::binary() {
         panic!("this test compares wtedge with HAProxy 2.6 and needs it: {e}");
     }
@@ -815,7 +821,7 @@ fn compare_with(options: &str, rules: &str, be_rules: &str, cases: Vec<Case>) {
     );
     let hap =
         Haproxy::start_with(&cfg, false, &|_, _| Some(port)).unwrap_or_else(|e| panic!("{e}"));
-    let (rt, edge, edge_addr) = wtedge_for(&hap);
+    let (rt, edge, edge_addr) = wtedge_for(&hap, engine);
     let hap_addr = hap.frontend_addr(None).unwrap_or_else(|e| panic!("{e}"));
     let mut diffs = Vec::new();
     let mut n = 0;
@@ -902,6 +908,7 @@ fn request_rewrites_as_haproxy() {
         rules,
         be,
         parse_cases(RULE_CASES),
+        EngineChoice::Native,
     );
 }
 
@@ -914,6 +921,8 @@ fn response_rules_as_haproxy() {
         RESPONSE_RULES.trim_start_matches('\n'),
         RESPONSE_BACKEND_RULES.trim_start_matches('\n'),
         parse_cases(RESPONSE_CASES),
+        // The wasm module: the request rules' variables cross its ABI.
+        EngineChoice::EmbeddedWasm,
     );
 }
 

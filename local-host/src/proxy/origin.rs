@@ -47,6 +47,9 @@ pub struct ResponseHead {
     /// received: [`client_head`] rewrites it).
     fields: Vec<(Range<usize>, Range<usize>)>,
     pub framing: BodyFraming,
+    /// What `http-response` rules added to the head's size (negative: removed).
+    /// HAProxy 2.6's `%B` counts the head as the server sent it.
+    rules_delta: i64,
 }
 
 impl ResponseHead {
@@ -116,6 +119,18 @@ impl ResponseHead {
             }
             None => self.reason().to_vec(),
         };
+        let size = |r: usize, lines: &mut dyn Iterator<Item = usize>| -> i64 {
+            i64::try_from(r + lines.sum::<usize>()).unwrap_or(i64::MAX)
+        };
+        let before = size(
+            self.reason().len(),
+            &mut self.headers().map(|(n, v)| n.len() + v.len()),
+        );
+        let after = size(
+            reason.len(),
+            &mut lines.iter().map(|(n, v)| n.len() + v.len()),
+        );
+        self.rules_delta += after - before;
         let mut text = reason;
         let reason = 0..text.len();
         let mut fields = Vec::with_capacity(lines.len());
@@ -278,6 +293,7 @@ pub fn parse_response(
         text,
         reason,
         fields,
+        rules_delta: 0,
         framing: BodyFraming::None,
     };
     let framing = body_framing(request_method, status, head.headers())?;
@@ -502,7 +518,8 @@ pub fn client_head(resp: &ResponseHead, req: &RequestHead, close: bool) -> (u64,
         }
     }
     out.extend_from_slice(b"\r\n");
-    let bytes = 21 + 8 + 3 + resp.reason().len() as u64 + counted as u64;
+    let bytes = (21 + 8 + 3 + resp.reason().len() as u64 + counted as u64)
+        .saturating_add_signed(-resp.rules_delta);
     (bytes, out)
 }
 
