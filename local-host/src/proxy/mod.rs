@@ -1096,7 +1096,20 @@ impl ClientConn {
             let _ = self.rbuf.split_to(n);
         }
         let t_response = ms(sent_at.elapsed());
-        let resp = resp.and_then(|r| response_rules(cfg, engine, &fwd, facts, r));
+        let resp = resp.and_then(|r| {
+            // `%B` of a deny: the head as HAProxy counts it, and the body bytes
+            // that came with it.
+            let body = match r.framing {
+                origin::BodyFraming::Length(n) => n.min(sbuf.len() as u64),
+                origin::BodyFraming::None => 0,
+                _ => sbuf.len() as u64,
+            };
+            let read = origin::client_head(&r, head, false).0 + body;
+            response_rules(cfg, engine, &fwd, facts, r).map_err(|f| match f {
+                Failure::Denied(status, _) => Failure::Denied(status, read),
+                other => other,
+            })
+        });
         let resp = match resp {
             Ok(r) => r,
             Err(Failure::ClientAborted) => {
@@ -1115,23 +1128,27 @@ impl ClientConn {
             }
             Err(f) => {
                 drop(active);
-                let (status, term) = match f {
+                let (status, term, read) = match f {
                     // (Logged without an answer above; never reaches here.)
-                    Failure::ClientAborted => (access_log::NO_STATUS, "CD"),
-                    Failure::BadRequest => (400, "PR"),
-                    Failure::Invalid => (502, "PH"),
-                    Failure::Closed => (502, "SH"),
-                    Failure::Timeout => (504, "sH"),
-                    // HAProxy 2.6 logs a response rule's deny as a bad answer.
-                    Failure::Denied(status) => (status, "PH"),
+                    Failure::ClientAborted => (access_log::NO_STATUS, "CD", 0),
+                    Failure::BadRequest => (400, "PR", 0),
+                    Failure::Invalid => (502, "PH", 0),
+                    Failure::Closed => (502, "SH", 0),
+                    Failure::Timeout => (504, "sH", 0),
+                    // HAProxy 2.6 logs a response rule's deny as a bad answer,
+                    // counting what it had read of the server's answer.
+                    Failure::Denied(status, read) => (status, "PH", read),
                 };
                 return self
                     .fail(
                         &ex,
                         wr,
-                        Ended::new(fwd.backend, Some(fwd.server), status, term)
-                            .timed(Some(t_queue), Some(t_connect))
-                            .tries(retries, redispatched),
+                        Ended {
+                            read,
+                            ..Ended::new(fwd.backend, Some(fwd.server), status, term)
+                                .timed(Some(t_queue), Some(t_connect))
+                                .tries(retries, redispatched)
+                        },
                     )
                     .await;
             }
@@ -1332,6 +1349,7 @@ impl ClientConn {
             t_connect,
             retries,
             redispatched,
+            read,
         } = e;
         let (head, client_to) = (ex.head, ex.client_to);
         let cfg = self.g.config();
@@ -1366,7 +1384,7 @@ impl ClientConn {
                     if status == 400 {
                         0
                     } else {
-                        error_bytes(status)
+                        error_bytes(status) + read
                     },
                     termination,
                 )
@@ -1400,6 +1418,8 @@ struct Ended {
     t_connect: Option<u64>,
     retries: u32,
     redispatched: bool,
+    /// Bytes of the server's answer read before wtedge answered instead.
+    read: u64,
 }
 
 impl Ended {
@@ -1418,6 +1438,7 @@ impl Ended {
             t_connect: None,
             retries: 0,
             redispatched: false,
+            read: 0,
         }
     }
 
@@ -1490,7 +1511,7 @@ enum Failure {
     /// The client left in the middle of its request body.
     ClientAborted,
     /// An `http-response deny` rule: HAProxy's error page for this status.
-    Denied(u16),
+    Denied(u16, u64),
 }
 
 /// Runs router-core's `http-response` rules (the backend's, then the
@@ -1520,7 +1541,7 @@ fn response_rules(
         &view,
     );
     if let Some(status) = verdict.deny {
-        return Err(Failure::Denied(status));
+        return Err(Failure::Denied(status, 0));
     }
     resp.apply_rules(&verdict);
     Ok(resp)
