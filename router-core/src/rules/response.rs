@@ -253,6 +253,43 @@ mod tests {
         assert!(parse("t.cfg", text).is_err());
     }
 
+    /// Seen on HAProxy 2.6.12: a listen section's `add-header X-L
+    /// %[res.hdr_cnt(x-l)]` gives one line, `x-l: 0`: its rules run once.
+    #[test]
+    fn a_listen_sections_rules_run_once() {
+        let cfg = parse(
+            "t.cfg",
+            "listen l\n bind :80\n http-response add-header X-L %[res.hdr_cnt(x-l)]\n server s 127.0.0.1:8080\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .config;
+        let req = RequestFacts {
+            method: "GET",
+            target: "/",
+            version: "HTTP/1.1",
+            headers: &[],
+            src: "127.0.0.1:5000".parse().unwrap_or_else(|_| panic!()),
+            dst: "127.0.0.1:80".parse().unwrap_or_else(|_| panic!()),
+            tls: false,
+        };
+        let health = HealthSnapshot::all_up(&cfg);
+        let v = apply(
+            &cfg,
+            (ProxyId(0), ProxyId(0)),
+            (&req, &Vec::new(), &health),
+            200,
+            &[],
+        );
+        assert_eq!(
+            v.edits,
+            [HeaderEdit {
+                op: EditOp::Add,
+                name: "X-L".into(),
+                value: "0".into()
+            }]
+        );
+    }
+
     /// HAProxy 2.6.12 warns that `acl p path /x` "will never match" in a
     /// response rule, and reads `hdr` from the response there: both refused.
     #[test]
