@@ -155,15 +155,7 @@ mod tests {
 
     fn run(method: &str) -> (ResponseVerdict, Vec<(String, String)>) {
         let cfg = parse("t.cfg", CFG).unwrap_or_else(|e| panic!("{e}")).config;
-        let req = RequestFacts {
-            method,
-            target: "/x",
-            version: "HTTP/1.1",
-            headers: &[],
-            src: "127.0.0.1:5000".parse().unwrap_or_else(|_| panic!()),
-            dst: "127.0.0.1:80".parse().unwrap_or_else(|_| panic!()),
-            tls: false,
-        };
+        let req = request(method);
         let vars: Vars = if method == "PUT" {
             alloc::vec![("txn.t".into(), "yes".into())]
         } else {
@@ -182,6 +174,19 @@ mod tests {
             .map(|(n, v)| (n.to_ascii_lowercase(), String::from(*v)))
             .collect();
         (v, heads)
+    }
+
+    /// A request from 127.0.0.1 for `/x`.
+    fn request(method: &str) -> RequestFacts<'_> {
+        RequestFacts {
+            method,
+            target: "/x",
+            version: "HTTP/1.1",
+            headers: &[],
+            src: "127.0.0.1:5000".parse().unwrap_or_else(|_| panic!()),
+            dst: "127.0.0.1:80".parse().unwrap_or_else(|_| panic!()),
+            tls: false,
+        }
     }
 
     fn lines(l: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -263,15 +268,7 @@ mod tests {
         )
         .unwrap_or_else(|e| panic!("{e}"))
         .config;
-        let req = RequestFacts {
-            method: "GET",
-            target: "/",
-            version: "HTTP/1.1",
-            headers: &[],
-            src: "127.0.0.1:5000".parse().unwrap_or_else(|_| panic!()),
-            dst: "127.0.0.1:80".parse().unwrap_or_else(|_| panic!()),
-            tls: false,
-        };
+        let req = request("GET");
         let health = HealthSnapshot::all_up(&cfg);
         let v = apply(
             &cfg,
