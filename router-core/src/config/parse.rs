@@ -680,7 +680,17 @@ impl<'f> Parser<'f> {
             "acl" => self.acl(words)?,
             "redirect" => self.redirect(words)?,
             "http-request" => self.http_request(words)?,
+            #[cfg(feature = "response")]
             "http-response" => self.http_response(words)?,
+            #[cfg(not(feature = "response"))]
+            "http-response" => {
+                return Err(Problem::new(
+                    K::Unsupported,
+                    words[0].col,
+                    "'http-response' rules are not applied by the Worker yet (wtedge applies them)",
+                )
+                .hint("remove the http-response rules from the edge's config, or set the headers in the application"));
+            }
             "use_backend" => self.use_backend(words)?,
             "use-server" => self.use_server(words)?,
             "server" => self.server(words)?,
@@ -1114,6 +1124,7 @@ impl<'f> Parser<'f> {
         Ok(())
     }
 
+    #[cfg(feature = "response")]
     fn http_response(&mut self, words: &[Word]) -> Res {
         let i = self.current()?;
         let (action, k) = crate::rules::response_parse::action(words)?;

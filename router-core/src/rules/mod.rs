@@ -8,7 +8,9 @@ pub mod header;
 pub mod logfmt;
 pub mod parse;
 pub mod regex;
+#[cfg(feature = "response")]
 pub mod response;
+#[cfg(feature = "response")]
 pub mod response_parse;
 pub mod state;
 pub mod target;
