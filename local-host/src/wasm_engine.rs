@@ -564,6 +564,7 @@ impl Engine for WasmEngine {
                 edits: failed.edits.clone(),
                 method: failed.method.clone(),
                 target: failed.target.clone(),
+                vars: failed.vars.clone(),
                 ..f
             }),
             Ok(_) => None,

@@ -73,6 +73,10 @@ pub struct Forward<'c> {
     /// `replace-path` or `replace-uri` rule changed it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<alloc::string::String>,
+    /// The variables the `http-request` rules left (`txn.x`, value), which the
+    /// `http-response` rules read.
+    #[serde(skip_serializing_if = "alloc::vec::Vec::is_empty")]
+    pub vars: crate::rules::state::Vars,
 }
 
 /// A server's address, with `0.0.0.0` and a missing port already replaced by

@@ -83,7 +83,8 @@ impl HeaderInterest {
                     | Action::UnsetVar { .. }
                     | Action::Allow
                     | Action::Deny { .. }
-                    | Action::UsePrometheus => alloc::vec::Vec::new(),
+                    | Action::UsePrometheus
+                    | Action::SetStatus { .. } => alloc::vec::Vec::new(),
                 };
                 for f in formats {
                     f.headers().for_each(&mut add);

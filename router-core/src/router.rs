@@ -230,7 +230,7 @@ pub fn redispatch<'c>(
         edits: failed.edits.clone(),
         method: failed.method.clone(),
         target: failed.target.clone(),
-        vars: Vec::new(),
+        vars: failed.vars.clone(),
     };
     let view = st.headers(req);
     let req = &st.facts(req, &view);
@@ -471,6 +471,7 @@ fn forward<'c>(
         edits: st.edits.clone(),
         method: st.method.clone(),
         target: st.target.clone(),
+        vars: st.vars.clone(),
     }
 }
 

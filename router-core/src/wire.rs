@@ -43,7 +43,8 @@
 //!                 the host takes them from its copy of the configuration)
 //!                 u16 edit count, per edit: u8 op (0 set, 1 add, 2 del, 3 replace [u32 nth]),
 //!                 str32 name, str32 value;
-//!                 u8 has-method [str32 method], u8 has-target [str32 target]
+//!                 u8 has-method [str32 method], u8 has-target [str32 target],
+//!                 u16 variable count, str32 name, str32 value per variable
 //! u8 2 respond:   u16 status, u8 has-backend [u16 backend]   (the backend chosen, if any)
 //! u8 3 none:      (redispatch found no other server)
 //! u8 4 answer:    u8 kind (0 deny, 1 return), u16 status, u8 has-backend [u16 backend],
@@ -620,6 +621,11 @@ pub fn encode_decision(out: &mut Vec<u8>, decision: Option<&Decision<'_>>, trace
                     put_str(out, s);
                 }
             }
+            put_u16(out, u16::try_from(f.vars.len()).unwrap_or(u16::MAX));
+            for (n, v) in f.vars.iter().take(usize::from(u16::MAX)) {
+                put_str(out, n);
+                put_str(out, v);
+            }
         }
         Some(Decision::Answer { answer, backend }) => {
             out.push(4);
@@ -878,6 +884,7 @@ pub fn decode_decision<'c>(
                 edits: Vec::new(),
                 method: None,
                 target: None,
+                vars: Vec::new(),
             };
             f.forwarded_for = header(&mut r, cfg, &f, false)?;
             f.original_to = header(&mut r, cfg, &f, true)?;
@@ -899,6 +906,10 @@ pub fn decode_decision<'c>(
             }
             f.method = r.bool()?.then(|| r.str().map(String::from)).transpose()?;
             f.target = r.bool()?.then(|| r.str().map(String::from)).transpose()?;
+            for _ in 0..r.u16()? {
+                f.vars
+                    .push((String::from(r.str()?), String::from(r.str()?)));
+            }
             Some(Decision::Forward(f))
         }
         4 => {
@@ -997,6 +1008,7 @@ pub fn run<'c>(
                 edits: Vec::new(),
                 method: None,
                 target: None,
+                vars: Vec::new(),
             };
             (
                 crate::redispatch(cfg, &failed, &facts, health, tickets).map(Decision::Forward),

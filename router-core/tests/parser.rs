@@ -710,11 +710,11 @@ fn errors_name_line_column_keyword_and_hint() {
         None,
     );
     assert_err(
-        "frontend f\n bind :80\n http-response deny\n",
+        "frontend f\n bind :80\n http-after-response set-header X 1\n",
         K::Unsupported,
         3,
         2,
-        "http-response",
+        "http-after-response",
         "not supported by Wt Edge yet",
         None,
     );

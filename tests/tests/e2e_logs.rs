@@ -105,6 +105,9 @@ fn cases() -> Vec<Case> {
         c("head", 0, close("HEAD", "/head")),
         c("http10", 0, vec![send("GET /cl HTTP/1.0\r\n\r\n"), Eof]),
         get("http-request-deny", "/hdeny"),
+        get("http-response-set-status", "/cl/rstatus"),
+        get("http-response-deny", "/rdeny"),
+        get("http-response-deny-503", "/rdeny503"),
         get("http-request-deny-429", "/hslow"),
         get("http-request-return", "/hret"),
         get("http-request-return-204", "/hret204"),
@@ -695,6 +698,11 @@ fn compare(options: &str) {
          frontend fe\n bind 127.0.0.1:1\n\
          \x20http-request set-header X-Seen 1\n\
          \x20http-request deny if {{ path /hdeny }}\n\
+         \x20http-request set-var(txn.p) path\n\
+         \x20http-response set-status 299 if {{ var(txn.p) -m str /cl/rstatus }}\n\
+         \x20http-response deny if {{ var(txn.p) -m str /rdeny }}\n\
+         \x20http-response deny deny_status 503 if {{ var(txn.p) -m str /rdeny503 }}\n\
+         \x20http-response set-header X-Long 0123456789 if {{ var(txn.p) -m str /cl/rstatus }}\n\
          \x20http-request deny deny_status 429 if {{ path /hslow }}\n\
          \x20http-request return status 404 content-type text/plain string nope hdr X-R %[src] if {{ path /hret }}\n\
          \x20http-request return status 204 if {{ path /hret204 }}\n\

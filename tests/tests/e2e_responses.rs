@@ -282,6 +282,51 @@ var | GET /var?x HTTP/1.1\r\nHost: x\r\nX-In: 1, 2\r\nX-Case: {name}\r\n\r\n | s
 var-unset | GET /var-unset HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
 "#;
 
+/// `http-response` rules in the frontend (each picked by the case's name, which
+/// the request rules keep in `txn.c`: response rules cannot read the path).
+const RESPONSE_RULES: &str = r#"
+ http-request set-var(txn.c) req.hdr(x-case)
+ http-response set-header X-St %[status] if { var(txn.c) -m str set-header }
+ http-response add-header X-M %[method]-%[res.hdr_cnt(x-a)]-%[hdr(x-a)]-%[src] if { var(txn.c) -m str add-header }
+ http-response del-header X-A if { var(txn.c) -m str del-header }
+ http-response replace-header X-A b Z if { var(txn.c) -m str replace-header }
+ http-response replace-value X-A ^b$ Z if { var(txn.c) -m str replace-value }
+ http-response set-status 299 reason "Fine Thing" if { var(txn.c) -m str set-status-reason }
+ http-response set-status 404 if { var(txn.c) -m str set-status }
+ http-response set-header X-After %[status] if { var(txn.c) -m beg set-status }
+ http-response deny if { var(txn.c) -m str deny }
+ http-response deny deny_status 503 if { var(txn.c) -m str deny-503 }
+ http-response set-header X-Fe fe-%[res.hdr(x-order)] if { var(txn.c) -m beg be- }
+ http-response allow if { var(txn.c) -m str allow }
+ http-response add-header X-After-Allow 1 if { var(txn.c) -m str allow }
+ use_backend b2 if { path_beg /R/ }
+"#;
+
+/// `http-response` rules of backend `b2`: they run before the frontend's.
+const RESPONSE_BACKEND_RULES: &str = r#"
+ http-response set-header X-Order be
+ http-response allow if { var(txn.c) -m str be-allow }
+ http-response add-header X-Be-After 1
+ http-response deny if { var(txn.c) -m str be-deny }
+"#;
+
+/// Cases for [`RESPONSE_RULES`]: what the client receives is what they compare.
+const RESPONSE_CASES: &str = r#"
+set-header | GET / HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 200 OK\r\nX-A: abc\r\nX-A: b, c,b\r\ncontent-length: 2\r\n\r\nok
+add-header | GET / HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 200 OK\r\nX-A: abc\r\nX-A: b, c,b\r\ncontent-length: 2\r\n\r\nok
+del-header | GET / HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 200 OK\r\nX-A: abc\r\nX-B: 1\r\nx-a: b, c,b\r\ncontent-length: 2\r\n\r\nok
+replace-header | GET / HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 200 OK\r\nX-A: abc\r\nX-B: 1\r\nx-a: b, c,b\r\ncontent-length: 2\r\n\r\nok
+replace-value | GET / HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 200 OK\r\nX-A: abc\r\nX-B: 1\r\nx-a: b, c,b\r\ncontent-length: 2\r\n\r\nok
+set-status-reason | GET / HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+set-status | GET / HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send HTTP/1.1 500 Oops\r\ncontent-length: 2\r\n\r\nok
+deny | GET / HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+deny-503 | GET / HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+allow | GET / HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+be-order | GET /R/x HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+be-allow | GET /R/x HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+be-deny | GET /R/x HTTP/1.1\r\nHost: x\r\nX-Case: {name}\r\n\r\n | send OK
+"#;
+
 fn cases() -> Vec<Case> {
     let mut v = parse_cases(CASES);
     // Heads around HAProxy's size limit (15275 in h1.rs's cost model) and header count.
@@ -733,13 +778,12 @@ fn run_client(addr: SocketAddr, case: &Case) -> Seen {
 
 type Edge = (tokio::runtime::Runtime, Running, SocketAddr);
 
-fn wtedge_for(hap: &Haproxy) -> Edge {
-    // Routing is not what this test is about: the native engine starts faster.
+fn wtedge_for(hap: &Haproxy, engine: EngineChoice) -> Edge {
     let e = common::wtedge_beside(
         hap,
         "responses.cfg",
         Logger::none(),
-        EngineChoice::Native,
+        engine,
         Duration::from_millis(200),
     )
     .unwrap_or_else(|e| panic!("wtedge: {e}"));
@@ -748,12 +792,19 @@ fn wtedge_for(hap: &Haproxy) -> Edge {
 
 /// Runs every case through HAProxy and wtedge on `options` (lines for `defaults`).
 fn compare(options: &str) {
-    compare_with(options, "", "", cases());
+    // Routing is not what this test is about: the native engine starts faster.
+    compare_with(options, "", "", cases(), EngineChoice::Native);
 }
 
 /// Runs `cases` through HAProxy and wtedge on `options`, with `rules` in the
 /// frontend and `be_rules` in backend `b2` (which takes the `/R/` paths).
-fn compare_with(options: &str, rules: &str, be_rules: &str, cases: Vec<Case>) {
+fn compare_with(
+    options: &str,
+    rules: &str,
+    be_rules: &str,
+    cases: Vec<Case>,
+    engine: EngineChoice,
+) {
     if let Err(e) = haproxy::binary() {
         panic!("this test compares wtedge with HAProxy 2.6 and needs it: {e}");
     }
@@ -770,7 +821,7 @@ fn compare_with(options: &str, rules: &str, be_rules: &str, cases: Vec<Case>) {
     );
     let hap =
         Haproxy::start_with(&cfg, false, &|_, _| Some(port)).unwrap_or_else(|e| panic!("{e}"));
-    let (rt, edge, edge_addr) = wtedge_for(&hap);
+    let (rt, edge, edge_addr) = wtedge_for(&hap, engine);
     let hap_addr = hap.frontend_addr(None).unwrap_or_else(|e| panic!("{e}"));
     let mut diffs = Vec::new();
     let mut n = 0;
@@ -857,6 +908,21 @@ fn request_rewrites_as_haproxy() {
         rules,
         be,
         parse_cases(RULE_CASES),
+        EngineChoice::Native,
+    );
+}
+
+/// `http-response` rules (headers, status, allow, deny; the backend's before
+/// the frontend's): what the client receives is HAProxy's.
+#[test]
+fn response_rules_as_haproxy() {
+    compare_with(
+        " option http-server-close\n",
+        RESPONSE_RULES.trim_start_matches('\n'),
+        RESPONSE_BACKEND_RULES.trim_start_matches('\n'),
+        parse_cases(RESPONSE_CASES),
+        // The wasm module: the request rules' variables cross its ABI.
+        EngineChoice::EmbeddedWasm,
     );
 }
 
@@ -931,5 +997,11 @@ fn errorfiles_answer_as_haproxy() {
     defaults.push_str("backend nosrv\n");
     let rules = " http-request deny deny_status 429 if { path_beg /deny429 }\n http-request deny deny_status 400 if { path_beg /deny400 }\n http-request deny deny_status 503 if { path_beg /deny503 }\n http-request deny if { path_beg /deny }\n use_backend nosrv if { path_beg /N/ }\n use_backend b2 if { path_beg /R/ }\n";
     let be = format!(" errorfile 502 {}\n", path("b2-502").display());
-    compare_with(&defaults, rules, &be, parse_cases(ERRORFILE_CASES));
+    compare_with(
+        &defaults,
+        rules,
+        &be,
+        parse_cases(ERRORFILE_CASES),
+        EngineChoice::Native,
+    );
 }

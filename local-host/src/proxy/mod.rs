@@ -1120,6 +1120,20 @@ impl ClientConn {
             let _ = self.rbuf.split_to(n);
         }
         let t_response = ms(sent_at.elapsed());
+        let resp = resp.and_then(|r| {
+            // `%B` of a deny: the head as HAProxy counts it, and the body bytes
+            // that came with it.
+            let body = match r.framing {
+                origin::BodyFraming::Length(n) => n.min(sbuf.len() as u64),
+                origin::BodyFraming::None => 0,
+                _ => sbuf.len() as u64,
+            };
+            let read = origin::client_head(&r, head, false).0 + body;
+            response_rules(cfg, engine, &fwd, facts, r).map_err(|f| match f {
+                Failure::Denied(status, _) => Failure::Denied(status, read),
+                other => other,
+            })
+        });
         let resp = match resp {
             Ok(r) => r,
             Err(Failure::ClientAborted) => {
@@ -1138,21 +1152,27 @@ impl ClientConn {
             }
             Err(f) => {
                 drop(active);
-                let (status, term) = match f {
+                let (status, term, read) = match f {
                     // (Logged without an answer above; never reaches here.)
-                    Failure::ClientAborted => (access_log::NO_STATUS, "CD"),
-                    Failure::BadRequest => (400, "PR"),
-                    Failure::Invalid => (502, "PH"),
-                    Failure::Closed => (502, "SH"),
-                    Failure::Timeout => (504, "sH"),
+                    Failure::ClientAborted => (access_log::NO_STATUS, "CD", 0),
+                    Failure::BadRequest => (400, "PR", 0),
+                    Failure::Invalid => (502, "PH", 0),
+                    Failure::Closed => (502, "SH", 0),
+                    Failure::Timeout => (504, "sH", 0),
+                    // HAProxy 2.6 logs a response rule's deny as a bad answer,
+                    // counting what it had read of the server's answer.
+                    Failure::Denied(status, read) => (status, "PH", read),
                 };
                 return self
                     .fail(
                         &ex,
                         wr,
-                        Ended::new(fwd.backend, Some(fwd.server), status, term)
-                            .timed(Some(t_queue), Some(t_connect))
-                            .tries(retries, redispatched),
+                        Ended {
+                            read,
+                            ..Ended::new(fwd.backend, Some(fwd.server), status, term)
+                                .timed(Some(t_queue), Some(t_connect))
+                                .tries(retries, redispatched)
+                        },
                     )
                     .await;
             }
@@ -1353,6 +1373,7 @@ impl ClientConn {
             t_connect,
             retries,
             redispatched,
+            read,
         } = e;
         let (head, client_to) = (ex.head, ex.client_to);
         let cfg = self.g.config();
@@ -1391,9 +1412,9 @@ impl ClientConn {
                     &be.name,
                     status,
                     match page_bytes {
-                        Some(n) => n,
+                        Some(n) => n + read,
                         None if status == 400 => 0,
-                        None => error_bytes(status),
+                        None => error_bytes(status) + read,
                     },
                     termination,
                 )
@@ -1427,6 +1448,8 @@ struct Ended {
     t_connect: Option<u64>,
     retries: u32,
     redispatched: bool,
+    /// Bytes of the server's answer read before wtedge answered instead.
+    read: u64,
 }
 
 impl Ended {
@@ -1445,6 +1468,7 @@ impl Ended {
             t_connect: None,
             retries: 0,
             redispatched: false,
+            read: 0,
         }
     }
 
@@ -1516,6 +1540,41 @@ enum Failure {
     Timeout,
     /// The client left in the middle of its request body.
     ClientAborted,
+    /// An `http-response deny` rule: HAProxy's error page for this status.
+    Denied(u16, u64),
+}
+
+/// Runs router-core's `http-response` rules (the backend's, then the
+/// frontend's) on the server's head: `Err` for a `deny`, else the head as the
+/// rules left it.
+fn response_rules(
+    cfg: &Config,
+    engine: &dyn Engine,
+    fwd: &Forward<'_>,
+    facts: &RequestFacts<'_>,
+    mut resp: origin::ResponseHead,
+) -> Result<origin::ResponseHead, Failure> {
+    let (fe, be) = (cfg.proxy(fwd.frontend), cfg.proxy(fwd.backend));
+    if fe.http_responses.is_empty() && be.http_responses.is_empty() {
+        return Ok(resp);
+    }
+    let lines = resp.rule_lines();
+    let view: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let verdict = router_core::rules::response::apply(
+        cfg,
+        (fwd.frontend, fwd.backend),
+        (facts, &fwd.vars, &engine.health_snapshot()),
+        resp.status,
+        &view,
+    );
+    if let Some(status) = verdict.deny {
+        return Err(Failure::Denied(status, 0));
+    }
+    resp.apply_rules(&verdict);
+    Ok(resp)
 }
 
 /// The config's `errorfile` answer for `status` (router-core picks the page), if

@@ -47,6 +47,9 @@ pub struct ResponseHead {
     /// received: [`client_head`] rewrites it).
     fields: Vec<(Range<usize>, Range<usize>)>,
     pub framing: BodyFraming,
+    /// What `http-response` rules added to the head's size (negative: removed).
+    /// HAProxy 2.6's `%B` counts the head as the server sent it.
+    rules_delta: i64,
 }
 
 impl ResponseHead {
@@ -71,6 +74,76 @@ impl ResponseHead {
             keep_alive,
             length_known: self.framing != BodyFraming::Close,
         }
+    }
+
+    /// The status and header lines as router-core's `http-response` rules read
+    /// them (values as UTF-8, invalid bytes replaced).
+    pub fn rule_lines(&self) -> Vec<(String, String)> {
+        self.headers()
+            .map(|(n, v)| {
+                (
+                    String::from_utf8_lossy(n).into_owned(),
+                    String::from_utf8_lossy(v).into_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// Applies what router-core's `http-response` rules decided: header edits
+    /// (names written lower-cased, as HAProxy 2.6 writes them) and `set-status`
+    /// (HAProxy's reason for the status when the rule gives none). The framing
+    /// read from the server's head stays.
+    pub fn apply_rules(&mut self, v: &router_core::rules::response::ResponseVerdict) {
+        let mut lines: Vec<(Vec<u8>, Vec<u8>)> = self
+            .headers()
+            .map(|(n, v)| (n.to_vec(), v.to_vec()))
+            .collect();
+        router_core::rules::header::apply(
+            &mut lines,
+            &v.edits,
+            |h| std::str::from_utf8(&h.0).unwrap_or(""),
+            |e| {
+                (
+                    e.name.to_ascii_lowercase().into_bytes(),
+                    e.value.clone().into_bytes(),
+                )
+            },
+        );
+        let reason: Vec<u8> = match &v.status {
+            Some((s, r)) => {
+                self.status = *s;
+                r.as_deref()
+                    .unwrap_or(router_core::answer::reason(*s))
+                    .as_bytes()
+                    .to_vec()
+            }
+            None => self.reason().to_vec(),
+        };
+        let size = |r: usize, lines: &mut dyn Iterator<Item = usize>| -> i64 {
+            i64::try_from(r + lines.sum::<usize>()).unwrap_or(i64::MAX)
+        };
+        let before = size(
+            self.reason().len(),
+            &mut self.headers().map(|(n, v)| n.len() + v.len()),
+        );
+        let after = size(
+            reason.len(),
+            &mut lines.iter().map(|(n, v)| n.len() + v.len()),
+        );
+        self.rules_delta += after - before;
+        let mut text = reason;
+        let reason = 0..text.len();
+        let mut fields = Vec::with_capacity(lines.len());
+        for (n, v) in lines {
+            let n0 = text.len();
+            text.extend_from_slice(&n);
+            let v0 = text.len();
+            text.extend_from_slice(&v);
+            fields.push((n0..v0, v0..text.len()));
+        }
+        self.text = text;
+        self.reason = reason;
+        self.fields = fields;
     }
 
     /// Header lines in order: names lower-cased (invalid UTF-8 replaced by U+FFFD),
@@ -220,6 +293,7 @@ pub fn parse_response(
         text,
         reason,
         fields,
+        rules_delta: 0,
         framing: BodyFraming::None,
     };
     let framing = body_framing(request_method, status, head.headers())?;
@@ -444,7 +518,8 @@ pub fn client_head(resp: &ResponseHead, req: &RequestHead, close: bool) -> (u64,
         }
     }
     out.extend_from_slice(b"\r\n");
-    let bytes = 21 + 8 + 3 + resp.reason().len() as u64 + counted as u64;
+    let bytes = (21 + 8 + 3 + resp.reason().len() as u64 + counted as u64)
+        .saturating_add_signed(-resp.rules_delta);
     (bytes, out)
 }
 

@@ -11,7 +11,8 @@
 //! The first three are errors (the Worker cannot reach the server once
 //! deployed), the last two warnings. The Worker also has no regexes (its size
 //! limit): `replace-header`, `replace-value`, `replace-path` and `replace-uri`
-//! rules are errors.
+//! rules are errors. `http-response` rules are errors too (not wired in the
+//! Worker yet).
 
 use alloc::format;
 use alloc::string::String;
@@ -146,6 +147,25 @@ pub fn check(cfg: &Config) -> EdgeReport {
             }
         }
     }
+    // The Worker does not run the response rules yet: refused rather than
+    // ignored, so that no answer differs from HAProxy's in silence.
+    for id in cfg.proxy_ids() {
+        if let Some(rule) = cfg.proxy(id).http_responses.first() {
+            report.errors.push(Diagnostic {
+                kind: DiagnosticKind::Unsupported,
+                file: cfg.file.clone(),
+                line: rule.line,
+                column: 1,
+                keyword: String::from("http-response"),
+                message: String::from(
+                    "'http-response' rules are not applied by the Worker yet (wtedge applies them)",
+                ),
+                hint: Some(String::from(
+                    "remove the http-response rules from the edge's config, or set the headers in the application",
+                )),
+            });
+        }
+    }
     report
 }
 
@@ -182,6 +202,18 @@ mod tests {
         assert_eq!(r.errors.len(), 1, "{r:?}");
         assert_eq!(r.errors[0].line, 4);
         assert_eq!(r.errors[0].keyword, "http-request replace-path");
+    }
+
+    #[test]
+    fn response_rules_are_refused() {
+        let r = report(
+            "frontend f\n bind :80\n default_backend b\nbackend b\n http-response set-header X-A 1\n http-response deny\n server s w.example.com:443\n",
+        );
+        assert_eq!(r.errors.len(), 1);
+        assert_eq!(
+            (r.errors[0].keyword.as_str(), r.errors[0].line),
+            ("http-response", 5)
+        );
     }
 
     #[test]

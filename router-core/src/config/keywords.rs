@@ -133,6 +133,12 @@ pub const PROXY: &[KeywordSpec] = &[
         false,
     ),
     kw(
+        "http-response",
+        NOT_D,
+        "http-response rules belong in a frontend, backend or listen section",
+        false,
+    ),
+    kw(
         "use_backend",
         FE,
         "use_backend belongs in a frontend or listen section",
@@ -300,7 +306,6 @@ pub const HAPROXY_OPTIONS: &[&str] = &[
 
 /// HAProxy proxy keywords Wt Edge refuses.
 pub const HAPROXY_PROXY: &[&str] = &[
-    "http-response",
     "http-after-response",
     "tcp-request",
     "tcp-response",

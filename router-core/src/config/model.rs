@@ -101,6 +101,8 @@ pub struct Proxy {
     pub redirects: Vec<RedirectRule>,
     /// `http-request` rules, in file order.
     pub http_requests: Vec<crate::rules::HttpRule>,
+    /// `http-response` rules, in file order.
+    pub http_responses: Vec<crate::rules::HttpRule>,
     /// `use_backend` rules in file order.
     pub use_backends: Vec<UseBackendRule>,
     /// `default_backend`, if any.

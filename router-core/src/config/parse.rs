@@ -285,6 +285,7 @@ impl<'f> Parser<'f> {
                     acls: Vec::new(),
                     redirects: Vec::new(),
                     http_requests: Vec::new(),
+                    http_responses: Vec::new(),
                     use_backends: Vec::new(),
                     default_backend,
                     use_servers: Vec::new(),
@@ -685,6 +686,17 @@ impl<'f> Parser<'f> {
             "acl" => self.acl(words)?,
             "redirect" => self.redirect(words)?,
             "http-request" => self.http_request(words)?,
+            #[cfg(feature = "response")]
+            "http-response" => self.http_response(words)?,
+            #[cfg(not(feature = "response"))]
+            "http-response" => {
+                return Err(Problem::new(
+                    K::Unsupported,
+                    words[0].col,
+                    "'http-response' rules are not applied by the Worker yet (wtedge applies them)",
+                )
+                .hint("remove the http-response rules from the edge's config, or set the headers in the application"));
+            }
             "use_backend" => self.use_backend(words)?,
             "use-server" => self.use_server(words)?,
             "server" => self.server(words)?,
@@ -1115,6 +1127,22 @@ impl<'f> Parser<'f> {
         rule.cond = cond;
         self.saw_redirect = true;
         self.proxies[i].redirects.push(rule);
+        Ok(())
+    }
+
+    #[cfg(feature = "response")]
+    fn http_response(&mut self, words: &[Word]) -> Res {
+        let i = self.current()?;
+        let (action, k) = crate::rules::response_parse::action(words)?;
+        let cond = self.condition(words, k)?;
+        if let Some(c) = &cond {
+            crate::rules::response_parse::check_condition(c, &self.proxies[i].acls, words[0].col)?;
+        }
+        self.proxies[i].http_responses.push(crate::rules::HttpRule {
+            line: self.line,
+            action,
+            cond,
+        });
         Ok(())
     }
 

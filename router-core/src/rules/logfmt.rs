@@ -67,6 +67,43 @@ pub enum SampleFetch {
     Str(String),
     /// `int(N)`: a constant integer.
     Int(i64),
+    /// `status` (response rules only): the response's status.
+    Status,
+    /// `res.hdr(NAME)`, or `hdr(NAME)` in a response rule: the last value.
+    ResHdr(String),
+    /// `res.hdr_cnt(NAME)`: how many comma-separated values.
+    ResHdrCnt(String),
+}
+
+/// Which rules a log-format string serves: HAProxy refuses the request's
+/// path, URL, query and headers in response rules, and the response's fetches
+/// in request rules (at load time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// `http-request`.
+    Request,
+    /// `http-response`.
+    Response,
+}
+
+/// What the response fetches read: the status and header lines the server
+/// answered, as the response rules before left them.
+#[derive(Debug, Clone, Copy)]
+pub struct ResponseFacts<'a> {
+    /// Status.
+    pub status: u16,
+    /// Header lines; names in any case.
+    pub headers: &'a [(&'a str, &'a str)],
+}
+
+impl<'a> ResponseFacts<'a> {
+    /// Values of every line named `name`.
+    fn values(&self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .flat_map(|(_, v)| split_values(v))
+    }
 }
 
 /// Converters.
@@ -79,7 +116,7 @@ pub enum Conv {
     Upper,
 }
 
-const FETCHES: &str = "src, dst, src_port, dst_port, hdr(NAME), req.hdr(NAME), path, url, query, method, ssl_fc, var(SCOPE.NAME), str(TEXT), int(N)";
+const FETCHES: &str = "src, dst, src_port, dst_port, hdr(NAME), req.hdr(NAME), path, url, query, method, ssl_fc, var(SCOPE.NAME), str(TEXT), int(N); in http-response: status, res.hdr(NAME), res.hdr_cnt(NAME)";
 
 /// Variable scopes HAProxy 2.6 knows; `proc` and `check` are refused by Wt Edge.
 const SCOPES: [&str; 6] = ["proc", "sess", "txn", "req", "res", "check"];
@@ -111,6 +148,11 @@ pub fn var_name(name: &str, col: u32) -> Result<String, Problem> {
 impl LogFormat {
     /// Parses `text` (a config word starting at column `col`).
     pub fn parse(text: &str, col: u32) -> Result<Self, Problem> {
+        Self::parse_in(text, col, Phase::Request)
+    }
+
+    /// Parses `text` for a rule of `phase`.
+    pub fn parse_in(text: &str, col: u32, phase: Phase) -> Result<Self, Problem> {
         let mut parts = Vec::new();
         let mut lit = String::new();
         let mut rest = text;
@@ -131,7 +173,7 @@ impl LogFormat {
                 if !lit.is_empty() {
                     parts.push(Part::Text(core::mem::take(&mut lit)));
                 }
-                parts.push(sample(&expr[..end], col)?);
+                parts.push(sample_in(&expr[..end], col, phase)?);
                 rest = &expr[end + 1..];
             } else if let Some((fetch, r)) = ["ci", "cp", "fi", "fp"]
                 .iter()
@@ -205,13 +247,23 @@ impl LogFormat {
     /// The value for `req`, `vars` holding the variables set so far (a sample
     /// that has no value writes nothing, as HAProxy's header values show).
     pub fn render_with(&self, req: &RequestFacts<'_>, vars: &[(String, String)]) -> String {
+        self.render_res(req, vars, None)
+    }
+
+    /// The value in a response rule, `res` being the response so far.
+    pub fn render_res(
+        &self,
+        req: &RequestFacts<'_>,
+        vars: &[(String, String)],
+        res: Option<&ResponseFacts<'_>>,
+    ) -> String {
         let mut out = String::new();
         for p in &self.parts {
             match p {
                 Part::Text(t) => out.push_str(t),
                 Part::Sample { fetch, convs } => {
                     let from = out.len();
-                    fetch_into(&mut out, fetch, req, vars);
+                    fetch_into(&mut out, fetch, req, vars, res);
                     convert(&mut out[from..], convs);
                 }
             }
@@ -252,7 +304,7 @@ pub fn sample_value(
         return None;
     }
     let mut out = String::new();
-    fetch_into(&mut out, fetch, req, vars);
+    fetch_into(&mut out, fetch, req, vars, None);
     convert(&mut out, convs);
     Some(out)
 }
@@ -262,6 +314,7 @@ fn fetch_into(
     fetch: &SampleFetch,
     req: &RequestFacts<'_>,
     vars: &[(String, String)],
+    res: Option<&ResponseFacts<'_>>,
 ) {
     // Writing to a String cannot fail.
     let _ = match fetch {
@@ -306,12 +359,42 @@ fn fetch_into(
             out.push(if req.tls { '1' } else { '0' });
             Ok(())
         }
+        SampleFetch::Status => match res {
+            Some(r) => write!(out, "{}", r.status),
+            None => Ok(()),
+        },
+        SampleFetch::ResHdr(name) => {
+            if let Some(v) = res.and_then(|r| r.values(name).last()) {
+                out.push_str(v);
+            }
+            Ok(())
+        }
+        SampleFetch::ResHdrCnt(name) => match res {
+            Some(r) => write!(out, "{}", r.values(name).count()),
+            None => Ok(()),
+        },
     };
 }
 
 /// `fetch[(arg)][,conv…]`: a sample expression (`%[...]`'s inside, `set-var`'s
 /// argument).
 pub fn sample(expr: &str, col: u32) -> Result<Part, Problem> {
+    sample_in(expr, col, Phase::Request)
+}
+
+/// HAProxy's message for a fetch a phase does not have.
+fn not_here(name: &str, col: u32, needs: &str) -> Problem {
+    Problem::new(
+        K::InvalidValue,
+        col,
+        format!(
+            "sample fetch <{name}> may not be reliably used here because it needs '{needs}' which is not available here"
+        ),
+    )
+}
+
+/// [`sample`] for a rule of `phase`.
+pub fn sample_in(expr: &str, col: u32, phase: Phase) -> Result<Part, Problem> {
     let mut pieces = expr.split(',');
     let head = pieces.next().unwrap_or("").trim();
     let (name, arg) = match head.split_once('(') {
@@ -335,7 +418,30 @@ pub fn sample(expr: &str, col: u32) -> Result<Part, Problem> {
             format!("fetch '{name}' takes no argument"),
         )),
     };
+    let response = phase == Phase::Response;
+    match name {
+        "path" | "url" | "query" | "req.hdr" if response => {
+            return Err(not_here(name, col, "HTTP request headers"));
+        }
+        "status" | "res.hdr" | "res.hdr_cnt" if !response => {
+            return Err(not_here(name, col, "HTTP response headers"));
+        }
+        _ => {}
+    }
+    let header = |f: fn(String) -> SampleFetch| match arg {
+        Some(n) if !n.is_empty() && !n.contains(',') => Ok(f(n.to_string())),
+        _ => Err(Problem::new(
+            K::Unsupported,
+            col,
+            format!("'%[{name}]' needs exactly one header name in Wt Edge"),
+        )
+        .hint(format!("write %[{name}(host)]"))),
+    };
     let fetch = match name {
+        "status" => no_arg(SampleFetch::Status)?,
+        "res.hdr" => header(SampleFetch::ResHdr)?,
+        "hdr" if response => header(SampleFetch::ResHdr)?,
+        "res.hdr_cnt" => header(SampleFetch::ResHdrCnt)?,
         "src" => no_arg(SampleFetch::Src)?,
         "dst" => no_arg(SampleFetch::Dst)?,
         "src_port" => no_arg(SampleFetch::SrcPort)?,
@@ -360,17 +466,7 @@ pub fn sample(expr: &str, col: u32) -> Result<Part, Problem> {
                 ));
             }
         },
-        "hdr" | "req.hdr" => match arg {
-            Some(n) if !n.is_empty() && !n.contains(',') => SampleFetch::Hdr(n.to_string()),
-            _ => {
-                return Err(Problem::new(
-                    K::Unsupported,
-                    col,
-                    format!("'%[{name}]' needs exactly one header name in Wt Edge"),
-                )
-                .hint(format!("write %[{name}(host)]")));
-            }
-        },
+        "hdr" | "req.hdr" => header(SampleFetch::Hdr)?,
         other => {
             return Err(Problem::new(
                 K::Unsupported,

@@ -8,6 +8,10 @@ pub mod header;
 pub mod logfmt;
 pub mod parse;
 pub mod regex;
+#[cfg(feature = "response")]
+pub mod response;
+#[cfg(feature = "response")]
+pub mod response_parse;
 pub mod state;
 pub mod target;
 
@@ -104,6 +108,13 @@ pub enum Action {
     UnsetVar {
         /// The variable.
         var: String,
+    },
+    /// `http-response set-status N [reason R]`.
+    SetStatus {
+        /// The new status.
+        status: u16,
+        /// The reason phrase; HAProxy's for the status when absent.
+        reason: Option<String>,
     },
 }
 

@@ -181,7 +181,7 @@ pub fn action(words: &[Word]) -> Result<(Action, usize), Problem> {
             }
             Action::Allow
         }
-        "deny" => deny(a, args)?,
+        "deny" => deny(a, args, 403)?,
         "return" => Action::Return(return_spec(a, args)?),
         "use-service" => match args {
             [svc] if svc.text == "prometheus-exporter" => Action::UsePrometheus,
@@ -235,7 +235,7 @@ pub fn action(words: &[Word]) -> Result<(Action, usize), Problem> {
 }
 
 /// `REGEX FMT` (after a header name for `replace-header` / `replace-value`).
-fn replace(name: Option<&Word>, r: &Word, w: &Word) -> Result<Replace, Problem> {
+pub(super) fn replace(name: Option<&Word>, r: &Word, w: &Word) -> Result<Replace, Problem> {
     let regex = Regex::new(&r.text).map_err(|e| match e {
         RegexError::NotInThisBuild => Problem::new(
             K::Unsupported,
@@ -273,7 +273,7 @@ fn var_arg(a: &Word) -> Result<alloc::string::String, Problem> {
     super::logfmt::var_name(inner, a.col)
 }
 
-fn expects(a: &Word, args: &[Word], what: &str) -> Problem {
+pub(super) fn expects(a: &Word, args: &[Word], what: &str) -> Problem {
     Problem::new(
         K::MissingArgument,
         args.first().map_or(a.col, |w| w.col),
@@ -281,7 +281,7 @@ fn expects(a: &Word, args: &[Word], what: &str) -> Problem {
     )
 }
 
-fn no_condition(a: &Word, found: &Word) -> Problem {
+pub(super) fn no_condition(a: &Word, found: &Word) -> Problem {
     Problem::new(
         K::InvalidValue,
         found.col,
@@ -306,8 +306,9 @@ fn status_arg(a: &Word, args: &[Word], i: usize) -> Result<(u16, u32), Problem> 
     }
 }
 
-fn deny(a: &Word, args: &[Word]) -> Result<Action, Problem> {
-    let mut status = 403;
+/// `deny [deny_status N]`; `default` is 403 for requests, 502 for responses.
+pub(super) fn deny(a: &Word, args: &[Word], default: u16) -> Result<Action, Problem> {
+    let mut status = default;
     let mut i = 0;
     while let Some(w) = args.get(i) {
         match w.text.as_str() {

@@ -137,7 +137,8 @@ impl RuleState {
             | Action::Deny { .. }
             | Action::Redirect { .. }
             | Action::Return(_)
-            | Action::UsePrometheus => {
+            | Action::UsePrometheus
+            | Action::SetStatus { .. } => {
                 return None;
             }
         })
@@ -208,7 +209,7 @@ fn line_change(part: LinePart, req: &RequestFacts<'_>, v: &str) -> Change {
 /// `replace-value`: each comma-separated value of `line` that holds a match
 /// becomes `with`, the blanks around it dropped (HAProxy replaces the value
 /// with its surrounding whitespace); `None` when no value matched.
-fn replace_values(r: &Replace, line: &str, with: &str) -> Option<String> {
+pub(super) fn replace_values(r: &Replace, line: &str, with: &str) -> Option<String> {
     let base = line.as_ptr() as usize;
     let mut out = String::with_capacity(line.len());
     let mut cursor = 0;
