@@ -57,24 +57,33 @@ const REFUSED: &[(&str, &str)] = &[
     ("del-map", "remove it (maps are not supported)"),
 ];
 
-/// Parses the action at `words[1]` (`words[0]` is `http-request`); returns it and
-/// the index where a condition may start.
-pub fn action(words: &[Word]) -> Result<(Action, usize), Problem> {
+/// The action word of an `http-request` / `http-response` line, its arguments
+/// (the words before `if`/`unless`) and the index where a condition may start.
+pub(crate) fn split_action<'w>(
+    words: &'w [Word],
+    directive: &str,
+    supported: &str,
+) -> Result<(&'w Word, &'w [Word], usize), Problem> {
     let Some(a) = words.get(1) else {
         return Err(Problem::new(
             K::MissingArgument,
             words.first().map_or(1, |w| w.col),
-            "'http-request' expects an action",
+            format!("'{directive}' expects an action"),
         )
-        .hint(format!("supported actions: {SUPPORTED}")));
+        .hint(format!("supported actions: {supported}")));
     };
-    let name = a.text.as_str();
-    // The words before `if`/`unless`.
     let end = words
         .iter()
         .position(|w| w.text == "if" || w.text == "unless")
         .unwrap_or(words.len());
-    let args = &words[2..end.max(2)];
+    Ok((a, &words[2..end.max(2)], end))
+}
+
+/// Parses the action at `words[1]` (`words[0]` is `http-request`); returns it and
+/// the index where a condition may start.
+pub fn action(words: &[Word]) -> Result<(Action, usize), Problem> {
+    let (a, args, end) = split_action(words, "http-request", SUPPORTED)?;
+    let name = a.text.as_str();
     let action = match name {
         "set-header" | "add-header" => {
             let [n, v] = args else {

@@ -22,19 +22,7 @@ pub const SUPPORTED: &str = "set-header, add-header, del-header, replace-header,
 /// Parses the action at `words[1]` (`words[0]` is `http-response`); returns it
 /// and the index where a condition may start.
 pub fn action(words: &[Word]) -> Result<(Action, usize), Problem> {
-    let Some(a) = words.get(1) else {
-        return Err(Problem::new(
-            K::MissingArgument,
-            words.first().map_or(1, |w| w.col),
-            "'http-response' expects an action",
-        )
-        .hint(format!("supported actions: {SUPPORTED}")));
-    };
-    let end = words
-        .iter()
-        .position(|w| w.text == "if" || w.text == "unless")
-        .unwrap_or(words.len());
-    let args = &words[2..end.max(2)];
+    let (a, args, end) = super::parse::split_action(words, "http-response", SUPPORTED)?;
     let name = a.text.as_str();
     let action = match name {
         "set-header" | "add-header" => {
