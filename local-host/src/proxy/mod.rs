@@ -666,6 +666,8 @@ impl ClientConn {
         }
         // An errorfile's page may end the connection (its own framing).
         let mut page_ends = false;
+        // The server name logged for an applet's answer (HAProxy's `<PROMEX>`).
+        let mut applet: Option<&'static str> = None;
         let (out, status, bytes, term, backend) = match decision {
             Decision::Redirect {
                 code,
@@ -688,46 +690,36 @@ impl ClientConn {
                 (out, code, bytes, "LR", backend)
             }
             Decision::Answer { answer, backend } => {
-                let (out, bytes) = match answer.kind {
+                let (out, bytes, status) = match answer.kind {
                     router_core::rules::AnswerKind::Deny => {
                         let cfg = self.g.config();
                         match config_page(cfg, self.info.frontend, backend, answer.status) {
                             Some((wire, bytes, ends)) => {
                                 page_ends = ends;
-                                (wire, bytes)
+                                (wire, bytes, answer.status)
                             }
                             None => (
                                 h1::errors::forwarding(answer.status, close),
                                 error_bytes(answer.status),
+                                answer.status,
                             ),
                         }
                     }
                     router_core::rules::AnswerKind::Return => (
                         h1::returned(&answer, close, head.version == Version::Http10),
                         returned_bytes(&answer),
+                        answer.status,
                     ),
                     router_core::rules::AnswerKind::Prometheus => {
                         let is_head = head.method == "HEAD";
                         let (status, out) =
                             crate::promex::response(&g, &head.target, is_head, close);
-                        let ok = write_all(wr, &out, client_to).await;
-                        let cfg = self.g.config();
-                        let mut facts = LogFacts::answered(
-                            backend.map_or(&fe.name, |b| &cfg.proxy(b).name),
-                            status,
-                            out.len() as u64,
-                            "LR",
-                        );
-                        facts.server = Some("<PROMEX>");
-                        self.log(head, date, started, Some(t_request), backend, None, facts);
-                        return if ok && !close {
-                            After::KeepAlive
-                        } else {
-                            After::Close
-                        };
+                        applet = Some("<PROMEX>");
+                        let bytes = out.len() as u64;
+                        (out, bytes, status)
                     }
                 };
-                (out, answer.status, bytes, answer.termination(), backend)
+                (out, status, bytes, answer.termination(), backend)
             }
             Decision::Respond { status, backend } => {
                 let cfg = self.g.config();
@@ -778,12 +770,15 @@ impl ClientConn {
             Some(t_request),
             backend,
             None,
-            LogFacts::answered(
-                backend.map_or(&fe.name, |b| &cfg.proxy(b).name),
-                status,
-                bytes,
-                term,
-            ),
+            LogFacts {
+                server: applet,
+                ..LogFacts::answered(
+                    backend.map_or(&fe.name, |b| &cfg.proxy(b).name),
+                    status,
+                    bytes,
+                    term,
+                )
+            },
         );
         if ok && !close && !page_ends {
             After::KeepAlive
