@@ -605,9 +605,7 @@ async fn proxy(
             return status_page(400);
         }
     };
-    let settings = &cfg.proxy(fwd.backend).settings;
-    let mut retries_done = 0u32;
-    let t = &settings.timeouts;
+    let mut attempts = router_core::retry::Attempts::new();
     let deadline_ms =
         router_core::timeouts::server_side(cfg.proxy(router.frontend), cfg.proxy(fwd.backend))
             .fetch_ms();
@@ -732,26 +730,27 @@ async fn proxy(
                     let source = server.health_source;
                     report_passive(env, ctx, router.fingerprint, source.0, &reason);
                 }
-                if !replayable || retries_done >= settings.retries {
-                    return status_page(503);
-                }
-                retries_done += 1;
                 // HAProxy's retry and redispatch policy is router-core's.
-                let plan =
-                    router_core::retry::after_connect_failure(cfg, &fwd, retries_done, |s| {
-                        health.is_up(cfg, s)
-                    });
-                if plan.wait {
-                    worker::Delay::from(Duration::from_millis(router_core::retry::turnaround_ms(
-                        t.connect,
-                    )))
-                    .await;
-                }
-                if plan.redispatch
-                    && let Some(other) =
-                        router_core::redispatch(cfg, &fwd, facts, health, &router.tickets)
-                {
-                    fwd = other;
+                match attempts.connect_failed(cfg, &fwd, replayable, |s| health.is_up(cfg, s)) {
+                    router_core::retry::NextAttempt::Retry {
+                        wait_ms,
+                        redispatch,
+                    } => {
+                        if wait_ms > 0 {
+                            worker::Delay::from(Duration::from_millis(wait_ms)).await;
+                        }
+                        if redispatch
+                            && let Some(other) =
+                                router_core::redispatch(cfg, &fwd, facts, health, &router.tickets)
+                        {
+                            attempts.redispatched_to(fwd.server, other.server);
+                            fwd = other;
+                        }
+                    }
+                    router_core::retry::NextAttempt::GiveUp { status } => {
+                        return status_page(status);
+                    }
+                    _ => return status_page(503),
                 }
             }
         }
