@@ -113,6 +113,8 @@ struct Seen {
     status: u16,
     origin: Option<String>,
     own_page: Option<String>,
+    /// The `x-errorfile` header of the config's pages (they carry one).
+    errorfile: Option<String>,
 }
 
 fn seen(r: &Response) -> Seen {
@@ -120,6 +122,7 @@ fn seen(r: &Response) -> Seen {
     Seen {
         status: r.status,
         own_page: origin.is_none().then(|| text(r)),
+        errorfile: r.header("x-errorfile").map(str::to_string),
         origin,
     }
 }
@@ -191,10 +194,18 @@ fn start_wtedge(dir: &Path) -> (common::Edge, SocketAddr, PathBuf) {
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         // The Worker's frontend binds :8787 in workerd's world; wtedge needs a real
         // port, and a stats socket for its runtime API (the Worker has its POST).
+        // The errorfile paths are relative to the repository root (the Worker's
+        // build reads them there); wtedge reads them from its working directory.
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../");
         let text = format!(
             "global\n    stats socket {} level admin\n{}",
             socket.display(),
-            CONFIG.replace("    bind :8787\n", &format!("    bind {addr}\n"))
+            CONFIG
+                .replace("    bind :8787\n", &format!("    bind {addr}\n"))
+                .replace(
+                    " edge-worker/config/errors/",
+                    &format!(" {root}edge-worker/config/errors/")
+                )
         );
         match common::wtedge_on(
             &text,
@@ -281,25 +292,25 @@ fn checks_retries_and_timeouts_agree_between_the_worker_and_wtedge() {
         (pinned.status, pinned.origin.as_deref()),
         (200, Some("wt1"))
     );
-    // No server left to try: HAProxy's 503 page from both.
+    // No server left to try: the backend's errorfile page (its body and its
+    // headers) from both.
     let dead = both(&hosts, "/dead");
     assert_eq!(dead.status, 503, "{dead:?}");
     assert!(
         dead.own_page
             .as_deref()
-            .is_some_and(|p| p.contains("503 Service Unavailable")),
+            .is_some_and(|p| p.contains("(errorfile)")),
         "{dead:?}"
     );
+    assert_eq!(dead.errorfile.as_deref(), Some("dead"), "{dead:?}");
 
-    // Timeouts: `timeout server 1s` in bck_slow; an answer after 3 s is HAProxy's 504
-    // at both hosts, one after 100 ms passes.
+    // Timeouts: `timeout server 1s` in bck_slow; an answer after 3 s is a 504, the
+    // backend's errorfile page, at both hosts; one after 100 ms passes.
     let slow = both(&hosts, "/slow?mockdelay=3000");
     assert_eq!(slow.status, 504, "{slow:?}");
-    assert!(
-        slow.own_page
-            .as_deref()
-            .is_some_and(|p| p.contains("504 Gateway Time-out")),
-        "{slow:?}"
+    assert_eq!(
+        slow.own_page.as_deref(),
+        Some("<html><body><h1>504 The Wt server is slow</h1></body></html>")
     );
     let quick = both(&hosts, "/slow?mockdelay=100");
     assert_eq!((quick.status, quick.origin.as_deref()), (200, Some("wt1")));

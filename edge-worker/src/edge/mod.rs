@@ -155,6 +155,36 @@ fn status_page(status: u16) -> Res<web_sys::Response> {
     )
 }
 
+/// An error the edge answers for a request it read: the config's `errorfile` page for
+/// `status` (router-core picks it: the backend's, else the frontend's), else HAProxy's
+/// own page.
+fn error_answer(
+    router: &Router,
+    backend: Option<router_core::ProxyId>,
+    status: u16,
+) -> Res<web_sys::Response> {
+    let Some(page) =
+        router_core::answer::config_page(&router.cfg, router.frontend, backend, status)
+    else {
+        return status_page(status);
+    };
+    // An empty file: HAProxy closes without a byte; a Worker must answer, and
+    // answers the status with nothing else (README).
+    let Some(parts) = page.parts() else {
+        return response(status, &[], None);
+    };
+    let h = web_sys::Headers::new()?;
+    for (n, v) in &parts.headers {
+        h.append(n, v)?;
+    }
+    let init = web_sys::ResponseInit::new();
+    init.set_status(parts.status);
+    init.set_status_text(parts.reason);
+    init.set_headers(&h);
+    let body = (!parts.body.is_empty()).then(|| Uint8Array::from(parts.body));
+    web_sys::Response::new_with_opt_buffer_source_and_init(body.as_deref(), &init)
+}
+
 async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys::Response> {
     let url = req.url();
     let parts = split_url(&url);
@@ -287,9 +317,9 @@ async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys:
             console_error!("wtedge: redirect: {}", js_error_text(&e));
             status_page(400)
         }),
-        Decision::Respond { status, .. } => status_page(status),
-        Decision::Answer { answer, .. } => match answer.kind {
-            router_core::rules::AnswerKind::Deny => status_page(answer.status),
+        Decision::Respond { status, backend } => error_answer(router, backend, status),
+        Decision::Answer { answer, backend } => match answer.kind {
+            router_core::rules::AnswerKind::Deny => error_answer(router, backend, answer.status),
             // Refused by the edge build (router_core::config::edge): no counters here.
             router_core::rules::AnswerKind::Prometheus => status_page(503),
             router_core::rules::AnswerKind::Return => {
@@ -690,7 +720,7 @@ async fn proxy(
                         "wtedge: {} answered the WebSocket upgrade with {e}",
                         cfg.server_path(fwd.server)
                     );
-                    return status_page(502);
+                    return error_answer(router, Some(fwd.backend), 502);
                 }
             }
         } else {
@@ -718,7 +748,7 @@ async fn proxy(
                     cfg.server_path(fwd.server),
                     deadline_ms.unwrap_or(0)
                 );
-                return status_page(504);
+                return error_answer(router, Some(fwd.backend), 504);
             }
             Attempt::ConnectFailed(reason) => {
                 console_log!(
@@ -748,9 +778,9 @@ async fn proxy(
                         }
                     }
                     router_core::retry::NextAttempt::GiveUp { status } => {
-                        return status_page(status);
+                        return error_answer(router, Some(fwd.backend), status);
                     }
-                    _ => return status_page(503),
+                    _ => return error_answer(router, Some(fwd.backend), 503),
                 }
             }
         }
