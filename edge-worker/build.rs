@@ -82,20 +82,6 @@ fn main() {
         eprintln!("error: cannot write {}: {e}", out_pages.display());
         process::exit(1);
     }
-    // Rules the Worker does not apply (router-core's edge check says which):
-    // refused, never ignored.
-    let unapplied: Vec<_> = router_core::config::edge::check(&parsed.config)
-        .errors
-        .into_iter()
-        .filter(|d| d.keyword == "http-response")
-        .collect();
-    if !unapplied.is_empty() {
-        for d in &unapplied {
-            eprintln!("{}", d.as_error());
-        }
-        eprintln!("error: the Worker's config {name} has rules the Worker does not apply");
-        process::exit(1);
-    }
     // Addresses a deployed Worker cannot reach: warnings here (`wrangler dev` reaches
     // localhost); `wtedge check --target edge` reports them as errors.
     if env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("wasm32") {

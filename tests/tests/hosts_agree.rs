@@ -115,6 +115,8 @@ struct Seen {
     own_page: Option<String>,
     /// The `x-errorfile` header of the config's pages (they carry one).
     errorfile: Option<String>,
+    /// The header an `http-response` rule of the config sets.
+    rule: Option<String>,
 }
 
 fn seen(r: &Response) -> Seen {
@@ -123,6 +125,7 @@ fn seen(r: &Response) -> Seen {
         status: r.status,
         own_page: origin.is_none().then(|| text(r)),
         errorfile: r.header("x-errorfile").map(str::to_string),
+        rule: r.header("x-edge-rule").map(str::to_string),
         origin,
     }
 }
@@ -286,11 +289,12 @@ fn checks_retries_and_timeouts_agree_between_the_worker_and_wtedge() {
         let s = both(&hosts, "/retry");
         assert_eq!((s.status, s.origin.as_deref()), (200, Some("wt1")));
     }
-    // (HAProxy 2.6 on the same backend: one turn-around of 1 s, then srv1 answers.)
+    // (HAProxy 2.6 on the same backend: one turn-around of 1 s, then srv1 answers;
+    // the backend's `http-response set-status 203` edits its 200.)
     let pinned = both(&hosts, "/pin");
     assert_eq!(
         (pinned.status, pinned.origin.as_deref()),
-        (200, Some("wt1"))
+        (203, Some("wt1"))
     );
     // No server left to try: the backend's errorfile page (its body and its
     // headers) from both.
@@ -303,6 +307,10 @@ fn checks_retries_and_timeouts_agree_between_the_worker_and_wtedge() {
         "{dead:?}"
     );
     assert_eq!(dead.errorfile.as_deref(), Some("dead"), "{dead:?}");
+    assert_eq!(
+        dead.rule, None,
+        "no http-response rule runs on an error page"
+    );
 
     // Timeouts: `timeout server 1s` in bck_slow; an answer after 3 s is a 504, the
     // backend's errorfile page, at both hosts; one after 100 ms passes.
@@ -314,6 +322,11 @@ fn checks_retries_and_timeouts_agree_between_the_worker_and_wtedge() {
     );
     let quick = both(&hosts, "/slow?mockdelay=100");
     assert_eq!((quick.status, quick.origin.as_deref()), (200, Some("wt1")));
+    assert_eq!(
+        quick.rule.as_deref(),
+        Some("slow-200"),
+        "the backend's http-response rule"
+    );
     eprintln!("hosts agree: retries and timeouts");
 
     // A killed origin: both hosts' checks take it DOWN (`fall 3`), with its tracker in

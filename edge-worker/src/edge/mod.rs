@@ -741,7 +741,8 @@ async fn proxy(
             other => other,
         };
         match outcome {
-            Attempt::Answer(resp) => return Ok(resp),
+            Attempt::Answer(resp) if out.websocket => return Ok(resp),
+            Attempt::Answer(resp) => return response_rules(router, &fwd, facts, health, resp),
             Attempt::TimedOut => {
                 console_log!(
                     "wtedge: {} did not answer within {} ms",
@@ -785,6 +786,66 @@ async fn proxy(
             }
         }
     }
+}
+
+/// The config's `http-response` rules applied to the origin's answer: router-core's
+/// verdict (header edits, `set-status`, `deny`), performed on a new response around
+/// the origin's body stream.
+fn response_rules(
+    router: &Router,
+    fwd: &Forward<'_>,
+    facts: &RequestFacts<'_>,
+    health: &router_core::HealthSnapshot,
+    resp: web_sys::Response,
+) -> Res<web_sys::Response> {
+    let cfg = &router.cfg;
+    if !router_core::rules::response::has_rules(cfg, fwd) {
+        return Ok(resp);
+    }
+    let mut lines = tunnel::header_lines(&resp.headers());
+    let view: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let verdict =
+        router_core::rules::response::for_forward(cfg, fwd, (facts, health), resp.status(), &view);
+    drop(view);
+    if let Some(status) = verdict.deny {
+        if let Some(body) = resp.body() {
+            let _ = body.cancel();
+        }
+        return error_answer(router, Some(fwd.backend), status);
+    }
+    if verdict.edits.is_empty() && verdict.status.is_none() {
+        return Ok(resp);
+    }
+    router_core::rules::header::apply(
+        &mut lines,
+        &verdict.edits,
+        |h| h.0.as_str(),
+        |e| (e.name.to_ascii_lowercase(), e.value.clone()),
+    );
+    let h = web_sys::Headers::new()?;
+    for (n, v) in &lines {
+        h.append(n, v)?;
+    }
+    let init = web_sys::ResponseInit::new();
+    match &verdict.status {
+        Some((status, reason)) => {
+            init.set_status(*status);
+            init.set_status_text(
+                reason
+                    .as_deref()
+                    .unwrap_or(router_core::answer::reason(*status)),
+            );
+        }
+        None => {
+            init.set_status(resp.status());
+            init.set_status_text(&resp.status_text());
+        }
+    }
+    init.set_headers(&h);
+    web_sys::Response::new_with_opt_readable_stream_and_init(resp.body().as_ref(), &init)
 }
 
 /// The failure router-core sees in an origin's answer (`edge_origin::read`); the body
