@@ -2,7 +2,6 @@
 
 mod cond;
 pub mod fetch;
-mod keywords;
 pub mod matcher;
 mod parse;
 pub mod pattern;
