@@ -5,9 +5,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::fetch::keyword;
-use super::matcher::{IntOp, IntRange, Matcher, parse_net};
+use super::matcher::Matcher;
 use super::predefined;
-use super::{AclDef, AclOrigin, AclRef, AclTerm, CondTerm, Condition, Pattern};
+use super::{AclDef, AclOrigin, AclRef, AclTerm, CondTerm, Condition};
 use crate::config::lexer::Word;
 use crate::config::model::Proxy;
 use crate::config::suggest::closest;
@@ -144,8 +144,6 @@ pub fn parse_acl_term(words: &[Word], line: u32) -> Result<AclTerm, Problem> {
         )
         .hint(format!("write e.g. '{} -m str VALUE'", first.text)));
     }
-    let mut patterns = Vec::new();
-    let mut op = IntOp::Eq;
     let rest = words.get(i..).unwrap_or_default();
     if matcher.takes_none() && !rest.is_empty() {
         return Err(Problem::new(
@@ -154,37 +152,7 @@ pub fn parse_acl_term(words: &[Word], line: u32) -> Result<AclTerm, Problem> {
             format!("'{kw}' takes no pattern here"),
         ));
     }
-    for w in rest {
-        if matcher.takes_int() {
-            if let Some(o) = IntOp::from_name(&w.text) {
-                op = o;
-                continue;
-            }
-            let Some(r) = IntRange::parse(&w.text, op) else {
-                return Err(Problem::new(
-                    K::InvalidValue,
-                    w.col,
-                    format!("'{}' is not an integer pattern", w.text),
-                )
-                .hint(
-                    "integers, ranges 'MIN:MAX', or an operator eq/ge/gt/le/lt then an integer",
-                ));
-            };
-            patterns.push(Pattern::Int(r));
-        } else if matcher == Matcher::Ip {
-            let Some(net) = parse_net(&w.text) else {
-                return Err(Problem::new(
-                    K::InvalidValue,
-                    w.col,
-                    format!("'{}' is not an address or network", w.text),
-                )
-                .hint("write e.g. 10.0.0.0/8, 192.168.1.7 or ::1"));
-            };
-            patterns.push(Pattern::Ip(net));
-        } else {
-            patterns.push(Pattern::Str(w.text.clone()));
-        }
-    }
+    let patterns = matcher.patterns(rest)?;
     Ok(AclTerm {
         line,
         fetch,

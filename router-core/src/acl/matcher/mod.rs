@@ -17,6 +17,9 @@ use serde::Serialize;
 
 use super::fetch::Sample;
 use super::pattern::Pattern;
+use crate::config::lexer::Word;
+use crate::problem::Problem;
+use alloc::vec::Vec;
 
 pub use int::{IntOp, IntRange};
 pub use ip::{contains as net_contains, parse_net, same_family_contains};
@@ -70,6 +73,17 @@ impl Matcher {
             "bool" => Matcher::Bool,
             _ => return None,
         })
+    }
+
+    /// Reads the patterns of an `acl` line for this matcher (its file says how).
+    pub fn patterns(self, words: &[Word]) -> Result<Vec<Pattern>, Problem> {
+        if self.takes_int() {
+            int::patterns(words)
+        } else if self == Matcher::Ip {
+            words.iter().map(ip::pattern).collect()
+        } else {
+            Ok(words.iter().map(|w| Pattern::Str(w.text.clone())).collect())
+        }
     }
 
     /// Whether patterns for this matcher are integers.
