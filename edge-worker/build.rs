@@ -72,7 +72,7 @@ fn main() {
     }
     // Rules the Worker does not apply (router-core's edge check says which):
     // refused, never ignored.
-    let unapplied: Vec<_> = router_core::config::edge::check(&parsed.config)
+    let unapplied: Vec<_> = router_core::unstable::config::edge::check(&parsed.config)
         .errors
         .into_iter()
         .filter(|d| d.keyword == "http-response")

@@ -2,7 +2,7 @@
 //! error statuses are answered here, forwards are fetched from the origin with
 //! the decision's header edits, retried (and redispatched through
 //! `router_core::redispatch`) on connection failures, which at the edge include
-//! Cloudflare's answers for an origin it cannot reach (`router_core::edge_origin`).
+//! Cloudflare's answers for an origin it cannot reach (`router_core::unstable::edge_origin`).
 //! WebSocket upgrades pass
 //! through: the origin's 101 response is returned unchanged.
 //!
@@ -19,7 +19,8 @@ use std::time::Duration;
 
 use futures_util::future::{Either, select};
 use js_sys::{Reflect, Uint8Array};
-use router_core::{Decision, Forward, RequestFacts, encoding, upgrade};
+use router_core::unstable::{encoding, upgrade};
+use router_core::{Decision, Forward, RequestFacts};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use worker::{Context, Env, console_error, console_log, event};
@@ -147,7 +148,7 @@ fn response(status: u16, headers: &[(&str, &str)], body: Option<&str>) -> Res<we
 
 /// An error answered by the edge itself, with HAProxy's body.
 fn status_page(status: u16) -> Res<web_sys::Response> {
-    let body = router_core::answer::error_page(status).body;
+    let body = router_core::unstable::answer::error_page(status).body;
     response(
         status,
         &[("content-type", "text/html"), ("cache-control", "no-cache")],
@@ -289,10 +290,10 @@ async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys:
         }),
         Decision::Respond { status, .. } => status_page(status),
         Decision::Answer { answer, .. } => match answer.kind {
-            router_core::rules::AnswerKind::Deny => status_page(answer.status),
-            // Refused by the edge build (router_core::config::edge): no counters here.
-            router_core::rules::AnswerKind::Prometheus => status_page(503),
-            router_core::rules::AnswerKind::Return => {
+            router_core::unstable::rules::AnswerKind::Deny => status_page(answer.status),
+            // Refused by the edge build (router_core::unstable::config::edge): no counters here.
+            router_core::unstable::rules::AnswerKind::Prometheus => status_page(503),
+            router_core::unstable::rules::AnswerKind::Return => {
                 let mut h: Vec<(&str, &str)> = answer
                     .headers
                     .iter()
@@ -608,9 +609,11 @@ async fn proxy(
     let settings = &cfg.proxy(fwd.backend).settings;
     let mut retries_done = 0u32;
     let t = &settings.timeouts;
-    let deadline_ms =
-        router_core::timeouts::server_side(cfg.proxy(router.frontend), cfg.proxy(fwd.backend))
-            .fetch_ms();
+    let deadline_ms = router_core::unstable::timeouts::server_side(
+        cfg.proxy(router.frontend),
+        cfg.proxy(fwd.backend),
+    )
+    .fetch_ms();
     loop {
         let server = cfg.server(fwd.server);
         // `set-path`, `set-method`...: router-core's request line.
@@ -623,12 +626,14 @@ async fn proxy(
         headers.set("x-forwarded-proto", out.scheme)?;
         for e in &fwd.edits {
             match e.op {
-                router_core::rules::EditOp::Set => headers.set(&e.name, &e.value)?,
-                router_core::rules::EditOp::Add => headers.append(&e.name, &e.value)?,
-                router_core::rules::EditOp::Del => headers.delete(&e.name)?,
+                router_core::unstable::rules::EditOp::Set => headers.set(&e.name, &e.value)?,
+                router_core::unstable::rules::EditOp::Add => headers.append(&e.name, &e.value)?,
+                router_core::unstable::rules::EditOp::Del => headers.delete(&e.name)?,
                 // The Worker's request has one line per name (the runtime merges
                 // them), which router-core rewrote whole.
-                router_core::rules::EditOp::Replace(_) => headers.set(&e.name, &e.value)?,
+                router_core::unstable::rules::EditOp::Replace(_) => {
+                    headers.set(&e.name, &e.value)?
+                }
             }
         }
         if let Some(xff) = fwd.forwarded_for {
@@ -737,14 +742,16 @@ async fn proxy(
                 }
                 retries_done += 1;
                 // HAProxy's retry and redispatch policy is router-core's.
-                let plan =
-                    router_core::retry::after_connect_failure(cfg, &fwd, retries_done, |s| {
-                        health.is_up(cfg, s)
-                    });
+                let plan = router_core::unstable::retry::after_connect_failure(
+                    cfg,
+                    &fwd,
+                    retries_done,
+                    |s| health.is_up(cfg, s),
+                );
                 if plan.wait {
-                    worker::Delay::from(Duration::from_millis(router_core::retry::turnaround_ms(
-                        t.connect,
-                    )))
+                    worker::Delay::from(Duration::from_millis(
+                        router_core::unstable::retry::turnaround_ms(t.connect),
+                    ))
                     .await;
                 }
                 if plan.redispatch
@@ -760,8 +767,10 @@ async fn proxy(
 
 /// The failure router-core sees in an origin's answer (`edge_origin::read`); the body
 /// is read (from a copy) only when it may be one of Cloudflare's error pages.
-async fn origin_failure(resp: &web_sys::Response) -> Option<router_core::edge_origin::EdgeFailure> {
-    use router_core::edge_origin::{
+async fn origin_failure(
+    resp: &web_sys::Response,
+) -> Option<router_core::unstable::edge_origin::EdgeFailure> {
+    use router_core::unstable::edge_origin::{
         ERROR_PAGE_MAX, OriginAnswer, error_page_code, may_be_error_page, read,
     };
     let status = resp.status();

@@ -25,10 +25,10 @@ use serde::Serialize;
 use crate::eval::EvalCtx;
 
 pub use hdr::split_values;
-pub use keyword::Keyword;
+
 pub use nbsrv::NbsrvTarget;
 pub use srv_is_up::SrvTarget;
-pub use target::{path_of, query_of, uri_of};
+pub use target::{path_of, uri_of};
 
 /// Every fetch file's keyword rows, in the order "did you mean" suggestions
 /// prefer on a tie.
@@ -143,4 +143,5 @@ impl Fetch {
     }
 }
 
+#[cfg(test)]
 pub use nbsrv::count as nbsrv_count;

@@ -21,8 +21,8 @@ use crate::config::lexer::Word;
 use crate::problem::Problem;
 use alloc::vec::Vec;
 
-pub use int::{IntOp, IntRange};
-pub use ip::{contains as net_contains, parse_net, same_family_contains};
+pub use int::IntRange;
+pub use ip::{parse_net, same_family_contains};
 
 /// How patterns are compared with samples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
