@@ -5,8 +5,8 @@
 //! health Durable Object runs the commands on its state ([`run`]), stores it, and
 //! every isolate applies it within its snapshot TTL: no redeploy.
 
-use router_core::cli::{self, Counters, Host, Info, Level, Session};
-use router_core::health::{AdminOp, AdminRefusal};
+use router_core::unstable::cli::{self, Counters, Host, Info, Level, Session};
+use router_core::unstable::health::{AdminOp, AdminRefusal};
 use router_core::{Config, HealthSnapshot, ProxyId, ServerId};
 
 use crate::checks::Checker;

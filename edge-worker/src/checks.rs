@@ -4,7 +4,7 @@
 //! `router_core::Health` only (rise, fall, `inter`/`fastinter`/`downinter`).
 //!
 //! Which servers are checked, what a check sends, its timeout and what passes are
-//! router-core's check plan ([`router_core::check`]), the same as wtedge's. At the
+//! router-core's check plan ([`router_core::unstable::check`]), the same as wtedge's. At the
 //! edge a check is an HTTP request, not a TCP connect: a Worker cannot open a bare
 //! TCP connection to an arbitrary origin the way HAProxy's layer-4 check does, so
 //! without `option httpchk` a check is `OPTIONS /` and an answer below 500 passes
@@ -15,9 +15,9 @@
 
 use std::collections::VecDeque;
 
-use router_core::check::{self, CheckResult, Prober};
-use router_core::config::model::ServerHost;
-use router_core::health::{AdminOp, AdminRefusal};
+use router_core::model::ServerHost;
+use router_core::unstable::check::{self, CheckResult, Prober};
+use router_core::unstable::health::{AdminOp, AdminRefusal};
 use router_core::{Config, Health, HealthSnapshot, Observation, ServerId, Transition, Upstream};
 
 use crate::host::origin_url;
@@ -131,7 +131,7 @@ pub struct Checker {
 }
 
 /// Whether the DO runs checks for a server (router-core's plan).
-pub use router_core::check::is_checked;
+pub use router_core::unstable::check::is_checked;
 
 impl Checker {
     /// Start-up state: every server UP (one failure away from DOWN for checked
@@ -476,7 +476,7 @@ backend b2\n option httpchk GET /health\n timeout check 200\n server s2 wt2.exam
         k.admin(
             &c,
             b2,
-            AdminOp::State(router_core::health::AdminState::Drain),
+            AdminOp::State(router_core::unstable::health::AdminState::Drain),
             150,
         )
         .unwrap();

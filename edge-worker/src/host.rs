@@ -241,7 +241,8 @@ mod tests {
 
     #[test]
     fn tickets_rotate_per_backend_from_their_start() {
-        use router_core::{HealthSnapshot, ProxyId, balance::select};
+        use router_core::unstable::balance::select;
+        use router_core::{HealthSnapshot, ProxyId};
         let parsed = router_core::parse(
             "t.cfg",
             "backend a\n server s1 a.example:1\n server s2 a.example:2\n\

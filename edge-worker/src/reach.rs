@@ -10,7 +10,7 @@
 //! - `verify none` cannot turn off Cloudflare's certificate checks.
 //!
 //! Any port works (`compatibility_date` >= 2024-09-02). `ssl` selects `https`.
-//! The rules live in `router_core::config::edge` (the same ones
+//! The rules live in `router_core::unstable::config::edge` (the same ones
 //! `wtedge check --target edge` applies); this module only sorts them by severity.
 
 use router_core::{Config, Diagnostic};
@@ -33,10 +33,10 @@ pub struct Finding {
     pub diagnostic: Diagnostic,
 }
 
-/// router-core's edge check (`router_core::config::edge`, also behind
+/// router-core's edge check (`router_core::unstable::config::edge`, also behind
 /// `wtedge check --target edge`): errors first, then warnings, in file order.
 pub fn check(cfg: &Config) -> Vec<Finding> {
-    let report = router_core::config::edge::check(cfg);
+    let report = router_core::unstable::config::edge::check(cfg);
     let errors = report.errors.into_iter().map(|diagnostic| Finding {
         severity: Severity::Error,
         diagnostic,

@@ -16,6 +16,6 @@ fn config() -> &'static router_core::Config {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let _ = router_core::wire::decode_request(data);
-    let _ = router_core::wire::decode_decision(config(), data);
+    let _ = router_core::unstable::wire::decode_request(data);
+    let _ = router_core::unstable::wire::decode_decision(config(), data);
 });

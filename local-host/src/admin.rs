@@ -11,7 +11,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use router_core::config::model::ProxyKind;
+use router_core::model::ProxyKind;
 use serde::Serialize;
 use tokio::net::TcpListener;
 
@@ -81,8 +81,8 @@ pub fn snapshot(g: &Generation) -> Snapshot {
                         "DOWN"
                     };
                     let host = match &s.host {
-                        router_core::config::model::ServerHost::Ip(ip) => ip.to_string(),
-                        router_core::config::model::ServerHost::Name(n) => n.clone(),
+                        router_core::model::ServerHost::Ip(ip) => ip.to_string(),
+                        router_core::model::ServerHost::Name(n) => n.clone(),
                     };
                     ServerStats {
                         name: s.name.clone(),

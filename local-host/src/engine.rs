@@ -7,14 +7,14 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use router_core::balance::{Rotation, Tickets};
-use router_core::config::model::{Config, ProxyId, ServerId};
-use router_core::decision::{Decision, Forward};
-use router_core::health::{
+use router_core::RequestFacts;
+use router_core::model::{Config, ProxyId, ServerId};
+use router_core::unstable::health::{
     AdminOp, AdminRefusal, AdminState, Health, HealthSnapshot, Observation, OpState, Transition,
     bits,
 };
-use router_core::request::RequestFacts;
+use router_core::{Decision, Forward};
+use router_core::{Rotation, Tickets};
 
 /// What the proxy needs from a routing engine.
 pub trait Engine: Send + Sync + 'static {
@@ -162,7 +162,7 @@ fn seed() -> u32 {
 /// A random number for `balance random` (xorshift, as HAProxy's `statistical_prng()`).
 pub fn random() -> u32 {
     RNG.with(|r| {
-        let x = router_core::balance::xorshift32(r.get());
+        let x = router_core::unstable::balance::xorshift32(r.get());
         r.set(x);
         x
     })
@@ -270,7 +270,7 @@ impl Engine for NativeEngine {
 
     fn decide<'c>(&'c self, frontend: ProxyId, req: &RequestFacts<'_>) -> Decision<'c> {
         let snap = self.snapshot();
-        router_core::router::decide(&self.cfg, frontend, req, &snap, &self.tickets, None)
+        router_core::decide(&self.cfg, frontend, req, &snap, &self.tickets, None)
     }
 
     fn redispatch<'c>(
@@ -279,7 +279,7 @@ impl Engine for NativeEngine {
         req: &RequestFacts<'_>,
     ) -> Option<Forward<'c>> {
         let snap = self.snapshot();
-        router_core::router::redispatch(&self.cfg, failed, req, &snap, &self.tickets)
+        router_core::redispatch(&self.cfg, failed, req, &snap, &self.tickets)
     }
 
     fn observe(&self, server: ServerId, obs: Observation) -> Option<Transition> {

@@ -31,7 +31,7 @@
 
 use std::fmt::Write as _;
 
-use router_core::upgrade;
+use router_core::unstable::upgrade;
 
 /// Largest head HAProxy 2.6 accepts (in the cost model above).
 pub const MAX_HEAD_COST: usize = 15275;
@@ -372,7 +372,7 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadErr
         // HAProxy 2.6 forwards a CONNECT's target as written but its Host without a
         // default port (probed: `Host: x:443` and `x:80` reach the server as `x`,
         // `x:8443` stays): router-core's scheme-based normalization gives that host.
-        if let Some(rw) = router_core::normalize::scheme_based("CONNECT", &target) {
+        if let Some(rw) = router_core::unstable::normalize::scheme_based("CONNECT", &target) {
             set_hosts(&mut headers, &rw.host);
         }
     } else if let Some(abs) = Absolute::parse(&target) {
@@ -388,7 +388,7 @@ pub fn parse_request(buf: &[u8]) -> Result<Option<(RequestHead, usize)>, HeadErr
         }
         // Scheme-based normalization (router-core's): a default port leaves the
         // target and Host.
-        if let Some(rw) = router_core::normalize::scheme_based("", &target) {
+        if let Some(rw) = router_core::unstable::normalize::scheme_based("", &target) {
             target = rw.target;
             set_hosts(&mut headers, &rw.host);
         }
@@ -723,7 +723,7 @@ pub fn chunk_step(st: &mut ChunkState, buf: &[u8]) -> ChunkStep {
 
 /// HAProxy 2.6's own error answers (bytes as it sends them), with router-core's pages.
 pub mod errors {
-    use router_core::answer::error_page;
+    use router_core::unstable::answer::error_page;
 
     /// An answer to a request HAProxy could not read (400, 408): capitalized header
     /// names and `Connection: close`, as HAProxy 2.6 sends these before any
@@ -772,13 +772,13 @@ pub mod errors {
 
 /// The answer to a `redirect` rule, as HAProxy 2.6 writes it.
 pub fn redirect(code: u16, location: &str, close: bool, keep_alive_10: bool) -> Vec<u8> {
-    let reason = router_core::answer::redirect_reason(code);
+    let reason = router_core::unstable::answer::redirect_reason(code);
     let mut out = String::with_capacity(96 + location.len());
     let _ = write!(
         out,
         "HTTP/1.1 {code} {reason}\r\ncontent-length: 0\r\nlocation: {location}\r\n"
     );
-    if router_core::answer::redirect_no_cache(code) {
+    if router_core::unstable::answer::redirect_no_cache(code) {
         out.push_str("cache-control: no-cache\r\n");
     }
     if close {
@@ -793,8 +793,12 @@ pub fn redirect(code: u16, location: &str, close: bool, keep_alive_10: bool) -> 
 /// The answer to an `http-request return` rule, as HAProxy 2.6 writes it: the
 /// rule's header lines, `content-length` (none on 1xx and 204), `content-type`,
 /// then the body.
-pub fn returned(a: &router_core::rules::Answer, close: bool, keep_alive_10: bool) -> Vec<u8> {
-    let reason = router_core::answer::reason(a.status);
+pub fn returned(
+    a: &router_core::unstable::rules::Answer,
+    close: bool,
+    keep_alive_10: bool,
+) -> Vec<u8> {
+    let reason = router_core::unstable::answer::reason(a.status);
     let mut out = String::with_capacity(96 + a.body.len());
     let _ = write!(out, "HTTP/1.1 {} {reason}\r\n", a.status);
     for (n, v) in &a.headers {

@@ -1,5 +1,5 @@
 //! Active health checks: one task per server that router-core's check plan
-//! ([`router_core::check`]) says is checked. This file only performs them: a TCP
+//! ([`router_core::unstable::check`]) says is checked. This file only performs them: a TCP
 //! connect, with `option httpchk` the request router-core gives, within router-core's
 //! timeouts; what passes is router-core's rule, and its health state machine decides
 //! rise/fall and UP/DOWN. Transitions are logged as HAProxy logs them.
@@ -8,9 +8,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use router_core::check::{self, CheckRequest, CheckResult, CheckTimeouts, Prober};
-use router_core::config::model::{ServerHost, ServerId};
-use router_core::health::{Observation, Transition};
+use router_core::model::{ServerHost, ServerId};
+use router_core::unstable::check::{self, CheckRequest, CheckResult, CheckTimeouts, Prober};
+use router_core::{Observation, Transition};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;

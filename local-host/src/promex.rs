@@ -6,8 +6,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use prometheus::proto::{Counter, Gauge, LabelPair, Metric, MetricFamily, MetricType};
 use prometheus::{Encoder, TextEncoder};
-use router_core::cli::Host;
-use router_core::promex::{self, Family, Scope, Value};
+use router_core::unstable::cli::Host;
+use router_core::unstable::promex::{self, Family, Scope, Value};
 
 use crate::proxy::Generation;
 use crate::stats_socket::CliHost;

@@ -1,9 +1,9 @@
 //! The stats page on a proxy's own port (`stats enable`, `stats uri`): router-core
 //! says whether a request is for it and what to answer; this writes the bytes.
 
-use router_core::cli::{self, Host};
-use router_core::config::model::ProxyId;
-use router_core::stats_page::{self, StatsAnswer};
+use router_core::model::ProxyId;
+use router_core::unstable::cli::{self, Host};
+use router_core::unstable::stats_page::{self, StatsAnswer};
 
 use crate::proxy::Generation;
 use crate::stats_socket::CliHost;

@@ -7,10 +7,10 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
-use router_core::cli::{self, Counters, Info, Level, Session};
-use router_core::config::model::{ProxyId, ServerId};
-use router_core::config::stats::SocketTarget;
-use router_core::health::{AdminOp, AdminRefusal, HealthSnapshot};
+use router_core::model::{ProxyId, ServerId};
+use router_core::unstable::cli::{self, Counters, Info, Level, Session};
+use router_core::unstable::config::stats::SocketTarget;
+use router_core::unstable::health::{AdminOp, AdminRefusal, HealthSnapshot};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::task::JoinHandle;
 

@@ -5,7 +5,7 @@
 //! `InstancePre` from it. Every tokio worker thread gets its own Store + Instance
 //! (thread-local, used only inside a synchronous call, never across an `.await`),
 //! so the hot path takes no lock. The round-robin state of each backend (host
-//! imports `rr_load` / `rr_store`: the module's [`router_core::balance::Rotation`]
+//! imports `rr_load` / `rr_store`: the module's [`router_core::Rotation`]
 //! as bytes, stored back only if no other thread stored in between) and the health
 //! snapshot live in the host and are shared by all threads. A trap answers 500 for that request and the thread's instance is
 //! rebuilt for the next one.
@@ -15,12 +15,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use router_core::HeaderInterest;
-use router_core::config::model::{Config, ProxyId, ServerId};
-use router_core::decision::{Decision, Forward};
-use router_core::health::{AdminOp, AdminRefusal, HealthSnapshot, Observation, Transition};
-use router_core::request::RequestFacts;
-use router_core::trace::Trace;
-use router_core::wire::{self, Mode};
+use router_core::RequestFacts;
+use router_core::Trace;
+use router_core::model::{Config, ProxyId, ServerId};
+use router_core::unstable::health::{
+    AdminOp, AdminRefusal, HealthSnapshot, Observation, Transition,
+};
+use router_core::unstable::wire::{self, Mode};
+use router_core::{Decision, Forward};
 use wasmtime::{Caller, Instance, InstancePre, Linker, Memory, Module, Store, TypedFunc};
 
 use crate::engine::{Engine, Served};
@@ -477,7 +479,7 @@ impl WasmEngine {
     ) -> Result<(Decision<'c>, Trace), WasmError> {
         let (d, trace) = self.call(Mode::Route { trace: true }, frontend, req)?;
         let d = d.unwrap_or(Decision::Respond {
-            status: router_core::router::NO_SERVER,
+            status: router_core::unstable::router::NO_SERVER,
             backend: None,
         });
         Ok((d, trace))
@@ -536,7 +538,7 @@ impl Engine for WasmEngine {
         match self.call(Mode::Route { trace: false }, frontend, req) {
             Ok((Some(d), _)) => d,
             Ok((None, _)) => Decision::Respond {
-                status: router_core::router::NO_SERVER,
+                status: router_core::unstable::router::NO_SERVER,
                 backend: None,
             },
             Err(e) => {

@@ -7,7 +7,7 @@
 //!
 //! It is sans-io: no sockets, no clock, no randomness. Hosts (the `wtedge`
 //! proxy, the Cloudflare Worker) pass request facts, timestamps, each backend's
-//! balancing state ([`balance::Rotation`]: HAProxy's `lb_fwrr` and `lb_fwlc`
+//! balancing state ([`Rotation`]: HAProxy's `lb_fwrr` and `lb_fwlc`
 //! orders) and, through [`Tickets`], the streams each server serves and random
 //! numbers in, and act on the [`Decision`].
 //!
@@ -24,41 +24,62 @@
 //! let d = decide(config, config.default_frontend().unwrap(), &req, &health, &LocalTickets::new(config), None);
 //! assert!(matches!(d, Decision::Forward(f) if config.server(f.server).name == "s1"));
 //! ```
+//!
+//! # The public interface
+//!
+//! The public interface is:
+//!
+//! - loading a configuration: [`parse`], [`parse_with_files`], [`Parsed`], and
+//!   its diagnostics: [`Errors`], [`Diagnostic`], [`DiagnosticKind`];
+//! - the configuration model: [`Config`], [`Proxy`], [`Server`] and their ids
+//!   at the root, every type they hold in [`model`];
+//! - deciding: [`decide`], [`redispatch`], with [`RequestFacts`] in and a
+//!   [`Decision`] ([`Forward`], [`Upstream`], [`HeaderAppend`]) and its [`Trace`]
+//!   out; [`HeaderInterest`] says which request headers a config reads;
+//! - the state a host keeps and passes in: [`HealthSnapshot`] ([`Health`],
+//!   [`Observation`], [`Transition`]), [`Tickets`] ([`LocalTickets`]) and
+//!   [`Rotation`].
+//!
+//! Everything else a host uses (the wasm wire format and ABI, the runtime API,
+//! the stats page and exporter, the timeouts, retry, reuse and health-check
+//! rules the two hosts apply) is in [`unstable`]: it follows the hosts in this
+//! repository and is not covered by semver.
 #![no_std]
+// `abi.rs` alone allows it (the wasm exports read the host's memory).
 #![deny(unsafe_code)]
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 
 #[cfg(all(target_arch = "wasm32", feature = "abi"))]
-pub mod abi;
-pub mod acl;
-pub mod answer;
-pub mod balance;
-pub mod check;
-pub mod cli;
-pub mod config;
-pub mod decision;
-pub mod diag;
-pub mod edge_origin;
-pub mod encoding;
-pub mod eval;
-pub mod header_interest;
-pub mod health;
-pub mod normalize;
-pub mod problem;
-pub mod promex;
-pub mod redirect;
-pub mod request;
-pub mod retry;
-pub mod reuse;
-pub mod router;
-pub mod rules;
-pub mod stats_page;
-pub mod timeouts;
-pub mod trace;
-pub mod upgrade;
-pub mod wire;
+mod abi;
+mod acl;
+mod answer;
+mod balance;
+mod check;
+mod cli;
+mod config;
+mod decision;
+mod diag;
+mod edge_origin;
+mod encoding;
+mod eval;
+mod header_interest;
+mod health;
+mod normalize;
+mod problem;
+mod promex;
+mod redirect;
+mod request;
+mod retry;
+mod reuse;
+mod router;
+mod rules;
+mod stats_page;
+mod timeouts;
+mod trace;
+mod upgrade;
+mod wire;
 
 pub use balance::{LocalTickets, Rotation, Tickets};
 pub use config::model::{Config, Proxy, ProxyId, ProxyKind, Server, ServerId};
@@ -70,3 +91,88 @@ pub use health::{Health, HealthSnapshot, Observation, Transition};
 pub use request::RequestFacts;
 pub use router::{decide, redispatch};
 pub use trace::{Trace, TraceStep};
+
+/// The configuration model: what [`Config`] holds (sections, settings, servers,
+/// rules), as the parser leaves it after validation.
+pub mod model {
+    pub use crate::config::model::*;
+}
+
+/// What only the two hosts' glue uses: not covered by semver, changed with the
+/// hosts in this repository. The wasm ABI (the `wr_*` exports of the module
+/// built with the `abi` feature, `abi.rs`) is unstable in the same way.
+pub mod unstable {
+    /// The byte format of requests and decisions across the wasm boundary.
+    pub mod wire {
+        pub use crate::wire::*;
+    }
+    /// HAProxy's canned answers and errorfile pages.
+    pub mod answer {
+        pub use crate::answer::*;
+    }
+    /// Balancing internals (the hash, the random source, server selection).
+    pub mod balance {
+        pub use crate::balance::*;
+    }
+    /// Health checks: what to send, how to read the result.
+    pub mod check {
+        pub use crate::check::*;
+    }
+    /// The runtime API (`stats socket` commands).
+    pub mod cli {
+        pub use crate::cli::*;
+    }
+    /// The parser's other outputs: the edge target's check, `stats socket`
+    /// lines, suggestions.
+    pub mod config {
+        pub use crate::config::*;
+    }
+    /// Cloudflare's answers for an unreachable origin, read as failures.
+    pub mod edge_origin {
+        pub use crate::edge_origin::*;
+    }
+    /// `Accept-Encoding` and `Content-Encoding` rules.
+    pub mod encoding {
+        pub use crate::encoding::*;
+    }
+    /// Health administration (`set server ... state`).
+    pub mod health {
+        pub use crate::health::*;
+    }
+    /// Request normalization rules.
+    pub mod normalize {
+        pub use crate::normalize::*;
+    }
+    /// The Prometheus exporter.
+    pub mod promex {
+        pub use crate::promex::*;
+    }
+    /// Retries, redispatch and queues.
+    pub mod retry {
+        pub use crate::retry::*;
+    }
+    /// Server connection reuse (`http-reuse`, `pool-*`).
+    pub mod reuse {
+        pub use crate::reuse::*;
+    }
+    /// The routing entry points and their constants.
+    pub mod router {
+        pub use crate::router::*;
+    }
+    /// `http-request` and `http-response` rules.
+    pub mod rules {
+        pub use crate::rules::*;
+    }
+    /// The stats page.
+    pub mod stats_page {
+        pub use crate::stats_page::*;
+    }
+    /// Which timeout applies when.
+    pub mod timeouts {
+        pub use crate::timeouts::*;
+    }
+    /// WebSocket upgrade rules.
+    pub mod upgrade {
+        pub use crate::upgrade::*;
+    }
+}

@@ -63,7 +63,7 @@ pub fn handshake(h: UpgradeHeaders) -> Handshake {
 /// Whether a `101` to a WebSocket handshake can carry a working socket. HAProxy
 /// answers 502 to one without `Sec-WebSocket-Accept`; Wt Edge also to one that says
 /// its content is encoded (Wt 4.14 gzips its 101 and frames when the upgrade
-/// accepted gzip; see [`crate::encoding`]), which HAProxy passes through.
+/// accepted gzip; see [`crate::unstable::encoding`]), which HAProxy passes through.
 pub fn websocket_answer_usable(accept: bool, content_encoding: Option<&[u8]>) -> bool {
     accept
         && match content_encoding {

@@ -1,7 +1,7 @@
 //! Parser tests: every keyword lands in the model, every error names file,
 //! line, column and keyword, with a hint where one exists.
 
-use router_core::config::model::{RedirectKind, ServerHost};
+use router_core::model::{RedirectKind, ServerHost};
 use router_core::{Config, Diagnostic, DiagnosticKind as K, parse};
 
 /// Loads `text`; the warnings exclude "no `mode http`" (most configs here are
@@ -238,7 +238,7 @@ fn http_keep_alive_replaces_server_close() {
     ));
     let scl: Vec<bool> = c.proxies[..3]
         .iter()
-        .map(|p| p.settings.options.http_mode == router_core::config::model::HttpMode::ServerClose)
+        .map(|p| p.settings.options.http_mode == router_core::model::HttpMode::ServerClose)
         .collect();
     assert_eq!(scl, [false, true, true]);
 }
@@ -258,7 +258,7 @@ fn defaults_apply_to_later_proxies_and_proxy_lines_win() {
     assert!(
         o.httplog
             && !o.dontlognull
-            && o.http_mode == router_core::config::model::HttpMode::ServerClose
+            && o.http_mode == router_core::model::HttpMode::ServerClose
             && o.http_pretend_keepalive
             && o.redispatch
             && o.allbackups
@@ -1420,7 +1420,7 @@ fn acl_from_another_frontend_is_refused_in_a_frontend() {
 
 #[test]
 fn http_modes_replace_each_other_and_reuse_keywords_parse() {
-    use router_core::config::model::{HttpMode, HttpReuse};
+    use router_core::model::{HttpMode, HttpReuse};
     let (c, _) = ok(
         "defaults\n mode http\n option http-server-close\n http-reuse always\n\
          frontend f\n bind :80\n option http-keep-alive\n default_backend b\n\
@@ -1451,7 +1451,7 @@ fn http_modes_replace_each_other_and_reuse_keywords_parse() {
 /// implements lands in the model with HAProxy's defaults.
 #[test]
 fn balance_algorithms_and_hash_types() {
-    use router_core::config::model::{Balance, HashFunction};
+    use router_core::model::{Balance, HashFunction};
     let cases: &[(&str, Balance)] = &[
         ("leastconn", Balance::LeastConn),
         ("first", Balance::First),
@@ -1517,7 +1517,7 @@ fn use_service_knows_only_the_prometheus_exporter() {
     let f = cfg.proxy_ids().next().map(|id| cfg.proxy(id)).unwrap();
     assert!(matches!(
         f.http_requests[0].action,
-        router_core::rules::Action::UsePrometheus
+        router_core::unstable::rules::Action::UsePrometheus
     ));
     assert_err(
         &format!("frontend f\n mode http\n bind :80\n http-request use-service lua.hello\n{BE}"),

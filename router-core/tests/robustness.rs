@@ -18,7 +18,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use router_core::HeaderInterest;
-use router_core::wire::{self, Mode};
+use router_core::unstable::wire::{self, Mode};
 use router_core::{
     Config, Decision, HealthSnapshot, LocalTickets, ProxyId, RequestFacts, ServerId, Trace, decide,
     parse,

@@ -1,5 +1,5 @@
 //! An origin that answers as Cloudflare does for an origin it cannot reach, so that
-//! the Worker's reading of those answers (`router_core::edge_origin`) is tested under
+//! the Worker's reading of those answers (`router_core::unstable::edge_origin`) is tested under
 //! `wrangler dev`, where `fetch` reaches loopback directly and no Cloudflare sits
 //! between the Worker and the origin.
 //!

@@ -22,7 +22,7 @@
 //! An answer that is not a decision is one of: workerd's (or wrangler's local
 //! proxy's) own refusal before the Worker runs, recognized by its status and body
 //! ([`PLATFORM_REFUSALS`]), counted with its status; an error page of the Worker's
-//! (HAProxy's body, `router_core::answer::error_page`), which must be the error the
+//! (HAProxy's body, `router_core::unstable::answer::error_page`), which must be the error the
 //! corpus expects for that request; anything else fails the test.
 //!
 //! Requests HAProxy rejects while parsing (400) are not sent, as in `conformance.rs`.
@@ -129,7 +129,7 @@ enum NotDecided {
 
 fn not_decided(resp: &Response) -> NotDecided {
     let body = String::from_utf8_lossy(&resp.body);
-    if body == router_core::answer::error_page(resp.status).body {
+    if body == router_core::unstable::answer::error_page(resp.status).body {
         return NotDecided::Worker;
     }
     let body = body.trim_start();

@@ -2,7 +2,7 @@
 //! error statuses are answered here, forwards are fetched from the origin with
 //! the decision's header edits, retried (and redispatched through
 //! `router_core::redispatch`) on connection failures, which at the edge include
-//! Cloudflare's answers for an origin it cannot reach (`router_core::edge_origin`).
+//! Cloudflare's answers for an origin it cannot reach (`router_core::unstable::edge_origin`).
 //! WebSocket upgrades pass
 //! through: the origin's 101 response is returned unchanged.
 //!
@@ -19,7 +19,8 @@ use std::time::Duration;
 
 use futures_util::future::{Either, select};
 use js_sys::{Reflect, Uint8Array};
-use router_core::{Decision, Forward, RequestFacts, encoding, upgrade};
+use router_core::unstable::{encoding, upgrade};
+use router_core::{Decision, Forward, RequestFacts};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use worker::{Context, Env, console_error, console_log, event};
@@ -147,7 +148,7 @@ fn response(status: u16, headers: &[(&str, &str)], body: Option<&str>) -> Res<we
 
 /// An error answered by the edge itself, with HAProxy's body.
 fn status_page(status: u16) -> Res<web_sys::Response> {
-    let body = router_core::answer::error_page(status).body;
+    let body = router_core::unstable::answer::error_page(status).body;
     response(
         status,
         &[("content-type", "text/html"), ("cache-control", "no-cache")],
@@ -164,7 +165,7 @@ fn error_answer(
     status: u16,
 ) -> Res<web_sys::Response> {
     let Some(page) =
-        router_core::answer::config_page(&router.cfg, router.frontend, backend, status)
+        router_core::unstable::answer::config_page(&router.cfg, router.frontend, backend, status)
     else {
         return status_page(status);
     };
@@ -319,10 +320,12 @@ async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys:
         }),
         Decision::Respond { status, backend } => error_answer(router, backend, status),
         Decision::Answer { answer, backend } => match answer.kind {
-            router_core::rules::AnswerKind::Deny => error_answer(router, backend, answer.status),
-            // Refused by the edge build (router_core::config::edge): no counters here.
-            router_core::rules::AnswerKind::Prometheus => status_page(503),
-            router_core::rules::AnswerKind::Return => {
+            router_core::unstable::rules::AnswerKind::Deny => {
+                error_answer(router, backend, answer.status)
+            }
+            // Refused by the edge build (router_core::unstable::config::edge): no counters here.
+            router_core::unstable::rules::AnswerKind::Prometheus => status_page(503),
+            router_core::unstable::rules::AnswerKind::Return => {
                 let mut h: Vec<(&str, &str)> = answer
                     .headers
                     .iter()
@@ -635,10 +638,12 @@ async fn proxy(
             return status_page(400);
         }
     };
-    let mut attempts = router_core::retry::Attempts::new();
-    let deadline_ms =
-        router_core::timeouts::server_side(cfg.proxy(router.frontend), cfg.proxy(fwd.backend))
-            .fetch_ms();
+    let mut attempts = router_core::unstable::retry::Attempts::new();
+    let deadline_ms = router_core::unstable::timeouts::server_side(
+        cfg.proxy(router.frontend),
+        cfg.proxy(fwd.backend),
+    )
+    .fetch_ms();
     loop {
         let server = cfg.server(fwd.server);
         // `set-path`, `set-method`...: router-core's request line.
@@ -651,12 +656,14 @@ async fn proxy(
         headers.set("x-forwarded-proto", out.scheme)?;
         for e in &fwd.edits {
             match e.op {
-                router_core::rules::EditOp::Set => headers.set(&e.name, &e.value)?,
-                router_core::rules::EditOp::Add => headers.append(&e.name, &e.value)?,
-                router_core::rules::EditOp::Del => headers.delete(&e.name)?,
+                router_core::unstable::rules::EditOp::Set => headers.set(&e.name, &e.value)?,
+                router_core::unstable::rules::EditOp::Add => headers.append(&e.name, &e.value)?,
+                router_core::unstable::rules::EditOp::Del => headers.delete(&e.name)?,
                 // The Worker's request has one line per name (the runtime merges
                 // them), which router-core rewrote whole.
-                router_core::rules::EditOp::Replace(_) => headers.set(&e.name, &e.value)?,
+                router_core::unstable::rules::EditOp::Replace(_) => {
+                    headers.set(&e.name, &e.value)?
+                }
             }
         }
         if let Some(xff) = fwd.forwarded_for {
@@ -763,7 +770,7 @@ async fn proxy(
                 }
                 // HAProxy's retry and redispatch policy is router-core's.
                 match attempts.connect_failed(cfg, &fwd, replayable, |s| health.is_up(cfg, s)) {
-                    router_core::retry::NextAttempt::Retry {
+                    router_core::unstable::retry::NextAttempt::Retry {
                         wait_ms,
                         redispatch,
                     } => {
@@ -778,7 +785,7 @@ async fn proxy(
                             fwd = other;
                         }
                     }
-                    router_core::retry::NextAttempt::GiveUp { status } => {
+                    router_core::unstable::retry::NextAttempt::GiveUp { status } => {
                         return error_answer(router, Some(fwd.backend), status);
                     }
                     _ => return error_answer(router, Some(fwd.backend), 503),
@@ -799,7 +806,7 @@ fn response_rules(
     resp: web_sys::Response,
 ) -> Res<web_sys::Response> {
     let cfg = &router.cfg;
-    if !router_core::rules::response::has_rules(cfg, fwd) {
+    if !router_core::unstable::rules::response::has_rules(cfg, fwd) {
         return Ok(resp);
     }
     let mut lines = tunnel::header_lines(&resp.headers());
@@ -807,8 +814,13 @@ fn response_rules(
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
-    let verdict =
-        router_core::rules::response::for_forward(cfg, fwd, (facts, health), resp.status(), &view);
+    let verdict = router_core::unstable::rules::response::for_forward(
+        cfg,
+        fwd,
+        (facts, health),
+        resp.status(),
+        &view,
+    );
     drop(view);
     if let Some(status) = verdict.deny {
         if let Some(body) = resp.body() {
@@ -819,7 +831,7 @@ fn response_rules(
     if verdict.edits.is_empty() && verdict.status.is_none() {
         return Ok(resp);
     }
-    router_core::rules::header::apply(
+    router_core::unstable::rules::header::apply(
         &mut lines,
         &verdict.edits,
         |h| h.0.as_str(),
@@ -836,7 +848,7 @@ fn response_rules(
             init.set_status_text(
                 reason
                     .as_deref()
-                    .unwrap_or(router_core::answer::reason(*status)),
+                    .unwrap_or(router_core::unstable::answer::reason(*status)),
             );
         }
         None => {
@@ -850,8 +862,10 @@ fn response_rules(
 
 /// The failure router-core sees in an origin's answer (`edge_origin::read`); the body
 /// is read (from a copy) only when it may be one of Cloudflare's error pages.
-async fn origin_failure(resp: &web_sys::Response) -> Option<router_core::edge_origin::EdgeFailure> {
-    use router_core::edge_origin::{
+async fn origin_failure(
+    resp: &web_sys::Response,
+) -> Option<router_core::unstable::edge_origin::EdgeFailure> {
+    use router_core::unstable::edge_origin::{
         ERROR_PAGE_MAX, OriginAnswer, error_page_code, may_be_error_page, read,
     };
     let status = resp.status();

@@ -47,9 +47,9 @@ fn dry_run_json(
         }
         Decision::Answer { answer, .. } => serde_json::json!({
             "action": match answer.kind {
-                router_core::rules::AnswerKind::Deny => "deny",
-                router_core::rules::AnswerKind::Return => "return",
-                router_core::rules::AnswerKind::Prometheus => "use-service",
+                router_core::unstable::rules::AnswerKind::Deny => "deny",
+                router_core::unstable::rules::AnswerKind::Return => "return",
+                router_core::unstable::rules::AnswerKind::Prometheus => "use-service",
             },
             "status": answer.status,
             "headers": answer.headers,

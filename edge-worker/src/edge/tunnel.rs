@@ -118,7 +118,7 @@ pub(super) async fn upgrade(h: Handshake<'_>) -> Upgrade {
     if resp.status != 101 {
         return refusal(socket, resp, buf, chunk).await;
     }
-    if !router_core::upgrade::websocket_answer_usable(
+    if !router_core::unstable::upgrade::websocket_answer_usable(
         resp.header("sec-websocket-accept").is_some(),
         resp.header("content-encoding").map(str::as_bytes),
     ) {

@@ -36,7 +36,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         eprintln!("{}", w.as_warning());
     }
     if args.target == Target::Edge {
-        let report = router_core::config::edge::check(&parsed.config);
+        let report = router_core::unstable::config::edge::check(&parsed.config);
         for w in &report.warnings {
             eprintln!("{}", w.as_warning());
         }

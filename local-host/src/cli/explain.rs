@@ -4,8 +4,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use router_core::config::suggest::closest;
-use router_core::health::AdminState;
+use router_core::unstable::config::suggest::closest;
+use router_core::unstable::health::AdminState;
 use router_core::{
     Config, Decision, HealthSnapshot, LocalTickets, ProxyId, RequestFacts, Trace, decide,
 };
@@ -197,9 +197,9 @@ fn to_json(cfg: &Config, d: &Decision<'_>, steps: &[String]) -> serde_json::Valu
         }),
         Decision::Answer { answer, backend } => json!({
             "action": match answer.kind {
-                router_core::rules::AnswerKind::Deny => "deny",
-                router_core::rules::AnswerKind::Return => "return",
-                router_core::rules::AnswerKind::Prometheus => "use-service prometheus-exporter",
+                router_core::unstable::rules::AnswerKind::Deny => "deny",
+                router_core::unstable::rules::AnswerKind::Return => "return",
+                router_core::unstable::rules::AnswerKind::Prometheus => "use-service prometheus-exporter",
             },
             "status": answer.status, "location": null,
             "backend": backend.map(|b| cfg.proxy(b).name.as_str()),
@@ -249,11 +249,13 @@ fn print_text(cfg: &Config, d: &Decision<'_>, steps: &[String]) {
                 format!(" (by backend {})", cfg.proxy(b).name)
             });
             match answer.kind {
-                router_core::rules::AnswerKind::Deny => println!("deny {}{by}", answer.status),
-                router_core::rules::AnswerKind::Prometheus => {
+                router_core::unstable::rules::AnswerKind::Deny => {
+                    println!("deny {}{by}", answer.status)
+                }
+                router_core::unstable::rules::AnswerKind::Prometheus => {
                     println!("use-service prometheus-exporter{by}");
                 }
-                router_core::rules::AnswerKind::Return => {
+                router_core::unstable::rules::AnswerKind::Return => {
                     println!("return {}{by}", answer.status);
                     for (n, v) in &answer.headers {
                         println!("  header {n}: {v}");
@@ -286,8 +288,8 @@ fn print_text(cfg: &Config, d: &Decision<'_>, steps: &[String]) {
 }
 
 /// `set-header X-A: v`, `add-header X-B: v`, `del-header X-C`, `replace X-D#1: v`.
-fn edit_text(e: &router_core::rules::HeaderEdit) -> String {
-    use router_core::rules::EditOp;
+fn edit_text(e: &router_core::unstable::rules::HeaderEdit) -> String {
+    use router_core::unstable::rules::EditOp;
     match e.op {
         EditOp::Set => format!("set-header {}: {}", e.name, e.value),
         EditOp::Add => format!("add-header {}: {}", e.name, e.value),

@@ -15,12 +15,12 @@ use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Buf, BytesMut};
-use router_core::config::model::HttpReuse;
-use router_core::config::model::{Config, Proxy, ProxyId, ServerId, Settings};
-use router_core::decision::{Decision, Forward, Upstream};
-use router_core::health::Observation;
-use router_core::request::RequestFacts;
-use router_core::reuse::{self, IdleList};
+use router_core::Observation;
+use router_core::RequestFacts;
+use router_core::model::HttpReuse;
+use router_core::model::{Config, Proxy, ProxyId, ServerId, Settings};
+use router_core::unstable::reuse::{self, IdleList};
+use router_core::{Decision, Forward, Upstream};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -336,7 +336,7 @@ impl<'a> LogFacts<'a> {
 
 impl ClientConn {
     async fn run(&mut self, fe: &Proxy, mut rd: OwnedReadHalf, mut wr: OwnedWriteHalf) {
-        let t = router_core::timeouts::client_side(fe);
+        let t = router_core::unstable::timeouts::client_side(fe);
         let client_to = dur(t.client);
         let request_to = dur(t.http_request);
         let keepalive_to = dur(t.http_keep_alive);
@@ -617,11 +617,16 @@ impl ClientConn {
         let close = !client_keeps;
         let stats = fe.settings.stats.enabled.then(|| {
             let health = g.engine.health_snapshot();
-            router_core::stats_page::check(g.config(), self.info.frontend, &facts, &health)
+            router_core::unstable::stats_page::check(
+                g.config(),
+                self.info.frontend,
+                &facts,
+                &health,
+            )
         });
         if let Some(answer) = stats.flatten() {
             let (status, out) = match answer {
-                router_core::stats_page::StatsAnswer::Post { admin, up } => {
+                router_core::unstable::stats_page::StatsAnswer::Post { admin, up } => {
                     let body = match head.framing {
                         Framing::Length(n) if n <= STATS_POST_MAX => {
                             self.read_body(rd, n as usize, client_to).await
@@ -679,10 +684,10 @@ impl ClientConn {
                     ("content-length".len(), 1),
                     ("location".len(), location.len()),
                 ];
-                let extra = router_core::answer::redirect_no_cache(code)
+                let extra = router_core::unstable::answer::redirect_no_cache(code)
                     .then_some(("cache-control".len(), 8));
                 let bytes = access_log::haproxy_bytes(
-                    router_core::answer::redirect_reason(code),
+                    router_core::unstable::answer::redirect_reason(code),
                     hdr_sizes.into_iter().chain(extra),
                     0,
                     false,
@@ -691,7 +696,7 @@ impl ClientConn {
             }
             Decision::Answer { answer, backend } => {
                 let (out, bytes, status) = match answer.kind {
-                    router_core::rules::AnswerKind::Deny => {
+                    router_core::unstable::rules::AnswerKind::Deny => {
                         let cfg = self.g.config();
                         match config_page(cfg, self.info.frontend, backend, answer.status) {
                             Some((wire, bytes, ends)) => {
@@ -705,12 +710,12 @@ impl ClientConn {
                             ),
                         }
                     }
-                    router_core::rules::AnswerKind::Return => (
+                    router_core::unstable::rules::AnswerKind::Return => (
                         h1::returned(&answer, close, head.version == Version::Http10),
                         returned_bytes(&answer),
                         answer.status,
                     ),
-                    router_core::rules::AnswerKind::Prometheus => {
+                    router_core::unstable::rules::AnswerKind::Prometheus => {
                         let is_head = head.method == "HEAD";
                         let (status, out) =
                             crate::promex::response(&g, &head.target, is_head, close);
@@ -813,7 +818,7 @@ impl ClientConn {
             t_request,
             client_to,
         };
-        let st = router_core::timeouts::server_side(fe, be);
+        let st = router_core::unstable::timeouts::server_side(fe, be);
         let connect_to = dur(st.connect);
         let server_to = dur(st.server);
         let queue_to = dur(st.queue);
@@ -847,10 +852,14 @@ impl ClientConn {
             // A `use-server` request whose server's queue is full (`maxqueue`):
             // router-core says whether it goes to another server or gets a 503.
             let queued = sc.map_or(0, |c| get(&c.queue_cur));
-            if !fwd.balanced && router_core::retry::server_queue_full(cfg, fwd.server, queued) {
-                let other = match router_core::retry::on_full_queue(cfg, &fwd) {
-                    router_core::retry::FullQueue::Redispatch => engine.redispatch(&fwd, facts),
-                    router_core::retry::FullQueue::Refuse => None,
+            if !fwd.balanced
+                && router_core::unstable::retry::server_queue_full(cfg, fwd.server, queued)
+            {
+                let other = match router_core::unstable::retry::on_full_queue(cfg, &fwd) {
+                    router_core::unstable::retry::FullQueue::Redispatch => {
+                        engine.redispatch(&fwd, facts)
+                    }
+                    router_core::unstable::retry::FullQueue::Refuse => None,
                 };
                 let Some(other) = other else {
                     drop(active);
@@ -917,7 +926,8 @@ impl ClientConn {
 
         // Connect, with HAProxy's retries and redispatch. Tc is the last attempt's.
         let mut retries = 0u32;
-        let turnaround = Duration::from_millis(router_core::retry::turnaround_ms(st.connect));
+        let turnaround =
+            Duration::from_millis(router_core::unstable::retry::turnaround_ms(st.connect));
         // The request head exactly as HAProxy sends it, built for each attempt (a
         // redispatch may change the appended headers) and sent with the connect.
         let req_framing = origin::request_framing(head.framing);
@@ -982,10 +992,12 @@ impl ClientConn {
                             inc(&c.retries);
                         }
                         // HAProxy 2.6's policy (back_handle_st_cer) lives in router-core.
-                        let plan =
-                            router_core::retry::after_connect_failure(cfg, &fwd, retries, |s| {
-                                engine.is_up(s)
-                            });
+                        let plan = router_core::unstable::retry::after_connect_failure(
+                            cfg,
+                            &fwd,
+                            retries,
+                            |s| engine.is_up(s),
+                        );
                         let redispatch_now = plan.redispatch;
                         if plan.wait {
                             tokio::time::sleep(turnaround).await;
@@ -1558,7 +1570,7 @@ fn response_rules(
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
-    let verdict = router_core::rules::response::apply(
+    let verdict = router_core::unstable::rules::response::apply(
         cfg,
         (fwd.frontend, fwd.backend),
         (facts, &fwd.vars, &engine.health_snapshot()),
@@ -1581,7 +1593,7 @@ fn config_page(
     backend: Option<ProxyId>,
     status: u16,
 ) -> Option<(Vec<u8>, u64, bool)> {
-    router_core::answer::config_page(cfg, frontend, backend, status).map(|p| {
+    router_core::unstable::answer::config_page(cfg, frontend, backend, status).map(|p| {
         let h = &p.held;
         let bytes = access_log::haproxy_bytes(&h.reason, h.headers.iter().copied(), h.body, false);
         (p.wire.clone(), bytes, !h.keep_alive)
@@ -1590,8 +1602,8 @@ fn config_page(
 
 /// HAProxy's `%B` for its own error pages.
 fn error_bytes(status: u16) -> u64 {
-    let router_core::answer::ErrorPage { reason, body, .. } =
-        router_core::answer::error_page(status);
+    let router_core::unstable::answer::ErrorPage { reason, body, .. } =
+        router_core::unstable::answer::error_page(status);
     let len = body.len().to_string();
     let hdrs = [
         ("content-length".len(), len.len()),
@@ -1603,7 +1615,7 @@ fn error_bytes(status: u16) -> u64 {
 
 /// HAProxy's `%B` for an `http-request return` answer (its internal message
 /// always counts a `content-length`, even where the wire has none).
-fn returned_bytes(a: &router_core::rules::Answer) -> u64 {
+fn returned_bytes(a: &router_core::unstable::rules::Answer) -> u64 {
     let len = a.body.len().to_string();
     let hdrs = a
         .headers
@@ -1616,7 +1628,7 @@ fn returned_bytes(a: &router_core::rules::Answer) -> u64 {
                 .map(|t| ("content-type".len(), t.len())),
         );
     access_log::haproxy_bytes(
-        router_core::answer::reason(a.status),
+        router_core::unstable::answer::reason(a.status),
         hdrs,
         a.body.len() as u64,
         false,
@@ -1630,7 +1642,7 @@ fn request_bytes(head: &h1::RequestHead, fwd: &Forward<'_>, close: bool) -> Vec<
         head
     } else {
         let mut h = head.clone();
-        router_core::rules::header::apply(
+        router_core::unstable::rules::header::apply(
             &mut h.headers,
             &fwd.edits,
             |(n, _)| n.as_str(),
@@ -1887,7 +1899,7 @@ async fn read_response(
                 let unusable_101 = h.status == 101
                     && (!req.upgrade
                         || (req.websocket
-                            && !router_core::upgrade::websocket_answer_usable(
+                            && !router_core::unstable::upgrade::websocket_answer_usable(
                                 h.headers()
                                     .any(|(k, _)| k.eq_ignore_ascii_case(b"sec-websocket-accept")),
                                 h.headers()

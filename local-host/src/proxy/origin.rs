@@ -13,7 +13,7 @@ use std::ops::Range;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use router_core::encoding;
+use router_core::unstable::encoding;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::access_log::IpText;
@@ -59,7 +59,7 @@ impl ResponseHead {
     }
 
     /// What the response says about its connection, for router-core's reuse rules.
-    pub fn connection(&self) -> router_core::reuse::ResponseConn {
+    pub fn connection(&self) -> router_core::unstable::reuse::ResponseConn {
         let (mut close, mut keep_alive) = (false, false);
         for (_, v) in self.headers().filter(|(n, _)| *n == b"connection") {
             for token in v.split(|&b| b == b',') {
@@ -68,7 +68,7 @@ impl ResponseHead {
                 keep_alive |= t.eq_ignore_ascii_case(b"keep-alive");
             }
         }
-        router_core::reuse::ResponseConn {
+        router_core::unstable::reuse::ResponseConn {
             version_11: self.legacy_version.is_none(),
             close,
             keep_alive,
@@ -93,12 +93,12 @@ impl ResponseHead {
     /// (names written lower-cased, as HAProxy 2.6 writes them) and `set-status`
     /// (HAProxy's reason for the status when the rule gives none). The framing
     /// read from the server's head stays.
-    pub fn apply_rules(&mut self, v: &router_core::rules::response::ResponseVerdict) {
+    pub fn apply_rules(&mut self, v: &router_core::unstable::rules::response::ResponseVerdict) {
         let mut lines: Vec<(Vec<u8>, Vec<u8>)> = self
             .headers()
             .map(|(n, v)| (n.to_vec(), v.to_vec()))
             .collect();
-        router_core::rules::header::apply(
+        router_core::unstable::rules::header::apply(
             &mut lines,
             &v.edits,
             |h| std::str::from_utf8(&h.0).unwrap_or(""),
@@ -113,7 +113,7 @@ impl ResponseHead {
             Some((s, r)) => {
                 self.status = *s;
                 r.as_deref()
-                    .unwrap_or(router_core::answer::reason(*s))
+                    .unwrap_or(router_core::unstable::answer::reason(*s))
                     .as_bytes()
                     .to_vec()
             }

@@ -1,5 +1,5 @@
 //! Idle server connections, kept between exchanges and handed to later requests.
-//! router-core's [`reuse`](router_core::reuse) decides which request may take which
+//! router-core's [`reuse`](router_core::unstable::reuse) decides which request may take which
 //! connection, which connection stays idle and how many each purge closes; this file
 //! holds the sockets.
 //!
@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::ThreadId;
 use std::time::Duration;
 
-use router_core::config::model::{Config, ServerParams};
-use router_core::reuse::{IdleList, PoolCounts};
+use router_core::model::{Config, ServerParams};
+use router_core::unstable::reuse::{IdleList, PoolCounts};
 use tokio::net::TcpStream;
 
 /// The idle connections of every server of one configuration generation.

@@ -2,7 +2,6 @@
 
 mod cond;
 pub mod fetch;
-mod keywords;
 pub mod matcher;
 mod parse;
 pub mod pattern;
@@ -13,7 +12,7 @@ use alloc::vec::Vec;
 use serde::Serialize;
 
 pub use cond::{AclRef, CondTerm, Condition};
-pub use fetch::{Fetch, Sample};
+pub use fetch::Fetch;
 pub use matcher::Matcher;
 pub use parse::{AclScope, parse_acl_term, parse_condition};
 pub use pattern::Pattern;

@@ -4,13 +4,12 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::fetch::{NbsrvTarget, SrvTarget};
-use super::keywords::{self, FetchKind};
-use super::matcher::{IntOp, IntRange, Matcher, parse_net};
+use super::fetch::keyword;
+use super::matcher::Matcher;
 use super::predefined;
-use super::{AclDef, AclOrigin, AclRef, AclTerm, CondTerm, Condition, Fetch, Pattern};
+use super::{AclDef, AclOrigin, AclRef, AclTerm, CondTerm, Condition};
 use crate::config::lexer::Word;
-use crate::config::model::{Proxy, ProxyId, ServerId};
+use crate::config::model::Proxy;
 use crate::config::suggest::closest;
 use crate::diag::DiagnosticKind as K;
 use crate::problem::Problem;
@@ -37,16 +36,16 @@ pub fn parse_acl_term(words: &[Word], line: u32) -> Result<AclTerm, Problem> {
             .hint("write e.g. 'acl srv1 url_sub wtd=wt1'"));
     };
     let (kw, arg) = split_arg(first)?;
-    if let Some((_, why)) = keywords::REFUSED.iter().find(|(n, _)| *n == kw) {
+    if let Some(why) = keyword::refused(kw) {
         return Err(Problem::new(
             K::Unsupported,
             first.col,
             format!("'{kw}' is not supported by Wt Edge"),
         )
-        .hint(*why));
+        .hint(why));
     }
-    let Some((kind, mut matcher)) = keywords::lookup(kw) else {
-        let names = keywords::KEYWORDS.iter().map(|(n, _, _)| *n);
+    let Some(row) = keyword::lookup(kw) else {
+        let names = keyword::keywords().map(|k| k.name);
         return Err(Problem::new(
             K::UnknownKeyword,
             first.col,
@@ -54,14 +53,16 @@ pub fn parse_acl_term(words: &[Word], line: u32) -> Result<AclTerm, Problem> {
         )
         .maybe_hint(closest(kw, names).map(|s| format!("did you mean '{s}'?"))));
     };
-    if arg.is_some() && !keywords::takes_arg(kind) {
+    if arg.is_some() && !row.takes_arg {
         return Err(Problem::new(
             K::InvalidValue,
             first.col,
             format!("'{kw}' takes no argument"),
         ));
     }
-    let fetch = make_fetch(kind, arg, first.col)?;
+    let fetch = (row.build)(arg, first.col)?;
+    // A fetch whose type has no default matcher needs `-m` (checked below).
+    let mut matcher = row.matcher.unwrap_or(Matcher::Str);
 
     let mut icase = false;
     let mut explicit = false;
@@ -135,7 +136,7 @@ pub fn parse_acl_term(words: &[Word], line: u32) -> Result<AclTerm, Problem> {
         i += 1;
     }
 
-    if keywords::needs_matcher(kind) && !explicit {
+    if row.matcher.is_none() && !explicit {
         return Err(Problem::new(
             K::MissingArgument,
             first.col,
@@ -143,8 +144,6 @@ pub fn parse_acl_term(words: &[Word], line: u32) -> Result<AclTerm, Problem> {
         )
         .hint(format!("write e.g. '{} -m str VALUE'", first.text)));
     }
-    let mut patterns = Vec::new();
-    let mut op = IntOp::Eq;
     let rest = words.get(i..).unwrap_or_default();
     if matcher.takes_none() && !rest.is_empty() {
         return Err(Problem::new(
@@ -153,37 +152,7 @@ pub fn parse_acl_term(words: &[Word], line: u32) -> Result<AclTerm, Problem> {
             format!("'{kw}' takes no pattern here"),
         ));
     }
-    for w in rest {
-        if matcher.takes_int() {
-            if let Some(o) = IntOp::from_name(&w.text) {
-                op = o;
-                continue;
-            }
-            let Some(r) = IntRange::parse(&w.text, op) else {
-                return Err(Problem::new(
-                    K::InvalidValue,
-                    w.col,
-                    format!("'{}' is not an integer pattern", w.text),
-                )
-                .hint(
-                    "integers, ranges 'MIN:MAX', or an operator eq/ge/gt/le/lt then an integer",
-                ));
-            };
-            patterns.push(Pattern::Int(r));
-        } else if matcher == Matcher::Ip {
-            let Some(net) = parse_net(&w.text) else {
-                return Err(Problem::new(
-                    K::InvalidValue,
-                    w.col,
-                    format!("'{}' is not an address or network", w.text),
-                )
-                .hint("write e.g. 10.0.0.0/8, 192.168.1.7 or ::1"));
-            };
-            patterns.push(Pattern::Ip(net));
-        } else {
-            patterns.push(Pattern::Str(w.text.clone()));
-        }
-    }
+    let patterns = matcher.patterns(rest)?;
     Ok(AclTerm {
         line,
         fetch,
@@ -206,81 +175,6 @@ fn split_arg(word: &Word) -> Result<(&str, Option<&str>), Problem> {
         ));
     };
     Ok((&text[..open], Some(inner)))
-}
-
-fn make_fetch(kind: FetchKind, arg: Option<&str>, col: u32) -> Result<Fetch, Problem> {
-    let name = |a: Option<&str>| -> Result<Option<String>, Problem> {
-        match a {
-            None | Some("") => Ok(None),
-            Some(a) if a.contains(',') => Err(Problem::new(
-                K::Unsupported,
-                col,
-                format!("fetch arguments after the name ('{a}') are not supported by Wt Edge"),
-            )
-            .hint("give only the name, e.g. hdr(host) or urlp(wtd)")),
-            Some(a) => Ok(Some(String::from(a))),
-        }
-    };
-    Ok(match kind {
-        FetchKind::Url => Fetch::Url,
-        FetchKind::Path => Fetch::Path,
-        FetchKind::Query => Fetch::Query,
-        FetchKind::Hdr => Fetch::Hdr(name(arg)?),
-        FetchKind::HdrCnt => Fetch::HdrCnt(name(arg)?),
-        FetchKind::UrlParam => Fetch::UrlParam(name(arg)?),
-        FetchKind::Method => Fetch::Method,
-        FetchKind::ReqVer => Fetch::ReqVer,
-        FetchKind::Src => Fetch::Src,
-        FetchKind::SrcPort => Fetch::SrcPort,
-        FetchKind::Dst => Fetch::Dst,
-        FetchKind::DstPort => Fetch::DstPort,
-        FetchKind::Nbsrv | FetchKind::BeConn => {
-            let target = name(arg)?.map(|name| NbsrvTarget {
-                name,
-                id: ProxyId(u16::MAX),
-                col,
-            });
-            if kind == FetchKind::Nbsrv {
-                Fetch::Nbsrv(target)
-            } else {
-                Fetch::BeConn(target)
-            }
-        }
-        FetchKind::SrvIsUp | FetchKind::SrvConn => {
-            let fetch = if kind == FetchKind::SrvIsUp {
-                "srv_is_up"
-            } else {
-                "srv_conn"
-            };
-            let Some(arg) = name(arg)? else {
-                return Err(Problem::new(
-                    K::MissingArgument,
-                    col,
-                    format!("{fetch} needs a server"),
-                )
-                .hint(format!("write {fetch}(BACKEND/SERVER)")));
-            };
-            let (backend, server) = match arg.split_once('/') {
-                Some((b, s)) => (Some(String::from(b)), String::from(s)),
-                None => (None, arg),
-            };
-            let t = SrvTarget {
-                backend,
-                server,
-                id: ServerId(u32::MAX),
-                col,
-            };
-            if kind == FetchKind::SrvIsUp {
-                Fetch::SrvIsUp(t)
-            } else {
-                Fetch::SrvConn(t)
-            }
-        }
-        FetchKind::AlwaysTrue => Fetch::AlwaysTrue,
-        FetchKind::AlwaysFalse => Fetch::AlwaysFalse,
-        FetchKind::SslFc => Fetch::SslFc,
-        FetchKind::Var => Fetch::Var(crate::rules::logfmt::var_name(arg.unwrap_or(""), col)?),
-    })
 }
 
 /// Parses `if|unless TERMS...` (words[0] is `if` or `unless`).

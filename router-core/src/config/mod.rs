@@ -6,6 +6,8 @@ mod drain_lint;
 pub mod edge;
 pub mod errorfile;
 mod keywords;
+#[cfg(test)]
+mod keywords_doc;
 pub mod lexer;
 pub mod model;
 mod parse;

@@ -1,8 +1,35 @@
 //! `hdr(name)` and `hdr_cnt(name)`: header values split at commas (outside
 //! double quotes) with blanks trimmed, as HAProxy's `http_find_header()` does.
 
-use super::Sample;
+use super::keyword::{Build, Family, Keyword, name_arg};
+use super::{Fetch, Sample};
+use crate::acl::matcher::Matcher;
 use crate::request::RequestFacts;
+
+const HDR: Build = |arg, col| Ok(Fetch::Hdr(name_arg(arg, col)?));
+const HDR_CNT: Build = |arg, col| Ok(Fetch::HdrCnt(name_arg(arg, col)?));
+
+/// The keywords over headers.
+pub(super) const FAMILY: Family = Family {
+    keywords: &[
+        Keyword::with_arg("hdr", Matcher::Str, HDR),
+        Keyword::with_arg("hdr_beg", Matcher::Beg, HDR),
+        Keyword::with_arg("hdr_end", Matcher::End, HDR),
+        Keyword::with_arg("hdr_sub", Matcher::Sub, HDR),
+        Keyword::with_arg("hdr_dir", Matcher::Dir, HDR),
+        Keyword::with_arg("hdr_dom", Matcher::Dom, HDR),
+        Keyword::with_arg("hdr_len", Matcher::Len, HDR),
+        Keyword::with_arg("hdr_val", Matcher::Val, HDR),
+        Keyword::with_arg("hdr_ip", Matcher::Ip, HDR),
+        Keyword::with_arg("hdr_cnt", Matcher::Int, HDR_CNT),
+        Keyword::with_arg("req.hdr", Matcher::Str, HDR),
+        Keyword::with_arg("req.hdr_cnt", Matcher::Int, HDR_CNT),
+    ],
+    refused: &[(
+        "hdr_reg",
+        "regular expressions are not supported; use hdr_beg/hdr_sub/hdr_end",
+    )],
+};
 
 /// Calls `f` on each value of the named header (of every header if `None`).
 pub fn any_value<F: FnMut(Sample<'_>) -> bool>(

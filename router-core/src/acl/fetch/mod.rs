@@ -1,19 +1,53 @@
-//! Sample fetches: what an ACL looks at in a request. One file per fetch family.
+//! Sample fetches: what an ACL looks at in a request. One file per fetch
+//! family owns its keyword rows (name, default matcher, argument parsing), its
+//! evaluation and its tests; [`FAMILIES`] lists the files.
 
+mod always;
+mod be_conn;
+mod dst;
 mod hdr;
+pub mod keyword;
+mod method;
 mod nbsrv;
+mod req_ver;
+mod src;
+mod srv_conn;
+mod srv_is_up;
+mod ssl_fc;
 mod target;
 mod urlp;
+mod var;
 
 use alloc::string::String;
 use core::net::IpAddr;
 use serde::Serialize;
 
-use crate::config::model::{ProxyId, ServerId};
 use crate::eval::EvalCtx;
 
 pub use hdr::split_values;
-pub use target::{path_of, query_of, uri_of};
+
+pub use nbsrv::NbsrvTarget;
+pub use srv_is_up::SrvTarget;
+pub use target::{path_of, uri_of};
+
+/// Every fetch file's keyword rows, in the order "did you mean" suggestions
+/// prefer on a tie.
+const FAMILIES: &[keyword::Family] = &[
+    target::FAMILY,
+    hdr::FAMILY,
+    urlp::FAMILY,
+    method::FAMILY,
+    req_ver::FAMILY,
+    src::FAMILY,
+    dst::FAMILY,
+    nbsrv::FAMILY,
+    srv_is_up::FAMILY,
+    be_conn::FAMILY,
+    srv_conn::FAMILY,
+    always::FAMILY,
+    ssl_fc::FAMILY,
+    var::FAMILY,
+];
 
 /// A value produced by a fetch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,83 +112,36 @@ pub enum Fetch {
     Var(String),
 }
 
-/// The backend `nbsrv` counts, resolved after parsing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct NbsrvTarget {
-    /// As written.
-    pub name: String,
-    /// Resolved id.
-    pub id: ProxyId,
-    /// Column of the fetch (for messages).
-    #[serde(skip)]
-    pub col: u32,
-}
-
-/// The server `srv_is_up` looks at, resolved after parsing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SrvTarget {
-    /// The backend as written (`None`: the backend the ACL is in).
-    pub backend: Option<String>,
-    /// The server as written.
-    pub server: String,
-    /// Resolved id.
-    pub id: ServerId,
-    /// Column of the fetch (for messages).
-    #[serde(skip)]
-    pub col: u32,
-}
-
 impl Fetch {
     /// Calls `f` with each sample until it returns true; returns whether it did.
     /// A fetch that finds nothing (no such header, no query) calls `f` zero times.
     pub fn any<F: FnMut(Sample<'_>) -> bool>(&self, ctx: &EvalCtx<'_, '_>, mut f: F) -> bool {
         let req = ctx.req;
+        let f = &mut f;
         match self {
-            Fetch::Url => f(Sample::Str(req.target)),
-            Fetch::Path => path_of(req.target).is_some_and(|p| f(Sample::Str(p))),
-            Fetch::Query => query_of(req.target).is_some_and(|q| f(Sample::Str(q))),
-            Fetch::Hdr(name) => hdr::any_value(req, name.as_deref(), &mut f),
+            Fetch::Url => target::url(req.target, f),
+            Fetch::Path => target::path(req.target, f),
+            Fetch::Query => target::query(req.target, f),
+            Fetch::Hdr(name) => hdr::any_value(req, name.as_deref(), f),
             Fetch::HdrCnt(name) => f(Sample::Int(hdr::count(req, name.as_deref()))),
-            Fetch::UrlParam(name) => urlp::any_value(req.target, name.as_deref(), &mut f),
-            Fetch::Method => f(Sample::Str(req.method)),
-            Fetch::ReqVer => req
-                .version
-                .strip_prefix("HTTP/")
-                .is_some_and(|v| f(Sample::Str(v))),
-            Fetch::Src => f(Sample::Ip(req.src.ip())),
-            Fetch::SrcPort => f(Sample::Int(i64::from(req.src.port()))),
-            Fetch::Dst => f(Sample::Ip(req.dst.ip())),
-            Fetch::DstPort => f(Sample::Int(i64::from(req.dst.port()))),
-            Fetch::Nbsrv(target) => {
-                let backend = target.as_ref().map_or(ctx.proxy, |t| t.id);
-                f(Sample::Int(nbsrv::count(ctx.cfg, ctx.health, backend)))
-            }
-            Fetch::SrvIsUp(t) => f(Sample::Bool(ctx.health.available(ctx.cfg, t.id))),
-            Fetch::BeConn(target) => {
-                let backend = target.as_ref().map_or(ctx.proxy, |t| t.id);
-                let served = |s| ctx.tickets.map_or(0, |t| i64::from(t.served(s)));
-                let n = ctx
-                    .cfg
-                    .proxy(backend)
-                    .servers
-                    .iter()
-                    .map(|&s| served(s))
-                    .sum();
-                f(Sample::Int(n))
-            }
-            Fetch::SrvConn(t) => f(Sample::Int(
-                ctx.tickets.map_or(0, |k| i64::from(k.served(t.id))),
-            )),
-            Fetch::AlwaysTrue => f(Sample::Bool(true)),
-            Fetch::AlwaysFalse => f(Sample::Bool(false)),
-            Fetch::SslFc => f(Sample::Bool(req.tls)),
-            Fetch::Var(name) => ctx
-                .vars
-                .iter()
-                .find(|(n, _)| n == name)
-                .is_some_and(|(_, v)| f(Sample::Str(v))),
+            Fetch::UrlParam(name) => urlp::any_value(req.target, name.as_deref(), f),
+            Fetch::Method => method::sample(req, f),
+            Fetch::ReqVer => req_ver::sample(req, f),
+            Fetch::Src => src::addr(req, f),
+            Fetch::SrcPort => src::port(req, f),
+            Fetch::Dst => dst::addr(req, f),
+            Fetch::DstPort => dst::port(req, f),
+            Fetch::Nbsrv(t) => nbsrv::sample(ctx, nbsrv::backend(ctx, t.as_ref()), f),
+            Fetch::SrvIsUp(t) => srv_is_up::sample(ctx, t, f),
+            Fetch::BeConn(t) => be_conn::sample(ctx, nbsrv::backend(ctx, t.as_ref()), f),
+            Fetch::SrvConn(t) => srv_conn::sample(ctx, t, f),
+            Fetch::AlwaysTrue => always::sample(true, f),
+            Fetch::AlwaysFalse => always::sample(false, f),
+            Fetch::SslFc => ssl_fc::sample(req, f),
+            Fetch::Var(name) => var::sample(ctx, name, f),
         }
     }
 }
 
+#[cfg(test)]
 pub use nbsrv::count as nbsrv_count;

@@ -1,6 +1,60 @@
-//! `path` and `query` out of a request target, as HAProxy's `http_get_path()`
-//! finds them: an absolute-form target (`http://host/p?q`) skips its scheme and
-//! authority; `*` and targets without `/` have no path.
+//! `url`, `path` and `query` (and their `_beg`, `_sub`... keywords): the request
+//! target, and its path and query as HAProxy's `http_get_path()` finds them: an
+//! absolute-form target (`http://host/p?q`) skips its scheme and authority; `*`
+//! and targets without `/` have no path.
+
+use super::keyword::{Build, Family, Keyword};
+use super::{Fetch, Sample};
+use crate::acl::matcher::Matcher;
+
+const URL: Build = |_, _| Ok(Fetch::Url);
+const PATH: Build = |_, _| Ok(Fetch::Path);
+
+/// The keywords over the request target.
+pub(super) const FAMILY: Family = Family {
+    keywords: &[
+        Keyword::plain("url", Matcher::Str, URL),
+        Keyword::plain("url_beg", Matcher::Beg, URL),
+        Keyword::plain("url_end", Matcher::End, URL),
+        Keyword::plain("url_sub", Matcher::Sub, URL),
+        Keyword::plain("url_dir", Matcher::Dir, URL),
+        Keyword::plain("url_dom", Matcher::Dom, URL),
+        Keyword::plain("url_len", Matcher::Len, URL),
+        Keyword::plain("path", Matcher::Str, PATH),
+        Keyword::plain("path_beg", Matcher::Beg, PATH),
+        Keyword::plain("path_end", Matcher::End, PATH),
+        Keyword::plain("path_sub", Matcher::Sub, PATH),
+        Keyword::plain("path_dir", Matcher::Dir, PATH),
+        Keyword::plain("path_dom", Matcher::Dom, PATH),
+        Keyword::plain("path_len", Matcher::Len, PATH),
+        Keyword::plain("query", Matcher::Str, |_, _| Ok(Fetch::Query)),
+    ],
+    refused: &[
+        (
+            "url_reg",
+            "regular expressions are not supported; use url_beg/url_sub/url_end",
+        ),
+        (
+            "path_reg",
+            "regular expressions are not supported; use path_beg/path_sub/path_end",
+        ),
+    ],
+};
+
+/// `url`: the target exactly as received.
+pub(super) fn url<F: FnMut(Sample<'_>) -> bool>(target: &str, f: &mut F) -> bool {
+    f(Sample::Str(target))
+}
+
+/// `path`: nothing when the target has no path.
+pub(super) fn path<F: FnMut(Sample<'_>) -> bool>(target: &str, f: &mut F) -> bool {
+    path_of(target).is_some_and(|p| f(Sample::Str(p)))
+}
+
+/// `query`: nothing without `?`.
+pub(super) fn query<F: FnMut(Sample<'_>) -> bool>(target: &str, f: &mut F) -> bool {
+    query_of(target).is_some_and(|q| f(Sample::Str(q)))
+}
 
 /// The path: from the first `/` after any `scheme://authority` up to `?`.
 pub fn path_of(target: &str) -> Option<&str> {

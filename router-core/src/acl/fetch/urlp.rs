@@ -4,7 +4,30 @@
 //! `?` as the default delimiter), names match case-sensitively and must
 //! be followed by `=`; nothing is decoded.
 
-use super::Sample;
+use super::keyword::{Build, Family, Keyword, name_arg};
+use super::{Fetch, Sample};
+use crate::acl::matcher::Matcher;
+
+const URLP: Build = |arg, col| Ok(Fetch::UrlParam(name_arg(arg, col)?));
+
+/// The keywords over query parameters.
+pub(super) const FAMILY: Family = Family {
+    keywords: &[
+        Keyword::with_arg("urlp", Matcher::Str, URLP),
+        Keyword::with_arg("url_param", Matcher::Str, URLP),
+        Keyword::with_arg("urlp_val", Matcher::Val, URLP),
+        Keyword::with_arg("urlp_beg", Matcher::Beg, URLP),
+        Keyword::with_arg("urlp_end", Matcher::End, URLP),
+        Keyword::with_arg("urlp_sub", Matcher::Sub, URLP),
+        Keyword::with_arg("urlp_dir", Matcher::Dir, URLP),
+        Keyword::with_arg("urlp_dom", Matcher::Dom, URLP),
+        Keyword::with_arg("urlp_len", Matcher::Len, URLP),
+    ],
+    refused: &[(
+        "urlp_reg",
+        "regular expressions are not supported; use urlp(NAME) -m beg|sub|end",
+    )],
+};
 
 /// Calls `f` on each value of parameter `name` (of every parameter if `None`).
 pub fn any_value<F: FnMut(Sample<'_>) -> bool>(

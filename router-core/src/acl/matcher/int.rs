@@ -1,6 +1,13 @@
 //! `-m int`: integer ranges and the operators `eq ge gt le lt`.
 
+use alloc::format;
+use alloc::vec::Vec;
 use serde::Serialize;
+
+use crate::acl::pattern::Pattern;
+use crate::config::lexer::Word;
+use crate::diag::DiagnosticKind as K;
+use crate::problem::Problem;
 
 /// An inclusive integer range; `None` bounds are open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -218,6 +225,29 @@ pub fn format(v: i64, buf: &mut [u8; 24]) -> &str {
         buf[i] = b'-';
     }
     core::str::from_utf8(&buf[i..]).unwrap_or("")
+}
+
+/// Integer patterns as HAProxy reads them: integers and ranges, each maybe
+/// after an operator (`eq ge gt le lt`) that applies to the words after it.
+pub fn patterns(words: &[Word]) -> Result<Vec<Pattern>, Problem> {
+    let mut patterns = Vec::new();
+    let mut op = IntOp::Eq;
+    for w in words {
+        if let Some(o) = IntOp::from_name(&w.text) {
+            op = o;
+            continue;
+        }
+        let Some(r) = IntRange::parse(&w.text, op) else {
+            return Err(Problem::new(
+                K::InvalidValue,
+                w.col,
+                format!("'{}' is not an integer pattern", w.text),
+            )
+            .hint("integers, ranges 'MIN:MAX', or an operator eq/ge/gt/le/lt then an integer"));
+        };
+        patterns.push(Pattern::Int(r));
+    }
+    Ok(patterns)
 }
 
 #[cfg(test)]

@@ -6,7 +6,13 @@
 
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use alloc::format;
+
+use crate::acl::pattern::Pattern;
+use crate::config::lexer::Word;
 use crate::config::model::IpNet;
+use crate::diag::DiagnosticKind as K;
+use crate::problem::Problem;
 
 /// Parses a network pattern.
 pub fn parse_net(text: &str) -> Option<IpNet> {
@@ -109,6 +115,18 @@ pub fn same_family_contains(net: &IpNet, ip: IpAddr) -> bool {
         }
         _ => false,
     }
+}
+
+/// An address or network pattern (`10.0.0.0/8`, `192.168.1.7`, `::1`).
+pub fn pattern(w: &Word) -> Result<Pattern, Problem> {
+    parse_net(&w.text).map(Pattern::Ip).ok_or_else(|| {
+        Problem::new(
+            K::InvalidValue,
+            w.col,
+            format!("'{}' is not an address or network", w.text),
+        )
+        .hint("write e.g. 10.0.0.0/8, 192.168.1.7 or ::1")
+    })
 }
 
 #[cfg(test)]

@@ -17,9 +17,12 @@ use serde::Serialize;
 
 use super::fetch::Sample;
 use super::pattern::Pattern;
+use crate::config::lexer::Word;
+use crate::problem::Problem;
+use alloc::vec::Vec;
 
-pub use int::{IntOp, IntRange};
-pub use ip::{contains as net_contains, parse_net, same_family_contains};
+pub use int::IntRange;
+pub use ip::{parse_net, same_family_contains};
 
 /// How patterns are compared with samples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -70,6 +73,17 @@ impl Matcher {
             "bool" => Matcher::Bool,
             _ => return None,
         })
+    }
+
+    /// Reads the patterns of an `acl` line for this matcher (its file says how).
+    pub fn patterns(self, words: &[Word]) -> Result<Vec<Pattern>, Problem> {
+        if self.takes_int() {
+            int::patterns(words)
+        } else if self == Matcher::Ip {
+            words.iter().map(ip::pattern).collect()
+        } else {
+            Ok(words.iter().map(|w| Pattern::Str(w.text.clone())).collect())
+        }
     }
 
     /// Whether patterns for this matcher are integers.
