@@ -199,12 +199,19 @@ pub const GLOBAL: &[&str] = &[
     "quiet",
     "node",
     "description",
+    // TLS defaults (config/parse/tls_defaults.rs): read, no effect without TLS binds.
+    "ca-base",
+    "crt-base",
+    "ssl-default-bind-ciphers",
+    "ssl-default-bind-ciphersuites",
+    "ssl-default-bind-options",
 ];
 
 /// HAProxy global keywords Wt Edge refuses.
 pub const HAPROXY_GLOBAL: &[&str] = &[
-    "ca-base",
-    "crt-base",
+    "ssl-default-server-ciphers",
+    "ssl-default-server-ciphersuites",
+    "ssl-default-server-options",
     "master-worker",
     "spread-checks",
     "ulimit-n",

@@ -55,6 +55,24 @@ pub struct Global {
     pub pidfile: Option<String>,
     /// `stats socket` lines: where the runtime API listens.
     pub stats_sockets: Vec<super::stats::StatsSocket>,
+    /// The TLS defaults for `bind ... ssl` lines (`ca-base`, `crt-base`,
+    /// `ssl-default-bind-*`): read and checked; no effect, since Wt Edge has no TLS binds.
+    pub tls: TlsDefaults,
+}
+
+/// The global TLS defaults of HAProxy's `bind ... ssl` lines, as written.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TlsDefaults {
+    /// `ca-base`: the directory of relative `ca-file` paths.
+    pub ca_base: Option<String>,
+    /// `crt-base`: the directory of relative `crt` paths.
+    pub crt_base: Option<String>,
+    /// `ssl-default-bind-ciphers` (TLS 1.2 and below, OpenSSL's syntax).
+    pub bind_ciphers: Option<String>,
+    /// `ssl-default-bind-ciphersuites` (TLS 1.3).
+    pub bind_ciphersuites: Option<String>,
+    /// `ssl-default-bind-options`, one entry per option (`ssl-min-ver TLSv1.2`).
+    pub bind_options: Vec<String>,
 }
 
 /// What a section is.

@@ -30,6 +30,9 @@ impl Parser<'_> {
             }
             return Ok(());
         }
+        if let Some(res) = self.tls_default(words) {
+            return res;
+        }
         if !keywords::GLOBAL.contains(&kw) {
             if keywords::HAPROXY_GLOBAL.contains(&kw)
                 || kw.starts_with("tune.")

@@ -19,6 +19,7 @@ mod server;
 mod stats_admin;
 mod switching;
 mod timeout;
+mod tls_defaults;
 
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -77,6 +78,8 @@ pub struct Parser<'f> {
     /// A `redirect` rule was seen in this section (HAProxy warns about a later
     /// `http-request`).
     saw_redirect: bool,
+    /// The config was told that its TLS defaults have no effect (once).
+    tls_warned: bool,
 }
 
 type Res = Result<(), Problem>;
@@ -100,6 +103,7 @@ impl<'f> Parser<'f> {
             keyword: String::new(),
             saw_switching_rule: None,
             saw_redirect: false,
+            tls_warned: false,
         };
         for (i, raw) in text.lines().enumerate() {
             p.line = u32::try_from(i + 1).unwrap_or(u32::MAX);
