@@ -13,6 +13,7 @@ pub mod health_check;
 pub mod promex;
 pub mod proxy;
 pub mod run;
+pub mod state;
 pub mod stats_page;
 pub mod stats_socket;
 pub mod wasm_engine;

@@ -20,7 +20,8 @@ mod workers;
 use crate::access_log::Logger;
 use crate::engine::Engine;
 use crate::engine_choice::{EngineChoice, EngineKind};
-use crate::proxy::{ConnInfo, Generation, Global, now_ms};
+use crate::proxy::ConnInfo;
+use crate::state::{Current, Generation, Global, now_ms};
 use workers::{Handoff, Pool, Workers};
 
 /// The embedded default configuration (seed 2 on loopback ports).
@@ -199,9 +200,6 @@ pub struct Options {
     /// The routing engine (default: the embedded wasm module).
     pub engine: EngineChoice,
 }
-
-/// The shared pointer to the generation new connections get.
-pub type Current = Arc<RwLock<Arc<Generation>>>;
 
 struct Listener {
     /// One accept loop per worker thread.
@@ -457,7 +455,7 @@ impl Running {
         let _ = self.stop_tx.send(true);
         let _ = lock(&self.checks_stop).send(true);
         let deadline = tokio::time::Instant::now() + self.grace;
-        while crate::proxy::stats::get(&self.global.actconn) > 0
+        while crate::state::counters::get(&self.global.actconn) > 0
             && tokio::time::Instant::now() < deadline
         {
             tokio::time::sleep(Duration::from_millis(20)).await;

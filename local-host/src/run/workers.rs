@@ -21,7 +21,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::runtime::Handle;
 use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
 
-use crate::proxy::{ConnInfo, Generation, serve_connection};
+use crate::proxy::{ConnInfo, serve_connection};
+use crate::state::Generation;
 
 /// A thread hands a connection over when it serves this many more than the least
 /// loaded thread. 2 rather than 1: loads change by one at every accept and close, and
