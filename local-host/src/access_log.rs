@@ -536,7 +536,7 @@ mod tests {
     }
 
     /// A client that left in the middle of its request body: HAProxy 2.6 logged this
-    /// line (tests/drills.rs, body-reset), status `-1`.
+    /// line (tests/tests/drills.rs, body-reset), status `-1`.
     #[test]
     fn no_status_is_minus_one() {
         let e = Entry {
