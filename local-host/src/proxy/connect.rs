@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use router_core::config::model::{HttpReuse, ServerId};
 use router_core::decision::{Forward, Upstream};
 use router_core::health::Observation;
-use router_core::request::RequestFacts;
 use router_core::reuse::IdleList;
 use router_core::termination::{Cause, Phase, Termination};
 use tokio::net::TcpStream;
@@ -69,7 +68,6 @@ impl ClientConn {
         engine: &'c dyn Engine,
         ex: &mut Exchange<'_>,
         fwd: &mut Forward<'c>,
-        facts: &RequestFacts<'_>,
         plan: &Plan<'_>,
         active: &mut ActiveGuard,
     ) -> Result<Connected, Ended> {
@@ -124,7 +122,7 @@ impl ClientConn {
             }
             if step.redispatch {
                 ex.times.t_queue = Some(ms(plan.queue_start.elapsed()));
-                if let Some(other) = engine.redispatch(fwd, facts) {
+                if let Some(other) = engine.redispatch(fwd, &ex.facts) {
                     if other.server != fwd.server {
                         ex.times.redispatched = true;
                         if let Some(c) = g.counters.server(other.server.0 as usize) {
@@ -308,6 +306,7 @@ async fn connect(
 mod tests {
     use super::*;
     use router_core::decision::Decision;
+    use router_core::request::RequestFacts;
 
     /// Seen on HAProxy 2.6.12 (frontend `set-header X-A fe-set`, `add-header X-B
     /// added`, `del-header X-Del`, backend `set-header X-Be b1`): what the server got.

@@ -31,6 +31,8 @@ const STATS_POST_MAX: u64 = 15 * 1024;
 /// whatever phase ends it.
 pub(super) struct Exchange<'h> {
     pub(super) head: &'h RequestHead,
+    /// The request as router-core reads it.
+    pub(super) facts: RequestFacts<'h>,
     /// When the connection was accepted (the log line's date).
     pub(super) date: SystemTime,
     /// When the request's first byte came (Ta counts from here).
@@ -87,8 +89,18 @@ impl ClientConn {
             inc(&fc.reqs_total);
         }
         let client_to = dur(fe.settings.timeouts.client);
+        let hdrs = head.header_pairs();
         let ex = Exchange {
             head,
+            facts: RequestFacts {
+                method: &head.method,
+                target: &head.target,
+                version: &head.version_text,
+                headers: &hdrs,
+                src: self.info.src,
+                dst: self.info.dst,
+                tls: false,
+            },
             date,
             started,
             client_to,
@@ -97,16 +109,6 @@ impl ClientConn {
                 ..Timings::default()
             },
         };
-        let hdrs = head.header_pairs();
-        let facts = RequestFacts {
-            method: &head.method,
-            target: &head.target,
-            version: &head.version_text,
-            headers: &hdrs,
-            src: self.info.src,
-            dst: self.info.dst,
-            tls: false,
-        };
         let has_body = head.framing != Framing::None;
         // wtedge's own answers never say keep-alive: `option httpclose` closes after them.
         let client_keeps = head.keep_alive && !has_body && !reuse::client_side_closes(fe, false);
@@ -114,7 +116,7 @@ impl ClientConn {
         let local = Termination::new(Cause::Local, Phase::Request);
         let stats = fe.settings.stats.enabled.then(|| {
             let health = g.engine.health_snapshot();
-            router_core::stats_page::check(g.config(), self.info.frontend, &facts, &health)
+            router_core::stats_page::check(g.config(), self.info.frontend, &ex.facts, &health)
         });
         if let Some(answer) = stats.flatten() {
             let (status, out) = match answer {
@@ -143,7 +145,7 @@ impl ClientConn {
             return After::keep_if(ok && !close);
         }
         // wtedge's own answers: (bytes, status, HAProxy's %B, termination, backend).
-        let decision = engine.decide(self.info.frontend, &facts);
+        let decision = engine.decide(self.info.frontend, &ex.facts);
         if let Some(bc) = decision
             .backend()
             .and_then(|b| g.counters.proxy(usize::from(b.0)))
@@ -229,7 +231,7 @@ impl ClientConn {
                 return After::keep_if(ok && !close);
             }
             Decision::Forward(fwd) => {
-                return self.forward(fe, &facts, fwd, ex, rd, wr).await;
+                return self.forward(fe, fwd, ex, rd, wr).await;
             }
         };
         let ok = write_all(wr, &out, client_to).await;

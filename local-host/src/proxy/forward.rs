@@ -13,15 +13,17 @@ use router_core::request::RequestFacts;
 use router_core::reuse::{self, IdleList};
 use router_core::termination::{Cause, Phase, Termination};
 use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
 use super::connect::Plan;
 use super::connection::{After, ClientConn};
 use super::exchange::{ActiveGuard, Ended, Exchange};
 use super::log_line::LogFacts;
+use super::origin::{BodyFraming, ResponseHead};
 use super::relay::{self, Progress, Stop};
 use super::tunnel::TunnelLog;
-use super::{buffers, dur, ms, origin, quickack, write_all};
+use super::{buffers, dur, ms, origin, pool, quickack, write_all};
 use crate::access_log;
 use crate::engine::Engine;
 use crate::h1::{Framing, RequestHead, Version};
@@ -61,11 +63,58 @@ impl Failure {
     }
 }
 
+/// The request body on its way to the server while the response head is awaited.
+struct Upload {
+    /// What is left to send after the head (`None`: all of it went with the head).
+    framing: BodyFraming,
+    progress: Progress,
+    /// How the upload ended; `None` while it goes on.
+    result: Option<Result<u64, Stop>>,
+}
+
+/// What the forward phase's steps share. Dropping it ends the request's count on its
+/// backend and server and gives the server buffer back.
+struct Outbound<'l> {
+    plan: Plan<'l>,
+    upload: Upload,
+    /// The server's bytes (response heads and bodies), lent for this exchange.
+    sbuf: BytesMut,
+    active: ActiveGuard,
+    /// `timeout server`.
+    server_to: Duration,
+    /// The server connection closes after this exchange (router-core's rule).
+    server_close: bool,
+    /// The request may go again on a new connection when a reused one was closed
+    /// under it (idempotent, all its bytes in hand).
+    replayable: bool,
+}
+
+impl Drop for Outbound<'_> {
+    fn drop(&mut self) {
+        buffers::give(std::mem::take(&mut self.sbuf));
+    }
+}
+
+/// A server connection that answered with a head.
+struct Answered {
+    stream: TcpStream,
+    lease: pool::InUse,
+    /// When the request went out (Tr counts from here).
+    sent_at: Instant,
+}
+
+/// Why the request got no response head to relay.
+enum Unsent {
+    /// wtedge answers itself.
+    Fail(Ended),
+    /// The client connection closes without an answer.
+    Close,
+}
+
 impl ClientConn {
     pub(super) async fn forward(
         &mut self,
         fe: &Proxy,
-        facts: &RequestFacts<'_>,
         mut fwd: Forward<'_>,
         mut ex: Exchange<'_>,
         rd: &mut OwnedReadHalf,
@@ -77,19 +126,17 @@ impl ClientConn {
         let be = cfg.proxy(fwd.backend);
         let bs: &Settings = &be.settings;
         let head = ex.head;
-        let client_to = ex.client_to;
         let st = router_core::timeouts::server_side(fe, be);
-        let server_to = dur(st.server);
         let chunked_10 = head.version == Version::Http10 && head.framing == Framing::Chunked;
         let server_close = reuse::server_side_closes(fe, be, chunked_10);
         let pretend =
             fe.settings.options.http_pretend_keepalive || bs.options.http_pretend_keepalive;
         // Releases the backend/server "current" counters on every path.
-        let mut active = ActiveGuard::new(g.clone(), usize::from(fwd.backend.0));
+        let active = ActiveGuard::new(g.clone(), usize::from(fwd.backend.0));
 
         let queue_start = Instant::now();
         let permit = self
-            .queue(engine, &mut ex, &mut fwd, facts, dur(st.queue), queue_start)
+            .queue(engine, &mut ex, &mut fwd, dur(st.queue), queue_start)
             .await;
         let _permit = match permit {
             Ok(p) => p,
@@ -104,11 +151,11 @@ impl ClientConn {
         let req_framing = origin::request_framing(head.framing);
         // Body bytes already read go with the head (one write for small requests).
         let inline_body = match req_framing {
-            origin::BodyFraming::Length(n) if (self.rbuf.len() as u64) >= n => Some(n as usize),
+            BodyFraming::Length(n) if (self.rbuf.len() as u64) >= n => Some(n as usize),
             _ => None,
         };
         let left_framing = if inline_body.is_some() {
-            origin::BodyFraming::None
+            BodyFraming::None
         } else {
             req_framing
         };
@@ -120,89 +167,158 @@ impl ClientConn {
         } else {
             reuse::lists_for(bs.http_reuse, self.requests <= 1)
         };
-        let mut plan = Plan {
-            connect_to: dur(st.connect),
-            turnaround: Duration::from_millis(router_core::retry::turnaround_ms(st.connect)),
-            close: server_close && !pretend,
-            inline_body,
-            lists,
-            reuse: bs.http_reuse,
-            fresh_only: false,
-            retries: bs.retries,
-            smart_connect: bs.options.tcp_smart_connect,
-            queue_start,
+        let mut out = Outbound {
+            plan: Plan {
+                connect_to: dur(st.connect),
+                turnaround: Duration::from_millis(router_core::retry::turnaround_ms(st.connect)),
+                close: server_close && !pretend,
+                inline_body,
+                lists,
+                reuse: bs.http_reuse,
+                fresh_only: false,
+                retries: bs.retries,
+                smart_connect: bs.options.tcp_smart_connect,
+                queue_start,
+            },
+            upload: Upload {
+                framing: left_framing,
+                progress: Progress::default(),
+                result: None,
+            },
+            sbuf: buffers::take(),
+            active,
+            server_to: dur(st.server),
+            server_close,
+            // A reused connection the server closed as the request came: an
+            // idempotent request whose bytes are all in hand goes again on a new
+            // connection (not a retry); any other closes the client connection
+            // without an answer, as HAProxy 2.6 does for every request (http_ana.c's
+            // abort_keep_alive), so that the client decides.
+            replayable: left_framing == BodyFraming::None && reuse::may_send_again(&head.method),
         };
-        // A reused connection the server closed as the request came: an idempotent
-        // request whose bytes are all in hand goes again on a new connection (not a
-        // retry); any other closes the client connection without an answer, as
-        // HAProxy 2.6 does for every request (http_ana.c's abort_keep_alive), so that
-        // the client decides.
-        let replayable =
-            left_framing == origin::BodyFraming::None && reuse::may_send_again(&head.method);
-        // The server's bytes (response heads and bodies), lent for this exchange.
-        let mut sbuf = buffers::take();
-        let mut upload = Progress::default();
-        let mut pump_res: Option<Result<u64, Stop>>;
-        let (mut stream, lease, sent_at, resp) = 'attempt: loop {
-            let connected = self
-                .connect_server(engine, &mut ex, &mut fwd, facts, &plan, &mut active)
-                .await;
-            let c = match connected {
-                Ok(c) => c,
-                Err(e) => {
-                    drop(active);
-                    buffers::give(sbuf);
-                    return self.fail(&ex, wr, e).await;
-                }
+        let (answered, resp) = match self.send(engine, &mut ex, &mut fwd, &mut out, rd, wr).await {
+            Ok(a) => a,
+            Err(Unsent::Close) => return After::Close,
+            Err(Unsent::Fail(e)) => {
+                drop(out);
+                return self.fail(&ex, wr, e).await;
+            }
+        };
+        if let Some(n) = inline_body {
+            let _ = self.rbuf.split_to(n);
+        }
+        let t_response = ms(answered.sent_at.elapsed());
+        let resp = resp.and_then(|r| {
+            // `%B` of a deny: the head as HAProxy counts it, and the body bytes
+            // that came with it.
+            let body = match r.framing {
+                BodyFraming::Length(n) => n.min(out.sbuf.len() as u64),
+                BodyFraming::None => 0,
+                _ => out.sbuf.len() as u64,
             };
+            let read = origin::client_head(&r, head, false).0 + body;
+            response_rules(cfg, engine, &fwd, &ex.facts, r).map_err(|f| match f {
+                Failure::Denied(status, _) => Failure::Denied(status, read),
+                other => other,
+            })
+        });
+        let resp = match resp {
+            Ok(r) => r,
+            Err(Failure::ClientAborted) => {
+                drop(out);
+                let (status, term, _) = Failure::ClientAborted.answer();
+                let facts = LogFacts::new(Some(fwd.backend), &be.name, status, 0, term)
+                    .server(fwd.server, &cfg.server(fwd.server).name)
+                    .times(ex.times);
+                self.log(head, ex.date, ex.started, facts);
+                return After::Close;
+            }
+            Err(f) => {
+                drop(out);
+                let (status, termination, read) = f.answer();
+                let e = Ended {
+                    read,
+                    ..Ended::new(fwd.backend, Some(fwd.server), status, termination)
+                };
+                return self.fail(&ex, wr, e).await;
+            }
+        };
+        ex.times.t_response = Some(t_response);
+        self.deliver(&fwd, &ex, answered, resp, out, (rd, wr)).await
+    }
+
+    /// Connects (retrying, redispatching) and sends the request, its body streamed
+    /// while the response head is awaited; interim answers go to the client. A reused
+    /// connection closed under the request is replaced by a new one when `out` says
+    /// the request may go again.
+    async fn send<'c>(
+        &mut self,
+        engine: &'c dyn Engine,
+        ex: &mut Exchange<'_>,
+        fwd: &mut Forward<'c>,
+        out: &mut Outbound<'_>,
+        rd: &mut OwnedReadHalf,
+        wr: &mut OwnedWriteHalf,
+    ) -> Result<(Answered, Result<ResponseHead, Failure>), Unsent> {
+        let fe = self.g.config().proxy(self.info.frontend);
+        let smart_accept = fe.settings.options.tcp_smart_accept;
+        let (head, client_to, server_to) = (ex.head, ex.client_to, out.server_to);
+        loop {
+            let c = self
+                .connect_server(engine, ex, fwd, &out.plan, &mut out.active)
+                .await
+                .map_err(Unsent::Fail)?;
             let (mut stream, lease) = (c.stream, c.lease);
             ex.times.t_connect = Some(c.t_connect);
             // Borrowed halves: dropping them costs nothing (owned halves would shut the
             // write side down on drop, one more syscall per request).
             let (mut srd, mut swr) = stream.split();
-            if left_framing != origin::BodyFraming::None && fe.settings.options.tcp_smart_accept {
+            if out.upload.framing != BodyFraming::None && smart_accept {
                 quickack::for_more(rd);
             }
             if !write_all(&mut swr, &c.out[c.sent..], server_to).await {
-                if lease.reused && replayable {
-                    plan.fresh_only = true;
-                    continue 'attempt;
+                if lease.reused && out.replayable {
+                    out.plan.fresh_only = true;
+                    continue;
                 }
                 if lease.reused {
-                    return After::Close;
+                    return Err(Unsent::Close);
                 }
-                drop(active);
-                buffers::give(sbuf);
                 let failed = Termination::new(Cause::ServerClosed, Phase::Headers);
-                let e = Ended::new(fwd.backend, Some(fwd.server), 502, failed);
-                return self.fail(&ex, wr, e).await;
+                return Err(Unsent::Fail(Ended::new(
+                    fwd.backend,
+                    Some(fwd.server),
+                    502,
+                    failed,
+                )));
             }
             let sent_at = Instant::now();
             // Stream the request body and wait for the response head at the same time.
             // The connection's response buffer is reused from one exchange to the next.
-            sbuf.clear();
-            pump_res = (left_framing == origin::BodyFraming::None).then_some(Ok(0));
+            out.sbuf.clear();
+            let up = &mut out.upload;
+            up.result = (up.framing == BodyFraming::None).then_some(Ok(0));
             let resp = {
                 let pump = relay::relay(
                     rd,
                     &mut self.rbuf,
                     &mut swr,
                     Vec::new(),
-                    left_framing,
+                    up.framing,
                     client_to,
                     server_to,
-                    &mut upload,
+                    &mut up.progress,
                 );
                 tokio::pin!(pump);
                 // The server answers the method it received (`set-method`).
                 let sent_method = fwd.method.as_deref().unwrap_or(&head.method);
                 let read_head =
-                    read_response(&mut srd, &mut sbuf, head, sent_method, wr, client_to);
+                    read_response(&mut srd, &mut out.sbuf, head, sent_method, wr, client_to);
                 tokio::pin!(read_head);
                 let mut deadline = tokio::time::Instant::now() + server_to;
                 loop {
                     tokio::select! {
-                        r = &mut pump, if pump_res.is_none() => {
+                        r = &mut pump, if up.result.is_none() => {
                             // A client silent mid-body does not move the server's
                             // deadline: HAProxy 2.6 cancels the client's timeout while
                             // the server's runs (stream.c), so `timeout server` decides.
@@ -216,14 +332,14 @@ impl ClientConn {
                                 Err(Stop::Closed) => Some(Failure::ClientAborted),
                                 _ => None,
                             };
-                            pump_res = Some(r);
+                            up.result = Some(r);
                             if let Some(f) = stop {
                                 break Err(f);
                             }
                         }
                         r = &mut read_head => break r,
                         _ = tokio::time::sleep_until(deadline) => {
-                            if pump_res.is_some() {
+                            if up.result.is_some() {
                                 break Err(Failure::Timeout);
                             }
                             // Still uploading: the server may answer only at the end.
@@ -234,65 +350,53 @@ impl ClientConn {
             };
             // A reused connection the server closed as the request went out: not the
             // server's failure, the request goes again on a new connection.
-            if matches!(resp, Err(Failure::Closed)) && lease.reused && sbuf.is_empty() {
-                if replayable {
-                    plan.fresh_only = true;
-                    continue 'attempt;
+            if matches!(resp, Err(Failure::Closed)) && lease.reused && out.sbuf.is_empty() {
+                if out.replayable {
+                    out.plan.fresh_only = true;
+                    continue;
                 }
-                return After::Close;
+                return Err(Unsent::Close);
             }
-            break (stream, lease, sent_at, resp);
-        };
-        if let Some(n) = inline_body {
-            let _ = self.rbuf.split_to(n);
-        }
-        let t_response = ms(sent_at.elapsed());
-        let resp = resp.and_then(|r| {
-            // `%B` of a deny: the head as HAProxy counts it, and the body bytes
-            // that came with it.
-            let body = match r.framing {
-                origin::BodyFraming::Length(n) => n.min(sbuf.len() as u64),
-                origin::BodyFraming::None => 0,
-                _ => sbuf.len() as u64,
+            let answered = Answered {
+                stream,
+                lease,
+                sent_at,
             };
-            let read = origin::client_head(&r, head, false).0 + body;
-            response_rules(cfg, engine, &fwd, facts, r).map_err(|f| match f {
-                Failure::Denied(status, _) => Failure::Denied(status, read),
-                other => other,
-            })
-        });
+            return Ok((answered, resp));
+        }
+    }
+
+    /// Relays the response `resp` (the `http-response` rules applied) to the client,
+    /// or hands the connections to a tunnel after a `101`; keeps or closes the server
+    /// connection, logs the exchange and drains what the client still sends of its
+    /// body.
+    async fn deliver(
+        &mut self,
+        fwd: &Forward<'_>,
+        ex: &Exchange<'_>,
+        answered: Answered,
+        resp: ResponseHead,
+        mut out: Outbound<'_>,
+        (rd, wr): (&mut OwnedReadHalf, &mut OwnedWriteHalf),
+    ) -> After {
+        let g = self.g.clone();
+        let cfg = g.config();
+        let fe = cfg.proxy(self.info.frontend);
+        let be = cfg.proxy(fwd.backend);
         let server_name = &cfg.server(fwd.server).name;
-        let resp = match resp {
-            Ok(r) => r,
-            Err(Failure::ClientAborted) => {
-                drop(active);
-                buffers::give(sbuf);
-                let (status, term, _) = Failure::ClientAborted.answer();
-                let facts = LogFacts::new(Some(fwd.backend), &be.name, status, 0, term)
-                    .server(fwd.server, server_name)
-                    .times(ex.times);
-                self.log(head, ex.date, ex.started, facts);
-                return After::Close;
-            }
-            Err(f) => {
-                drop(active);
-                let (status, termination, read) = f.answer();
-                let e = Ended {
-                    read,
-                    ..Ended::new(fwd.backend, Some(fwd.server), status, termination)
-                };
-                return self.fail(&ex, wr, e).await;
-            }
-        };
-        ex.times.t_response = Some(t_response);
-        let body_done = matches!(pump_res, Some(Ok(_)));
+        let (head, client_to, server_to) = (ex.head, ex.client_to, out.server_to);
+        let Answered {
+            mut stream, lease, ..
+        } = answered;
         let status = resp.status;
+        let body_done = matches!(out.upload.result, Some(Ok(_)));
 
         if origin::is_tunnel(&resp, head) {
-            let (bytes, out) = origin::client_head(&resp, head, false);
-            let ok = write_all(wr, &out, client_to).await;
-            let served = active.keep_served();
-            drop(active);
+            let (bytes, head_out) = origin::client_head(&resp, head, false);
+            let ok = write_all(wr, &head_out, client_to).await;
+            let served = out.active.keep_served();
+            let server_left = std::mem::take(&mut out.sbuf);
+            drop(out);
             let pending = Box::new(TunnelLog {
                 _served: served,
                 backend_id: fwd.backend,
@@ -306,38 +410,41 @@ impl ClientConn {
             if !ok {
                 let (date, started) = (ex.date, ex.started);
                 self.log_tunnel(head, date, started, &pending, 0, Termination::NORMAL);
+                buffers::give(server_left);
                 return After::Close;
             }
-            return After::Tunnel(stream, sbuf, dur(st.tunnel), pending);
+            let idle = dur(router_core::timeouts::server_side(fe, be).tunnel);
+            return After::Tunnel(stream, server_left, idle, pending);
         }
 
         // The server answered before the whole request body was forwarded (or stopped
         // taking it): as HAProxy 2.6, the client connection stays open and the rest of
         // the body is read and dropped after the response.
-        let body_left = match pump_res {
-            None | Some(Err(Stop::WriteFailed | Stop::WriteTimeout)) => match left_framing {
-                origin::BodyFraming::Length(n) => {
-                    Some(origin::BodyFraming::Length(n.saturating_sub(upload.bytes)))
+        let up = &out.upload;
+        let body_left = match up.result {
+            None | Some(Err(Stop::WriteFailed | Stop::WriteTimeout)) => match up.framing {
+                BodyFraming::Length(n) => {
+                    Some(BodyFraming::Length(n.saturating_sub(up.progress.bytes)))
                 }
                 other => Some(other),
             },
             Some(Ok(_)) => None,
-            Some(Err(_)) => Some(origin::BodyFraming::Close),
+            Some(Err(_)) => Some(BodyFraming::Close),
         };
         let resp_conn = resp.connection();
         let keep = head.keep_alive
-            && body_left != Some(origin::BodyFraming::Close)
-            && resp.framing != origin::BodyFraming::Close
+            && body_left != Some(BodyFraming::Close)
+            && resp.framing != BodyFraming::Close
             && !reuse::client_side_closes(fe, resp_conn.keep_alive)
             && !*self.stopping.borrow();
-        let (head_bytes, out) = origin::client_head(&resp, head, !keep);
+        let (head_bytes, head_out) = origin::client_head(&resp, head, !keep);
         let mut progress = Progress::default();
         let (mut srd, _) = stream.split();
         let r = relay::relay(
             &mut srd,
-            &mut sbuf,
+            &mut out.sbuf,
             wr,
-            out,
+            head_out,
             resp.framing,
             server_to,
             client_to,
@@ -352,10 +459,10 @@ impl ClientConn {
             Err(Stop::Timeout) => Termination::new(Cause::ServerTimeout, Phase::Data),
             Err(_) => Termination::new(Cause::ServerClosed, Phase::Data),
         };
-        if r.is_ok() && body_done && resp.framing != origin::BodyFraming::Close {
-            if !server_close && resp_conn.server_keeps() && !*self.stopping.borrow() {
+        if r.is_ok() && body_done && resp.framing != BodyFraming::Close {
+            if !out.server_close && resp_conn.server_keeps() && !*self.stopping.borrow() {
                 // Kept for a later request (router-core's reuse rules).
-                self.keep_server_conn(fwd.server, bs.http_reuse, stream, lease);
+                self.keep_server_conn(fwd.server, out.plan.reuse, stream, lease);
             } else {
                 // The exchange is complete and the response had a known length:
                 // HAProxy 2.6 closes such a server connection with NOLINGER ("we want
@@ -364,9 +471,9 @@ impl ClientConn {
                 let _ = stream.set_zero_linger();
             }
         }
-        drop(active);
-        buffers::give(sbuf);
-        let chunked = resp.framing == origin::BodyFraming::Chunked;
+        let mut upload = out.upload.progress;
+        drop(out);
+        let chunked = resp.framing == BodyFraming::Chunked;
         let sent = progress.bytes;
         let log_bytes = head_bytes + sent + u64::from(chunked && sent > 0);
         let facts = LogFacts::new(Some(fwd.backend), &be.name, status, log_bytes, term)

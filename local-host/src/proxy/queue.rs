@@ -6,7 +6,6 @@
 use std::time::{Duration, Instant};
 
 use router_core::decision::Forward;
-use router_core::request::RequestFacts;
 use router_core::termination::{Cause, Phase, Termination};
 use tokio::sync::OwnedSemaphorePermit;
 
@@ -26,7 +25,6 @@ impl ClientConn {
         engine: &'c dyn Engine,
         ex: &mut Exchange<'_>,
         fwd: &mut Forward<'c>,
-        facts: &RequestFacts<'_>,
         queue_to: Duration,
         queue_start: Instant,
     ) -> Result<Option<OwnedSemaphorePermit>, Ended> {
@@ -46,7 +44,7 @@ impl ClientConn {
             let queued = sc.map_or(0, |c| get(&c.queue_cur));
             if !fwd.balanced && router_core::retry::server_queue_full(cfg, fwd.server, queued) {
                 let other = match router_core::retry::on_full_queue(cfg, fwd) {
-                    router_core::retry::FullQueue::Redispatch => engine.redispatch(fwd, facts),
+                    router_core::retry::FullQueue::Redispatch => engine.redispatch(fwd, &ex.facts),
                     router_core::retry::FullQueue::Refuse => None,
                 };
                 let Some(other) = other else {
