@@ -115,6 +115,8 @@ pub(super) enum HeadRead {
 }
 
 impl ClientConn {
+    /// Reads and serves requests until the connection closes, idles out, fails or
+    /// becomes a tunnel.
     async fn run(&mut self, fe: &Proxy, mut rd: OwnedReadHalf, mut wr: OwnedWriteHalf) {
         let t = router_core::timeouts::client_side(fe);
         let client_to = dur(t.client);

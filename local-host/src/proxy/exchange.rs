@@ -73,6 +73,9 @@ impl Ended {
 }
 
 impl ClientConn {
+    /// Serves the request `head` (read from `started` on a connection accepted at
+    /// `date`): the stats page, wtedge's own answers, or a server's through
+    /// [`ClientConn::forward`]; logs it. Says whether the connection stays open.
     pub(super) async fn exchange(
         &mut self,
         fe: &Proxy,

@@ -112,6 +112,8 @@ enum Unsent {
 }
 
 impl ClientConn {
+    /// Takes the request to `fwd`'s server: the queue, then [`ClientConn::send`] and
+    /// [`ClientConn::deliver`]; wtedge's own answer when a phase fails.
     pub(super) async fn forward(
         &mut self,
         fe: &Proxy,

@@ -98,34 +98,8 @@ impl ClientConn {
     ) {
         let cfg = self.g.config();
         let fe = cfg.proxy(self.info.frontend);
-        let fe_c = self.g.counters.proxy(usize::from(self.info.frontend.0));
-        if let Some(c) = fe_c {
-            inc(&c.responses[class_index(status)]);
-        }
-        self.g.global.logger.log(&Entry {
-            client: self.info.src,
-            accept_date: date,
-            frontend: &fe.name,
-            backend: &fe.name,
-            server: None,
-            t_request: None,
-            t_queue: None,
-            t_connect: None,
-            t_response: None,
-            t_active: ms(started.elapsed()),
-            status,
-            bytes,
-            termination,
-            actconn: get(&self.g.global.actconn),
-            feconn: fe_c.map_or(0, |c| get(&c.conns_cur)),
-            beconn: 0,
-            srv_conn: 0,
-            retries: 0,
-            redispatched: false,
-            srv_queue: 0,
-            backend_queue: 0,
-            request: None,
-        });
+        let facts = LogFacts::new(None, &fe.name, status, bytes, termination);
+        self.write(None, date, started, facts);
     }
 
     /// Logs a tunnelled exchange once the tunnel is over; `sent`: the bytes the server
@@ -156,6 +130,17 @@ impl ClientConn {
     pub(super) fn log(
         &self,
         head: &RequestHead,
+        date: SystemTime,
+        started: Instant,
+        f: LogFacts<'_>,
+    ) {
+        self.write(Some(head), date, started, f);
+    }
+
+    /// Counts the answer and writes its line; `head`: `None` for `<BADREQ>`.
+    fn write(
+        &self,
+        head: Option<&RequestHead>,
         date: SystemTime,
         started: Instant,
         f: LogFacts<'_>,
@@ -203,7 +188,13 @@ impl ClientConn {
             redispatched: t.redispatched,
             srv_queue: self.queue_pos[0].swap(0, std::sync::atomic::Ordering::Relaxed),
             backend_queue: self.queue_pos[1].swap(0, std::sync::atomic::Ordering::Relaxed),
-            request: Some((&head.method, &head.target, &head.version_text)),
+            request: head.map(|h| {
+                (
+                    h.method.as_str(),
+                    h.target.as_str(),
+                    h.version_text.as_str(),
+                )
+            }),
         });
     }
 }
