@@ -39,10 +39,20 @@ fn main() {
         }
     };
     // `errorfile` pages are read and checked as HAProxy does at load (a missing or
-    // bad one fails the build); the Worker does not serve them yet (README).
+    // bad one fails the build) and bundled: the Worker sends them. A relative path is
+    // relative to the repository root, as WTEDGE_CONFIG is.
+    let pages: std::cell::RefCell<Vec<(String, Vec<u8>)>> = Default::default();
     let read = |f: &str| {
-        println!("cargo:rerun-if-changed={f}");
-        fs::read(f).map_err(|e| e.to_string())
+        let p = Path::new(f);
+        let p = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            root.join(p)
+        };
+        println!("cargo:rerun-if-changed={}", p.display());
+        let bytes = fs::read(&p).map_err(|e| e.to_string())?;
+        pages.borrow_mut().push((f.to_string(), bytes.clone()));
+        Ok(bytes)
     };
     let parsed = match router_core::parse_with_files(&name, &text, &read) {
         Ok(p) => p,
@@ -60,28 +70,16 @@ fn main() {
     for w in &parsed.warnings {
         println!("cargo:warning={}", w.as_warning());
     }
-    if parsed
-        .config
-        .proxies
+    let mut pages = pages.into_inner();
+    pages.sort();
+    pages.dedup();
+    let table: String = pages
         .iter()
-        .any(|p| !p.settings.errorfiles.is_empty())
-    {
-        println!(
-            "cargo:warning=edge: the Worker answers HAProxy's own error pages, not the config's errorfile pages (README, \"At the edge\")"
-        );
-    }
-    // Rules the Worker does not apply (router-core's edge check says which):
-    // refused, never ignored.
-    let unapplied: Vec<_> = router_core::config::edge::check(&parsed.config)
-        .errors
-        .into_iter()
-        .filter(|d| d.keyword == "http-response")
+        .map(|(path, bytes)| format!("    ({path:?}, &{bytes:?}),\n"))
         .collect();
-    if !unapplied.is_empty() {
-        for d in &unapplied {
-            eprintln!("{}", d.as_error());
-        }
-        eprintln!("error: the Worker's config {name} has rules the Worker does not apply");
+    let out_pages = PathBuf::from(env::var_os("OUT_DIR").unwrap_or_default()).join("errorfiles.rs");
+    if let Err(e) = fs::write(&out_pages, format!("&[\n{table}]\n")) {
+        eprintln!("error: cannot write {}: {e}", out_pages.display());
         process::exit(1);
     }
     // Addresses a deployed Worker cannot reach: warnings here (`wrangler dev` reaches

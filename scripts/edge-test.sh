@@ -3,7 +3,8 @@
 # fresh machine: the offline build recipe (scripts/edge-setup.sh), a broken config
 # failing the build, `wrangler deploy --dry-run` and its size, then `wrangler dev` on
 # loopback in front of the mock Wt origins (tests/tests/edge_workerd.rs), the
-# conformance corpus through the Worker (tests/tests/edge_conformance.rs) and a short
+# conformance corpus through the Worker (tests/tests/edge_conformance.rs), the same
+# scenarios through the Worker and wtedge (tests/tests/hosts_agree.rs) and a short
 # load run on bare workerd (scripts/edge-bench.sh). Processes it starts are stopped
 # on exit. Ports: 28787-28788 (wrangler dev), 28081-28083 (mock origins), 28797
 # (bare workerd), 28091-28092 (nginx for the load run).
@@ -124,6 +125,8 @@ for m in "${HOOK_MARKERS[@]}"; do
 done
 export WTEDGE_EDGE_URL=http://127.0.0.1:28787
 cargo test -q -p wtedge-tests --features edge --test edge_workerd -- --nocapture
+# The same check, retry and timeout scenarios through the Worker and wtedge.
+cargo test -q -p wtedge-tests --features edge --test hosts_agree -- --nocapture
 WTEDGE_CONFORMANCE_REPORT="$OUT/conformance.txt" \
     cargo test -q -p wtedge-tests --features edge --test edge_conformance -- --nocapture 2>&1 |
     grep -v '^  \(differs\|refused\)' || { echo "edge-test: conformance failed (report: $OUT/conformance.txt)" >&2; exit 1; }

@@ -23,6 +23,19 @@ pub const CONFIG_NAME: &str = env!("WTEDGE_CONFIG_NAME");
 /// The bundled haproxy.cfg, validated by router-core when the crate was built.
 pub const CONFIG_TEXT: &str = include_str!(concat!(env!("OUT_DIR"), "/wtedge.cfg"));
 
+/// The bundled config's `errorfile` pages (path as written, content), read and
+/// checked when the crate was built: a Worker has no files.
+pub const ERRORFILES: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/errorfiles.rs"));
+
+/// Reads an `errorfile` page from the bundle (router-core's loader for the config).
+pub fn bundled_page(path: &str) -> Result<Vec<u8>, String> {
+    ERRORFILES
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, bytes)| bytes.to_vec())
+        .ok_or_else(|| "not bundled with the Worker (only the bundled config's pages are)".into())
+}
+
 #[cfg(target_arch = "wasm32")]
 mod edge;
 
@@ -33,8 +46,12 @@ pub use edge::HealthObject;
 mod tests {
     #[test]
     fn the_bundled_config_loads_and_its_servers_are_reachable_from_the_edge() {
-        let parsed = router_core::parse(super::CONFIG_NAME, super::CONFIG_TEXT)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let parsed = router_core::parse_with_files(
+            super::CONFIG_NAME,
+            super::CONFIG_TEXT,
+            &super::bundled_page,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         assert!(parsed.config.default_frontend().is_some());
         // Under `cargo test` this is the default config unless WTEDGE_CONFIG says otherwise.
         if std::env::var_os("WTEDGE_CONFIG").is_none() {

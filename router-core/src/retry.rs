@@ -75,6 +75,87 @@ pub fn after_connect_failure(
     }
 }
 
+/// The connection attempts of one request, as HAProxy 2.6 counts them: the host
+/// asks what to do after each failed connection and performs it (sleep, ask
+/// [`crate::redispatch`] for another server, connect again, or answer). Both hosts
+/// run this one machine, so that their retries, waits and redispatches agree.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Attempts {
+    retries: u32,
+    redispatched: bool,
+}
+
+/// What the host does after a failed connection attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NextAttempt {
+    /// Connect again after `wait_ms` (0: at once); with `redispatch`, first ask
+    /// [`crate::redispatch`] for a server (and call [`Attempts::redispatched_to`]).
+    Retry {
+        /// The turn-around delay to sleep before connecting (0: none).
+        wait_ms: u64,
+        /// Ask for another server before connecting.
+        redispatch: bool,
+    },
+    /// No attempt left: answer HAProxy's 503, logged with the termination state
+    /// `SC` (server side, connection phase).
+    GiveUp {
+        /// The status to answer (503).
+        status: u16,
+    },
+}
+
+impl Attempts {
+    /// No attempt failed yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The retries done so far (HAProxy's `%rc` without the `+` of a redispatch).
+    pub fn retries(&self) -> u32 {
+        self.retries
+    }
+
+    /// Whether the request went to another server than the first one chosen (the
+    /// `+` before `%rc` in HAProxy's log, the server's `wredis` counter).
+    pub fn was_redispatched(&self) -> bool {
+        self.redispatched
+    }
+
+    /// Records where a redispatch (asked for by [`NextAttempt::Retry`], or by a full
+    /// server queue) sent the request.
+    pub fn redispatched_to(&mut self, from: ServerId, to: ServerId) {
+        self.redispatched |= from != to;
+    }
+
+    /// The connection to `failed.server` failed. `replayable` says whether the host
+    /// can send the request again (the Worker cannot replay a request body it
+    /// streamed to the runtime's `fetch`; wtedge always can, since it connects before
+    /// it reads the body); `is_up` gives a server's current state (with `track`).
+    pub fn connect_failed(
+        &mut self,
+        cfg: &Config,
+        failed: &Forward<'_>,
+        replayable: bool,
+        is_up: impl Fn(ServerId) -> bool,
+    ) -> NextAttempt {
+        let be = cfg.proxy(failed.backend);
+        if !replayable || self.retries >= be.settings.retries {
+            return NextAttempt::GiveUp { status: 503 };
+        }
+        self.retries += 1;
+        let plan = after_connect_failure(cfg, failed, self.retries, is_up);
+        NextAttempt::Retry {
+            wait_ms: if plan.wait {
+                turnaround_ms(be.settings.timeouts.connect)
+            } else {
+                0
+            },
+            redispatch: plan.redispatch,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,27 +165,7 @@ mod tests {
         let cfg = parse("t.cfg", cfg_text)
             .unwrap_or_else(|e| panic!("{e}"))
             .config;
-        let req = RequestFacts {
-            method: "GET",
-            target: path,
-            version: "HTTP/1.1",
-            headers: &[],
-            src: "10.0.0.1:1".parse().unwrap_or_else(|_| panic!()),
-            dst: "10.0.0.2:80".parse().unwrap_or_else(|_| panic!()),
-            tls: false,
-        };
-        let health = HealthSnapshot::all_up(&cfg);
-        let d = decide(
-            &cfg,
-            crate::ProxyId(0),
-            &req,
-            &health,
-            &LocalTickets::new(&cfg),
-            None,
-        );
-        let Decision::Forward(f) = d else {
-            panic!("{d:?}")
-        };
+        let f = forward(&cfg, path);
         let down: alloc::vec::Vec<ServerId> =
             down.iter().filter_map(|s| cfg.server_id("b", s)).collect();
         after_connect_failure(&cfg, &f, retry, |s| !down.contains(&s))
@@ -160,5 +221,94 @@ mod tests {
                 wait: true
             }
         );
+    }
+
+    /// The decision for a GET of `path` from the first frontend, all servers UP.
+    fn forward<'c>(cfg: &'c Config, path: &'c str) -> Forward<'c> {
+        let req = RequestFacts {
+            method: "GET",
+            target: path,
+            version: "HTTP/1.1",
+            headers: &[],
+            src: "10.0.0.1:1".parse().unwrap_or_else(|_| panic!()),
+            dst: "10.0.0.2:80".parse().unwrap_or_else(|_| panic!()),
+            tls: false,
+        };
+        let health = HealthSnapshot::all_up(cfg);
+        match decide(
+            cfg,
+            crate::ProxyId(0),
+            &req,
+            &health,
+            &LocalTickets::new(cfg),
+            None,
+        ) {
+            Decision::Forward(f) => f,
+            d => panic!("{d:?}"),
+        }
+    }
+
+    #[test]
+    fn attempts_follow_haproxys_count_wait_and_redispatch() {
+        // retries 3, timeout connect 300 ms: three retries on the use-server pick, the
+        // first two after the turn-around (min(connect, 1 s)), the last one redispatched
+        // at once; then a 503.
+        let text = CFG.replace(" retries 3\n", " retries 3\n timeout connect 300ms\n");
+        let cfg = parse("t.cfg", &text)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .config;
+        let f = forward(&cfg, "/pin");
+        let mut a = Attempts::new();
+        let up = |_| true;
+        let steps: alloc::vec::Vec<NextAttempt> = (0..4)
+            .map(|_| a.connect_failed(&cfg, &f, true, up))
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                NextAttempt::Retry {
+                    wait_ms: 300,
+                    redispatch: false
+                },
+                NextAttempt::Retry {
+                    wait_ms: 300,
+                    redispatch: false
+                },
+                NextAttempt::Retry {
+                    wait_ms: 0,
+                    redispatch: true
+                },
+                NextAttempt::GiveUp { status: 503 },
+            ]
+        );
+        assert_eq!(a.retries(), 3);
+        assert!(!a.was_redispatched());
+        a.redispatched_to(f.server, f.server);
+        assert!(
+            !a.was_redispatched(),
+            "the same server again is no redispatch"
+        );
+        let other = cfg.server_id("b", "s2").unwrap_or_else(|| panic!());
+        a.redispatched_to(f.server, other);
+        assert!(a.was_redispatched());
+    }
+
+    #[test]
+    fn attempts_without_timeout_connect_wait_one_second_and_a_stream_is_never_replayed() {
+        let cfg = parse("t.cfg", CFG).unwrap_or_else(|e| panic!("{e}")).config;
+        let f = forward(&cfg, "/pin");
+        let mut a = Attempts::new();
+        assert_eq!(
+            a.connect_failed(&cfg, &f, true, |_| true),
+            NextAttempt::Retry {
+                wait_ms: 1000,
+                redispatch: false
+            }
+        );
+        assert_eq!(
+            a.connect_failed(&cfg, &f, false, |_| true),
+            NextAttempt::GiveUp { status: 503 }
+        );
+        assert_eq!(a.retries(), 1);
     }
 }

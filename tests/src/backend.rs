@@ -26,6 +26,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
+use crate::raw::find;
+
 /// Header carrying `<backend>/<server>` in every answer.
 pub const SERVER_HEADER: &str = "x-wtedge-server";
 
@@ -154,10 +156,6 @@ fn serve(mut conn: TcpStream, label: &str) -> io::Result<()> {
     // Let the peer read before the socket goes away.
     let _ = conn.read(&mut chunk);
     Ok(())
-}
-
-pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// What a loopback server reported in its answer.

@@ -14,8 +14,9 @@ use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
 use std::time::Duration;
 
-use crate::backend::{Report, SERVER_HEADER, find};
+use crate::backend::{Report, SERVER_HEADER};
 use crate::corpus::Request;
+use crate::raw::{Reader, header};
 
 /// How the client shows its source address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,25 +146,20 @@ fn bad(msg: impl Into<String>) -> io::Error {
 
 /// Reads one HTTP/1.x response (status, headers, body).
 pub fn read_response(s: &mut impl Read, head_only: bool) -> io::Result<Response> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    let head_end = loop {
-        if let Some(p) = find(&buf, b"\r\n\r\n") {
-            break p;
-        }
-        let n = s.read(&mut chunk)?;
-        if n == 0 {
-            return Err(bad(format!(
-                "connection closed before a full response head ({} bytes: {:?})",
-                buf.len(),
-                String::from_utf8_lossy(&buf)
-            )));
-        }
-        buf.extend_from_slice(&chunk[..n]);
+    let mut r = Reader::new(s);
+    let ended = |r: &Reader<_>, what: &str| {
+        bad(format!(
+            "connection {} {what} ({} bytes: {:?})",
+            r.eof.as_deref().unwrap_or("ended"),
+            r.buf.len(),
+            String::from_utf8_lossy(&r.buf)
+        ))
     };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let mut rest = buf[head_end + 4..].to_vec();
-    let mut lines = head.split("\r\n");
+    let head = match r.head() {
+        Some(h) => h,
+        None => return Err(ended(&r, "before a full response head")),
+    };
+    let mut lines = head.trim_end_matches("\r\n").split("\r\n");
     let status_line = lines.next().unwrap_or("");
     let status = status_line
         .split(' ')
@@ -174,80 +170,31 @@ pub fn read_response(s: &mut impl Read, head_only: bool) -> io::Result<Response>
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
         .collect();
-    let get = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
-    };
     let no_body = head_only || status == 204 || status == 304 || (100..200).contains(&status);
     let body = if no_body {
         Vec::new()
-    } else if let Some(cl) = get("content-length") {
+    } else if let Some(cl) = header(&head, "content-length") {
         let cl: usize = cl
             .parse()
             .map_err(|_| bad(format!("bad content-length {cl:?}")))?;
-        while rest.len() < cl {
-            let n = s.read(&mut chunk)?;
-            if n == 0 {
-                return Err(bad("connection closed inside the body"));
-            }
-            rest.extend_from_slice(&chunk[..n]);
+        match r.take(cl) {
+            Some(b) => b,
+            None => return Err(ended(&r, "inside the body")),
         }
-        rest.truncate(cl);
-        rest
-    } else if get("transfer-encoding").is_some_and(|t| t.eq_ignore_ascii_case("chunked")) {
-        read_chunked(s, rest)?
+    } else if header(&head, "transfer-encoding").is_some_and(|t| t.eq_ignore_ascii_case("chunked"))
+    {
+        match r.chunked() {
+            Some((b, _)) => b,
+            None => return Err(ended(&r, "inside a chunked body")),
+        }
     } else {
-        loop {
-            let n = s.read(&mut chunk)?;
-            if n == 0 {
-                break rest;
-            }
-            rest.extend_from_slice(&chunk[..n]);
-        }
+        r.rest()
     };
     Ok(Response {
         status,
         headers,
         body,
     })
-}
-
-fn read_chunked(s: &mut impl Read, mut raw: Vec<u8>) -> io::Result<Vec<u8>> {
-    let mut chunk = [0u8; 8192];
-    let mut out = Vec::new();
-    let mut pos = 0;
-    loop {
-        // Size line.
-        let line_end = loop {
-            if let Some(p) = find(&raw[pos..], b"\r\n") {
-                break pos + p;
-            }
-            let n = s.read(&mut chunk)?;
-            if n == 0 {
-                return Err(bad("closed inside chunked body"));
-            }
-            raw.extend_from_slice(&chunk[..n]);
-        };
-        let size_txt = String::from_utf8_lossy(&raw[pos..line_end]).into_owned();
-        let size_hex = size_txt.split(';').next().unwrap_or("").trim();
-        let size = usize::from_str_radix(size_hex, 16)
-            .map_err(|_| bad(format!("bad chunk size {size_txt:?}")))?;
-        pos = line_end + 2;
-        while raw.len() < pos + size + 2 {
-            let n = s.read(&mut chunk)?;
-            if n == 0 {
-                return Err(bad("closed inside a chunk"));
-            }
-            raw.extend_from_slice(&chunk[..n]);
-        }
-        if size == 0 {
-            return Ok(out);
-        }
-        out.extend_from_slice(&raw[pos..pos + size]);
-        pos += size + 2;
-    }
 }
 
 #[cfg(test)]

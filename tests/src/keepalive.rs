@@ -17,7 +17,8 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use crate::backend::{SERVER_HEADER, find};
+use crate::backend::SERVER_HEADER;
+use crate::raw::find;
 
 /// A running keep-alive server; stopped on drop.
 pub struct KeepAliveServer {

@@ -4,6 +4,7 @@
 //! - [`modernize`]: legacy/wiki config -> config HAProxy 2.6 runs, on loopback ports.
 //! - [`backend`]: loopback servers that report who they are and what they received.
 //! - [`client`]: a raw HTTP/1.x client.
+//! - [`raw`]: the raw HTTP/1 reading kit the socket tests share.
 //! - [`keepalive`]: a loopback server that keeps connections and numbers them.
 //! - [`haproxy`]: a real HAProxy process, its admin socket, forced DOWN servers.
 //! - [`run`]: a case against HAProxy.
@@ -26,4 +27,5 @@ pub mod haproxy;
 pub mod keepalive;
 pub mod mock_wt;
 pub mod modernize;
+pub mod raw;
 pub mod run;

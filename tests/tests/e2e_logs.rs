@@ -30,6 +30,7 @@ use local_host::access_log::{Logger, redact_wtd};
 use local_host::engine_choice::EngineChoice;
 use local_host::run::Running;
 use wtedge_tests::haproxy::{self, Haproxy};
+use wtedge_tests::raw::{Reader, count};
 
 mod common;
 
@@ -452,18 +453,12 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-fn count(hay: &[u8], needle: &[u8]) -> usize {
-    hay.windows(needle.len()).filter(|w| *w == needle).count()
-}
-
 /// Plays a case's client side on a fresh connection.
 fn run_client(addr: SocketAddr, acts: &[Act]) {
     let mut beside = Vec::new();
-    let mut conn = Some(TcpStream::connect(addr).expect("connect"));
-    let mut got = Vec::new();
-    let mut b = [0u8; 4096];
+    let mut conn = Some(Reader::new(TcpStream::connect(addr).expect("connect")));
     for a in acts {
-        let Some(s) = conn.as_mut() else {
+        let Some(seen) = conn.as_mut() else {
             if let Act::Sleep(ms) = a {
                 std::thread::sleep(Duration::from_millis(*ms));
             }
@@ -471,12 +466,12 @@ fn run_client(addr: SocketAddr, acts: &[Act]) {
         };
         match a {
             Act::Send(bytes) => {
-                let _ = s.write_all(bytes);
+                let _ = seen.s.write_all(bytes);
             }
             Act::Sleep(ms) => std::thread::sleep(Duration::from_millis(*ms)),
             Act::Close => conn = None,
             Act::HalfClose => {
-                let _ = s.shutdown(std::net::Shutdown::Write);
+                let _ = seen.s.shutdown(std::net::Shutdown::Write);
             }
             Act::Beside(acts) => {
                 let acts = acts.clone();
@@ -484,22 +479,10 @@ fn run_client(addr: SocketAddr, acts: &[Act]) {
             }
             Act::Until(_, _) | Act::Eof => {
                 let deadline = Instant::now() + Duration::from_secs(5);
-                loop {
-                    if let Act::Until(text, n) = a
-                        && count(&got, text) >= *n
-                    {
-                        break;
-                    }
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        break;
-                    }
-                    let _ = s.set_read_timeout(Some(left));
-                    match s.read(&mut b) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => got.extend_from_slice(&b[..n]),
-                    }
-                }
+                seen.read_until(deadline, |got| match a {
+                    Act::Until(text, n) => count(got, text) >= *n,
+                    _ => false,
+                });
             }
         }
     }

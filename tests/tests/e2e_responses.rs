@@ -14,7 +14,7 @@
 //! Needs `haproxy` (`apt-get install -y haproxy`; the README's test command installs it).
 
 use std::collections::BTreeMap;
-use std::io::{ErrorKind, Read, Write};
+use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -24,6 +24,7 @@ use local_host::access_log::Logger;
 use local_host::engine_choice::EngineChoice;
 use local_host::run::Running;
 use wtedge_tests::haproxy::{self, Haproxy};
+use wtedge_tests::raw::{Reader, find, header};
 
 mod common;
 
@@ -447,17 +448,6 @@ fn start_origin(scripts: BTreeMap<String, Vec<Step>>) -> (u16, Received, Playing
     (port, received, playing)
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
-    head.split("\r\n").skip(1).find_map(|l| {
-        let (n, v) = l.split_once(':')?;
-        n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
-    })
-}
-
 /// Counts a script as played while it lives.
 struct PlayingGuard<'a>(&'a AtomicUsize);
 
@@ -557,159 +547,78 @@ struct Seen {
     end: String,
 }
 
-struct Reader {
-    s: TcpStream,
-    buf: Vec<u8>,
-    eof: Option<String>,
-}
-
-impl Reader {
-    fn fill(&mut self) -> bool {
-        if self.eof.is_some() {
+/// One final answer (after any interim ones); `false` when the connection ended.
+fn answer(r: &mut Reader<TcpStream>, head_request: bool, parts: &mut Vec<String>) -> bool {
+    let head = loop {
+        let Some(head) = r.head() else {
+            let left = std::mem::take(&mut r.buf);
+            if !left.is_empty() {
+                parts.push(format!("partial: {:?}", String::from_utf8_lossy(&left)));
+            }
             return false;
+        };
+        let status: u16 = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+        parts.push(head);
+        if !(100..200).contains(&status) || status == 101 {
+            break (
+                head_request || matches!(status, 101 | 204 | 304),
+                parts.len() - 1,
+            );
         }
-        let mut chunk = [0u8; 65536];
-        match self.s.read(&mut chunk) {
-            Ok(0) => self.eof = Some("closed".into()),
-            Ok(n) => {
-                self.buf.extend_from_slice(&chunk[..n]);
+    };
+    let (no_body, i) = head;
+    let head = parts[i].clone();
+    if head.get(9..12) == Some("101") {
+        // A tunnel: whatever comes until the close (however it is cut in packets).
+        let b = r.rest();
+        parts.push(format!(
+            "tunnel until close: {:?}",
+            String::from_utf8_lossy(&b)
+        ));
+        return false;
+    }
+    let body = if no_body {
+        Some(Vec::new())
+    } else if header(&head, "transfer-encoding").is_some() {
+        // Decoded: how a proxy cuts the data into chunks depends on when it arrives.
+        match chunked_text(r) {
+            Some(b) => {
+                parts.push(format!("chunked body: {b:?}"));
                 return true;
             }
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                self.eof = Some("silent (client read timeout)".into())
-            }
-            Err(e) if e.kind() == ErrorKind::ConnectionReset => self.eof = Some("closed".into()),
-            Err(e) => self.eof = Some(format!("error {:?}", e.kind())),
+            None => None,
         }
-        false
+    } else if let Some(n) = header(&head, "content-length").and_then(|v| v.parse().ok()) {
+        r.take(n)
+    } else {
+        let b = r.rest();
+        parts.push(format!(
+            "body until close: {:?}",
+            String::from_utf8_lossy(&b)
+        ));
+        return false;
+    };
+    match body {
+        Some(b) => {
+            parts.push(format!("body: {:?}", String::from_utf8_lossy(&b)));
+            true
+        }
+        None => {
+            let b = std::mem::take(&mut r.buf);
+            parts.push(format!("cut body: {:?}", String::from_utf8_lossy(&b)));
+            false
+        }
     }
+}
 
-    fn take(&mut self, n: usize) -> Option<Vec<u8>> {
-        while self.buf.len() < n {
-            if !self.fill() {
-                return None;
-            }
-        }
-        Some(self.buf.drain(..n).collect())
+/// A chunked body as text, its trailers after it.
+fn chunked_text(r: &mut Reader<TcpStream>) -> Option<String> {
+    let (data, trailers) = r.chunked()?;
+    let mut out = String::from_utf8_lossy(&data).into_owned();
+    for t in trailers {
+        out.push_str(&format!(" [trailer {t}]"));
     }
-
-    fn head(&mut self) -> Option<String> {
-        loop {
-            if let Some(p) = find(&self.buf, b"\r\n\r\n") {
-                let h: Vec<u8> = self.buf.drain(..p + 4).collect();
-                return Some(String::from_utf8_lossy(&h).into_owned());
-            }
-            if !self.fill() {
-                return None;
-            }
-        }
-    }
-
-    /// A chunked body: the payload, then the trailer lines.
-    fn chunked(&mut self) -> Option<String> {
-        let mut out = String::new();
-        loop {
-            let line = self.line()?;
-            let size = line.split(';').next().unwrap_or("").trim();
-            let n = usize::from_str_radix(size, 16).ok()?;
-            if n == 0 {
-                break;
-            }
-            let data = self.take(n)?;
-            out.push_str(&String::from_utf8_lossy(&data));
-            if !self.line()?.is_empty() {
-                return None;
-            }
-        }
-        loop {
-            let t = self.line()?;
-            if t.is_empty() {
-                return Some(out);
-            }
-            out.push_str(&format!(" [trailer {t}]"));
-        }
-    }
-
-    fn line(&mut self) -> Option<String> {
-        loop {
-            if let Some(p) = find(&self.buf, b"\r\n") {
-                let l: Vec<u8> = self.buf.drain(..p + 2).collect();
-                return Some(String::from_utf8_lossy(&l[..p]).into_owned());
-            }
-            if !self.fill() {
-                return None;
-            }
-        }
-    }
-
-    fn rest(&mut self) -> Vec<u8> {
-        while self.fill() {}
-        std::mem::take(&mut self.buf)
-    }
-
-    /// One final answer (after any interim ones); `false` when the connection ended.
-    fn answer(&mut self, head_request: bool, parts: &mut Vec<String>) -> bool {
-        let head = loop {
-            let Some(head) = self.head() else {
-                let left = std::mem::take(&mut self.buf);
-                if !left.is_empty() {
-                    parts.push(format!("partial: {:?}", String::from_utf8_lossy(&left)));
-                }
-                return false;
-            };
-            let status: u16 = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
-            parts.push(head);
-            if !(100..200).contains(&status) || status == 101 {
-                break (
-                    head_request || matches!(status, 101 | 204 | 304),
-                    parts.len() - 1,
-                );
-            }
-        };
-        let (no_body, i) = head;
-        let head = parts[i].clone();
-        if head.get(9..12) == Some("101") {
-            // A tunnel: whatever comes until the close (however it is cut in packets).
-            let b = self.rest();
-            parts.push(format!(
-                "tunnel until close: {:?}",
-                String::from_utf8_lossy(&b)
-            ));
-            return false;
-        }
-        let body = if no_body {
-            Some(Vec::new())
-        } else if header(&head, "transfer-encoding").is_some() {
-            // Decoded: how a proxy cuts the data into chunks depends on when it arrives.
-            match self.chunked() {
-                Some(b) => {
-                    parts.push(format!("chunked body: {b:?}"));
-                    return true;
-                }
-                None => None,
-            }
-        } else if let Some(n) = header(&head, "content-length").and_then(|v| v.parse().ok()) {
-            self.take(n)
-        } else {
-            let b = self.rest();
-            parts.push(format!(
-                "body until close: {:?}",
-                String::from_utf8_lossy(&b)
-            ));
-            return false;
-        };
-        match body {
-            Some(b) => {
-                parts.push(format!("body: {:?}", String::from_utf8_lossy(&b)));
-                true
-            }
-            None => {
-                let b = std::mem::take(&mut self.buf);
-                parts.push(format!("cut body: {:?}", String::from_utf8_lossy(&b)));
-                false
-            }
-        }
-    }
+    Some(out)
 }
 
 fn run_client(addr: SocketAddr, case: &Case) -> Seen {
@@ -723,11 +632,7 @@ fn run_client(addr: SocketAddr, case: &Case) -> Seen {
         }
     };
     let _ = s.set_read_timeout(Some(Duration::from_secs(4)));
-    let mut r = Reader {
-        s,
-        buf: Vec::new(),
-        eof: None,
-    };
+    let mut r = Reader::new(s);
     let _ = r.s.write_all(&case.request);
     if case.half_close {
         let _ = r.s.shutdown(Shutdown::Write);
@@ -745,7 +650,7 @@ fn run_client(addr: SocketAddr, case: &Case) -> Seen {
     }
     let mut open = true;
     for _ in 0..case.answers {
-        if !r.answer(head_request, &mut parts) {
+        if !answer(&mut r, head_request, &mut parts) {
             open = false;
             break;
         }
@@ -764,7 +669,7 @@ fn run_client(addr: SocketAddr, case: &Case) -> Seen {
         // Is the connection still usable? A second request tells.
         let _ = r.s.write_all(b"GET /probe HTTP/1.1\r\nHost: x\r\n\r\n");
         let mut probe = Vec::new();
-        if r.answer(false, &mut probe) {
+        if answer(&mut r, false, &mut probe) {
             format!("open, a second request is answered: {:?}", probe.first())
         } else {
             format!(

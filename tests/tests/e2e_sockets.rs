@@ -6,7 +6,6 @@
 //!
 //! Needs `haproxy` (`apt-get install -y haproxy`; the README's test command installs it).
 
-use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -185,25 +184,7 @@ fn corpus_through_wtedge_and_haproxy_agree() {
 
 /// Sends raw bytes, returns what came back before close or 1.5 s of silence.
 fn raw(addr: SocketAddr, bytes: &[u8]) -> Vec<u8> {
-    let Ok(mut s) = std::net::TcpStream::connect(addr) else {
-        return b"<connect failed>".to_vec();
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_millis(1500)));
-    let _ = s.write_all(bytes);
-    let mut out = Vec::new();
-    let mut buf = [0u8; 65536];
-    loop {
-        match s.read(&mut buf) {
-            Ok(0) | Err(_) => return out,
-            Ok(n) => {
-                out.extend_from_slice(&buf[..n]);
-                // One answer is enough (keep-alive would wait for the timeout).
-                if out.windows(4).any(|w| w == b"\r\n\r\n") && out.len() > 12 {
-                    let _ = s.set_read_timeout(Some(Duration::from_millis(100)));
-                }
-            }
-        }
-    }
+    wtedge_tests::raw::until_quiet(addr, bytes, Duration::from_millis(1500))
 }
 
 fn malformed_cases() -> Vec<(&'static str, Vec<u8>)> {

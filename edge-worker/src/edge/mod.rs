@@ -155,6 +155,36 @@ fn status_page(status: u16) -> Res<web_sys::Response> {
     )
 }
 
+/// An error the edge answers for a request it read: the config's `errorfile` page for
+/// `status` (router-core picks it: the backend's, else the frontend's), else HAProxy's
+/// own page.
+fn error_answer(
+    router: &Router,
+    backend: Option<router_core::ProxyId>,
+    status: u16,
+) -> Res<web_sys::Response> {
+    let Some(page) =
+        router_core::answer::config_page(&router.cfg, router.frontend, backend, status)
+    else {
+        return status_page(status);
+    };
+    // An empty file: HAProxy closes without a byte; a Worker must answer, and
+    // answers the status with nothing else (README).
+    let Some(parts) = page.parts() else {
+        return response(status, &[], None);
+    };
+    let h = web_sys::Headers::new()?;
+    for (n, v) in &parts.headers {
+        h.append(n, v)?;
+    }
+    let init = web_sys::ResponseInit::new();
+    init.set_status(parts.status);
+    init.set_status_text(parts.reason);
+    init.set_headers(&h);
+    let body = (!parts.body.is_empty()).then(|| Uint8Array::from(parts.body));
+    web_sys::Response::new_with_opt_buffer_source_and_init(body.as_deref(), &init)
+}
+
 async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys::Response> {
     let url = req.url();
     let parts = split_url(&url);
@@ -287,9 +317,9 @@ async fn handle(req: web_sys::Request, env: &Env, ctx: &Context) -> Res<web_sys:
             console_error!("wtedge: redirect: {}", js_error_text(&e));
             status_page(400)
         }),
-        Decision::Respond { status, .. } => status_page(status),
-        Decision::Answer { answer, .. } => match answer.kind {
-            router_core::rules::AnswerKind::Deny => status_page(answer.status),
+        Decision::Respond { status, backend } => error_answer(router, backend, status),
+        Decision::Answer { answer, backend } => match answer.kind {
+            router_core::rules::AnswerKind::Deny => error_answer(router, backend, answer.status),
             // Refused by the edge build (router_core::config::edge): no counters here.
             router_core::rules::AnswerKind::Prometheus => status_page(503),
             router_core::rules::AnswerKind::Return => {
@@ -605,9 +635,7 @@ async fn proxy(
             return status_page(400);
         }
     };
-    let settings = &cfg.proxy(fwd.backend).settings;
-    let mut retries_done = 0u32;
-    let t = &settings.timeouts;
+    let mut attempts = router_core::retry::Attempts::new();
     let deadline_ms =
         router_core::timeouts::server_side(cfg.proxy(router.frontend), cfg.proxy(fwd.backend))
             .fetch_ms();
@@ -692,7 +720,7 @@ async fn proxy(
                         "wtedge: {} answered the WebSocket upgrade with {e}",
                         cfg.server_path(fwd.server)
                     );
-                    return status_page(502);
+                    return error_answer(router, Some(fwd.backend), 502);
                 }
             }
         } else {
@@ -713,14 +741,15 @@ async fn proxy(
             other => other,
         };
         match outcome {
-            Attempt::Answer(resp) => return Ok(resp),
+            Attempt::Answer(resp) if out.websocket => return Ok(resp),
+            Attempt::Answer(resp) => return response_rules(router, &fwd, facts, health, resp),
             Attempt::TimedOut => {
                 console_log!(
                     "wtedge: {} did not answer within {} ms",
                     cfg.server_path(fwd.server),
                     deadline_ms.unwrap_or(0)
                 );
-                return status_page(504);
+                return error_answer(router, Some(fwd.backend), 504);
             }
             Attempt::ConnectFailed(reason) => {
                 console_log!(
@@ -732,30 +761,91 @@ async fn proxy(
                     let source = server.health_source;
                     report_passive(env, ctx, router.fingerprint, source.0, &reason);
                 }
-                if !replayable || retries_done >= settings.retries {
-                    return status_page(503);
-                }
-                retries_done += 1;
                 // HAProxy's retry and redispatch policy is router-core's.
-                let plan =
-                    router_core::retry::after_connect_failure(cfg, &fwd, retries_done, |s| {
-                        health.is_up(cfg, s)
-                    });
-                if plan.wait {
-                    worker::Delay::from(Duration::from_millis(router_core::retry::turnaround_ms(
-                        t.connect,
-                    )))
-                    .await;
-                }
-                if plan.redispatch
-                    && let Some(other) =
-                        router_core::redispatch(cfg, &fwd, facts, health, &router.tickets)
-                {
-                    fwd = other;
+                match attempts.connect_failed(cfg, &fwd, replayable, |s| health.is_up(cfg, s)) {
+                    router_core::retry::NextAttempt::Retry {
+                        wait_ms,
+                        redispatch,
+                    } => {
+                        if wait_ms > 0 {
+                            worker::Delay::from(Duration::from_millis(wait_ms)).await;
+                        }
+                        if redispatch
+                            && let Some(other) =
+                                router_core::redispatch(cfg, &fwd, facts, health, &router.tickets)
+                        {
+                            attempts.redispatched_to(fwd.server, other.server);
+                            fwd = other;
+                        }
+                    }
+                    router_core::retry::NextAttempt::GiveUp { status } => {
+                        return error_answer(router, Some(fwd.backend), status);
+                    }
+                    _ => return error_answer(router, Some(fwd.backend), 503),
                 }
             }
         }
     }
+}
+
+/// The config's `http-response` rules applied to the origin's answer: router-core's
+/// verdict (header edits, `set-status`, `deny`), performed on a new response around
+/// the origin's body stream.
+fn response_rules(
+    router: &Router,
+    fwd: &Forward<'_>,
+    facts: &RequestFacts<'_>,
+    health: &router_core::HealthSnapshot,
+    resp: web_sys::Response,
+) -> Res<web_sys::Response> {
+    let cfg = &router.cfg;
+    if !router_core::rules::response::has_rules(cfg, fwd) {
+        return Ok(resp);
+    }
+    let mut lines = tunnel::header_lines(&resp.headers());
+    let view: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let verdict =
+        router_core::rules::response::for_forward(cfg, fwd, (facts, health), resp.status(), &view);
+    drop(view);
+    if let Some(status) = verdict.deny {
+        if let Some(body) = resp.body() {
+            let _ = body.cancel();
+        }
+        return error_answer(router, Some(fwd.backend), status);
+    }
+    if verdict.edits.is_empty() && verdict.status.is_none() {
+        return Ok(resp);
+    }
+    router_core::rules::header::apply(
+        &mut lines,
+        &verdict.edits,
+        |h| h.0.as_str(),
+        |e| (e.name.to_ascii_lowercase(), e.value.clone()),
+    );
+    let h = web_sys::Headers::new()?;
+    for (n, v) in &lines {
+        h.append(n, v)?;
+    }
+    let init = web_sys::ResponseInit::new();
+    match &verdict.status {
+        Some((status, reason)) => {
+            init.set_status(*status);
+            init.set_status_text(
+                reason
+                    .as_deref()
+                    .unwrap_or(router_core::answer::reason(*status)),
+            );
+        }
+        None => {
+            init.set_status(resp.status());
+            init.set_status_text(&resp.status_text());
+        }
+    }
+    init.set_headers(&h);
+    web_sys::Response::new_with_opt_readable_stream_and_init(resp.body().as_ref(), &init)
 }
 
 /// The failure router-core sees in an origin's answer (`edge_origin::read`); the body

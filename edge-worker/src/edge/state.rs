@@ -47,7 +47,8 @@ pub fn load(
     frontend: Option<&str>,
     start: impl FnMut(usize) -> u64,
 ) -> Result<Router, String> {
-    let parsed = router_core::parse(name, text).map_err(|e| e.to_string())?;
+    let parsed = router_core::parse_with_files(name, text, &crate::bundled_page)
+        .map_err(|e| e.to_string())?;
     let cfg = parsed.config;
     let frontend = match frontend.filter(|f| !f.is_empty()) {
         Some(f) => cfg

@@ -11,8 +11,7 @@
 //! The first three are errors (the Worker cannot reach the server once
 //! deployed), the last two warnings. The Worker also has no regexes (its size
 //! limit): `replace-header`, `replace-value`, `replace-path` and `replace-uri`
-//! rules are errors. `http-response` rules are errors too (not wired in the
-//! Worker yet).
+//! rules are errors, in `http-request` and `http-response` alike.
 
 use alloc::format;
 use alloc::string::String;
@@ -52,26 +51,29 @@ fn is_local_name(name: &str) -> bool {
 pub fn check(cfg: &Config) -> EdgeReport {
     let mut report = EdgeReport::default();
     for p in &cfg.proxies {
-        for rule in &p.http_requests {
-            let keyword = match &rule.action {
-                Action::ReplaceHeader(_) => "http-request replace-header",
-                Action::ReplaceValue(_) => "http-request replace-value",
+        let requests = p.http_requests.iter().map(|r| ("http-request", r));
+        let responses = p.http_responses.iter().map(|r| ("http-response", r));
+        for (list, rule) in requests.chain(responses) {
+            let action = match &rule.action {
+                Action::ReplaceHeader(_) => "replace-header",
+                Action::ReplaceValue(_) => "replace-value",
                 Action::ReplaceLine {
                     part: LinePart::Path,
                     ..
-                } => "http-request replace-path",
-                Action::ReplaceLine { .. } => "http-request replace-uri",
+                } => "replace-path",
+                Action::ReplaceLine { .. } => "replace-uri",
                 _ => continue,
             };
+            let keyword = format!("{list} {action}");
             report.errors.push(Diagnostic {
                 kind: DiagnosticKind::Unsupported,
                 file: cfg.file.clone(),
                 line: rule.line,
                 column: 1,
-                keyword: String::from(keyword),
                 message: format!(
                     "'{keyword}' needs regexes, which the Worker does not have (its size limit)"
                 ),
+                keyword,
                 hint: Some(String::from(
                     "rewrite with set-header, set-path or set-query, or in the application",
                 )),
@@ -147,25 +149,6 @@ pub fn check(cfg: &Config) -> EdgeReport {
             }
         }
     }
-    // The Worker does not run the response rules yet: refused rather than
-    // ignored, so that no answer differs from HAProxy's in silence.
-    for id in cfg.proxy_ids() {
-        if let Some(rule) = cfg.proxy(id).http_responses.first() {
-            report.errors.push(Diagnostic {
-                kind: DiagnosticKind::Unsupported,
-                file: cfg.file.clone(),
-                line: rule.line,
-                column: 1,
-                keyword: String::from("http-response"),
-                message: String::from(
-                    "'http-response' rules are not applied by the Worker yet (wtedge applies them)",
-                ),
-                hint: Some(String::from(
-                    "remove the http-response rules from the edge's config, or set the headers in the application",
-                )),
-            });
-        }
-    }
     report
 }
 
@@ -205,14 +188,14 @@ mod tests {
     }
 
     #[test]
-    fn response_rules_are_refused() {
+    fn response_rules_run_at_the_edge_but_not_their_regexes() {
         let r = report(
-            "frontend f\n bind :80\n default_backend b\nbackend b\n http-response set-header X-A 1\n http-response deny\n server s w.example.com:443\n",
+            "frontend f\n bind :80\n default_backend b\nbackend b\n http-response set-header X-A 1\n http-response del-header X-C\n http-response replace-header X-B a(.*) b\\1\n server s w.example.com:443\n",
         );
-        assert_eq!(r.errors.len(), 1);
+        assert_eq!(r.errors.len(), 1, "{r:?}");
         assert_eq!(
             (r.errors[0].keyword.as_str(), r.errors[0].line),
-            ("http-response", 5)
+            ("http-response replace-header", 7)
         );
     }
 

@@ -50,6 +50,47 @@ pub struct Held {
     pub keep_alive: bool,
 }
 
+/// A loaded page read back from its wire bytes, for a host that builds an answer
+/// from parts instead of writing bytes (the Worker hands the runtime a status,
+/// headers and a body; the runtime frames it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageParts<'a> {
+    /// The status code of the file's status line (not necessarily the `errorfile`
+    /// code: HAProxy sends whatever the file says).
+    pub status: u16,
+    /// The reason phrase.
+    pub reason: &'a str,
+    /// Header lines (lower-case names) as HAProxy sends them, without the framing
+    /// ones (`content-length`, `connection`) the host's runtime writes itself.
+    pub headers: Vec<(&'a str, &'a str)>,
+    /// The body.
+    pub body: &'a [u8],
+}
+
+impl ErrorFile {
+    /// The page's parts; `None` for an empty file (HAProxy then closes the
+    /// connection without a byte) or one not loaded.
+    pub fn parts(&self) -> Option<PageParts<'_>> {
+        let split = self.wire.windows(4).position(|w| w == b"\r\n\r\n")?;
+        let head = core::str::from_utf8(&self.wire[..split]).ok()?;
+        let mut lines = head.split("\r\n");
+        let mut status_line = lines.next()?.splitn(3, ' ');
+        let _version = status_line.next()?;
+        let status = status_line.next()?.parse().ok()?;
+        let reason = status_line.next().unwrap_or("");
+        let headers = lines
+            .filter_map(|l| l.split_once(": "))
+            .filter(|(n, _)| !matches!(*n, "content-length" | "connection"))
+            .collect();
+        Some(PageParts {
+            status,
+            reason,
+            headers,
+            body: &self.wire[split + 4..],
+        })
+    }
+}
+
 /// Reads `errorfile <code> <file>` (HAProxy refuses a code it has no page for).
 pub fn parse_keyword(words: &[Word], line: u32) -> Result<ErrorFile, Problem> {
     let (Some(code), Some(path)) = (words.get(1), words.get(2)) else {
@@ -289,6 +330,28 @@ mod tests {
         assert_eq!(
             to_wire(b"HTTP/1.0 503 X\r\nContent-Length: 5\r\n\r\nab").map(|w| w.0),
             Err("payload size does not match the announced content-length (2 != 5)".to_string())
+        );
+    }
+
+    #[test]
+    fn parts_read_back_what_haproxy_sends() {
+        let mut ef = parse_keyword(
+            &crate::config::lexer::split_words("errorfile 503 /x.http")
+                .unwrap_or_else(|e| panic!("{e:?}")),
+            1,
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(ef.parts(), None, "not loaded: nothing to send");
+        let file = b"HTTP/1.1 200 Fine\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+        ef.wire = to_wire(file).unwrap_or_else(|e| panic!("{e}")).0;
+        assert_eq!(
+            ef.parts(),
+            Some(PageParts {
+                status: 200,
+                reason: "Fine",
+                headers: alloc::vec![("content-type", "text/plain")],
+                body: b"ok",
+            })
         );
     }
 }

@@ -13,6 +13,7 @@ use super::logfmt::ResponseFacts;
 use super::state::Vars;
 use super::{Action, EditOp, HeaderEdit};
 use crate::config::model::{Config, ProxyId};
+use crate::decision::Forward;
 use crate::eval::EvalCtx;
 use crate::health::HealthSnapshot;
 use crate::request::RequestFacts;
@@ -27,6 +28,30 @@ pub struct ResponseVerdict {
     /// `deny`: the status of HAProxy's error page sent instead (502 by default),
     /// logged with termination state `PH`.
     pub deny: Option<u16>,
+}
+
+/// Whether the forwarded request's frontend or backend has `http-response` rules
+/// (hosts skip reading the answer's headers otherwise).
+pub fn has_rules(cfg: &Config, fwd: &Forward<'_>) -> bool {
+    !cfg.proxy(fwd.frontend).http_responses.is_empty()
+        || !cfg.proxy(fwd.backend).http_responses.is_empty()
+}
+
+/// [`apply`] for the answer to `fwd` (its frontend, backend and variables).
+pub fn for_forward(
+    cfg: &Config,
+    fwd: &Forward<'_>,
+    (req, health): (&RequestFacts<'_>, &HealthSnapshot),
+    status: u16,
+    headers: &[(&str, &str)],
+) -> ResponseVerdict {
+    apply(
+        cfg,
+        (fwd.frontend, fwd.backend),
+        (req, &fwd.vars, health),
+        status,
+        headers,
+    )
 }
 
 /// Runs the `http-response` rules of `backend` then `frontend` on a response
