@@ -20,6 +20,8 @@ use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use router_core::Termination;
+
 /// Everything one log line says.
 #[derive(Debug, Clone)]
 pub struct Entry<'a> {
@@ -37,8 +39,8 @@ pub struct Entry<'a> {
     pub t_active: u64,
     pub status: u16,
     pub bytes: u64,
-    /// Two characters (e.g. `--`, `SC`, `PR`, `LR`, `cR`, `sH`).
-    pub termination: &'a str,
+    /// How the exchange ended: two characters (e.g. `--`, `SC`, `PR`, `LR`, `cR`, `sH`).
+    pub termination: Termination,
     pub actconn: u64,
     pub feconn: u64,
     pub beconn: u64,
@@ -251,7 +253,8 @@ pub fn format_into(line: &mut String, e: &Entry<'_>, show_session_ids: bool) {
     line.push(' ');
     push_u64(line, e.bytes);
     line.push_str(" - - ");
-    line.push_str(e.termination);
+    line.push(e.termination.cause.letter());
+    line.push(e.termination.phase.letter());
     line.push_str("-- ");
     for v in [e.actconn, e.feconn, e.beconn, e.srv_conn] {
         push_u64(line, v);
@@ -482,6 +485,7 @@ impl Logger {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use router_core::unstable::termination::{Cause, Phase};
 
     fn entry<'a>() -> Entry<'a> {
         Entry {
@@ -497,7 +501,7 @@ mod tests {
             t_active: 0,
             status: 200,
             bytes: 56,
-            termination: "--",
+            termination: Termination::NORMAL,
             actconn: 1,
             feconn: 1,
             beconn: 0,
@@ -532,7 +536,7 @@ mod tests {
     }
 
     /// A client that left in the middle of its request body: HAProxy 2.6 logged this
-    /// line (tests/drills.rs, body-reset), status `-1`.
+    /// line (tests/tests/drills.rs, body-reset), status `-1`.
     #[test]
     fn no_status_is_minus_one() {
         let e = Entry {
@@ -544,7 +548,7 @@ mod tests {
             t_active: 201,
             status: NO_STATUS,
             bytes: 0,
-            termination: "CD",
+            termination: Termination::new(Cause::ClientClosed, Phase::Data),
             actconn: 4,
             feconn: 4,
             beconn: 3,
@@ -690,7 +694,7 @@ mod tests {
         e.t_response = None;
         e.status = 400;
         e.bytes = 0;
-        e.termination = "PR";
+        e.termination = Termination::new(Cause::Proxy, Phase::Request);
         e.request = None;
         let l = format(&e, false);
         assert!(

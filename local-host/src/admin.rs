@@ -15,9 +15,8 @@ use router_core::model::ProxyKind;
 use serde::Serialize;
 use tokio::net::TcpListener;
 
-use crate::proxy::Generation;
-use crate::proxy::stats::get;
-use crate::run::Current;
+use crate::state::counters::get;
+use crate::state::{Current, Generation};
 
 #[derive(Serialize)]
 pub struct ProxyStats {

@@ -1,7 +1,8 @@
 //! The routing engine behind one small interface: every routing decision and every
-//! health transition comes from router-core through here, so that a later engine (the
-//! same router-core compiled to wasm and run in wasmtime) can replace [`NativeEngine`]
-//! without touching the proxy.
+//! health transition comes from router-core through here. Two engines implement it:
+//! [`NativeEngine`] (router-core linked in, `--engine native`) and
+//! [`crate::wasm_engine::WasmEngine`] (the module the edge runs, the default); the
+//! proxy cannot tell them apart.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};

@@ -6,8 +6,9 @@ use std::sync::{Arc, OnceLock};
 
 use router_core::Config;
 
+use crate::Error;
 use crate::engine::{Engine, NativeEngine};
-use crate::wasm_engine::{EMBEDDED_MODULE, WasmEngine, WasmRuntime};
+use crate::wasm_engine::{EMBEDDED_MODULE, WasmEngine, WasmError, WasmRuntime};
 
 /// `--engine`.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -31,29 +32,34 @@ pub enum EngineChoice {
     Native,
 }
 
-static EMBEDDED: OnceLock<Result<Arc<WasmRuntime>, String>> = OnceLock::new();
+static EMBEDDED: OnceLock<Result<Arc<WasmRuntime>, WasmError>> = OnceLock::new();
 
-fn embedded() -> Result<Arc<WasmRuntime>, String> {
+fn embedded() -> Result<Arc<WasmRuntime>, Error> {
     EMBEDDED
-        .get_or_init(|| WasmRuntime::new(EMBEDDED_MODULE).map_err(|e| e.to_string()))
+        .get_or_init(|| WasmRuntime::new(EMBEDDED_MODULE))
         .clone()
+        .map_err(|source| Error::Wasm {
+            module: None,
+            source,
+        })
 }
 
 impl EngineChoice {
     /// From the command line: compiles the module now, so a bad one fails at start-up.
-    pub fn from_args(kind: EngineKind, module: Option<&PathBuf>) -> Result<Self, String> {
+    pub fn from_args(kind: EngineKind, module: Option<&PathBuf>) -> Result<Self, Error> {
         match (kind, module) {
-            (EngineKind::Native, Some(_)) => {
-                Err(String::from("wtedge: --module needs --engine wasm"))
-            }
+            (EngineKind::Native, Some(_)) => Err(Error::Usage("--module needs --engine wasm")),
             (EngineKind::Native, None) => Ok(EngineChoice::Native),
             (EngineKind::Wasm, None) => embedded().map(|_| EngineChoice::EmbeddedWasm),
             (EngineKind::Wasm, Some(path)) => {
                 let bytes = std::fs::read(path)
-                    .map_err(|e| format!("wtedge: cannot read {}: {e}", path.display()))?;
+                    .map_err(Error::io(format!("cannot read {}", path.display())))?;
                 WasmRuntime::new(&bytes)
                     .map(EngineChoice::Wasm)
-                    .map_err(|e| format!("wtedge: {}: {e}", path.display()))
+                    .map_err(|source| Error::Wasm {
+                        module: Some(path.clone()),
+                        source,
+                    })
             }
         }
     }
@@ -76,7 +82,7 @@ impl EngineChoice {
         cfg: Config,
         text: &str,
         previous: Option<(&dyn Engine, u64)>,
-    ) -> Result<Arc<dyn Engine>, String> {
+    ) -> Result<Arc<dyn Engine>, Error> {
         let runtime = match self {
             EngineChoice::Native => {
                 return Ok(match previous {
@@ -93,6 +99,9 @@ impl EngineChoice {
         };
         engine
             .map(|e| Arc::new(e) as Arc<dyn Engine>)
-            .map_err(|e| format!("wtedge: {e}"))
+            .map_err(|source| Error::Wasm {
+                module: None,
+                source,
+            })
     }
 }

@@ -15,7 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
-use crate::proxy::{Generation, now_ms};
+use crate::state::{Generation, now_ms};
 
 /// Where checks connect: the server's address, `0.0.0.0` meaning this host.
 fn check_target(g: &Generation, id: ServerId) -> Option<(String, u16)> {

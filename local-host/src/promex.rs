@@ -9,7 +9,7 @@ use prometheus::{Encoder, TextEncoder};
 use router_core::unstable::cli::Host;
 use router_core::unstable::promex::{self, Family, Scope, Value};
 
-use crate::proxy::Generation;
+use crate::state::Generation;
 use crate::stats_socket::CliHost;
 
 /// The status and the whole HTTP/1.1 answer to a scrape of `target`

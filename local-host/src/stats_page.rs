@@ -5,7 +5,7 @@ use router_core::model::ProxyId;
 use router_core::unstable::cli::{self, Host};
 use router_core::unstable::stats_page::{self, StatsAnswer};
 
-use crate::proxy::Generation;
+use crate::state::Generation;
 use crate::stats_socket::CliHost;
 
 /// The status and the whole HTTP/1.1 answer for `answer`.

@@ -14,9 +14,8 @@ use router_core::unstable::health::{AdminOp, AdminRefusal, HealthSnapshot};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::task::JoinHandle;
 
-use crate::proxy::stats::get;
-use crate::proxy::{Generation, now_ms};
-use crate::run::Current;
+use crate::state::counters::get;
+use crate::state::{Current, Generation, now_ms};
 
 /// Longest command line read (HAProxy's buffer is 16 kB); longer lines end the connection.
 const MAX_LINE: usize = 64 * 1024;

@@ -34,7 +34,7 @@ pub static EMBEDDED_MODULE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/ro
 pub const TRAP_STATUS: u16 = 500;
 
 /// Why the wasm engine could not start.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum WasmError {
     /// The module does not compile (wrong file, or not a router-core module).
     #[error("cannot compile the routing module: {0}")]

@@ -6,7 +6,7 @@
 //! answers for the origin, with a status of its own (520-526, 530) or one of its
 //! error pages (`Error 1016` under a 530, `Error 1003` under a 403...). Wt Edge's
 //! reading: such an answer is the edge's L4 failure, handled as HAProxy handles a
-//! failed connection (`retry::after_connect_failure`, a passive report). An origin's
+//! failed connection (`retry::Attempts`, a passive report). An origin's
 //! own error (a 500 or 503 from Wt) is an answer, passed to the client as HAProxy does.
 
 use core::fmt;

@@ -76,6 +76,7 @@ mod reuse;
 mod router;
 mod rules;
 mod stats_page;
+mod termination;
 mod timeouts;
 mod trace;
 mod upgrade;
@@ -90,6 +91,7 @@ pub use header_interest::HeaderInterest;
 pub use health::{Health, HealthSnapshot, Observation, Transition};
 pub use request::RequestFacts;
 pub use router::{decide, redispatch};
+pub use termination::Termination;
 pub use trace::{Trace, TraceStep};
 
 /// The configuration model: what [`Config`] holds (sections, settings, servers,
@@ -126,6 +128,10 @@ pub mod unstable {
     /// lines, suggestions.
     pub mod config {
         pub use crate::config::*;
+    }
+    /// HAProxy's two-letter termination state and its parts.
+    pub mod termination {
+        pub use crate::termination::*;
     }
     /// Cloudflare's answers for an unreachable origin, read as failures.
     pub mod edge_origin {

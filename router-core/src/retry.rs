@@ -9,16 +9,16 @@ use crate::decision::Forward;
 
 /// The host's next step after a failed connection attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPlan {
+pub(crate) struct RetryPlan {
     /// Ask [`crate::redispatch`] for another server before the next attempt.
-    pub redispatch: bool,
+    pub(crate) redispatch: bool,
     /// Sleep the turn-around delay before the next attempt.
-    pub wait: bool,
+    pub(crate) wait: bool,
 }
 
 /// HAProxy's turn-around before a retry on the same server: min(`timeout connect`,
 /// 1 s) (`back_handle_st_cer`).
-pub fn turnaround_ms(timeout_connect: Option<u64>) -> u64 {
+pub(crate) fn turnaround_ms(timeout_connect: Option<u64>) -> u64 {
     timeout_connect.unwrap_or(1000).min(1000)
 }
 
@@ -53,7 +53,7 @@ pub fn on_full_queue(cfg: &Config, fwd: &Forward<'_>) -> FullQueue {
 
 /// Plans the next attempt. `retry` counts attempts after the first (1 for the
 /// first retry); `is_up` tells a server's current state (following `track`).
-pub fn after_connect_failure(
+pub(crate) fn after_connect_failure(
     cfg: &Config,
     failed: &Forward<'_>,
     retry: u32,
@@ -109,6 +109,16 @@ impl Attempts {
     /// No attempt failed yet.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The attempts of a request that already made `retries` retries and was
+    /// `redispatched` or not (a host that connects again after a reused
+    /// connection failed, or after a full queue sent the request elsewhere).
+    pub fn resume(retries: u32, redispatched: bool) -> Self {
+        Attempts {
+            retries,
+            redispatched,
+        }
     }
 
     /// The retries done so far (HAProxy's `%rc` without the `+` of a redispatch).

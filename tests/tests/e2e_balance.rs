@@ -230,7 +230,7 @@ fn set_everywhere(
     for e in edges {
         let g = e.running.generation();
         let id = g.config().server_id("b", name).ok_or("no server")?;
-        g.engine.force(id, up, local_host::proxy::now_ms());
+        g.engine.force(id, up, local_host::state::now_ms());
     }
     health.set(cfg.server_id("b", name).ok_or("no server")?, up);
     Ok(())

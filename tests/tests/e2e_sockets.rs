@@ -58,7 +58,7 @@ fn run_case(case: &Case) -> Result<Option<Vec<String>>, String> {
             .config()
             .server_id(&b, &s)
             .ok_or_else(|| format!("no server {b}/{s} in wtedge's config"))?;
-        g.engine.force(id, false, local_host::proxy::now_ms());
+        g.engine.force(id, false, local_host::state::now_ms());
     }
     let hap_addr = hap.frontend_addr(case.frontend.as_deref())?;
     let edge_addr = match &case.frontend {

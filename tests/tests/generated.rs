@@ -109,7 +109,7 @@ fn run_batch(b: &Batch) -> Result<BatchResult, String> {
             .config()
             .server_id(p, s)
             .ok_or_else(|| format!("wtedge: no server {p}/{s}"))?;
-        g.engine.force(id, up, local_host::proxy::now_ms());
+        g.engine.force(id, up, local_host::state::now_ms());
         Ok::<(), String>(())
     };
     for (p, s) in &b.config.down {

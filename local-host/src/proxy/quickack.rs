@@ -23,7 +23,7 @@ mod tests {
     use bytes::BytesMut;
     use tokio::sync::watch;
 
-    use super::super::{HeadRead, read_head};
+    use super::super::connection::{HeadRead, read_head};
 
     /// A client and the server side of its connection, accepted on a listener
     /// without quick ACKs (as `option tcp-smart-accept` makes them).

@@ -17,10 +17,12 @@ use tokio::task::JoinHandle;
 mod listen;
 mod workers;
 
+use crate::Error;
 use crate::access_log::Logger;
 use crate::engine::Engine;
 use crate::engine_choice::{EngineChoice, EngineKind};
-use crate::proxy::{ConnInfo, Generation, Global, now_ms};
+use crate::proxy::ConnInfo;
+use crate::state::{Current, Generation, Global, now_ms};
 use workers::{Handoff, Pool, Workers};
 
 /// The embedded default configuration (seed 2 on loopback ports).
@@ -200,9 +202,6 @@ pub struct Options {
     pub engine: EngineChoice,
 }
 
-/// The shared pointer to the generation new connections get.
-pub type Current = Arc<RwLock<Arc<Generation>>>;
-
 struct Listener {
     /// One accept loop per worker thread.
     tasks: Vec<JoinHandle<()>>,
@@ -234,7 +233,7 @@ fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Parses `text` into an engine; errors carry file:line:col.
-pub fn load(name: &str, text: &str) -> Result<router_core::Config, String> {
+pub fn load(name: &str, text: &str) -> Result<router_core::Config, Error> {
     let read = |f: &str| std::fs::read(f).map_err(|e| e.to_string());
     match router_core::parse_with_files(name, text, &read) {
         Ok(p) => {
@@ -243,7 +242,7 @@ pub fn load(name: &str, text: &str) -> Result<router_core::Config, String> {
             }
             Ok(p.config)
         }
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(Error::Config(e)),
     }
 }
 
@@ -266,7 +265,7 @@ fn bind_map(g: &Generation) -> HashMap<SocketAddr, ProxyId> {
 impl Running {
     /// Loads the config, binds every listener, starts health checks and the admin
     /// endpoint.
-    pub async fn start(name: &str, text: &str, opts: Options) -> Result<Running, String> {
+    pub async fn start(name: &str, text: &str, opts: Options) -> Result<Running, Error> {
         let cfg = load(name, text)?;
         let (stop_tx, stopping) = watch::channel(false);
         let global = Arc::new(Global {
@@ -284,10 +283,9 @@ impl Running {
         let (checks_tx, checks_rx) = watch::channel(false);
         let admin = match opts.admin {
             Some(a) => {
-                let l = TcpListener::bind(a)
-                    .await
-                    .map_err(|e| format!("wtedge: cannot bind the admin address {a}: {e}"))?;
-                let addr = l.local_addr().map_err(|e| e.to_string())?;
+                let bind_error = |source| Error::AdminBind { addr: a, source };
+                let l = TcpListener::bind(a).await.map_err(bind_error)?;
+                let addr = l.local_addr().map_err(bind_error)?;
                 Some((addr, tokio::spawn(crate::admin::serve(l, current.clone()))))
             }
             None => None,
@@ -299,9 +297,7 @@ impl Running {
             |n| n as usize,
         );
         let workers = Workers::start(threads)?;
-        let stats_sockets = crate::stats_socket::start_all(&current)
-            .await
-            .map_err(|e| format!("wtedge: {e}"))?;
+        let stats_sockets = crate::stats_socket::start_all(&current).await?;
         let running = Running {
             stats_sockets,
             current,
@@ -322,7 +318,7 @@ impl Running {
 
     /// Binds the listeners `g` needs and closes those it no longer has. Listeners
     /// that stay keep their socket (no connection is refused during a reload).
-    async fn sync_listeners(&self, g: &Generation, name: &str) -> Result<(), String> {
+    async fn sync_listeners(&self, g: &Generation, name: &str) -> Result<(), Error> {
         let wanted = bind_map(g);
         let mut ls = self.listeners.lock().await;
         let reuseport = !g.config().global.noreuseport;
@@ -337,7 +333,7 @@ impl Running {
                 smart_accept: g.config().proxy(*fe).settings.options.tcp_smart_accept,
                 backlog: g.config().listen_backlog(*fe),
             };
-            let sockets = listen::bind(*addr, setup).map_err(|e| {
+            let sockets = listen::bind(*addr, setup).map_err(|source| {
                 let p = g.config().proxy(*fe);
                 let any = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
                 let line = p
@@ -345,11 +341,13 @@ impl Running {
                     .iter()
                     .find(|b| SocketAddr::new(b.host.unwrap_or(any), b.port) == *addr)
                     .map_or(p.line, |b| b.line);
-                format!(
-                    "{name}:{line}: error: 'bind': cannot listen on {addr} for '{}': {e} (hint: {})",
-                    p.name,
-                    listen::hint(&e)
-                )
+                Error::Bind {
+                    place: format!("{name}:{line}"),
+                    addr: *addr,
+                    frontend: p.name.clone(),
+                    hint: listen::hint(&source),
+                    source,
+                }
             })?;
             fresh.push((*addr, sockets));
         }
@@ -432,7 +430,7 @@ impl Running {
 
     /// Loads a new config. A broken one is refused with its errors and the current
     /// one keeps serving; open connections finish on the generation they started with.
-    pub async fn reload(&self, name: &str, text: &str) -> Result<(), String> {
+    pub async fn reload(&self, name: &str, text: &str) -> Result<(), Error> {
         let cfg = load(name, text)?;
         let old = self.generation();
         let engine: Arc<dyn Engine> =
@@ -457,7 +455,7 @@ impl Running {
         let _ = self.stop_tx.send(true);
         let _ = lock(&self.checks_stop).send(true);
         let deadline = tokio::time::Instant::now() + self.grace;
-        while crate::proxy::stats::get(&self.global.actconn) > 0
+        while crate::state::counters::get(&self.global.actconn) > 0
             && tokio::time::Instant::now() < deadline
         {
             tokio::time::sleep(Duration::from_millis(20)).await;

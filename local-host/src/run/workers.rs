@@ -21,7 +21,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::runtime::Handle;
 use tokio::sync::{OwnedSemaphorePermit, mpsc, oneshot};
 
-use crate::proxy::{ConnInfo, Generation, serve_connection};
+use crate::Error;
+use crate::proxy::{ConnInfo, serve_connection};
+use crate::state::Generation;
 
 /// A thread hands a connection over when it serves this many more than the least
 /// loaded thread. 2 rather than 1: loads change by one at every accept and close, and
@@ -137,7 +139,7 @@ pub struct Workers {
 
 impl Workers {
     /// Starts `n` threads (named `wtedge-worker`).
-    pub fn start(n: usize) -> Result<Workers, String> {
+    pub fn start(n: usize) -> Result<Workers, Error> {
         let n = n.max(1);
         let mut handles = Vec::with_capacity(n);
         let mut stops = Vec::with_capacity(n);
@@ -151,7 +153,7 @@ impl Workers {
                 // Blocking-pool threads (none on the proxy path).
                 .thread_name("wtedge-blocking")
                 .build()
-                .map_err(|e| format!("wtedge: cannot start a worker runtime: {e}"))?;
+                .map_err(Error::io("cannot start a worker runtime"))?;
             handles.push(rt.handle().clone());
             let (stop_tx, stop_rx) = oneshot::channel::<()>();
             stops.push(stop_tx);
@@ -171,7 +173,7 @@ impl Workers {
                         }
                     });
                 })
-                .map_err(|e| format!("wtedge: cannot start a worker thread: {e}"))?;
+                .map_err(Error::io("cannot start a worker thread"))?;
         }
         Ok(Workers {
             handles,

@@ -189,10 +189,13 @@ pub enum AnswerKind {
 
 impl Answer {
     /// HAProxy's termination state for the log: `PR` for a deny, `LR` for a return.
-    pub fn termination(&self) -> &'static str {
+    pub fn termination(&self) -> crate::Termination {
+        use crate::termination::{Cause, Phase, Termination};
         match self.kind {
-            AnswerKind::Deny => "PR",
-            AnswerKind::Return | AnswerKind::Prometheus => "LR",
+            AnswerKind::Deny => Termination::new(Cause::Proxy, Phase::Request),
+            AnswerKind::Return | AnswerKind::Prometheus => {
+                Termination::new(Cause::Local, Phase::Request)
+            }
         }
     }
 

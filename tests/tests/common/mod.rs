@@ -34,8 +34,8 @@ pub fn wtedge_beside(
         let (text, addrs) = hap.config_for_wtedge()?;
         match wtedge_on(&text, addrs, name, logger.clone(), engine.clone(), grace) {
             Ok(edge) => return Ok(edge),
-            Err(e) if e.contains("cannot listen") && tries < 5 => tries += 1,
-            Err(e) => return Err(e),
+            Err(local_host::Error::Bind { .. }) if tries < 5 => tries += 1,
+            Err(e) => return Err(e.to_string()),
         }
     }
 }
@@ -48,7 +48,7 @@ pub fn wtedge_on(
     logger: Logger,
     engine: EngineChoice,
     grace: Duration,
-) -> Result<Edge, String> {
+) -> Result<Edge, local_host::Error> {
     let options = Options {
         admin: None,
         logger,
@@ -64,7 +64,7 @@ pub fn wtedge_with(
     addrs: Vec<(String, SocketAddr)>,
     name: &str,
     options: Options,
-) -> Result<Edge, String> {
+) -> Result<Edge, local_host::Error> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
