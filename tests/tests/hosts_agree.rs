@@ -219,7 +219,7 @@ fn start_wtedge(dir: &Path) -> (common::Edge, SocketAddr, PathBuf) {
             Duration::from_secs(1),
         ) {
             Ok(edge) => return (edge, addr, socket),
-            Err(e) if e.contains("cannot listen") && tries < 5 => tries += 1,
+            Err(local_host::Error::Bind { .. }) if tries < 5 => tries += 1,
             Err(e) => panic!("wtedge refused local-test.cfg: {e}"),
         }
     }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use router_core::config::model::{HttpReuse, ServerId};
 use router_core::decision::{Forward, Upstream};
 use router_core::health::Observation;
+use router_core::retry::NextAttempt;
 use router_core::reuse::IdleList;
 use router_core::termination::{Cause, Phase, Termination};
 use tokio::net::TcpStream;
@@ -28,8 +29,6 @@ pub(super) const MAX_PRIVATE: usize = 10;
 pub(super) struct Plan<'l> {
     /// `timeout connect`.
     pub(super) connect_to: Duration,
-    /// HAProxy's pause before a retry on the same server.
-    pub(super) turnaround: Duration,
     /// The request asks the server to close (`Connection: close`).
     pub(super) close: bool,
     /// Body bytes already read that go with the head.
@@ -39,8 +38,6 @@ pub(super) struct Plan<'l> {
     pub(super) reuse: HttpReuse,
     /// Take no idle connection (a reused one failed as the request went out).
     pub(super) fresh_only: bool,
-    /// The backend's `retries`.
-    pub(super) retries: u32,
     /// The backend's `option tcp-smart-connect`.
     pub(super) smart_connect: bool,
     /// When the request started waiting for a server (Tw counts from here).
@@ -105,30 +102,40 @@ impl ClientConn {
                 inc(&c.connect_errors);
             }
             self.passive_failure(fwd.server, &e);
-            if ex.times.retries >= plan.retries {
+            // HAProxy 2.6's retries, turn-around and redispatch: router-core's machine,
+            // the Worker's too. wtedge connects before it reads a body: it can always
+            // send the request again.
+            let next = ex
+                .times
+                .attempts
+                .connect_failed(cfg, fwd, true, |s| engine.is_up(s));
+            let NextAttempt::Retry {
+                wait_ms,
+                redispatch,
+            } = next
+            else {
+                let status = match next {
+                    NextAttempt::GiveUp { status } => status,
+                    _ => 503,
+                };
                 let refused = Termination::new(Cause::ServerClosed, Phase::Connect);
-                return Err(Ended::new(fwd.backend, Some(fwd.server), 503, refused));
-            }
-            ex.times.retries += 1;
+                return Err(Ended::new(fwd.backend, Some(fwd.server), status, refused));
+            };
             if let Some(c) = g.counters.server(fwd.server.0 as usize) {
                 inc(&c.retries);
             }
-            // HAProxy 2.6's policy (back_handle_st_cer) lives in router-core.
-            let step = router_core::retry::after_connect_failure(cfg, fwd, ex.times.retries, |s| {
-                engine.is_up(s)
-            });
-            if step.wait {
-                tokio::time::sleep(plan.turnaround).await;
+            if wait_ms > 0 {
+                tokio::time::sleep(Duration::from_millis(wait_ms)).await;
             }
-            if step.redispatch {
+            if redispatch {
                 ex.times.t_queue = Some(ms(plan.queue_start.elapsed()));
                 if let Some(other) = engine.redispatch(fwd, &ex.facts) {
-                    if other.server != fwd.server {
-                        ex.times.redispatched = true;
-                        if let Some(c) = g.counters.server(other.server.0 as usize) {
-                            inc(&c.redispatches);
-                        }
+                    if other.server != fwd.server
+                        && let Some(c) = g.counters.server(other.server.0 as usize)
+                    {
+                        inc(&c.redispatches);
                     }
+                    ex.times.attempts.redispatched_to(fwd.server, other.server);
                     *fwd = other;
                 }
             }

@@ -172,13 +172,11 @@ impl ClientConn {
         let mut out = Outbound {
             plan: Plan {
                 connect_to: dur(st.connect),
-                turnaround: Duration::from_millis(router_core::retry::turnaround_ms(st.connect)),
                 close: server_close && !pretend,
                 inline_body,
                 lists,
                 reuse: bs.http_reuse,
                 fresh_only: false,
-                retries: bs.retries,
                 smart_connect: bs.options.tcp_smart_connect,
                 queue_start,
             },
