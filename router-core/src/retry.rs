@@ -111,16 +111,6 @@ impl Attempts {
         Self::default()
     }
 
-    /// The attempts of a request that already made `retries` retries and was
-    /// `redispatched` or not (a host that connects again after a reused
-    /// connection failed, or after a full queue sent the request elsewhere).
-    pub fn resume(retries: u32, redispatched: bool) -> Self {
-        Attempts {
-            retries,
-            redispatched,
-        }
-    }
-
     /// The retries done so far (HAProxy's `%rc` without the `+` of a redispatch).
     pub fn retries(&self) -> u32 {
         self.retries

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use router_core::Observation;
 use router_core::model::{HttpReuse, ServerId};
-use router_core::unstable::retry::{Attempts, NextAttempt};
+use router_core::unstable::retry::NextAttempt;
 use router_core::unstable::reuse::IdleList;
 use router_core::unstable::termination::{Cause, Phase, Termination};
 use router_core::{Forward, Upstream};
@@ -102,26 +102,25 @@ impl ClientConn {
                 inc(&c.connect_errors);
             }
             self.passive_failure(fwd.server, &e);
-            // HAProxy 2.6's count, turn-around and redispatch (back_handle_st_cer) are
-            // router-core's; wtedge connects before it reads a body, so it can always
+            // HAProxy 2.6's retries, turn-around and redispatch: router-core's machine,
+            // the Worker's too. wtedge connects before it reads a body: it can always
             // send the request again.
-            let mut attempts = Attempts::resume(ex.times.retries, ex.times.redispatched);
-            let next = attempts.connect_failed(cfg, fwd, true, |s| engine.is_up(s));
-            let (wait_ms, redispatch) = match next {
-                NextAttempt::Retry {
-                    wait_ms,
-                    redispatch,
-                } => (wait_ms, redispatch),
-                NextAttempt::GiveUp { status } => {
-                    let refused = Termination::new(Cause::ServerClosed, Phase::Connect);
-                    return Err(Ended::new(fwd.backend, Some(fwd.server), status, refused));
-                }
-                _ => {
-                    let refused = Termination::new(Cause::ServerClosed, Phase::Connect);
-                    return Err(Ended::new(fwd.backend, Some(fwd.server), 503, refused));
-                }
+            let next = ex
+                .times
+                .attempts
+                .connect_failed(cfg, fwd, true, |s| engine.is_up(s));
+            let NextAttempt::Retry {
+                wait_ms,
+                redispatch,
+            } = next
+            else {
+                let status = match next {
+                    NextAttempt::GiveUp { status } => status,
+                    _ => 503,
+                };
+                let refused = Termination::new(Cause::ServerClosed, Phase::Connect);
+                return Err(Ended::new(fwd.backend, Some(fwd.server), status, refused));
             };
-            ex.times.retries = attempts.retries();
             if let Some(c) = g.counters.server(fwd.server.0 as usize) {
                 inc(&c.retries);
             }
@@ -136,8 +135,7 @@ impl ClientConn {
                     {
                         inc(&c.redispatches);
                     }
-                    attempts.redispatched_to(fwd.server, other.server);
-                    ex.times.redispatched = attempts.was_redispatched();
+                    ex.times.attempts.redispatched_to(fwd.server, other.server);
                     *fwd = other;
                 }
             }

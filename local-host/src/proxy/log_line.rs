@@ -4,8 +4,9 @@
 
 use std::time::{Instant, SystemTime};
 
-use router_core::Termination;
 use router_core::model::{ProxyId, ServerId};
+use router_core::unstable::retry::Attempts;
+use router_core::unstable::termination::Termination;
 
 use super::connection::ClientConn;
 use super::ms;
@@ -26,10 +27,9 @@ pub(super) struct Timings {
     pub(super) t_connect: Option<u64>,
     /// Tr: from the request's sending to the response head.
     pub(super) t_response: Option<u64>,
-    /// Connection attempts after the first.
-    pub(super) retries: u32,
-    /// Whether a retry or a full queue sent the request to another server.
-    pub(super) redispatched: bool,
+    /// Connection retries, and whether a retry or a full queue sent the request to
+    /// another server (router-core's count).
+    pub(super) attempts: Attempts,
 }
 
 /// What an exchange's log line says besides the request and the connection.
@@ -184,8 +184,8 @@ impl ClientConn {
             feconn: fe_c.map_or(0, |c| get(&c.conns_cur)),
             beconn: be_c.map_or(0, |c| get(&c.reqs_cur)),
             srv_conn: srv_c.map_or(0, |c| get(&c.cur)),
-            retries: t.retries,
-            redispatched: t.redispatched,
+            retries: t.attempts.retries(),
+            redispatched: t.attempts.was_redispatched(),
             srv_queue: self.queue_pos[0].swap(0, std::sync::atomic::Ordering::Relaxed),
             backend_queue: self.queue_pos[1].swap(0, std::sync::atomic::Ordering::Relaxed),
             request: head.map(|h| {

@@ -32,7 +32,9 @@ impl ClientConn {
         let cfg = engine.config();
         let be_c = g.counters.proxy(usize::from(fwd.backend.0));
         let mut permit = None;
-        let mut redispatched = false;
+        // Committed to the exchange once the request has a slot: a refused request
+        // logs no redispatch (as before router-core counted them).
+        let mut attempts = ex.times.attempts;
         while let Some(Some(sem)) = g.server_slots.get(fwd.server.0 as usize) {
             if let Ok(p) = sem.clone().try_acquire_owned() {
                 permit = Some(p);
@@ -55,7 +57,7 @@ impl ClientConn {
                     let full = Termination::new(Cause::ServerClosed, Phase::Queue);
                     return Err(Ended::new(fwd.backend, Some(fwd.server), 503, full));
                 };
-                redispatched |= other.server != fwd.server;
+                attempts.redispatched_to(fwd.server, other.server);
                 *fwd = other;
                 continue;
             }
@@ -96,7 +98,7 @@ impl ClientConn {
         }
         // HAProxy's Tw: until the server was (last) assigned.
         ex.times.t_queue = Some(ms(queue_start.elapsed()));
-        ex.times.redispatched = redispatched;
+        ex.times.attempts = attempts;
         Ok(permit)
     }
 }
