@@ -146,10 +146,7 @@ async fn read_head(
         if !rbuf.is_empty() {
             let started = *first_byte.get_or_insert_with(Instant::now);
             match h1::parse_request(rbuf) {
-                Ok(Some((head, n))) => {
-                    rbuf.advance(n);
-                    return HeadRead::Head(head, started);
-                }
+                Ok(Some(head)) => return HeadRead::Head(head, started),
                 Ok(None) => {}
                 Err(e) => return HeadRead::Bad(e, started),
             }
@@ -556,7 +553,7 @@ impl ClientConn {
             redispatched: f.redispatched,
             srv_queue: self.queue_pos[0].swap(0, std::sync::atomic::Ordering::Relaxed),
             backend_queue: self.queue_pos[1].swap(0, std::sync::atomic::Ordering::Relaxed),
-            request: Some((&head.method, &head.target, &head.version_text)),
+            request: Some((head.method(), head.target(), head.version_text())),
         });
     }
 
@@ -603,9 +600,9 @@ impl ClientConn {
         let client_to = dur(fe.settings.timeouts.client);
         let hdrs = head.header_pairs();
         let facts = RequestFacts {
-            method: &head.method,
-            target: &head.target,
-            version: &head.version_text,
+            method: head.method(),
+            target: head.target(),
+            version: head.version_text(),
             headers: &hdrs,
             src: self.info.src,
             dst: self.info.dst,
@@ -711,9 +708,9 @@ impl ClientConn {
                         answer.status,
                     ),
                     router_core::rules::AnswerKind::Prometheus => {
-                        let is_head = head.method == "HEAD";
+                        let is_head = head.method() == "HEAD";
                         let (status, out) =
-                            crate::promex::response(&g, &head.target, is_head, close);
+                            crate::promex::response(&g, head.target(), is_head, close);
                         applet = Some("<PROMEX>");
                         let bytes = out.len() as u64;
                         (out, bytes, status)
@@ -920,14 +917,14 @@ impl ClientConn {
         let turnaround = Duration::from_millis(router_core::retry::turnaround_ms(st.connect));
         // The request head exactly as HAProxy sends it, built for each attempt (a
         // redispatch may change the appended headers) and sent with the connect.
-        let req_framing = origin::request_framing(head.framing);
+        let req_framing = h1::request_framing(head.framing);
         // Body bytes already read go with the head (one write for small requests).
         let inline_body = match req_framing {
-            origin::BodyFraming::Length(n) if (self.rbuf.len() as u64) >= n => Some(n as usize),
+            h1::BodyFraming::Length(n) if (self.rbuf.len() as u64) >= n => Some(n as usize),
             _ => None,
         };
         let left_framing = if inline_body.is_some() {
-            origin::BodyFraming::None
+            h1::BodyFraming::None
         } else {
             req_framing
         };
@@ -946,7 +943,7 @@ impl ClientConn {
         // HAProxy 2.6 does for every request (http_ana.c's abort_keep_alive), so that
         // the client decides.
         let replayable =
-            left_framing == origin::BodyFraming::None && reuse::may_send_again(&head.method);
+            left_framing == h1::BodyFraming::None && reuse::may_send_again(head.method());
         let mut fresh_only = false;
         let mut out;
         // The server's bytes (response heads and bodies), lent for this exchange.
@@ -1022,7 +1019,7 @@ impl ClientConn {
             // Borrowed halves: dropping them costs nothing (owned halves would shut the
             // write side down on drop, one more syscall per request).
             let (mut srd, mut swr) = stream.split();
-            if left_framing != origin::BodyFraming::None && fe.settings.options.tcp_smart_accept {
+            if left_framing != h1::BodyFraming::None && fe.settings.options.tcp_smart_accept {
                 quickack::for_more(rd);
             }
             if !write_all(&mut swr, &out[sent..], server_to).await {
@@ -1049,7 +1046,7 @@ impl ClientConn {
             // Stream the request body and wait for the response head at the same time.
             // The connection's response buffer is reused from one exchange to the next.
             sbuf.clear();
-            pump_res = (left_framing == origin::BodyFraming::None).then_some(Ok(0));
+            pump_res = (left_framing == h1::BodyFraming::None).then_some(Ok(0));
             let resp = {
                 let pump = origin::relay(
                     rd,
@@ -1063,7 +1060,7 @@ impl ClientConn {
                 );
                 tokio::pin!(pump);
                 // The server answers the method it received (`set-method`).
-                let sent_method = fwd.method.as_deref().unwrap_or(&head.method);
+                let sent_method = fwd.method.as_deref().unwrap_or(head.method());
                 let read_head =
                     read_response(&mut srd, &mut sbuf, head, sent_method, wr, client_to);
                 tokio::pin!(read_head);
@@ -1119,11 +1116,11 @@ impl ClientConn {
             // `%B` of a deny: the head as HAProxy counts it, and the body bytes
             // that came with it.
             let body = match r.framing {
-                origin::BodyFraming::Length(n) => n.min(sbuf.len() as u64),
-                origin::BodyFraming::None => 0,
+                h1::BodyFraming::Length(n) => n.min(sbuf.len() as u64),
+                h1::BodyFraming::None => 0,
                 _ => sbuf.len() as u64,
             };
-            let read = origin::client_head(&r, head, false).0 + body;
+            let read = h1::client_head(&r, head, false).0 + body;
             response_rules(cfg, engine, &fwd, facts, r).map_err(|f| match f {
                 Failure::Denied(status, _) => Failure::Denied(status, read),
                 other => other,
@@ -1189,8 +1186,8 @@ impl ClientConn {
             redispatched,
         };
 
-        if origin::is_tunnel(&resp, head) {
-            let (bytes, out) = origin::client_head(&resp, head, false);
+        if h1::is_tunnel(&resp, head) {
+            let (bytes, out) = h1::client_head(&resp, head, false);
             let ok = write_all(wr, &out, client_to).await;
             let served = active.keep_served();
             drop(active);
@@ -1222,22 +1219,22 @@ impl ClientConn {
         let body_left = match pump_res {
             None | Some(Err(origin::Stop::WriteFailed | origin::Stop::WriteTimeout)) => {
                 match left_framing {
-                    origin::BodyFraming::Length(n) => {
-                        Some(origin::BodyFraming::Length(n.saturating_sub(upload.bytes)))
+                    h1::BodyFraming::Length(n) => {
+                        Some(h1::BodyFraming::Length(n.saturating_sub(upload.bytes)))
                     }
                     other => Some(other),
                 }
             }
             Some(Ok(_)) => None,
-            Some(Err(_)) => Some(origin::BodyFraming::Close),
+            Some(Err(_)) => Some(h1::BodyFraming::Close),
         };
         let resp_conn = resp.connection();
         let keep = head.keep_alive
-            && body_left != Some(origin::BodyFraming::Close)
-            && resp.framing != origin::BodyFraming::Close
+            && body_left != Some(h1::BodyFraming::Close)
+            && resp.framing != h1::BodyFraming::Close
             && !reuse::client_side_closes(fe, resp_conn.keep_alive)
             && !*self.stopping.borrow();
-        let (head_bytes, out) = origin::client_head(&resp, head, !keep);
+        let (head_bytes, out) = h1::client_head(&resp, head, !keep);
         let mut progress = origin::Progress::default();
         let (mut srd, _) = stream.split();
         let r = origin::relay(
@@ -1259,7 +1256,7 @@ impl ClientConn {
             Err(origin::Stop::Timeout) => "sD",
             Err(_) => "SD",
         };
-        if r.is_ok() && body_done && resp.framing != origin::BodyFraming::Close {
+        if r.is_ok() && body_done && resp.framing != h1::BodyFraming::Close {
             if !server_close && resp_conn.server_keeps() && !*self.stopping.borrow() {
                 // Kept for a later request (router-core's reuse rules).
                 self.keep_server_conn(fwd.server, reuse_mode, stream, lease);
@@ -1273,7 +1270,7 @@ impl ClientConn {
         }
         drop(active);
         buffers::give(sbuf);
-        let chunked = resp.framing == origin::BodyFraming::Chunked;
+        let chunked = resp.framing == h1::BodyFraming::Chunked;
         let sent = progress.bytes;
         let log_bytes = head_bytes + sent + u64::from(chunked && sent > 0);
         self.log_forwarded(&ex, &fwd, served(log_bytes, term));
@@ -1547,8 +1544,8 @@ fn response_rules(
     engine: &dyn Engine,
     fwd: &Forward<'_>,
     facts: &RequestFacts<'_>,
-    mut resp: origin::ResponseHead,
-) -> Result<origin::ResponseHead, Failure> {
+    mut resp: h1::ResponseHead,
+) -> Result<h1::ResponseHead, Failure> {
     let (fe, be) = (cfg.proxy(fwd.frontend), cfg.proxy(fwd.backend));
     if fe.http_responses.is_empty() && be.http_responses.is_empty() {
         return Ok(resp);
@@ -1623,28 +1620,12 @@ fn returned_bytes(a: &router_core::rules::Answer) -> u64 {
     )
 }
 
-/// The request head for `fwd` (with its appended headers), as HAProxy sends it.
+/// The request head for `fwd` (its edits and appended headers), as HAProxy sends it.
 fn request_bytes(head: &h1::RequestHead, fwd: &Forward<'_>, close: bool) -> Vec<u8> {
-    let edited;
-    let head = if fwd.edits.is_empty() && fwd.method.is_none() && fwd.target.is_none() {
-        head
-    } else {
-        let mut h = head.clone();
-        router_core::rules::header::apply(
-            &mut h.headers,
-            &fwd.edits,
-            |(n, _)| n.as_str(),
-            |e| (e.name.clone(), e.value.clone()),
-        );
-        // `set-method` / `set-path`...: router-core's request line.
-        if let Some(m) = &fwd.method {
-            h.method.clone_from(m);
-        }
-        if let Some(t) = &fwd.target {
-            h.target.clone_from(t);
-        }
-        edited = h;
-        &edited
+    let edits = h1::writer::Edits {
+        headers: &fwd.edits,
+        method: fwd.method.as_deref(),
+        target: fwd.target.as_deref(),
     };
     let mut appended: [(&str, std::net::IpAddr); 2] = [("", std::net::IpAddr::from([0; 4])); 2];
     let mut n = 0;
@@ -1652,7 +1633,7 @@ fn request_bytes(head: &h1::RequestHead, fwd: &Forward<'_>, close: bool) -> Vec<
         appended[n] = (a.name, a.value);
         n += 1;
     }
-    origin::request_head(head, &appended[..n], close)
+    h1::request_head(head, &edits, &appended[..n], close)
 }
 
 /// Connects to the server and sends what of `first` the socket takes at once.
@@ -1868,14 +1849,14 @@ async fn read_response(
     method: &str,
     wr: &mut OwnedWriteHalf,
     client_to: Duration,
-) -> Result<origin::ResponseHead, Failure> {
+) -> Result<h1::ResponseHead, Failure> {
     loop {
-        match origin::parse_response(sbuf, method) {
+        match h1::parse_response(sbuf, method) {
             Err(_) => return Err(Failure::Invalid),
             Ok(Some((h, n))) => {
                 sbuf.advance(n);
                 if (100..200).contains(&h.status) && h.status != 101 {
-                    let (_, out) = origin::client_head(&h, req, false);
+                    let (_, out) = h1::client_head(&h, req, false);
                     if !write_all(wr, &out, client_to).await {
                         return Err(Failure::Closed);
                     }
@@ -1895,8 +1876,7 @@ async fn read_response(
                                     .map(|(_, v)| v),
                             )));
                 if unusable_101
-                    || (h.framing == origin::BodyFraming::Chunked
-                        && origin::chunked_start_invalid(sbuf))
+                    || (h.framing == h1::BodyFraming::Chunked && h1::chunked_start_invalid(sbuf))
                 {
                     return Err(Failure::Invalid);
                 }
@@ -1924,7 +1904,7 @@ mod tests {
     #[test]
     fn edits_reach_the_server_as_haproxy_sends_them() {
         let raw = b"GET /x HTTP/1.1\r\nhost: h\r\nX-A: client1\r\nX-Del: 1\r\nX-A: client2\r\nX-B: c\r\n\r\n";
-        let Ok(Some((head, _))) = h1::parse_request(raw) else {
+        let Ok(Some((head, _))) = h1::RequestHead::parse(raw) else {
             panic!("request did not parse");
         };
         let cfg = router_core::parse(
@@ -1937,9 +1917,9 @@ mod tests {
         .config;
         let hdrs = head.header_pairs();
         let facts = RequestFacts {
-            method: &head.method,
-            target: &head.target,
-            version: &head.version_text,
+            method: head.method(),
+            target: head.target(),
+            version: head.version_text(),
             headers: &hdrs,
             src: "10.0.0.7:5000".parse().unwrap_or_else(|_| panic!()),
             dst: "10.0.0.9:80".parse().unwrap_or_else(|_| panic!()),

@@ -13,7 +13,7 @@ use crate::config::model::{ProxyId, ServerId};
 use crate::eval::EvalCtx;
 
 pub use hdr::split_values;
-pub use target::{path_of, query_of, uri_of};
+pub use target::{path_of, query_of, scheme_end, uri_of};
 
 /// A value produced by a fetch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
