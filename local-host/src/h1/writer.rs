@@ -165,7 +165,14 @@ pub fn request_head(
 /// `content-length` and `transfer-encoding` dropped from 1xx and 204 answers;
 /// `content-length` dropped beside `transfer-encoding`, and several merged into one.
 pub fn client_head(resp: &ResponseHead, req: &RequestHead, close: bool) -> (u64, Vec<u8>) {
-    let mut out = Vec::with_capacity(256 + resp.text_len() + 4 * resp.field_count());
+    // Room for a body that may follow in the same write (the relay sends what is
+    // buffered with the head, and gathers up to 64 kB before a write).
+    let body_room = match resp.framing {
+        BodyFraming::Length(n) => n.min(64 * 1024) as usize,
+        BodyFraming::Chunked | BodyFraming::Close => 4096,
+        BodyFraming::None => 0,
+    };
+    let mut out = Vec::with_capacity(256 + resp.text_len() + 4 * resp.field_count() + body_room);
     match resp.legacy_version {
         Some([maj, min]) => {
             out.extend_from_slice(&[b'H', b'T', b'T', b'P', b'/', maj, b'.', min, b' '])

@@ -182,11 +182,17 @@ async fn read_head(
                 }
             }
             *rbuf = buffers::take();
-            match rd.try_read_buf(rbuf) {
-                Ok(0) => return HeadRead::Closed { partial },
-                Ok(_) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                Err(_) => return HeadRead::Closed { partial },
+            // One poll of a read (not `try_read_buf`): a read that leaves room in
+            // the buffer drained the socket, and tokio then forgets its readiness,
+            // so the next wait costs no `recv` that finds nothing (raw_sock.c's
+            // `fd_cant_recv` after a short read, in HAProxy).
+            let polled = {
+                let mut read = std::pin::pin!(rd.read_buf(rbuf));
+                std::future::poll_fn(|cx| std::task::Poll::Ready(read.as_mut().poll(cx))).await
+            };
+            match polled {
+                std::task::Poll::Ready(Ok(0) | Err(_)) => return HeadRead::Closed { partial },
+                std::task::Poll::Ready(Ok(_)) | std::task::Poll::Pending => {}
             }
             continue;
         }
@@ -1114,17 +1120,16 @@ impl ClientConn {
         let t_response = ms(sent_at.elapsed());
         let resp = resp.and_then(|r| {
             // `%B` of a deny: the head as HAProxy counts it, and the body bytes
-            // that came with it.
-            let body = match r.framing {
-                h1::BodyFraming::Length(n) => n.min(sbuf.len() as u64),
-                h1::BodyFraming::None => 0,
-                _ => sbuf.len() as u64,
+            // that came with it (counted only for a deny).
+            let read = |r: &h1::ResponseHead| {
+                let body = match r.framing {
+                    h1::BodyFraming::Length(n) => n.min(sbuf.len() as u64),
+                    h1::BodyFraming::None => 0,
+                    _ => sbuf.len() as u64,
+                };
+                h1::client_head(r, head, false).0 + body
             };
-            let read = h1::client_head(&r, head, false).0 + body;
-            response_rules(cfg, engine, &fwd, facts, r).map_err(|f| match f {
-                Failure::Denied(status, _) => Failure::Denied(status, read),
-                other => other,
-            })
+            response_rules(cfg, engine, &fwd, facts, r, read)
         });
         let resp = match resp {
             Ok(r) => r,
@@ -1537,14 +1542,15 @@ enum Failure {
 }
 
 /// Runs router-core's `http-response` rules (the backend's, then the
-/// frontend's) on the server's head: `Err` for a `deny`, else the head as the
-/// rules left it.
+/// frontend's) on the server's head: `Err` for a `deny` (with `read(head)`, its
+/// `%B`), else the head as the rules left it.
 fn response_rules(
     cfg: &Config,
     engine: &dyn Engine,
     fwd: &Forward<'_>,
     facts: &RequestFacts<'_>,
     mut resp: h1::ResponseHead,
+    read: impl FnOnce(&h1::ResponseHead) -> u64,
 ) -> Result<h1::ResponseHead, Failure> {
     let (fe, be) = (cfg.proxy(fwd.frontend), cfg.proxy(fwd.backend));
     if fe.http_responses.is_empty() && be.http_responses.is_empty() {
@@ -1563,7 +1569,7 @@ fn response_rules(
         &view,
     );
     if let Some(status) = verdict.deny {
-        return Err(Failure::Denied(status, 0));
+        return Err(Failure::Denied(status, read(&resp)));
     }
     resp.apply_rules(&verdict);
     Ok(resp)
