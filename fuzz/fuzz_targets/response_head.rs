@@ -3,6 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use local_host::h1;
 
 fuzz_target!(|data: &[u8]| {
     let (method, data) = match data.split_first() {
@@ -10,13 +11,13 @@ fuzz_target!(|data: &[u8]| {
         Some((_, rest)) => ("GET", rest),
         None => return,
     };
-    if let Ok(Some((resp, used))) = local_host::proxy::origin::parse_response(data, method) {
+    if let Ok(Some((resp, used))) = h1::parse_response(data, method) {
         assert!(used <= data.len());
         let _ = resp.connection();
-        let _ = local_host::proxy::origin::chunked_start_invalid(&data[used..]);
-        if let Ok(Some((req, _))) = local_host::h1::parse_request(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n") {
-            let _ = local_host::proxy::origin::client_head(&resp, &req, false);
-            let _ = local_host::proxy::origin::client_head(&resp, &req, true);
+        let _ = h1::chunked_start_invalid(&data[used..]);
+        if let Ok(Some((req, _))) = h1::RequestHead::parse(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n") {
+            let _ = h1::client_head(&resp, &req, false);
+            let _ = h1::client_head(&resp, &req, true);
         }
     }
 });

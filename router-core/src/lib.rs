@@ -129,6 +129,10 @@ pub mod unstable {
     pub mod config {
         pub use crate::config::*;
     }
+    /// Request-target parsing the fetches use, for the hosts' codecs.
+    pub mod target {
+        pub use crate::acl::fetch::{path_of, scheme_end, uri_of};
+    }
     /// HAProxy's two-letter termination state and its parts.
     pub mod termination {
         pub use crate::termination::*;

@@ -92,7 +92,8 @@ pub struct PoolCounts {
     pub safe_nb: u32,
     /// Most connections used at once since the last purge.
     pub max_used: u32,
-    /// HAProxy's estimate of the connections needed, updated at each purge.
+    /// HAProxy's estimate of the connections needed: raised as soon as more are
+    /// used at once (`srv_use_conn`), recomputed at each purge.
     pub est_need: u32,
 }
 
@@ -101,6 +102,9 @@ impl PoolCounts {
     pub fn start_use(&mut self) {
         self.used += 1;
         self.max_used = self.max_used.max(self.used);
+        // HAProxy 2.6's `srv_use_conn` (server.h) raises the estimate at once, so
+        // that connections used together can all go idle before the first purge.
+        self.est_need = self.est_need.max(self.used);
     }
 
     /// A connection in use closes.
@@ -194,6 +198,21 @@ mod tests {
             lists_for(HttpReuse::Safe, false),
             &[IdleList::Idle, IdleList::Safe]
         );
+    }
+
+    /// `srv_use_conn` in HAProxy 2.6.0's server.h: `est_need_conns` follows the
+    /// connections in use at once, not only the purges.
+    #[test]
+    fn connections_used_together_are_all_kept() {
+        let mut c = PoolCounts::default();
+        for _ in 0..32 {
+            c.start_use();
+        }
+        assert_eq!(c.est_need, 32);
+        for _ in 0..32 {
+            assert!(c.park(&params(), 2).is_some(), "{c:?}");
+        }
+        assert_eq!((c.idle, c.used), (32, 0));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use tokio::net::TcpStream;
 
 use super::connection::ClientConn;
 use super::exchange::{ActiveGuard, Ended, Exchange};
-use super::{ms, origin, pool};
+use super::{ms, pool};
 use crate::engine::Engine;
 use crate::h1;
 use crate::state::counters::inc;
@@ -203,26 +203,10 @@ impl ClientConn {
 
 /// The request head for `fwd` (with its appended headers), as HAProxy sends it.
 pub(super) fn request_bytes(head: &h1::RequestHead, fwd: &Forward<'_>, close: bool) -> Vec<u8> {
-    let edited;
-    let head = if fwd.edits.is_empty() && fwd.method.is_none() && fwd.target.is_none() {
-        head
-    } else {
-        let mut h = head.clone();
-        router_core::unstable::rules::header::apply(
-            &mut h.headers,
-            &fwd.edits,
-            |(n, _)| n.as_str(),
-            |e| (e.name.clone(), e.value.clone()),
-        );
-        // `set-method` / `set-path`...: router-core's request line.
-        if let Some(m) = &fwd.method {
-            h.method.clone_from(m);
-        }
-        if let Some(t) = &fwd.target {
-            h.target.clone_from(t);
-        }
-        edited = h;
-        &edited
+    let edits = h1::writer::Edits {
+        headers: &fwd.edits,
+        method: fwd.method.as_deref(),
+        target: fwd.target.as_deref(),
     };
     let mut appended: [(&str, std::net::IpAddr); 2] = [("", std::net::IpAddr::from([0; 4])); 2];
     let mut n = 0;
@@ -230,7 +214,7 @@ pub(super) fn request_bytes(head: &h1::RequestHead, fwd: &Forward<'_>, close: bo
         appended[n] = (a.name, a.value);
         n += 1;
     }
-    origin::request_head(head, &appended[..n], close)
+    h1::request_head(head, &edits, &appended[..n], close)
 }
 
 /// Connects to the server and sends what of `first` the socket takes at once.
@@ -320,7 +304,7 @@ mod tests {
     #[test]
     fn edits_reach_the_server_as_haproxy_sends_them() {
         let raw = b"GET /x HTTP/1.1\r\nhost: h\r\nX-A: client1\r\nX-Del: 1\r\nX-A: client2\r\nX-B: c\r\n\r\n";
-        let Ok(Some((head, _))) = h1::parse_request(raw) else {
+        let Ok(Some((head, _))) = h1::RequestHead::parse(raw) else {
             panic!("request did not parse");
         };
         let cfg = router_core::parse(
@@ -333,9 +317,9 @@ mod tests {
         .config;
         let hdrs = head.header_pairs();
         let facts = RequestFacts {
-            method: &head.method,
-            target: &head.target,
-            version: &head.version_text,
+            method: head.method(),
+            target: head.target(),
+            version: head.version_text(),
             headers: &hdrs,
             src: "10.0.0.7:5000".parse().unwrap_or_else(|_| panic!()),
             dst: "10.0.0.9:80".parse().unwrap_or_else(|_| panic!()),

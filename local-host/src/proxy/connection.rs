@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant, SystemTime};
 
-use bytes::{Buf, BytesMut};
+use bytes::BytesMut;
 use router_core::model::{Proxy, ProxyId, ServerId};
 use router_core::unstable::termination::{Cause, Phase, Termination};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -248,10 +248,7 @@ pub(super) async fn read_head(
         if !rbuf.is_empty() {
             let started = *first_byte.get_or_insert_with(Instant::now);
             match h1::parse_request(rbuf) {
-                Ok(Some((head, n))) => {
-                    rbuf.advance(n);
-                    return HeadRead::Head(head, started);
-                }
+                Ok(Some(head)) => return HeadRead::Head(head, started),
                 Ok(None) => {}
                 Err(e) => return HeadRead::Bad(e, started),
             }
@@ -287,11 +284,17 @@ pub(super) async fn read_head(
                 }
             }
             *rbuf = buffers::take();
-            match rd.try_read_buf(rbuf) {
-                Ok(0) => return HeadRead::Closed { partial },
-                Ok(_) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                Err(_) => return HeadRead::Closed { partial },
+            // One poll of a read (not `try_read_buf`): a read that leaves room in
+            // the buffer drained the socket, and tokio then forgets its readiness,
+            // so the next wait costs no `recv` that finds nothing (raw_sock.c's
+            // `fd_cant_recv` after a short read, in HAProxy).
+            let polled = {
+                let mut read = std::pin::pin!(rd.read_buf(rbuf));
+                std::future::poll_fn(|cx| std::task::Poll::Ready(read.as_mut().poll(cx))).await
+            };
+            match polled {
+                std::task::Poll::Ready(Ok(0) | Err(_)) => return HeadRead::Closed { partial },
+                std::task::Poll::Ready(Ok(_)) | std::task::Poll::Pending => {}
             }
             continue;
         }

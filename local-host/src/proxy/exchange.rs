@@ -96,9 +96,9 @@ impl ClientConn {
         let ex = Exchange {
             head,
             facts: RequestFacts {
-                method: &head.method,
-                target: &head.target,
-                version: &head.version_text,
+                method: head.method(),
+                target: head.target(),
+                version: head.version_text(),
                 headers: &hdrs,
                 src: self.info.src,
                 dst: self.info.dst,
@@ -207,9 +207,9 @@ impl ClientConn {
                         answer.status,
                     ),
                     router_core::unstable::rules::AnswerKind::Prometheus => {
-                        let is_head = head.method == "HEAD";
+                        let is_head = head.method() == "HEAD";
                         let (status, out) =
-                            crate::promex::response(&g, &head.target, is_head, close);
+                            crate::promex::response(&g, head.target(), is_head, close);
                         applet = Some("<PROMEX>");
                         let bytes = out.len() as u64;
                         (out, bytes, status)

@@ -20,12 +20,12 @@ use super::connect::Plan;
 use super::connection::{After, ClientConn};
 use super::exchange::{ActiveGuard, Ended, Exchange};
 use super::log_line::LogFacts;
-use super::origin::{BodyFraming, ResponseHead};
 use super::relay::{self, Progress, Stop};
 use super::tunnel::TunnelLog;
-use super::{buffers, dur, ms, origin, pool, quickack, write_all};
+use super::{buffers, dur, ms, pool, quickack, write_all};
 use crate::access_log;
 use crate::engine::Engine;
+use crate::h1::{self, BodyFraming, ResponseHead};
 use crate::h1::{Framing, RequestHead, Version};
 
 /// Why no usable response head came.
@@ -150,7 +150,7 @@ impl ClientConn {
 
         // The request head exactly as HAProxy sends it, built for each attempt (a
         // redispatch may change the appended headers) and sent with the connect.
-        let req_framing = origin::request_framing(head.framing);
+        let req_framing = h1::request_framing(head.framing);
         // Body bytes already read go with the head (one write for small requests).
         let inline_body = match req_framing {
             BodyFraming::Length(n) if (self.rbuf.len() as u64) >= n => Some(n as usize),
@@ -194,7 +194,7 @@ impl ClientConn {
             // connection (not a retry); any other closes the client connection
             // without an answer, as HAProxy 2.6 does for every request (http_ana.c's
             // abort_keep_alive), so that the client decides.
-            replayable: left_framing == BodyFraming::None && reuse::may_send_again(&head.method),
+            replayable: left_framing == BodyFraming::None && reuse::may_send_again(head.method()),
         };
         let (answered, resp) = match self.send(engine, &mut ex, &mut fwd, &mut out, rd, wr).await {
             Ok(a) => a,
@@ -210,17 +210,16 @@ impl ClientConn {
         let t_response = ms(answered.sent_at.elapsed());
         let resp = resp.and_then(|r| {
             // `%B` of a deny: the head as HAProxy counts it, and the body bytes
-            // that came with it.
-            let body = match r.framing {
-                BodyFraming::Length(n) => n.min(out.sbuf.len() as u64),
-                BodyFraming::None => 0,
-                _ => out.sbuf.len() as u64,
+            // that came with it (counted only for a deny).
+            let read = |r: &h1::ResponseHead| {
+                let body = match r.framing {
+                    BodyFraming::Length(n) => n.min(out.sbuf.len() as u64),
+                    BodyFraming::None => 0,
+                    _ => out.sbuf.len() as u64,
+                };
+                h1::client_head(r, head, false).0 + body
             };
-            let read = origin::client_head(&r, head, false).0 + body;
-            response_rules(cfg, engine, &fwd, &ex.facts, r).map_err(|f| match f {
-                Failure::Denied(status, _) => Failure::Denied(status, read),
-                other => other,
-            })
+            response_rules(cfg, engine, &fwd, &ex.facts, r, read)
         });
         let resp = match resp {
             Ok(r) => r,
@@ -311,7 +310,7 @@ impl ClientConn {
                 );
                 tokio::pin!(pump);
                 // The server answers the method it received (`set-method`).
-                let sent_method = fwd.method.as_deref().unwrap_or(&head.method);
+                let sent_method = fwd.method.as_deref().unwrap_or(head.method());
                 let read_head =
                     read_response(&mut srd, &mut out.sbuf, head, sent_method, wr, client_to);
                 tokio::pin!(read_head);
@@ -391,8 +390,8 @@ impl ClientConn {
         let status = resp.status;
         let body_done = matches!(out.upload.result, Some(Ok(_)));
 
-        if origin::is_tunnel(&resp, head) {
-            let (bytes, head_out) = origin::client_head(&resp, head, false);
+        if h1::is_tunnel(&resp, head) {
+            let (bytes, head_out) = h1::client_head(&resp, head, false);
             let ok = write_all(wr, &head_out, client_to).await;
             let served = out.active.keep_served();
             let server_left = std::mem::take(&mut out.sbuf);
@@ -437,7 +436,7 @@ impl ClientConn {
             && resp.framing != BodyFraming::Close
             && !reuse::client_side_closes(fe, resp_conn.keep_alive)
             && !*self.stopping.borrow();
-        let (head_bytes, head_out) = origin::client_head(&resp, head, !keep);
+        let (head_bytes, head_out) = h1::client_head(&resp, head, !keep);
         let mut progress = Progress::default();
         let (mut srd, _) = stream.split();
         let r = relay::relay(
@@ -504,15 +503,16 @@ impl ClientConn {
 }
 
 /// Runs router-core's `http-response` rules (the backend's, then the
-/// frontend's) on the server's head: `Err` for a `deny`, else the head as the
-/// rules left it.
+/// frontend's) on the server's head: `Err` for a `deny` (with `read(head)`, its
+/// `%B`), else the head as the rules left it.
 fn response_rules(
     cfg: &Config,
     engine: &dyn Engine,
     fwd: &Forward<'_>,
     facts: &RequestFacts<'_>,
-    mut resp: origin::ResponseHead,
-) -> Result<origin::ResponseHead, Failure> {
+    mut resp: h1::ResponseHead,
+    read: impl FnOnce(&h1::ResponseHead) -> u64,
+) -> Result<h1::ResponseHead, Failure> {
     use router_core::unstable::rules::response;
     if !response::has_rules(cfg, fwd) {
         return Ok(resp);
@@ -525,7 +525,7 @@ fn response_rules(
     let health = engine.health_snapshot();
     let verdict = response::for_forward(cfg, fwd, (facts, &health), resp.status, &view);
     if let Some(status) = verdict.deny {
-        return Err(Failure::Denied(status, 0));
+        return Err(Failure::Denied(status, read(&resp)));
     }
     resp.apply_rules(&verdict);
     Ok(resp)
@@ -540,14 +540,14 @@ async fn read_response(
     method: &str,
     wr: &mut OwnedWriteHalf,
     client_to: Duration,
-) -> Result<origin::ResponseHead, Failure> {
+) -> Result<h1::ResponseHead, Failure> {
     loop {
-        match origin::parse_response(sbuf, method) {
+        match h1::parse_response(sbuf, method) {
             Err(_) => return Err(Failure::Invalid),
             Ok(Some((h, n))) => {
                 sbuf.advance(n);
                 if (100..200).contains(&h.status) && h.status != 101 {
-                    let (_, out) = origin::client_head(&h, req, false);
+                    let (_, out) = h1::client_head(&h, req, false);
                     if !write_all(wr, &out, client_to).await {
                         return Err(Failure::Closed);
                     }
@@ -567,8 +567,7 @@ async fn read_response(
                                     .map(|(_, v)| v),
                             )));
                 if unusable_101
-                    || (h.framing == origin::BodyFraming::Chunked
-                        && origin::chunked_start_invalid(sbuf))
+                    || (h.framing == h1::BodyFraming::Chunked && h1::chunked_start_invalid(sbuf))
                 {
                     return Err(Failure::Invalid);
                 }

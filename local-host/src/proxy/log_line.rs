@@ -188,13 +188,7 @@ impl ClientConn {
             redispatched: t.attempts.was_redispatched(),
             srv_queue: self.queue_pos[0].swap(0, std::sync::atomic::Ordering::Relaxed),
             backend_queue: self.queue_pos[1].swap(0, std::sync::atomic::Ordering::Relaxed),
-            request: head.map(|h| {
-                (
-                    h.method.as_str(),
-                    h.target.as_str(),
-                    h.version_text.as_str(),
-                )
-            }),
+            request: head.map(|h| (h.method(), h.target(), h.version_text())),
         });
     }
 }

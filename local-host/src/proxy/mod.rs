@@ -10,7 +10,7 @@
 //! - [`connect`]: the server connection, new or idle, with router-core's retries and
 //!   redispatch.
 //! - [`forward`]: sending the request, reading the response head, relaying the bodies
-//!   ([`relay`]) with this crate's own HTTP/1 codec ([`origin`]), not hyper's.
+//!   ([`relay`]) with this crate's own sans-io HTTP/1 codec ([`crate::h1`]), not hyper's.
 //! - [`tunnel`]: bytes both ways after a `101`.
 //! - [`log_line`]: the access-log entry of an exchange, and the counters it updates.
 //!
@@ -22,7 +22,7 @@ mod connection;
 mod exchange;
 mod forward;
 mod log_line;
-pub mod origin;
+
 pub mod pool;
 mod queue;
 mod quickack;

@@ -116,30 +116,36 @@ impl Pools {
         if inner.idle.is_empty() {
             return None;
         }
-        // Connections the server closed while idle go first.
+        // The one a request would take is checked (no system call unless the event
+        // loop saw it readable); one the server closed is dropped and the next
+        // tried. The others wait for the purge.
         let mut dead = Vec::new();
-        inner.idle.retain(|c| {
-            let ok = alive(&c.stream);
-            if !ok {
-                dead.push(c.list);
+        let c = loop {
+            let pick = lists.iter().find_map(|&list| {
+                let on = |mine: bool| {
+                    inner
+                        .idle
+                        .iter()
+                        .position(|c| c.list == list && (c.thread == me) == mine)
+                };
+                on(true).or_else(|| on(false))
+            });
+            let c = pick.and_then(|i| inner.idle.remove(i));
+            match c {
+                Some(c) if !alive(&c.stream) => {
+                    inner.counts.leave(c.list);
+                    dead.push(c);
+                }
+                Some(c) => {
+                    inner.counts.take(c.list);
+                    break Some(c);
+                }
+                None => break None,
             }
-            ok
-        });
-        for list in dead {
-            inner.counts.leave(list);
-        }
-        let pick = lists.iter().find_map(|&list| {
-            let on = |mine: bool| {
-                inner
-                    .idle
-                    .iter()
-                    .position(|c| c.list == list && (c.thread == me) == mine)
-            };
-            on(true).or_else(|| on(false))
-        })?;
-        let c = inner.idle.remove(pick)?;
-        inner.counts.take(c.list);
+        };
         drop(inner);
+        drop(dead);
+        let c = c?;
         let stream = if c.thread == me {
             c.stream
         } else {

@@ -1,14 +1,19 @@
 //! The forward phase's body relay: a request body to the server, a response body to
-//! the client, each re-encoded in its framing (chunks, trailers) by this crate's
-//! HTTP/1 codec, with the idle timeouts of the two sides.
+//! the client, each re-encoded in its framing (chunks, trailers) with the sans-io
+//! codec in [`crate::h1`], under the idle timeouts of the two sides.
+//!
+//! hyper's client would normalize what HAProxy keeps as received (an absolute target
+//! without a path gains a `/`, targets with `"` or `{` are refused, repeated headers are
+//! regrouped, control bytes in values are refused), which the differential test showed;
+//! hence this small codec.
 
 use std::time::Duration;
 
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use super::origin::{BodyFraming, push_trailer, trim_line};
-use crate::h1::{self, ChunkState, ChunkStep};
+use crate::h1::chunked::{push_size, push_trailer, trailer_line};
+use crate::h1::{BodyFraming, ChunkState, ChunkStep, chunk_step};
 
 /// Why a body transfer stopped early.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +120,7 @@ where
             let mut trailers = Vec::new();
             while *st != ChunkState::Done {
                 let in_trailers = *st == ChunkState::Trailers;
-                match h1::chunk_step(st, buf) {
+                match chunk_step(st, buf) {
                     ChunkStep::More => {
                         if !out.is_empty() {
                             put(w, &out, write_idle).await?;
@@ -130,18 +135,17 @@ where
                         return Err(Stop::Invalid);
                     }
                     ChunkStep::Consumed { consumed, data } => {
-                        if in_trailers {
-                            let line = buf.get(..consumed.saturating_sub(1)).unwrap_or_default();
-                            if push_trailer(&mut trailers, trim_line(line)).is_err() {
-                                if !out.is_empty() {
-                                    let _ = put(w, &out, write_idle).await;
-                                }
-                                return Err(Stop::Invalid);
+                        if in_trailers
+                            && push_trailer(&mut trailers, trailer_line(buf, consumed)).is_err()
+                        {
+                            if !out.is_empty() {
+                                let _ = put(w, &out, write_idle).await;
                             }
+                            return Err(Stop::Invalid);
                         }
                         if let Some((a, b)) = data {
                             let len = b - a;
-                            out.extend_from_slice(format!("{len:x}\r\n").as_bytes());
+                            push_size(&mut out, len);
                             out.extend_from_slice(&buf[a..b]);
                             out.extend_from_slice(b"\r\n");
                             progress.bytes += len as u64;

@@ -28,7 +28,7 @@ pub use hdr::split_values;
 
 pub use nbsrv::NbsrvTarget;
 pub use srv_is_up::SrvTarget;
-pub use target::{path_of, uri_of};
+pub use target::{path_of, scheme_end, uri_of};
 
 /// Every fetch file's keyword rows, in the order "did you mean" suggestions
 /// prefer on a tie.

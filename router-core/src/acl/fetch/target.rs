@@ -75,25 +75,28 @@ pub fn query_of(target: &str) -> Option<&str> {
     target.split_once('?').map(|(_, q)| q)
 }
 
+/// Where an absolute-form target's `scheme://` ends (HAProxy's `http_parse_scheme`:
+/// a letter, then letters, digits, `+`, `-`, `.`), if it has one. The hosts' h1
+/// parsers read the authority from there.
+pub fn scheme_end(target: &str) -> Option<usize> {
+    let b = target.as_bytes();
+    if !b.first()?.is_ascii_alphabetic() {
+        return None;
+    }
+    let mut i = 1;
+    while i < b.len() && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'+' | b'-' | b'.')) {
+        i += 1;
+    }
+    (b.get(i..i + 3)? == b"://").then_some(i + 3)
+}
+
 fn path_start(target: &str) -> Option<usize> {
     let b = target.as_bytes();
-    let mut i = 0;
-    match b.first()? {
+    let mut i = match b.first()? {
         b'*' => return None,
-        c if c.is_ascii_alphabetic() => {
-            i = 1;
-            while i < b.len()
-                && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'+' | b'-' | b'.'))
-            {
-                i += 1;
-            }
-            if b.get(i..i + 3)? != b"://" {
-                return None;
-            }
-            i += 3;
-        }
-        _ => {}
-    }
+        c if c.is_ascii_alphabetic() => scheme_end(target)?,
+        _ => 0,
+    };
     while i < b.len() && b[i] != b'/' {
         i += 1;
     }

@@ -1,24 +1,16 @@
-//! The server side of an exchange, written and read byte for byte: the request head
-//! exactly as HAProxy 2.6 sends it (target untouched, header order kept, names in lower
-//! case, the configured lines appended at the end), the response head parsed leniently
-//! as HAProxy does and rewritten for the client. The bodies are relayed by
-//! [`super::relay`] (the async part); this file does no I/O.
-//!
-//! hyper's client would normalize what HAProxy keeps as received (an absolute target
-//! without a path gains a `/`, targets with `"` or `{` are refused, repeated headers are
-//! regrouped, control bytes in values are refused), which the differential test showed;
-//! hence this small codec.
+//! The server's response head, read leniently as HAProxy 2.6 reads it, and how its
+//! body is delimited. The head keeps its bytes (one copy of the head: the server
+//! buffer they came in goes back to the pool while the head lives on for the log)
+//! and offsets into them; names are compared ignoring case and written in lower
+//! case by [`super::writer::client_head`], as HAProxy writes them.
 
-use std::net::IpAddr;
-use std::ops::Range;
+use bytes::Bytes;
 
-use router_core::unstable::encoding;
-
-use crate::access_log::IpText;
-use crate::h1::{self, ChunkState, ChunkStep, Framing, RequestHead, Version};
+use super::chunked::trim_line;
+use super::{Framing, MAX_HEAD_COST, MAX_HEADERS, RequestHead, Span};
 
 /// Largest response head accepted (HAProxy's buffer).
-const MAX_RESPONSE_HEAD: usize = 16384;
+pub(crate) const MAX_RESPONSE_HEAD: usize = 16384;
 
 /// How a response body is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,36 +22,52 @@ pub enum BodyFraming {
     Close,
 }
 
-/// A parsed response head. The reason and the header lines live in one buffer
-/// (three allocations per response, not two per header line).
+/// A parsed response head: its bytes and offsets into them (three allocations per
+/// response, not two per header line).
 #[derive(Debug, Clone)]
 pub struct ResponseHead {
     pub status: u16,
     /// The version's two digits when it is below 1.1 (`0.9`, `1.0`): HAProxy 2.6
     /// writes such a version back as received, and 1.1 for any other.
-    legacy_version: Option<[u8; 2]>,
-    /// The reason, then each header's name (lower-cased) and value, back to back.
-    text: Vec<u8>,
-    reason: Range<usize>,
-    /// (name, value) of each header line in `text`, in order (`connection` as
-    /// received: [`client_head`] rewrites it).
-    fields: Vec<(Range<usize>, Range<usize>)>,
+    pub(super) legacy_version: Option<[u8; 2]>,
+    /// The head as the server sent it.
+    raw: Bytes,
+    /// Text written here instead: a reason or name that is not UTF-8 (replaced
+    /// lossily), an unfolded value, the lines `http-response` rules left. A span
+    /// at or past `raw.len()` points here.
+    own: Vec<u8>,
+    reason: Span,
+    /// (name, value) of each header line, in order (names as received,
+    /// `connection` as received: [`super::client_head`] rewrites it).
+    fields: Vec<(Span, Span)>,
     pub framing: BodyFraming,
     /// What `http-response` rules added to the head's size (negative: removed).
     /// HAProxy 2.6's `%B` counts the head as the server sent it.
-    rules_delta: i64,
+    pub(super) rules_delta: i64,
 }
 
 impl ResponseHead {
+    fn bytes(&self, s: Span) -> &[u8] {
+        let r = self.raw.len();
+        if s.start as usize >= r {
+            Span::new(s.start as usize - r, s.end as usize - r).of(&self.own)
+        } else {
+            s.of(&self.raw)
+        }
+    }
+
     /// The reason phrase (invalid UTF-8 replaced by U+FFFD).
     pub fn reason(&self) -> &[u8] {
-        self.text.get(self.reason.clone()).unwrap_or_default()
+        self.bytes(self.reason)
     }
 
     /// What the response says about its connection, for router-core's reuse rules.
     pub fn connection(&self) -> router_core::unstable::reuse::ResponseConn {
         let (mut close, mut keep_alive) = (false, false);
-        for (_, v) in self.headers().filter(|(n, _)| *n == b"connection") {
+        for (_, v) in self
+            .headers()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(b"connection"))
+        {
             for token in v.split(|&b| b == b',') {
                 let t = token.trim_ascii();
                 close |= t.eq_ignore_ascii_case(b"close");
@@ -75,12 +83,12 @@ impl ResponseHead {
     }
 
     /// The status and header lines as router-core's `http-response` rules read
-    /// them (values as UTF-8, invalid bytes replaced).
+    /// them (names lower-cased, values as UTF-8, invalid bytes replaced).
     pub fn rule_lines(&self) -> Vec<(String, String)> {
         self.headers()
             .map(|(n, v)| {
                 (
-                    String::from_utf8_lossy(n).into_owned(),
+                    String::from_utf8_lossy(n).to_ascii_lowercase(),
                     String::from_utf8_lossy(v).into_owned(),
                 )
             })
@@ -92,30 +100,19 @@ impl ResponseHead {
     /// (HAProxy's reason for the status when the rule gives none). The framing
     /// read from the server's head stays.
     pub fn apply_rules(&mut self, v: &router_core::unstable::rules::response::ResponseVerdict) {
-        let mut lines: Vec<(Vec<u8>, Vec<u8>)> = self
-            .headers()
-            .map(|(n, v)| (n.to_vec(), v.to_vec()))
-            .collect();
+        let mut lines: Vec<(&[u8], &[u8])> = self.headers().collect();
         router_core::unstable::rules::header::apply(
             &mut lines,
             &v.edits,
-            |h| std::str::from_utf8(&h.0).unwrap_or(""),
-            |e| {
-                (
-                    e.name.to_ascii_lowercase().into_bytes(),
-                    e.value.clone().into_bytes(),
-                )
-            },
+            |h| std::str::from_utf8(h.0).unwrap_or(""),
+            |e| (e.name.as_bytes(), e.value.as_bytes()),
         );
-        let reason: Vec<u8> = match &v.status {
-            Some((s, r)) => {
-                self.status = *s;
-                r.as_deref()
-                    .unwrap_or(router_core::unstable::answer::reason(*s))
-                    .as_bytes()
-                    .to_vec()
-            }
-            None => self.reason().to_vec(),
+        let reason: &[u8] = match &v.status {
+            Some((s, r)) => r
+                .as_deref()
+                .unwrap_or(router_core::unstable::answer::reason(*s))
+                .as_bytes(),
+            None => self.reason(),
         };
         let size = |r: usize, lines: &mut dyn Iterator<Item = usize>| -> i64 {
             i64::try_from(r + lines.sum::<usize>()).unwrap_or(i64::MAX)
@@ -128,31 +125,58 @@ impl ResponseHead {
             reason.len(),
             &mut lines.iter().map(|(n, v)| n.len() + v.len()),
         );
-        self.rules_delta += after - before;
-        let mut text = reason;
-        let reason = 0..text.len();
+        // The new head, all in the side buffer.
+        let base = self.raw.len();
+        let mut own = Vec::with_capacity(
+            reason.len() + lines.iter().map(|(n, v)| n.len() + v.len()).sum::<usize>(),
+        );
+        own.extend_from_slice(reason);
+        let reason_span = Span::new(base, base + own.len());
         let mut fields = Vec::with_capacity(lines.len());
         for (n, v) in lines {
-            let n0 = text.len();
-            text.extend_from_slice(&n);
-            let v0 = text.len();
-            text.extend_from_slice(&v);
-            fields.push((n0..v0, v0..text.len()));
+            let n0 = base + own.len();
+            own.extend(n.iter().map(u8::to_ascii_lowercase));
+            let v0 = base + own.len();
+            own.extend_from_slice(v);
+            fields.push((Span::new(n0, v0), Span::new(v0, base + own.len())));
         }
-        self.text = text;
-        self.reason = reason;
+        if let Some((s, _)) = &v.status {
+            self.status = *s;
+        }
+        self.rules_delta += after - before;
+        self.own = own;
+        self.reason = reason_span;
         self.fields = fields;
     }
 
-    /// Header lines in order: names lower-cased (invalid UTF-8 replaced by U+FFFD),
-    /// values as received (an obs-fold continuation appended with two spaces).
+    /// Header lines in order: names as received (invalid UTF-8 replaced by
+    /// U+FFFD), values as received (an obs-fold continuation appended with two
+    /// spaces).
     pub fn headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
-        self.fields.iter().map(|(n, v)| {
-            (
-                self.text.get(n.clone()).unwrap_or_default(),
-                self.text.get(v.clone()).unwrap_or_default(),
-            )
-        })
+        self.fields
+            .iter()
+            .map(|&(n, v)| (self.bytes(n), self.bytes(v)))
+    }
+
+    /// The first `name` line's value (names compared ignoring case).
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| v)
+    }
+
+    /// How many bytes the reason and header lines take (a capacity hint).
+    pub(super) fn text_len(&self) -> usize {
+        self.reason.len()
+            + self
+                .fields
+                .iter()
+                .map(|(n, v)| n.len() + v.len())
+                .sum::<usize>()
+    }
+
+    pub(super) fn field_count(&self) -> usize {
+        self.fields.len()
     }
 }
 
@@ -161,31 +185,26 @@ impl ResponseHead {
 #[error("invalid response from the server")]
 pub struct BadResponse;
 
-pub(super) fn trim_line(line: &[u8]) -> &[u8] {
-    match line {
-        [rest @ .., b'\r'] => rest,
-        _ => line,
+/// `bytes` as a span of the head: in place when UTF-8 (always, for ASCII), else
+/// as `String::from_utf8_lossy(bytes)` would write them, in the side buffer.
+fn lossy_span(own: &mut Vec<u8>, base: usize, at: usize, bytes: &[u8]) -> Span {
+    if bytes.is_ascii() || std::str::from_utf8(bytes).is_ok() {
+        return Span::new(at, at + bytes.len());
     }
-}
-
-/// Appends `bytes` as `String::from_utf8_lossy(bytes)` would write them.
-fn push_lossy(out: &mut Vec<u8>, bytes: &[u8]) {
-    if bytes.is_ascii() {
-        out.extend_from_slice(bytes);
-    } else {
-        out.extend_from_slice(String::from_utf8_lossy(bytes).as_bytes());
-    }
+    let start = base + own.len();
+    own.extend_from_slice(String::from_utf8_lossy(bytes).as_bytes());
+    Span::new(start, base + own.len())
 }
 
 /// Parses a response head at the start of `buf`. `Ok(None)`: read more. `Err`: the
-/// server answered garbage (502).
+/// server answered garbage (502). `Ok(Some((head, n)))`: the head took `n` bytes.
 pub fn parse_response(
     buf: &[u8],
     request_method: &str,
 ) -> Result<Option<(ResponseHead, usize)>, BadResponse> {
     // The lines up to the empty one (empty lines before the status line are skipped);
     // nothing is judged before the head is complete, except its size.
-    let mut spans = [(0usize, 0usize); h1::MAX_HEADERS + 1];
+    let mut spans = [(0usize, 0usize); MAX_HEADERS + 1];
     let mut count = 0;
     let mut pos = 0;
     let end = loop {
@@ -214,11 +233,11 @@ pub fn parse_response(
         *slot = span;
         count += 1;
     };
-    let line = |i: usize| -> &[u8] {
+    let line = |i: usize| -> (usize, &[u8]) {
         let (a, b) = spans[i];
-        &buf[a..b]
+        (a, &buf[a..b])
     };
-    let status_line = line(0);
+    let (status_at, status_line) = line(0);
     let rest = status_line.strip_prefix(b"HTTP/").ok_or(BadResponse)?;
     let (ver, rest) = rest.split_at(rest.iter().position(|&b| b == b' ').ok_or(BadResponse)?);
     if !matches!(ver, [a, b'.', b] if a.is_ascii_digit() && b.is_ascii_digit()) {
@@ -240,21 +259,27 @@ pub fn parse_response(
         return Err(BadResponse);
     }
     let status = u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0');
-    // HAProxy 2.6's limit, the request's (h1.rs): 15275 in this cost model, probed
-    // with a raw origin (one header or forty, the same sum).
+    // HAProxy 2.6's limit, the request's (request.rs): 15275 in this cost model,
+    // probed with a raw origin (one header or forty, the same sum).
     let mut cost = 8 + code.len() + reason.len();
-    let mut text = Vec::with_capacity(end);
-    push_lossy(&mut text, reason);
-    let reason = 0..text.len();
-    let mut fields: Vec<(Range<usize>, Range<usize>)> = Vec::with_capacity(count - 1);
+    let mut own = Vec::new();
+    let reason_at = status_at + (status_line.len() - reason.len());
+    let reason = lossy_span(&mut own, end, reason_at, reason);
+    let mut fields: Vec<(Span, Span)> = Vec::with_capacity(count - 1);
     for i in 1..count {
-        let line = line(i);
+        let (at, line) = line(i);
         if matches!(line.first(), Some(b' ' | b'\t')) {
-            // The last value is at the end of `text`.
             let (_, v) = fields.last_mut().ok_or(BadResponse)?;
-            text.extend_from_slice(b"  ");
-            text.extend_from_slice(line);
-            v.end = text.len();
+            if (v.start as usize) < end {
+                // Moved to the side buffer, where the continuation follows it.
+                let start = end + own.len();
+                own.extend_from_slice(v.of(buf));
+                *v = Span::new(start, end + own.len());
+            }
+            // The value being unfolded is the last thing in the side buffer.
+            own.extend_from_slice(b"  ");
+            own.extend_from_slice(line);
+            *v = Span::new(v.start as usize, end + own.len());
             cost += 2 + line.len();
             continue;
         }
@@ -267,28 +292,25 @@ pub fn parse_response(
         {
             return Err(BadResponse);
         }
-        let mut value = &line[colon + 1..];
-        while let [b' ' | b'\t', r @ ..] = value {
-            value = r;
+        let (mut v0, mut v1) = (colon + 1, line.len());
+        while v0 < v1 && matches!(line[v0], b' ' | b'\t') {
+            v0 += 1;
         }
-        while let [r @ .., b' ' | b'\t'] = value {
-            value = r;
+        while v1 > v0 && matches!(line[v1 - 1], b' ' | b'\t') {
+            v1 -= 1;
         }
-        cost += name.len() + value.len() + 8;
-        let n0 = text.len();
-        push_lossy(&mut text, name);
-        text[n0..].make_ascii_lowercase();
-        let v0 = text.len();
-        text.extend_from_slice(value);
-        fields.push((n0..v0, v0..text.len()));
+        cost += name.len() + (v1 - v0) + 8;
+        let name = lossy_span(&mut own, end, at, name);
+        fields.push((name, Span::new(at + v0, at + v1)));
     }
-    if cost > h1::MAX_HEAD_COST {
+    if cost > MAX_HEAD_COST {
         return Err(BadResponse);
     }
     let head = ResponseHead {
         status,
         legacy_version,
-        text,
+        raw: Bytes::copy_from_slice(&buf[..end]),
+        own,
         reason,
         fields,
         rules_delta: 0,
@@ -304,8 +326,8 @@ pub fn parse_response(
 /// until close. HAProxy 2.6.12 answers 502 to a response whose transfer codings,
 /// over all its Transfer-Encoding lines, are anything but one `chunked` (`gzip`,
 /// `gzip, chunked`, `chunked, chunked`: probed), so they are refused here too.
-/// `headers` are (lowercase name, value) pairs.
-fn body_framing<'h>(
+/// `headers` are (name, value) pairs, names compared ignoring case.
+pub(crate) fn body_framing<'h>(
     request_method: &str,
     status: u16,
     headers: impl Iterator<Item = (&'h [u8], &'h [u8])>,
@@ -314,14 +336,15 @@ fn body_framing<'h>(
     // Transfer codings seen: how many are `chunked`, whether any other is.
     let (mut chunked, mut other_coding, mut te) = (0u32, false, false);
     for (n, v) in headers {
-        if n == b"content-length" {
+        if n.eq_ignore_ascii_case(b"content-length") {
             for part in v.split(|&b| b == b',') {
                 // Digits only (HAProxy 2.6: 502 to `+2`, as to `-2`).
                 let p = part.trim_ascii();
                 if p.is_empty() || !p.iter().all(u8::is_ascii_digit) {
                     return Err(BadResponse);
                 }
-                let l: u64 = String::from_utf8_lossy(p)
+                let l: u64 = std::str::from_utf8(p)
+                    .map_err(|_| BadResponse)?
                     .parse()
                     .map_err(|_| BadResponse)?;
                 if length.is_some_and(|x| x != l) {
@@ -329,7 +352,7 @@ fn body_framing<'h>(
                 }
                 length = Some(l);
             }
-        } else if n == b"transfer-encoding" {
+        } else if n.eq_ignore_ascii_case(b"transfer-encoding") {
             te = true;
             for coding in v.split(|&b| b == b',') {
                 if String::from_utf8_lossy(coding)
@@ -363,207 +386,14 @@ fn body_framing<'h>(
     })
 }
 
-/// The request head for the server. `connection` loses its `close` and `keep-alive`
-/// tokens ([`h1::connection_kept`]), `accept-encoding` is dropped from WebSocket
-/// upgrades, the configured lines are appended, then, unless the request asks for an upgrade, `connection: close` when
-/// the server connection must not be kept (`http-server-close` without
-/// `http-pretend-keepalive`; nothing for HTTP/1.0, which closes by default, as HAProxy
-/// 2.6 does) or `connection: keep-alive` for HTTP/1.0.
-pub fn request_head(
-    head: &RequestHead,
-    appended: &[(&str, IpAddr)],
-    announce_close: bool,
-) -> Vec<u8> {
-    let size = head.method.len()
-        + head.target.len()
-        + head
-            .headers
-            .iter()
-            .map(|(n, v)| n.len() + v.len() + 4)
-            .sum::<usize>()
-        + appended
-            .iter()
-            .map(|(n, _)| n.len() + 4 + 45)
-            .sum::<usize>()
-        + 64;
-    let mut out = Vec::with_capacity(size);
-    out.extend_from_slice(head.method.as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(head.target.as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(head.version.as_str().as_bytes());
-    out.extend_from_slice(b"\r\n");
-    // router-core's rule: no encoding is asked for on a WebSocket upgrade.
-    let drop_accept_encoding = matches!(
-        encoding::accept_encoding(encoding::Platform::Socket, head.websocket, None),
-        encoding::AcceptEncoding::Remove
-    );
-    for (n, v) in &head.headers {
-        if drop_accept_encoding && n.eq_ignore_ascii_case("accept-encoding") {
-            continue;
-        }
-        let kept;
-        let v = if n.eq_ignore_ascii_case("connection") {
-            kept = h1::connection_kept(v.as_bytes());
-            if kept.is_empty() {
-                continue;
-            }
-            &kept[..]
-        } else {
-            v.as_bytes()
-        };
-        out.extend(n.bytes().map(|b| b.to_ascii_lowercase()));
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(v);
-        out.extend_from_slice(b"\r\n");
-    }
-    for (n, v) in appended {
-        out.extend(n.bytes().map(|b| b.to_ascii_lowercase()));
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(IpText::new(*v).as_str().as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    if !head.upgrade {
-        if announce_close {
-            if head.version != Version::Http10 {
-                out.extend_from_slice(b"connection: close\r\n");
-            }
-        } else if head.version == Version::Http10 {
-            out.extend_from_slice(b"connection: keep-alive\r\n");
-        }
-    }
-    out.extend_from_slice(b"\r\n");
-    out
-}
-
 /// Whether the exchange becomes a byte tunnel after this response: a `101`, or a
 /// `2xx` to `CONNECT`.
 pub fn is_tunnel(resp: &ResponseHead, req: &RequestHead) -> bool {
     resp.status == 101
-        || ((200..300).contains(&resp.status) && req.method.eq_ignore_ascii_case("CONNECT"))
+        || ((200..300).contains(&resp.status) && req.method().eq_ignore_ascii_case("CONNECT"))
 }
 
-/// The response head for the client and HAProxy's `%B` count for it, as HAProxy 2.6
-/// rewrites it: the version kept only when below 1.1; `connection` without its `close`
-/// and `keep-alive` tokens, then one written for the client connection (`close` for a 1.1 answer, or
-/// `keep-alive` when the request or the answer is 1.0); `content-length` and
-/// `transfer-encoding` dropped from 1xx and 204 answers; `content-length` dropped
-/// beside `transfer-encoding`, and several merged into one.
-pub fn client_head(resp: &ResponseHead, req: &RequestHead, close: bool) -> (u64, Vec<u8>) {
-    let mut out = Vec::with_capacity(256 + resp.text.len() + 4 * resp.fields.len());
-    match resp.legacy_version {
-        Some([maj, min]) => {
-            out.extend_from_slice(&[b'H', b'T', b'T', b'P', b'/', maj, b'.', min, b' '])
-        }
-        None => out.extend_from_slice(b"HTTP/1.1 "),
-    }
-    // `{:03}`: the status has three digits.
-    let s = resp.status;
-    out.extend_from_slice(&[
-        b'0' + (s / 100 % 10) as u8,
-        b'0' + (s / 10 % 10) as u8,
-        b'0' + (s % 10) as u8,
-        b' ',
-    ]);
-    out.extend_from_slice(resp.reason());
-    out.extend_from_slice(b"\r\n");
-    let tunnel = is_tunnel(resp, req);
-    let interim = (100..200).contains(&resp.status) && !tunnel;
-    let no_length = interim || resp.status == 204;
-    let chunked = resp.headers().any(|(n, _)| n == b"transfer-encoding");
-    let mut length_written = false;
-    let mut counted = 0usize;
-    for (n, mut v) in resp.headers() {
-        let kept;
-        if n == b"connection" {
-            kept = h1::connection_kept(v);
-            if kept.is_empty() {
-                continue;
-            }
-            v = &kept;
-        }
-        if n == b"content-length" || n == b"transfer-encoding" {
-            if no_length {
-                continue;
-            }
-            if n == b"content-length" {
-                if chunked || length_written {
-                    continue;
-                }
-                length_written = true;
-                // The values agree (`parse_response`): the first one, alone.
-                v = v
-                    .split(|&b| b == b',')
-                    .next()
-                    .unwrap_or_default()
-                    .trim_ascii();
-            }
-        }
-        counted += n.len() + v.len();
-        out.extend_from_slice(n);
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(v);
-        out.extend_from_slice(b"\r\n");
-    }
-    let legacy = resp.legacy_version.is_some();
-    if !tunnel && !interim {
-        if close || resp.framing == BodyFraming::Close {
-            if !legacy {
-                out.extend_from_slice(b"connection: close\r\n");
-            }
-        } else if req.version == Version::Http10 || legacy {
-            out.extend_from_slice(b"connection: keep-alive\r\n");
-        }
-    }
-    out.extend_from_slice(b"\r\n");
-    let bytes = (21 + 8 + 3 + resp.reason().len() as u64 + counted as u64)
-        .saturating_add_signed(-resp.rules_delta);
-    (bytes, out)
-}
-
-/// The chunked body bytes that came with a response head are already invalid: HAProxy
-/// 2.6 parses what it read with the head before it forwards the head, and answers 502
-/// (probed with a raw origin sending `zz` as the first chunk size, or a trailer line
-/// without a colon).
-pub fn chunked_start_invalid(buf: &[u8]) -> bool {
-    let mut st = ChunkState::Size;
-    let mut pos = 0;
-    loop {
-        let in_trailers = st == ChunkState::Trailers;
-        match h1::chunk_step(&mut st, &buf[pos..]) {
-            ChunkStep::Invalid => return true,
-            ChunkStep::More => return false,
-            ChunkStep::Consumed { consumed, .. } => {
-                let line = buf.get(pos..(pos + consumed).saturating_sub(1));
-                if in_trailers
-                    && push_trailer(&mut Vec::new(), trim_line(line.unwrap_or_default())).is_err()
-                {
-                    return true;
-                }
-                if consumed == 0 || st == ChunkState::Done {
-                    return false;
-                }
-                pos += consumed;
-            }
-        }
-    }
-}
-
-/// Appends a trailer line (`name: value`, the name in lower case) to `out`.
-pub(super) fn push_trailer(out: &mut Vec<u8>, line: &[u8]) -> Result<(), BadResponse> {
-    if line.is_empty() {
-        return Ok(());
-    }
-    let colon = memchr::memchr(b':', line).ok_or(BadResponse)?;
-    let (name, value) = line.split_at(colon);
-    out.extend(name.iter().map(u8::to_ascii_lowercase));
-    out.extend_from_slice(b": ");
-    out.extend_from_slice(value.get(1..).unwrap_or_default().trim_ascii());
-    out.extend_from_slice(b"\r\n");
-    Ok(())
-}
-
-/// The request body framing as a response-style framing (for [`relay`]).
+/// The request body framing as a response-style framing (for the relay).
 pub fn request_framing(f: Framing) -> BodyFraming {
     match f {
         Framing::None => BodyFraming::None,
@@ -575,6 +405,7 @@ pub fn request_framing(f: Framing) -> BodyFraming {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::h1::chunked_start_invalid;
     /// The framing rule on its own (RFC 9112 section 6.3; HAProxy 2.6 answers 502
     /// to a response whose Content-Length values disagree).
     #[test]
@@ -643,8 +474,8 @@ mod tests {
         assert_eq!(
             headers,
             [
-                (&b"x-b"[..], &b"1"[..]),
-                (&b"connection"[..], &b"close"[..])
+                (&b"X-B"[..], &b"1"[..]),
+                (&b"Connection"[..], &b"close"[..])
             ]
         );
         let (h, _) = parse_response(
@@ -675,72 +506,6 @@ mod tests {
                 "GET"
             )
             .is_err()
-        );
-    }
-
-    /// Observed on HAProxy 2.6.12 with a raw origin (tests/tests/e2e_responses.rs).
-    #[test]
-    fn client_heads_as_haproxy_rewrites_them() {
-        let req = |raw: &[u8]| h1::parse_request(raw).unwrap().unwrap().0;
-        let get11 = req(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-        let get10 = req(b"GET / HTTP/1.0\r\n\r\n");
-        let out = |raw: &[u8], r: &RequestHead, close: bool| {
-            let (h, _) = parse_response(raw, &r.method).unwrap().unwrap();
-            String::from_utf8(client_head(&h, r, close).1).unwrap()
-        };
-        // (server's head, request, close, what the client gets)
-        let cases: [(&[u8], &RequestHead, bool, &str); 7] = [
-            (
-                b"HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\ncontent-length: 2\r\n\r\n",
-                &get11,
-                false,
-                "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n",
-            ),
-            (
-                b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nTransfer-Encoding: chunked\r\n\r\n",
-                &get11,
-                true,
-                "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n",
-            ),
-            (
-                b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\nX: y\r\n\r\n",
-                &get11,
-                false,
-                "HTTP/1.1 204 No Content\r\nx: y\r\n\r\n",
-            ),
-            (
-                b"HTTP/1.1 103 Early Hints\r\nConnection: keep-alive\r\nLink: </a>\r\n\r\n",
-                &get10,
-                true,
-                "HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\n",
-            ),
-            (
-                b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n",
-                &get11,
-                false,
-                "HTTP/1.0 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\n",
-            ),
-            (
-                b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n",
-                &get11,
-                true,
-                "HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\n",
-            ),
-            (
-                b"HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\n",
-                &get10,
-                false,
-                "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\n",
-            ),
-        ];
-        for (raw, r, close, expected) in cases {
-            assert_eq!(out(raw, r, close), expected);
-        }
-        let connect = req(b"CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\n\r\n");
-        assert_eq!(connect.header("host"), Some("x"));
-        assert_eq!(
-            out(b"HTTP/1.1 200 OK\r\n\r\n", &connect, false),
-            "HTTP/1.1 200 OK\r\n\r\n"
         );
     }
 
@@ -799,7 +564,7 @@ mod tests {
                 return Err(BadResponse);
             }
             lines.push(line);
-            if lines.len() > h1::MAX_HEADERS + 1 {
+            if lines.len() > MAX_HEADERS + 1 {
                 return Err(BadResponse);
             }
         };
@@ -874,7 +639,12 @@ mod tests {
             reason: String::from_utf8(h.reason().to_vec()).unwrap(),
             headers: h
                 .headers()
-                .map(|(n, v)| (String::from_utf8(n.to_vec()).unwrap(), v.to_vec()))
+                .map(|(n, v)| {
+                    (
+                        String::from_utf8(n.to_vec()).unwrap().to_ascii_lowercase(),
+                        v.to_vec(),
+                    )
+                })
                 .collect(),
             framing: h.framing,
         }
@@ -897,7 +667,7 @@ mod tests {
             b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n".to_vec(),
         ];
         let mut many = b"HTTP/1.1 200 OK\r\n".to_vec();
-        for i in 0..h1::MAX_HEADERS {
+        for i in 0..MAX_HEADERS {
             many.extend_from_slice(format!("X-{i}: {i}\r\n").as_bytes());
         }
         let mut too_many = many.clone();
@@ -936,26 +706,5 @@ mod tests {
                 assert_eq!(new, old, "{:?}", String::from_utf8_lossy(input));
             }
         }
-    }
-
-    #[test]
-    fn request_heads_as_haproxy_sends_them() {
-        let (head, _) = h1::parse_request(
-            b"GET http://example.com HTTP/1.1\r\nHost: example.com\r\nX-Forwarded-For: 1.2.3.4\r\nConnection: keep-alive\r\nX-A: a\x01b\r\n\r\n",
-        )
-        .unwrap()
-        .unwrap();
-        let out = request_head(
-            &head,
-            &[
-                ("X-Forwarded-For", IpAddr::from([127, 0, 0, 1])),
-                ("X-Original-To", IpAddr::from([127, 0, 0, 1])),
-            ],
-            false,
-        );
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "GET http://example.com HTTP/1.1\r\nhost: example.com\r\nx-forwarded-for: 1.2.3.4\r\nx-a: a\x01b\r\nx-forwarded-for: 127.0.0.1\r\nx-original-to: 127.0.0.1\r\n\r\n"
-        );
     }
 }
