@@ -51,8 +51,8 @@ pub struct UrlParts<'a> {
 /// Splits an absolute URL. Never fails: odd input gives an empty scheme or
 /// authority and the target `/`.
 pub fn split_url(url: &str) -> UrlParts<'_> {
-    let (scheme, rest) = match url.find("://") {
-        Some(i) => (&url[..i], &url[i + 3..]),
+    let (scheme, rest) = match router_core::unstable::target::scheme_end(url) {
+        Some(end) => (&url[..end - 3], &url[end..]),
         None => ("", url),
     };
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());

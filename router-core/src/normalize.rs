@@ -23,17 +23,12 @@ pub struct Rewrite {
 
 /// The scheme-based rewrite of `target`, if it has a default or empty port.
 pub fn scheme_based(method: &str, target: &str) -> Option<Rewrite> {
-    let (scheme, rest) = match target.find("://") {
-        Some(i)
-            if target
-                .as_bytes()
-                .first()
-                .is_some_and(u8::is_ascii_alphabetic) =>
-        {
-            (Some(&target[..i]), &target[i + 3..])
-        }
-        _ if method == "CONNECT" => (None, target),
-        _ => return None,
+    // The scheme as the fetches and the hosts' parsers read it (HAProxy's
+    // `http_parse_scheme`).
+    let (scheme, rest) = match crate::acl::fetch::scheme_end(target) {
+        Some(end) => (Some(&target[..end - 3]), &target[end..]),
+        None if method == "CONNECT" => (None, target),
+        None => return None,
     };
     let end = rest.find(['/', '?']).unwrap_or(rest.len());
     let authority = &rest[..end];

@@ -81,9 +81,11 @@ fn path_of(target: &str) -> &str {
     if target == "*" {
         return "";
     }
-    match target.find("://") {
-        Some(i) => {
-            let rest = &target[i + 3..];
+    // An absolute-form target: after its authority (HAProxy's `http_get_path`
+    // reads the scheme as `http_parse_scheme` does).
+    match crate::acl::fetch::scheme_end(target) {
+        Some(end) => {
+            let rest = &target[end..];
             match rest.find('/') {
                 Some(j) => &rest[j..],
                 None => "",

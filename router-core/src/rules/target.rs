@@ -11,13 +11,10 @@ fn path_start(target: &str) -> usize {
     if target.starts_with('/') {
         return 0;
     }
-    match target.find("://") {
-        Some(i) => {
-            let after = i + 3;
-            target[after..]
-                .find('/')
-                .map_or(target.len(), |j| after + j)
-        }
+    match crate::acl::fetch::scheme_end(target) {
+        Some(after) => target[after..]
+            .find('/')
+            .map_or(target.len(), |j| after + j),
         None => 0,
     }
 }
