@@ -22,6 +22,6 @@ if [ "${1:-}" = "--test-hooks" ]; then
 fi
 export WTEDGE_CONFIG="${WTEDGE_CONFIG:-${1:-edge-worker/config/wtedge.cfg}}"
 cd "$WTEDGE_ROOT/edge-worker"
-# The workspace's `worker` profile: opt-level "s" (router-core at 3), fat LTO, one
+# The workspace's `worker` profile: opt-level "s" (router-core too), fat LTO, one
 # codegen unit, stripped.
 exec worker-build --profile worker . "${FEATURES[@]}"
