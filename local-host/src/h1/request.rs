@@ -2,7 +2,8 @@
 //! h1 parser does (the malformed forms it rejects get 400 here too).
 //!
 //! Rules, each observed on HAProxy 2.6.12 with default tunables (see
-//! `tests/malformed.rs`, which replays them against a real HAProxy):
+//! `tests/tests/e2e_sockets.rs`, `malformed_requests_get_haproxys_status`, which replays
+//! them against a real HAProxy):
 //! - empty lines before the request line are skipped; bare LF line ends are accepted;
 //! - request line: exactly three space-separated words; method made of token characters
 //!   (any case); target bytes in `0x21..=0x7e` except `#`; version `HTTP/<d>.<d>`
