@@ -89,6 +89,13 @@ fn push_own(own: &mut Vec<u8>, raw_len: usize, text: &[u8]) -> Span {
 }
 
 impl RequestHead {
+    /// Gives the head bytes of its own: a parsed head shares the connection's read
+    /// buffer, which a head kept for a long time (a tunnel's log line) would keep
+    /// whole.
+    pub fn detach(&mut self) {
+        self.raw = Bytes::copy_from_slice(&self.raw);
+    }
+
     fn text(&self, s: Span) -> &str {
         str_of(&self.raw, &self.own, s)
     }

@@ -194,6 +194,9 @@ impl ClientConn {
                     return;
                 }
                 After::Tunnel(server, server_left, idle, pending) => {
+                    // Kept for the log line only: not the whole read buffer with it.
+                    let mut head = head;
+                    head.detach();
                     let (sent, term) = match rd.reunite(wr) {
                         Ok(client) => {
                             let client_left = std::mem::take(&mut self.rbuf);
